@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Entry points (see README.md):
+#   make demo     set up, build, boot QEMU and show qda's accel nodes
+#   make check    set up, build and run every test; ends with "N passed, N failed"
+#   make modules  build qda.ko and qda_dsp_sim.ko against $(KDIR)
+#
+# KDIR defaults to the cached QEMU test kernel; point it at a board's kernel
+# build tree to build for that board.
+
+SHELL := /bin/bash
+KDIR ?= $(shell bash scripts/kdir.sh)
+RUSTC_VER := $(shell rustc --version | awk '{print $$2}')
+KMAKE := $(MAKE) -C $(KDIR) ARCH=arm64 LLVM=-19 \
+	RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library M=$(CURDIR)
+
+.PHONY: modules clippy clean demo check setup kernel
+
+modules:
+	$(KMAKE) modules
+
+clippy:
+	$(KMAKE) CLIPPY=1 modules
+
+clean:
+	$(KMAKE) clean
+
+setup:
+	bash scripts/setup.sh
+
+kernel: setup
+	bash scripts/build-kernel.sh
+
+demo:
+	bash scripts/demo.sh
+
+check:
+	bash scripts/check.sh

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qda: Qualcomm Hexagon DSPs (ADSP, CDSP, SDSP, GDSP) as DRM compute
+ * accelerators, driven through the FastRPC protocol.
+ *
+ * Userspace ABI. The numbers and layouts below are the ones the QDA backend
+ * of the FastRPC userspace library already speaks; they never change. New
+ * requests get new numbers from 0x08 up.
+ */
+#ifndef _QDA_ACCEL_H_
+#define _QDA_ACCEL_H_
+
+#include "drm.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/* Driver-private ioctl numbers, relative to DRM_COMMAND_BASE. */
+#define DRM_QDA_QUERY			0x00
+#define DRM_QDA_GEM_CREATE		0x01
+#define DRM_QDA_GEM_MMAP_OFFSET		0x02
+#define DRM_QDA_INIT_ATTACH		0x03
+#define DRM_QDA_INIT_CREATE		0x04
+#define DRM_QDA_MAP			0x05
+#define DRM_QDA_MUNMAP			0x06
+#define DRM_QDA_INVOKE			0x07
+
+/** Length of &drm_qda_query.dsp_name, including the terminating NUL. */
+#define QDA_DSP_NAME_LEN		16
+
+/**
+ * struct drm_qda_query - Identify the DSP behind an accel node.
+ *
+ * Output only; the kernel writes every byte.
+ */
+struct drm_qda_query {
+	/**
+	 * @dsp_name: The device-tree "label" of the FastRPC node ("adsp",
+	 * "cdsp", "cdsp1", "mdsp", "sdsp", "gdsp0", "gdsp1", ...), NUL
+	 * terminated and NUL padded.
+	 */
+	__u8 dsp_name[QDA_DSP_NAME_LEN];
+	/**
+	 * @capabilities: Bit mask of DSP capabilities. Zero until the DSP's
+	 * capability query has been answered.
+	 */
+	__u32 capabilities;
+};
+
+/**
+ * struct drm_qda_gem_create - Allocate a DSP-visible buffer object.
+ */
+struct drm_qda_gem_create {
+	/** @size: Input: requested size in bytes, rounded up to pages. */
+	__u64 size;
+	/** @handle: Output: GEM handle of the new object. */
+	__u32 handle;
+	/** @pad: Must be zero. */
+	__u32 pad;
+};
+
+/**
+ * struct drm_qda_gem_mmap_offset - Get the fake offset to mmap() a handle.
+ *
+ * Note that @handle comes first, unlike in &drm_qda_gem_create.
+ */
+struct drm_qda_gem_mmap_offset {
+	/** @handle: Input: GEM handle (own or imported). */
+	__u32 handle;
+	/** @pad: Must be zero. */
+	__u32 pad;
+	/** @offset: Output: offset to pass to mmap() on the accel fd. */
+	__u64 offset;
+};
+
+/** Process attribute: the DSP process runs with debug enabled. */
+#define QDA_PROC_ATTR_DEBUG		(1 << 0)
+/** Process attribute: privileged (unsigned PD) process. */
+#define QDA_PROC_ATTR_PRIVILEGED	(1 << 6)
+
+/** IOMMU domain hint: 32-bit intermediate physical addresses. */
+#define QDA_IOMMU_DOMAIN_32BIT_IPA	1
+/** IOMMU domain hint: 39-bit intermediate physical addresses. */
+#define QDA_IOMMU_DOMAIN_39BIT_IPA	2
+
+/**
+ * struct drm_qda_init_create - Create a dynamic user process on the DSP.
+ *
+ * The ELF shell comes either from user memory (@file, @filelen) or from a
+ * dma-buf (@filefd).
+ */
+struct drm_qda_init_create {
+	/** @filelen: Length of the shell image in bytes. */
+	__u32 filelen;
+	/** @filefd: dma-buf fd holding the shell image, or -1. */
+	__s32 filefd;
+	/** @attrs: QDA_PROC_ATTR_* flags. */
+	__u32 attrs;
+	/** @siglen: Length of the signature appended to the image. */
+	__u32 siglen;
+	/** @file: User pointer to the shell image. */
+	__u64 file;
+};
+
+/** MAP/MUNMAP request: legacy mapping (FastRPC MMAP/MUNMAP). */
+#define QDA_MAP_REQUEST_LEGACY		1
+/** MAP/MUNMAP request: mapping with SMMU attributes (MEM_MAP/MEM_UNMAP). */
+#define QDA_MAP_REQUEST_ATTR		2
+
+/**
+ * struct drm_qda_map - Map memory into the DSP process.
+ */
+struct drm_qda_map {
+	/** @request: QDA_MAP_REQUEST_*. */
+	__u32 request;
+	/** @flags: Mapping flags passed to the DSP. */
+	__u32 flags;
+	/** @fd: dma-buf fd to map. */
+	__s32 fd;
+	/** @attrs: SMMU attributes (ATTR requests). */
+	__u32 attrs;
+	/** @offset: Offset into the dma-buf (ATTR requests). */
+	__u32 offset;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+	/** @vaddrin: Virtual address of the buffer in the caller. */
+	__u64 vaddrin;
+	/** @size: Size of the mapping in bytes. */
+	__u64 size;
+	/** @vaddrout: Output: the DSP virtual address of the mapping. */
+	__u64 vaddrout;
+};
+
+/**
+ * struct drm_qda_munmap - Undo a &drm_qda_map.
+ */
+struct drm_qda_munmap {
+	/** @request: QDA_MAP_REQUEST_*. */
+	__u32 request;
+	/** @fd: dma-buf fd of the mapping (ATTR requests). */
+	__s32 fd;
+	/** @vaddr: Caller's virtual address (ATTR requests). */
+	__u64 vaddr;
+	/** @vaddrout: DSP virtual address (LEGACY requests). */
+	__u64 vaddrout;
+	/** @size: Size of the mapping in bytes. */
+	__u64 size;
+};
+
+/**
+ * struct drm_qda_invoke_arg - One argument of a remote call.
+ */
+struct drm_qda_invoke_arg {
+	/** @ptr: User pointer to the argument's bytes. */
+	__u64 ptr;
+	/** @length: Length of the argument in bytes. */
+	__u64 length;
+	/** @fd: dma-buf fd backing @ptr (zero copy), or -1 to copy inline. */
+	__s32 fd;
+	/** @attr: Argument attributes. */
+	__u32 attr;
+};
+
+/**
+ * struct drm_qda_invoke - Call a method on a remote handle.
+ *
+ * Existing userspace encodes DRM_IOCTL_QDA_INVOKE with the size of
+ * &struct drm_qda_invoke_arg (24 bytes) instead of this 16-byte struct.
+ * Both encodings are accepted; the kernel reads and writes only these
+ * 16 bytes.
+ */
+struct drm_qda_invoke {
+	/** @handle: Remote handle; 1 (process control) is kernel-only. */
+	__u32 handle;
+	/** @sc: Scalars: see QDA_BUILD_SCALARS(). */
+	__u32 sc;
+	/** @args: User pointer to an array of &struct drm_qda_invoke_arg. */
+	__u64 args;
+};
+
+/**
+ * QDA_BUILD_SCALARS() - Encode a method id and argument counts.
+ *
+ * Bits 31..29 attributes, 28..24 method, 23..16 input buffers,
+ * 15..8 output buffers, 7..4 input handles, 3..0 output handles.
+ */
+#define QDA_BUILD_SCALARS(attr, method, in, out, oin, oout) \
+	((((__u32)(attr) & 0x7) << 29) | (((__u32)(method) & 0x1f) << 24) | \
+	 (((__u32)(in) & 0xff) << 16) | (((__u32)(out) & 0xff) << 8) | \
+	 (((__u32)(oin) & 0x0f) << 4) | ((__u32)(oout) & 0x0f))
+#define QDA_SCALARS(method, in, out) QDA_BUILD_SCALARS(0, method, in, out, 0, 0)
+
+/*
+ * The ioctl requests. This is an enum so that Rust bindgen can evaluate
+ * them.
+ */
+enum {
+	DRM_IOCTL_QDA_QUERY =
+		DRM_IOR(DRM_COMMAND_BASE + DRM_QDA_QUERY, struct drm_qda_query),
+	DRM_IOCTL_QDA_GEM_CREATE =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GEM_CREATE,
+			 struct drm_qda_gem_create),
+	DRM_IOCTL_QDA_GEM_MMAP_OFFSET =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GEM_MMAP_OFFSET,
+			 struct drm_qda_gem_mmap_offset),
+	DRM_IOCTL_QDA_INIT_ATTACH =
+		DRM_IO(DRM_COMMAND_BASE + DRM_QDA_INIT_ATTACH),
+	DRM_IOCTL_QDA_INIT_CREATE =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_INIT_CREATE,
+			 struct drm_qda_init_create),
+	DRM_IOCTL_QDA_MAP =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_MAP, struct drm_qda_map),
+	DRM_IOCTL_QDA_MUNMAP =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_MUNMAP,
+			 struct drm_qda_munmap),
+	DRM_IOCTL_QDA_INVOKE =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_INVOKE,
+			 struct drm_qda_invoke),
+};
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* _QDA_ACCEL_H_ */

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The README's test command (`make check`), also what .ci/run calls.
+# Sets everything up (idempotent, cached), then runs:
+#   host   cargo tests of the userspace crate and of the driver's pure code
+#   lint   rustfmt, a warning-free module build, and CLIPPY=1
+#   guest  QEMU arm64 boot: KUnit suites of qda + the userspace suite,
+#          parsed by the kernel's own kunit.py; the console must be free of
+#          BUG/WARNING/Oops/lockdep/DMA-API reports.
+# Ends with "N passed, N failed". Exit status 0 only if nothing failed.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+OUT=${QDA_OUT:-$QDA_ROOT/build}
+export QDA_OUT=$OUT
+mkdir -p "$OUT"
+passed=0 failed=0 skipped=0
+fail() { failed=$((failed + 1)); printf '[%4ss]     FAIL: %s\n' "$(_elapsed)" "$*"; }
+pass() { passed=$((passed + 1)); info "ok: $*"; }
+
+bash "$QDA_ROOT/scripts/setup.sh" || die "setup failed"
+KBUILD=$(bash "$QDA_ROOT/scripts/build-kernel.sh" | tee /dev/stderr | sed -n 's/^KBUILD=//p')
+[ -n "$KBUILD" ] || die "kernel build failed"
+KSRC=$(readlink -f "$KBUILD/source")
+
+# --- host tests --------------------------------------------------------
+cargo_tests() { # dir label
+    step "host: cargo test ($2)"
+    local log="$OUT/cargo-test-$2.log"
+    (cd "$1" && cargo test --locked 2>&1) > "$log"
+    local rc=$?
+    local p f
+    p=$(awk '/^test result:/ { s += $4 } END { print s + 0 }' "$log")
+    f=$(awk '/^test result:/ { s += $6 } END { print s + 0 }' "$log")
+    passed=$((passed + p)); failed=$((failed + f))
+    info "$p passed, $f failed"
+    if [ $rc != 0 ] && [ "$f" = 0 ]; then fail "cargo test in $1 did not run (see $log)"; tail -20 "$log"; fi
+    [ "$f" = 0 ] || grep -E '^(test .* FAILED|---- )' "$log"
+}
+cargo_tests "$QDA_ROOT/userspace" userspace
+cargo_tests "$QDA_ROOT/tests/host" driver-pure
+
+# --- lint ---------------------------------------------------------------
+step "lint: rustfmt (kernel .rustfmt.toml)"
+if rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" \
+        "$QDA_ROOT/src/qda_main.rs" "$QDA_ROOT/tests/dsp_sim/dsp_sim_main.rs" > "$OUT/rustfmt.log" 2>&1 &&
+   (cd "$QDA_ROOT/userspace" && cargo fmt --check) >> "$OUT/rustfmt.log" 2>&1 &&
+   (cd "$QDA_ROOT/tests/host" && cargo fmt --check) >> "$OUT/rustfmt.log" 2>&1; then
+    pass "rustfmt clean"
+else
+    fail "rustfmt: run 'make fmt' (diff in $OUT/rustfmt.log)"; head -40 "$OUT/rustfmt.log"
+fi
+
+# --- guest --------------------------------------------------------------
+LOG="$OUT/console-test.log"
+rm -f "$LOG"
+if bash "$QDA_ROOT/scripts/run-qemu.sh" test; then
+    pass "QEMU boot, tests and power-off"
+else
+    fail "QEMU run (console: $LOG)"
+fi
+
+step "lint: module build warnings (rustc, then CLIPPY=1)"
+if grep -n -i 'warning' "$OUT/modules-build.log"; then
+    fail "the module build printed warnings"
+else
+    pass "module build is warning-free"
+fi
+touch "$QDA_ROOT/src/qda_main.rs" "$QDA_ROOT/tests/dsp_sim/dsp_sim_main.rs"
+"${KMAKE[@]}" -s -C "$KBUILD" M="$QDA_ROOT" CLIPPY=1 modules > "$OUT/clippy.log" 2>&1
+if [ $? = 0 ] && ! grep -q -i 'warning\|error' "$OUT/clippy.log"; then
+    pass "clippy clean"
+else
+    fail "clippy (log: $OUT/clippy.log)"; head -60 "$OUT/clippy.log"
+fi
+
+if [ -s "$LOG" ]; then
+    step "guest: KTAP results (tools/testing/kunit/kunit.py parse)"
+    python3 "$KSRC/tools/testing/kunit/kunit.py" parse --json="$OUT/ktap.json" "$LOG" \
+        > "$OUT/ktap.txt" 2>&1
+    sed -e 's/^/    /' "$OUT/ktap.txt" | grep -v -E '^\s*$' | tail -60
+    read -r kp kf ks < <(python3 - "$OUT/ktap.json" <<'PY'
+import json, sys
+p = f = s = 0
+def walk(t):
+    global p, f, s
+    subs = t.get("sub_groups", []) + t.get("test_cases", [])
+    for c in t.get("test_cases", []):
+        st = c.get("status")
+        if st == "PASS": p += 1
+        elif st == "SKIP": s += 1
+        else: f += 1
+    for g in t.get("sub_groups", []): walk(g)
+try:
+    walk(json.load(open(sys.argv[1])))
+except Exception as e:
+    f += 1
+print(p, f, s)
+PY
+)
+    passed=$((passed + kp)); failed=$((failed + kf)); skipped=$((skipped + ks))
+    info "KTAP: $kp passed, $kf failed, $ks skipped"
+    for suite in qda_domain qda_uapi qda_userspace; do
+        grep -q "ok [0-9]* $suite\$" <(sed -e 's/\r$//' -e 's/^\[[^]]*\] *//' "$LOG") ||
+            fail "suite $suite did not report"
+    done
+
+    step "guest: console health (BUG/WARNING/Oops/lockdep/DMA-API)"
+    if grep -n -E 'BUG:|WARNING:|Oops|DMA-API:|INFO: (possible|trying to register)|Unable to handle kernel|Kernel panic|Call trace:|stall' "$LOG"; then
+        fail "kernel reported problems (full console: $LOG)"
+    else
+        pass "console is free of kernel error reports"
+    fi
+fi
+
+echo
+info "artifacts in $OUT (console-test.log is the full guest console)"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" = 0 ]

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Prints the kernel build directory to build modules against (building the
+# cached test kernel first if needed). Progress goes to stderr.
+set -euo pipefail
+bash "$(dirname "$0")/build-kernel.sh" | tee /dev/stderr | sed -n 's/^KBUILD=//p'

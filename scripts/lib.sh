@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the qda scripts (sourced, not run).
+
+QDA_T0=${QDA_T0:-$(date +%s)}
+export QDA_T0
+
+_elapsed() { echo $(( $(date +%s) - QDA_T0 )); }
+step() { printf '[%4ss] ==> %s\n' "$(_elapsed)" "$*"; }
+info() { printf '[%4ss]     %s\n' "$(_elapsed)" "$*"; }
+die()  { printf '[%4ss] ERROR: %s\n' "$(_elapsed)" "$*" >&2; exit 1; }
+
+QDA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+QDA_CACHE=${QDA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qda}
+RUSTC_VER=$(rustc --version | awk '{print $2}')
+RUST_LIB_SRC=/usr/src/rustc-$RUSTC_VER/library
+KMAKE=(make ARCH=arm64 LLVM=-19 RUST_LIB_SRC="$RUST_LIB_SRC")
+export PATH="$HOME/.cargo/bin:$PATH"

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-qemu.sh demo|test
+# Builds everything needed (cached kernel, modules, guest binaries, DTB,
+# initramfs), boots QEMU arm64 under a hard timeout and writes the whole
+# console to $QDA_OUT/console-<mode>.log (default QDA_OUT: build/).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+mode=${1:-demo}
+OUT=${QDA_OUT:-$QDA_ROOT/build}
+mkdir -p "$OUT"
+TIMEOUT=${QDA_QEMU_TIMEOUT:-600}
+
+KBUILD=$(bash "$QDA_ROOT/scripts/build-kernel.sh" | tee /dev/stderr | sed -n 's/^KBUILD=//p')
+[ -n "$KBUILD" ] || die "kernel build failed"
+
+step "building qda.ko and qda_dsp_sim.ko"
+"${KMAKE[@]}" -s -C "$KBUILD" M="$QDA_ROOT" modules 2>&1 | tee "$OUT/modules-build.log"
+[ "${PIPESTATUS[0]}" = 0 ] || die "module build failed"
+
+bash "$QDA_ROOT/scripts/build-guest.sh"
+GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu/release"
+
+step "building the initramfs"
+cat > "$OUT/initramfs.list" <<LIST
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+dir /tmp 1777 0 0
+dir /bin 0755 0 0
+dir /lib 0755 0 0
+dir /lib/modules 0755 0 0
+file /init $GUEST/qda-init 0755 0 0
+file /bin/qda $GUEST/qda 0755 0 0
+file /lib/modules/qda.ko $QDA_ROOT/qda.ko 0644 0 0
+file /lib/modules/qda_dsp_sim.ko $QDA_ROOT/qda_dsp_sim.ko 0644 0 0
+LIST
+"$KBUILD/usr/gen_init_cpio" "$OUT/initramfs.list" > "$OUT/initramfs.cpio"
+
+MACHINE=(-M virt,iommu=smmuv3 -cpu cortex-a57 -smp 2 -m 2G -nographic -nic none)
+step "building the device tree"
+bash "$QDA_ROOT/scripts/make-dtb.sh" "$OUT" "${MACHINE[@]}"
+
+LOG="$OUT/console-$mode.log"
+step "booting QEMU ($mode, timeout ${TIMEOUT}s); console -> $LOG"
+set +e
+timeout --foreground -k 10 "$TIMEOUT" qemu-system-aarch64 "${MACHINE[@]}" -no-reboot \
+    -kernel "$KBUILD/arch/arm64/boot/Image" -dtb "$OUT/qda-virt.dtb" \
+    -initrd "$OUT/initramfs.cpio" \
+    -append "console=ttyAMA0 panic=-1 oops=panic qda_mode=$mode" \
+    < /dev/null > "$LOG" 2>&1
+rc=$?
+set -e
+[ $rc = 124 ] && die "QEMU did not power off within ${TIMEOUT}s (log: $LOG)"
+[ $rc = 0 ] || die "QEMU exited with $rc (log: $LOG)"
+info "QEMU powered off"

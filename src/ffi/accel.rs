@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! DRM compute-accelerator registration on raw bindings.
+//!
+//! The 7.3 `kernel::drm` abstractions can only create primary/render
+//! nodes (their `drm_driver` and fops are private and fixed to
+//! `drm_open`). An accel node needs `DRIVER_COMPUTE_ACCEL` and the
+//! `accel_open` fops, so the tables are built here and the device is
+//! registered through `drm_dev_alloc()`/`drm_dev_register()` directly.
+//!
+//! C header: [`include/drm/drm_accel.h`](srctree/include/drm/drm_accel.h)
+
+use core::{
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    marker::PhantomData,
+    mem::size_of,
+    ptr::NonNull, //
+};
+use kernel::{
+    bindings,
+    device,
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
+    prelude::*,
+    sync::Arc, //
+};
+
+use super::sys;
+
+/// `struct file_operations` for an accel node (`DEFINE_DRM_ACCEL_FOPS`).
+#[repr(transparent)]
+pub(crate) struct FileOps(bindings::file_operations);
+
+// SAFETY: built at compile time and never mutated; the kernel only reads it.
+unsafe impl Sync for FileOps {}
+
+impl FileOps {
+    /// The accel fops, owned by `module` so an open file pins the module.
+    pub(crate) const fn new(module: *const bindings::module) -> Self {
+        let mut f: bindings::file_operations = pin_init::zeroed();
+        f.owner = module.cast_mut();
+        f.open = Some(sys::accel_open);
+        f.release = Some(bindings::drm_release);
+        f.unlocked_ioctl = Some(bindings::drm_ioctl);
+        f.compat_ioctl = Some(bindings::drm_compat_ioctl);
+        f.poll = Some(bindings::drm_poll);
+        f.read = Some(bindings::drm_read);
+        f.llseek = Some(bindings::noop_llseek);
+        f.mmap = Some(bindings::drm_gem_mmap);
+        // Without it drm_open_helper() refuses every open with -EINVAL.
+        f.fop_flags = bindings::FOP_UNSIGNED_OFFSET;
+        Self(f)
+    }
+}
+
+/// A table of driver-private ioctls, built by [`ioctl_table!`].
+#[repr(transparent)]
+pub(crate) struct IoctlTable<const N: usize>(pub(crate) [bindings::drm_ioctl_desc; N]);
+
+// SAFETY: built at compile time and never mutated; the kernel only reads it.
+unsafe impl<const N: usize> Sync for IoctlTable<N> {}
+
+/// `struct drm_driver` for an accel device whose per-device data is `T`.
+#[repr(transparent)]
+pub(crate) struct DriverTable<T>(bindings::drm_driver, PhantomData<T>);
+
+// SAFETY: built at compile time and never mutated; the kernel only reads it.
+unsafe impl<T> Sync for DriverTable<T> {}
+
+impl<T: Send + Sync> DriverTable<T> {
+    /// A GEM + compute-accel driver with the given ioctls and fops.
+    pub(crate) const fn new<const N: usize>(
+        name: &'static CStr,
+        desc: &'static CStr,
+        ioctls: &'static IoctlTable<N>,
+        fops: &'static FileOps,
+    ) -> Self {
+        let mut d: bindings::drm_driver = pin_init::zeroed();
+        d.driver_features = bindings::drm_driver_feature_DRIVER_GEM
+            | bindings::drm_driver_feature_DRIVER_COMPUTE_ACCEL;
+        d.name = name.as_ptr().cast_mut();
+        d.desc = desc.as_ptr().cast_mut();
+        d.major = 0;
+        d.minor = 1;
+        d.patchlevel = 0;
+        d.ioctls = ioctls.0.as_ptr();
+        d.num_ioctls = N as c_int;
+        d.fops = &fops.0;
+        d.release = Some(release_callback::<T>);
+        Self(d, PhantomData)
+    }
+}
+
+/// Drops the device data reference taken in [`Registration::new`] once the
+/// last reference to the DRM device (registration or open file) is gone.
+unsafe extern "C" fn release_callback<T: Send + Sync>(drm: *mut bindings::drm_device) {
+    // SAFETY: the DRM core passes the device being released; `dev_private`
+    // holds the `Arc<T>` stored in `Registration::new`, taken back once.
+    unsafe {
+        let data = (*drm).dev_private.cast::<T>();
+        (*drm).dev_private = core::ptr::null_mut();
+        if !data.is_null() {
+            drop(Arc::from_raw(data));
+        }
+    }
+}
+
+/// A registered accel device; unplugged on drop.
+///
+/// # Invariants
+///
+/// `drm` is a registered DRM device of a `DriverTable<T>`, holding one
+/// reference owned by `self`.
+pub(crate) struct Registration<T: Send + Sync> {
+    drm: NonNull<bindings::drm_device>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the DRM device is reference counted and may be unplugged from any
+// thread; `T` itself is `Send + Sync`.
+unsafe impl<T: Send + Sync> Send for Registration<T> {}
+// SAFETY: see `Send`; `&self` only reads immutable fields.
+unsafe impl<T: Send + Sync> Sync for Registration<T> {}
+
+impl<T: Send + Sync> Registration<T> {
+    /// Allocates and registers an accel device under `parent`.
+    pub(crate) fn new(
+        parent: &device::Device,
+        driver: &'static DriverTable<T>,
+        data: Arc<T>,
+    ) -> Result<Self> {
+        let parent = core::ptr::from_ref(parent).cast_mut().cast::<bindings::device>();
+        // SAFETY: `driver` is a static table; `parent` is a valid device
+        // (`device::Device` is a transparent wrapper of `struct device`).
+        let drm = from_err_ptr(unsafe { bindings::drm_dev_alloc(&driver.0, parent) })?;
+        // SAFETY: `drm` was just allocated and is not yet visible to
+        // anyone; the release callback takes the reference back.
+        unsafe { (*drm).dev_private = Arc::into_raw(data).cast_mut().cast::<c_void>() };
+        // SAFETY: `drm` is a valid, unregistered device.
+        if let Err(e) = to_result(unsafe { bindings::drm_dev_register(drm, 0) }) {
+            // SAFETY: drops the allocation reference; release frees `data`.
+            unsafe { bindings::drm_dev_put(drm) };
+            return Err(e);
+        }
+        // INVARIANT: registered above, and we own the allocation reference.
+        Ok(Self {
+            // SAFETY: `from_err_ptr` returned a non-error pointer.
+            drm: unsafe { NonNull::new_unchecked(drm) },
+            _t: PhantomData,
+        })
+    }
+
+    /// The N of `/dev/accel/accelN`.
+    pub(crate) fn index(&self) -> i32 {
+        // SAFETY: by the invariant the device is registered, so its accel
+        // minor exists and is immutable.
+        unsafe { (*(*self.drm.as_ptr()).accel).index }
+    }
+}
+
+impl<T: Send + Sync> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariant `drm` is registered and we own one
+        // reference. Unplug makes new ioctls fail with -ENODEV and waits for
+        // running ones; open files keep the device (and `T`) alive until
+        // they are closed.
+        unsafe {
+            bindings::drm_dev_unplug(self.drm.as_ptr());
+            bindings::drm_dev_put(self.drm.as_ptr());
+        }
+    }
+}
+
+/// `_IOC_SIZE()` of an ioctl request number.
+pub(crate) const fn ioc_size(cmd: u32) -> usize {
+    ((cmd >> 16) & 0x3fff) as usize
+}
+
+/// Calls `handler` for one ioctl.
+///
+/// The DRM core hands over a kernel buffer of at least the table entry's
+/// `_IOC_SIZE` bytes, which [`ioctl_table!`] checks equals `size_of::<A>()`.
+/// The buffer may be on the stack without alignment guarantees, so it is
+/// read and written unaligned. Only `size_of::<A>()` bytes are touched,
+/// whatever size userspace encoded.
+///
+/// # Safety
+///
+/// `drm` must be a device of a `DriverTable<T>` and `data` must point to
+/// at least `size_of::<A>()` writable bytes.
+pub(crate) unsafe fn dispatch<T, A>(
+    drm: *mut bindings::drm_device,
+    data: *mut c_void,
+    handler: fn(&T, &mut A) -> Result<u32>,
+) -> c_int {
+    // SAFETY: `dev_private` holds the `Arc<T>` from `Registration::new`; it
+    // is only released after the last file (and so the last ioctl) is gone.
+    let dev = unsafe { &*(*drm).dev_private.cast::<T>() };
+    let data = data.cast::<A>();
+    // SAFETY: `data` is readable for `size_of::<A>()` bytes (see above), and
+    // UAPI structs are plain integers, valid for any bit pattern.
+    let mut args = unsafe { data.read_unaligned() };
+    let ret = handler(dev, &mut args);
+    // SAFETY: `data` is writable for `size_of::<A>()` bytes (see above).
+    unsafe { data.write_unaligned(args) };
+    match ret {
+        Ok(v) => c_int::try_from(v).unwrap_or(c_int::MAX),
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Builds an [`IoctlTable`]: `(request, argument type, handler)` in order
+/// of their numbers from `DRM_COMMAND_BASE`. Checks at compile time that
+/// the numbering is dense and that each request encodes its struct's size.
+macro_rules! ioctl_table {
+    ($data:ty; $(($cmd:expr, $args:ty, $handler:path)),* $(,)?) => {{
+        let mut _nr = 0u32;
+        $crate::ffi::accel::IoctlTable([$({
+            const CMD: u32 = $cmd as u32;
+            const _: () = assert!(
+                $crate::ffi::accel::ioc_size(CMD) == ::core::mem::size_of::<$args>()
+            );
+            assert!((CMD & 0xff) == kernel::bindings::DRM_COMMAND_BASE + _nr);
+            _nr += 1;
+            unsafe extern "C" fn thunk(
+                drm: *mut kernel::bindings::drm_device,
+                data: *mut ::core::ffi::c_void,
+                _file: *mut kernel::bindings::drm_file,
+            ) -> ::core::ffi::c_int {
+                // SAFETY: called by drm_ioctl() for this table's driver with
+                // a buffer of `_IOC_SIZE(CMD)` = `size_of::<$args>()` bytes.
+                unsafe { $crate::ffi::accel::dispatch::<$data, $args>(drm, data, $handler) }
+            }
+            kernel::bindings::drm_ioctl_desc {
+                cmd: CMD,
+                flags: 0,
+                func: Some(thunk),
+                name: concat!(stringify!($cmd), "\0").as_ptr().cast(),
+            }
+        }),*])
+    }};
+}
+pub(crate) use ioctl_table;
+
+/// Size checks that do not depend on a table.
+const _: () = assert!(size_of::<sys::drm_qda_query>() == 20);

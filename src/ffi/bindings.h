@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C declarations qda needs that the 7.3 `kernel` crate does not bind.
+ * bindgen turns the items named in bindgen_allowlist into
+ * bindings_generated.rs; everything else comes from kernel::bindings.
+ */
+#include <linux/rpmsg.h>
+#include <drm/drm_accel.h>
+#include <drm/qda_accel.h>

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A minimal safe rpmsg driver abstraction (7.3 has none).
+//!
+//! C header: [`include/linux/rpmsg.h`](srctree/include/linux/rpmsg.h)
+
+use core::{
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    marker::PhantomData,
+    ptr, //
+};
+use kernel::{
+    bindings,
+    device,
+    error::to_result,
+    prelude::*,
+    types::Opaque, //
+};
+
+use super::sys;
+
+/// An rpmsg channel device.
+///
+/// # Invariants
+///
+/// Wraps a valid, bound `struct rpmsg_device`.
+#[repr(transparent)]
+pub(crate) struct Device(Opaque<sys::rpmsg_device>);
+
+impl Device {
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct rpmsg_device` that stays valid
+    /// for `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut sys::rpmsg_device) -> &'a Self {
+        // SAFETY: `Device` is a transparent wrapper; validity is guaranteed
+        // by the caller.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn as_raw(&self) -> *mut sys::rpmsg_device {
+        self.0.get()
+    }
+}
+
+impl AsRef<device::Device> for Device {
+    fn as_ref(&self) -> &device::Device {
+        // SAFETY: By the type invariant the rpmsg device, and so its embedded
+        // `struct device`, is valid for the lifetime of `self`.
+        unsafe { device::Device::from_raw(&raw mut (*self.as_raw()).dev) }
+    }
+}
+
+/// An rpmsg driver.
+pub(crate) trait Driver: 'static {
+    /// What a bound device owns; dropped when the device goes away.
+    type Data: Send + Sync;
+    /// Driver name (also what `driver_override` matches).
+    const NAME: &'static CStr;
+    /// rpmsg channel name matched by the id table.
+    const CHANNEL: &'static CStr;
+    /// Device-tree compatible matched by the OF table.
+    const COMPATIBLE: &'static CStr;
+
+    /// Binds a channel.
+    fn probe(dev: &Device) -> Result<KBox<Self::Data>>;
+
+    /// Handles one message from the remote side. Runs in the transport's
+    /// receive context: must not sleep.
+    fn receive(data: &Self::Data, msg: &[u8]);
+}
+
+/// The C driver structure with the match tables it points to.
+#[repr(C)]
+struct DriverStorage {
+    drv: sys::rpmsg_driver,
+    ids: [sys::rpmsg_device_id; 2],
+    of_ids: [bindings::of_device_id; 2],
+}
+
+/// A registered rpmsg driver; unregistered on drop.
+pub(crate) struct Registration<T: Driver> {
+    storage: Pin<KBox<Opaque<DriverStorage>>>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the registration only holds a pointer the driver core owns while
+// registered; it may be dropped from any thread.
+unsafe impl<T: Driver> Send for Registration<T> {}
+// SAFETY: no methods take `&self`.
+unsafe impl<T: Driver> Sync for Registration<T> {}
+
+/// Copies `s` (with its NUL) into a fixed C char array, truncating safely.
+fn copy_name<const N: usize>(dst: &mut [u8; N], s: &CStr) {
+    let src = s.to_bytes();
+    let n = src.len().min(N - 1);
+    dst[..n].copy_from_slice(&src[..n]);
+    dst[n..].fill(0);
+}
+
+impl<T: Driver> Registration<T> {
+    /// Registers the driver with the rpmsg bus.
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        let storage = KBox::pin(Opaque::<DriverStorage>::zeroed(), GFP_KERNEL)?;
+        let s = storage.get();
+        // SAFETY: `s` points to zeroed, exclusively owned, pinned memory.
+        // All-zero is a valid value for these plain C structures.
+        unsafe {
+            let ids = &mut (*s).ids;
+            let mut name = [0u8; 32];
+            copy_name(&mut name, T::CHANNEL);
+            ids[0].name = name.map(|b| b as _);
+            let of_ids = &mut (*s).of_ids;
+            let mut compat = [0u8; 128];
+            copy_name(&mut compat, T::COMPATIBLE);
+            of_ids[0].compatible = compat.map(|b| b as _);
+            let drv = &mut (*s).drv;
+            drv.drv.name = T::NAME.as_ptr();
+            drv.drv.of_match_table = (&raw const (*s).of_ids).cast();
+            drv.id_table = (&raw const (*s).ids).cast();
+            drv.probe = Some(probe_callback::<T>);
+            drv.remove = Some(remove_callback::<T>);
+            drv.callback = Some(rx_callback::<T>);
+        }
+        // SAFETY: the driver structure is fully initialised and pinned; it
+        // stays registered until `drop`, which unregisters it first.
+        to_result(unsafe { sys::__register_rpmsg_driver(&raw mut (*s).drv, module.as_ptr()) })?;
+        Ok(Self {
+            storage,
+            _t: PhantomData,
+        })
+    }
+}
+
+impl<T: Driver> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: registered in `new`; unregistering unbinds every device.
+        unsafe { sys::unregister_rpmsg_driver(&raw mut (*self.storage.get()).drv) };
+    }
+}
+
+/// Reads the driver data a successful probe stored.
+///
+/// # Safety
+///
+/// `rpdev` must be a valid rpmsg device bound to a `T` driver.
+unsafe fn drvdata<T: Driver>(rpdev: *mut sys::rpmsg_device) -> *mut T::Data {
+    // SAFETY: valid per the caller; the field is only written by probe and
+    // remove, which the driver core serialises with the callbacks below.
+    unsafe { ptr::read_volatile(&raw const (*rpdev).dev.driver_data) }.cast()
+}
+
+unsafe extern "C" fn probe_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) -> c_int {
+    // SAFETY: the rpmsg core passes a valid device that outlives the probe.
+    let dev = unsafe { Device::from_raw(rpdev) };
+    match T::probe(dev) {
+        Ok(data) => {
+            // SAFETY: `rpdev` is valid; the pointer is reclaimed in remove.
+            unsafe { ptr::write_volatile(&raw mut (*rpdev).dev.driver_data, KBox::into_raw(data).cast()) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn remove_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) {
+    // SAFETY: the rpmsg core passes the device probe succeeded on. The
+    // endpoint is destroyed first (which waits for a running receive
+    // callback), so no callback can see the data after it is freed; the
+    // core skips its own destroy since `ept` is then NULL.
+    unsafe {
+        let ept = (*rpdev).ept;
+        if !ept.is_null() {
+            sys::rpmsg_destroy_ept(ept);
+            (*rpdev).ept = ptr::null_mut();
+        }
+    }
+    // SAFETY: `rpdev` is valid (see above).
+    let data = unsafe { drvdata::<T>(rpdev) };
+    // SAFETY: as above.
+    unsafe { ptr::write_volatile(&raw mut (*rpdev).dev.driver_data, ptr::null_mut()) };
+    if !data.is_null() {
+        // SAFETY: `data` came from `KBox::into_raw` in probe and nothing
+        // else refers to it any more.
+        drop(unsafe { KBox::from_raw(data) });
+    }
+}
+
+unsafe extern "C" fn rx_callback<T: Driver>(
+    rpdev: *mut sys::rpmsg_device,
+    msg: *mut c_void,
+    len: c_int,
+    _priv: *mut c_void,
+    _src: u32,
+) -> c_int {
+    // SAFETY: the transport passes the bound device.
+    let data = unsafe { drvdata::<T>(rpdev) };
+    let Ok(len) = usize::try_from(len) else {
+        return 0;
+    };
+    if data.is_null() || msg.is_null() {
+        // A message before probe finished publishing its data, or after
+        // remove started: nobody can be waiting for it.
+        return 0;
+    }
+    // SAFETY: the transport guarantees `msg` is readable for `len` bytes
+    // for the duration of the callback.
+    let bytes = unsafe { core::slice::from_raw_parts(msg.cast::<u8>(), len) };
+    // SAFETY: `data` stays valid until remove, which destroys the endpoint
+    // (waiting for this callback) before freeing it.
+    T::receive(unsafe { &*data }, bytes);
+    0
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! qda: Qualcomm Hexagon DSPs as DRM compute accelerators.
+//!
+//! One `/dev/accel/accelN` node is registered per FastRPC rpmsg channel
+//! (`fastrpcglink-apps-dsp`, DT compatible `qcom,fastrpc`). Userspace
+//! identifies the DSP behind a node with `DRM_IOCTL_QDA_QUERY`.
+//!
+//! Layout: [`driver`] binds the rpmsg channel and owns the accel
+//! registration, [`file`] has one function per ioctl, [`domain`] parses the
+//! DSP label, and [`ffi`] is the only place that touches C APIs the 7.3
+//! `kernel` crate does not wrap (rpmsg, DRM accel).
+
+use kernel::prelude::*;
+
+mod domain;
+mod driver;
+mod ffi;
+mod file;
+mod uapi;
+
+#[cfg(CONFIG_KUNIT = "y")]
+#[path = "../tests/kunit/domain_kunit.rs"]
+mod domain_kunit;
+#[cfg(CONFIG_KUNIT = "y")]
+#[path = "../tests/kunit/uapi_kunit.rs"]
+mod uapi_kunit;
+
+module! {
+    type: QdaModule,
+    name: "qda",
+    authors: ["The qda developers"],
+    description: "Qualcomm Hexagon DSP accelerator (FastRPC over DRM accel)",
+    license: "GPL",
+}
+
+/// Module state: the rpmsg driver registration.
+struct QdaModule {
+    _driver: ffi::rpmsg::Registration<driver::QdaDriver>,
+}
+
+impl kernel::Module for QdaModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        Ok(Self {
+            _driver: ffi::rpmsg::Registration::new(module)?,
+        })
+    }
+}

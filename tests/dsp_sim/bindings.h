@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The simulated DSP plays the rpmsg *transport* side, so it needs the rpmsg
+ * core's internal ops tables (drivers/rpmsg/rpmsg_internal.h, not an
+ * installed header: this test module builds against the full source tree).
+ */
+#include <linux/rpmsg.h>
+#include "rpmsg_internal.h"

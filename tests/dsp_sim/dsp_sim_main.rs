@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! qda_dsp_sim: a simulated Hexagon DSP transport for testing qda in QEMU.
+//!
+//! On a board, the glink edge of each remoteproc announces the
+//! `fastrpcglink-apps-dsp` channel and the rpmsg core creates an rpmsg
+//! device whose `of_node` is the `qcom,fastrpc` child. This module does the
+//! same for every `qcom,fastrpc` node of the device tree: it registers a
+//! real rpmsg device (on the real rpmsg bus, with this module as its
+//! transport), so the unmodified qda driver binds exactly as on hardware.
+//!
+//! This first cut provides the transport only: endpoints can be created
+//! and destroyed, and `send` fails with `-EOPNOTSUPP` because no FastRPC
+//! answering side exists yet.
+
+use core::{
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    ptr, //
+};
+use kernel::{
+    bindings,
+    faux,
+    prelude::*, //
+};
+
+#[allow(
+    clippy::all,
+    dead_code,
+    missing_docs,
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    unreachable_pub,
+    unsafe_op_in_unsafe_fn,
+    unused_imports
+)]
+mod sys {
+    include!("bindings_generated.rs");
+}
+
+module! {
+    type: DspSim,
+    name: "qda_dsp_sim",
+    authors: ["The qda developers"],
+    description: "Simulated Hexagon DSP rpmsg transport for qda tests",
+    license: "GPL",
+}
+
+/// rpmsg channel name glink uses for FastRPC.
+const CHANNEL: &CStr = c"fastrpcglink-apps-dsp";
+
+/// Device-tree compatible of a FastRPC node.
+const COMPATIBLE: &CStr = c"qcom,fastrpc";
+
+/// Upper bound on simulated channels (a real SoC has at most a handful).
+const MAX_CHANNELS: usize = 8;
+
+/// An endpoint handed to the rpmsg core; `ept` must stay first.
+#[repr(C)]
+struct SimEndpoint {
+    ept: sys::rpmsg_endpoint,
+}
+
+/// A registered rpmsg device; `rpdev` must stay first (the release
+/// callback converts the `struct device` back to this).
+#[repr(C)]
+struct SimChannel {
+    rpdev: sys::rpmsg_device,
+}
+
+/// Wrapper making a C ops table usable from a `static`.
+#[repr(transparent)]
+struct Ops<T>(T);
+// SAFETY: the tables are constant function-pointer tables, only read.
+unsafe impl<T> Sync for Ops<T> {}
+
+static DEVICE_OPS: Ops<sys::rpmsg_device_ops> = Ops(sys::rpmsg_device_ops {
+    create_channel: None,
+    release_channel: None,
+    create_ept: Some(create_ept),
+    announce_create: None,
+    announce_destroy: None,
+});
+
+static ENDPOINT_OPS: Ops<sys::rpmsg_endpoint_ops> = Ops(sys::rpmsg_endpoint_ops {
+    destroy_ept: Some(destroy_ept),
+    send: Some(send),
+    sendto: None,
+    trysend: Some(send),
+    trysendto: None,
+    poll: None,
+    set_flow_control: None,
+    get_mtu: None,
+});
+
+unsafe extern "C" fn create_ept(
+    rpdev: *mut sys::rpmsg_device,
+    cb: sys::rpmsg_rx_cb_t,
+    priv_: *mut c_void,
+    chinfo: sys::rpmsg_channel_info,
+) -> *mut sys::rpmsg_endpoint {
+    let Ok(ep) = KBox::new(
+        SimEndpoint {
+            ept: sys::rpmsg_endpoint::default(),
+        },
+        GFP_KERNEL,
+    ) else {
+        return ptr::null_mut();
+    };
+    let ep = KBox::into_raw(ep);
+    // SAFETY: `ep` is a fresh, exclusively owned allocation.
+    unsafe {
+        (*ep).ept.rpdev = rpdev;
+        (*ep).ept.cb = cb;
+        (*ep).ept.priv_ = priv_;
+        (*ep).ept.addr = chinfo.src;
+        (*ep).ept.ops = &ENDPOINT_OPS.0;
+        &raw mut (*ep).ept
+    }
+}
+
+unsafe extern "C" fn destroy_ept(ept: *mut sys::rpmsg_endpoint) {
+    // SAFETY: `ept` was created by `create_ept` as the first field of a
+    // `SimEndpoint` and the rpmsg core destroys it exactly once.
+    drop(unsafe { KBox::from_raw(ept.cast::<SimEndpoint>()) });
+}
+
+unsafe extern "C" fn send(_ept: *mut sys::rpmsg_endpoint, _data: *const c_void, _len: c_int) -> c_int {
+    // No FastRPC answering side yet: refuse instead of dropping silently.
+    EOPNOTSUPP.to_errno()
+}
+
+unsafe extern "C" fn release_channel(dev: *mut bindings::device) {
+    let ch = dev.cast::<SimChannel>();
+    // SAFETY: `dev` is the first field of a `SimChannel` leaked in
+    // `register_channel`; the driver core calls this once, on the last put.
+    unsafe {
+        let node = (*ch).rpdev.dev.of_node;
+        if !node.is_null() {
+            bindings::fwnode_handle_put(&raw mut (*node).fwnode);
+        }
+        drop(KBox::from_raw(ch));
+    }
+}
+
+/// Registers one rpmsg device for `node` under `parent`.
+///
+/// # Safety
+///
+/// `node` must be a valid device-tree node and `parent` a valid device that
+/// outlives the registered device.
+unsafe fn register_channel(
+    parent: *mut bindings::device,
+    node: *mut bindings::device_node,
+    index: u32,
+) -> Result<*mut sys::rpmsg_device> {
+    let mut ch = KBox::new(
+        SimChannel {
+            rpdev: sys::rpmsg_device::default(),
+        },
+        GFP_KERNEL,
+    )?;
+    let name = CHANNEL.to_bytes();
+    for (d, s) in ch.rpdev.id.name.iter_mut().zip(name) {
+        *d = *s as _;
+    }
+    ch.rpdev.src = index;
+    ch.rpdev.dst = index;
+    ch.rpdev.little_endian = true;
+    ch.rpdev.ops = &DEVICE_OPS.0;
+    ch.rpdev.dev.parent = parent;
+    ch.rpdev.dev.release = Some(release_channel);
+    // SAFETY: `node` is valid; the reference is dropped in `release_channel`.
+    unsafe { bindings::fwnode_handle_get(&raw mut (*node).fwnode) };
+    ch.rpdev.dev.of_node = node;
+    let ch = KBox::into_raw(ch);
+    // SAFETY: the device is fully set up. On failure the core drops the
+    // initial reference, which runs `release_channel` and frees `ch`.
+    let ret = unsafe { sys::rpmsg_register_device_override(&raw mut (*ch).rpdev, ptr::null()) };
+    kernel::error::to_result(ret)?;
+    // SAFETY: `ch` stays alive until `device_unregister` in `drop`.
+    Ok(unsafe { &raw mut (*ch).rpdev })
+}
+
+/// Module state: the parent device and the channels registered under it.
+struct DspSim {
+    channels: KVec<*mut sys::rpmsg_device>,
+    _parent: faux::Registration,
+}
+
+// SAFETY: the raw pointers are registered devices only touched in `drop`.
+unsafe impl Send for DspSim {}
+// SAFETY: no `&self` methods.
+unsafe impl Sync for DspSim {}
+
+impl kernel::Module for DspSim {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let parent = faux::Registration::new(c"qda-dsp-sim", None)?;
+        let parent_dev = ptr::from_ref::<kernel::device::Device>(parent.as_ref())
+            .cast_mut()
+            .cast::<bindings::device>();
+        let mut sim = DspSim {
+            channels: KVec::new(),
+            _parent: parent,
+        };
+        let mut node: *mut bindings::device_node = ptr::null_mut();
+        loop {
+            // SAFETY: `node` is NULL or the node returned by the previous
+            // call, whose reference this call drops.
+            node = unsafe { bindings::of_find_compatible_node(node, ptr::null(), COMPATIBLE.as_ptr()) };
+            if node.is_null() {
+                break;
+            }
+            if sim.channels.len() == MAX_CHANNELS {
+                pr_warn!("qda_dsp_sim: more than {} FastRPC nodes, ignoring the rest\n", MAX_CHANNELS);
+                // SAFETY: drop the reference the search returned.
+                unsafe { bindings::fwnode_handle_put(&raw mut (*node).fwnode) };
+                break;
+            }
+            sim.channels.reserve(1, GFP_KERNEL)?;
+            let index = sim.channels.len() as u32;
+            // SAFETY: `node` is valid (we hold a reference) and `parent_dev`
+            // outlives every channel: `drop` unregisters them first.
+            match unsafe { register_channel(parent_dev, node, index) } {
+                Ok(rpdev) => sim.channels.push(rpdev, GFP_KERNEL)?,
+                Err(e) => {
+                    pr_err!("qda_dsp_sim: registering channel {} failed: {:?}\n", index, e);
+                    // SAFETY: drop the reference the search returned.
+                    unsafe { bindings::fwnode_handle_put(&raw mut (*node).fwnode) };
+                    return Err(e);
+                }
+            }
+        }
+        pr_info!(
+            "qda_dsp_sim: registered {} simulated FastRPC channel(s)\n",
+            sim.channels.len()
+        );
+        Ok(sim)
+    }
+}
+
+impl Drop for DspSim {
+    fn drop(&mut self) {
+        for &rpdev in self.channels.iter().rev() {
+            // SAFETY: registered in `init` and not yet unregistered.
+            unsafe { bindings::device_unregister(&raw mut (*rpdev).dev) };
+        }
+    }
+}

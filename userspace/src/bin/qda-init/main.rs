@@ -1,0 +1,64 @@
+//! `/init` of the QEMU test guest.
+//!
+//! Mounts the pseudo filesystems, loads `qda.ko` and `qda_dsp_sim.ko`,
+//! then either shows the demo (`qda_mode=demo` on the kernel command line)
+//! or runs the userspace test-suite and prints it as KTAP
+//! (`qda_mode=test`), and powers the machine off.
+
+mod ktap;
+mod sys;
+mod tests;
+
+use std::time::Duration;
+
+/// Modules in load order; unloaded in reverse.
+pub const MODULES: [&str; 2] = ["qda", "qda_dsp_sim"];
+
+fn demo() {
+    println!("== qda demo ==");
+    match qda::Device::paths() {
+        Ok(p) => {
+            println!("$ ls {}", qda::ACCEL_DIR);
+            for p in &p {
+                println!("{}", p.display());
+            }
+        }
+        Err(e) => println!("cannot list {}: {e}", qda::ACCEL_DIR),
+    }
+    match qda::Device::all() {
+        Ok(devs) => {
+            for d in devs {
+                match d.query() {
+                    Ok(q) => println!(
+                        "{}: QUERY -> dsp_name={:?} capabilities={:#x}",
+                        d.path().display(),
+                        q.name(),
+                        q.capabilities()
+                    ),
+                    Err(e) => println!("{}: QUERY failed: {e}", d.path().display()),
+                }
+            }
+        }
+        Err(e) => println!("opening accel nodes failed: {e}"),
+    }
+    println!("== end of demo ==");
+}
+
+fn main() {
+    sys::mount_all();
+    let mode = std::env::var("qda_mode").unwrap_or_else(|_| "demo".into());
+    let mut loaded = true;
+    for m in MODULES {
+        if let Err(e) = sys::load_module(m) {
+            println!("qda-init: loading {m}.ko failed: {e}");
+            loaded = false;
+        }
+    }
+    // Let the probe messages reach the console before our own output.
+    std::thread::sleep(Duration::from_millis(200));
+    match mode.as_str() {
+        "test" => tests::run(loaded),
+        _ => demo(),
+    }
+    sys::power_off();
+}

@@ -1,0 +1,192 @@
+//! The userspace test-suite, run in the guest against the real driver and
+//! the simulated DSPs.
+
+use std::{io, path::Path};
+
+use qda::{uapi, Device};
+
+use crate::{
+    ktap::{Outcome, Suite},
+    sys, MODULES,
+};
+
+/// Fails the case with a message unless `cond` holds.
+macro_rules! check {
+    ($cond:expr, $($fmt:tt)*) => {
+        if !$cond {
+            return Err(format!($($fmt)*));
+        }
+    };
+}
+
+/// Expects `r` to fail with `errno`.
+fn expect_errno<T: std::fmt::Debug>(r: io::Result<T>, errno: i32, what: &str) -> Outcome {
+    match r {
+        Err(e) if e.raw_os_error() == Some(errno) => Ok(()),
+        Err(e) => Err(format!("{what}: expected errno {errno}, got {e}")),
+        Ok(v) => Err(format!("{what}: expected errno {errno}, succeeded with {v:?}")),
+    }
+}
+
+fn names() -> Result<Vec<String>, String> {
+    let mut v = Vec::new();
+    for d in Device::all().map_err(|e| format!("opening nodes: {e}"))? {
+        v.push(d.query().map_err(|e| format!("QUERY: {e}"))?.name().to_string());
+    }
+    v.sort();
+    Ok(v)
+}
+
+fn cdsp() -> Result<Device, String> {
+    Device::by_name("cdsp").map_err(|e| format!("open cdsp: {e}"))
+}
+
+fn two_accel_nodes() -> Outcome {
+    let paths = Device::paths().map_err(|e| e.to_string())?;
+    check!(paths.len() == 2, "expected 2 accel nodes, found {paths:?}");
+    let all = Device::all().map_err(|e| e.to_string())?;
+    check!(all.len() == 2, "expected 2 qda nodes, found {}", all.len());
+    Ok(())
+}
+
+fn query_reports_adsp_and_cdsp() -> Outcome {
+    let n = names()?;
+    check!(n == ["adsp", "cdsp"], "expected [adsp, cdsp], got {n:?}");
+    Ok(())
+}
+
+fn query_name_is_nul_padded() -> Outcome {
+    for d in Device::all().map_err(|e| e.to_string())? {
+        let raw = d.query().map_err(|e| e.to_string())?.raw_name();
+        let len = raw.iter().position(|&b| b == 0).ok_or("dsp_name not NUL terminated")?;
+        check!(raw[len..].iter().all(|&b| b == 0), "garbage after the name: {raw:?}");
+    }
+    Ok(())
+}
+
+fn drm_version_names_qda() -> Outcome {
+    let name = cdsp()?.driver_name().map_err(|e| e.to_string())?;
+    check!(name == "qda", "DRM driver name is {name:?}");
+    Ok(())
+}
+
+fn unknown_driver_ioctl_is_einval() -> Outcome {
+    let d = cdsp()?;
+    let mut buf = [0u8; 16];
+    for nr in [0x3f, 0x20, 0x08] {
+        let req = uapi::drm_iowr(uapi::DRM_COMMAND_BASE + nr, buf.len());
+        // SAFETY: the buffer is large enough for the encoded size.
+        let r = unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };
+        expect_errno(r, libc::EINVAL, &format!("driver ioctl 0x{nr:02x}"))?;
+    }
+    Ok(())
+}
+
+fn foreign_ioctl_type_is_enotty() -> Outcome {
+    let d = cdsp()?;
+    let mut buf = [0u8; 20];
+    let req = uapi::ioc(2, b'x' as u32, 0x40, buf.len());
+    // SAFETY: the buffer is large enough for the encoded size.
+    let r = unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };
+    expect_errno(r, libc::ENOTTY, "ioctl type 'x'")
+}
+
+fn query_to_bad_pointer_is_efault() -> Outcome {
+    let d = cdsp()?;
+    // SAFETY: the kernel must reject the bogus pointer, not write to it.
+    let r = unsafe { qda::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_QUERY, 16 as *mut libc::c_void) };
+    expect_errno(r, libc::EFAULT, "QUERY to address 16")
+}
+
+fn query_into_short_buffer_is_efault() -> Outcome {
+    let d = cdsp()?;
+    let page = 4096usize;
+    // SAFETY: anonymous mapping of two pages, the second made inaccessible,
+    // so a 20-byte result at 8 bytes before the boundary cannot fit.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            2 * page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        check!(p != libc::MAP_FAILED, "mmap failed");
+        libc::mprotect(p.cast::<u8>().add(page).cast(), page, libc::PROT_NONE);
+        let arg = p.cast::<u8>().add(page - 8);
+        let r = qda::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_QUERY, arg.cast());
+        libc::munmap(p, 2 * page);
+        expect_errno(r, libc::EFAULT, "QUERY across a PROT_NONE page")
+    }
+}
+
+fn query_with_smaller_size_writes_only_that() -> Outcome {
+    let d = cdsp()?;
+    let mut buf = [0xaau8; 20];
+    let req = uapi::drm_ior(uapi::DRM_COMMAND_BASE, 8);
+    // SAFETY: the buffer holds 20 bytes, the request declares 8.
+    unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) }.map_err(|e| e.to_string())?;
+    check!(&buf[..4] == b"cdsp" && buf[4..8] == [0; 4], "first 8 bytes {:?}", &buf[..8]);
+    check!(buf[8..].iter().all(|&b| b == 0xaa), "wrote past the declared size: {buf:?}");
+    Ok(())
+}
+
+fn qda_cannot_unload_while_a_node_is_open() -> Outcome {
+    let d = cdsp()?;
+    let r = sys::unload_module("qda");
+    check!(r.is_err(), "qda unloaded while a file was open");
+    check!(d.query().is_ok(), "QUERY failed after the refused unload");
+    Ok(())
+}
+
+fn open_file_fails_cleanly_when_dsp_goes_away() -> Outcome {
+    let d = cdsp()?;
+    sys::unload_module("qda_dsp_sim").map_err(|e| format!("rmmod qda_dsp_sim: {e}"))?;
+    let left = Device::paths().map_err(|e| e.to_string())?;
+    let r = d.query();
+    drop(d);
+    sys::load_module("qda_dsp_sim").map_err(|e| format!("insmod qda_dsp_sim: {e}"))?;
+    check!(left.is_empty(), "nodes left after the DSPs went away: {left:?}");
+    expect_errno(r, libc::ENODEV, "QUERY on a file of a removed DSP")?;
+    let n = names()?;
+    check!(n == ["adsp", "cdsp"], "after the DSPs came back: {n:?}");
+    Ok(())
+}
+
+fn rmmod_and_insmod_again() -> Outcome {
+    for m in MODULES.iter().rev() {
+        sys::unload_module(m).map_err(|e| format!("rmmod {m}: {e}"))?;
+    }
+    check!(!Path::new("/sys/module/qda").exists(), "/sys/module/qda still present");
+    let left = Device::paths().map_err(|e| e.to_string())?;
+    check!(left.is_empty(), "nodes left after rmmod: {left:?}");
+    for m in MODULES {
+        sys::load_module(m).map_err(|e| format!("insmod {m}: {e}"))?;
+    }
+    let n = names()?;
+    check!(n == ["adsp", "cdsp"], "after re-insmod: {n:?}");
+    Ok(())
+}
+
+/// Runs every case and prints the KTAP document.
+pub fn run(loaded: bool) {
+    let mut s = Suite::new("qda_userspace");
+    s.case("modules_load", || {
+        check!(loaded, "insmod of qda or qda_dsp_sim failed (see above)");
+        Ok(())
+    });
+    s.case("two_accel_nodes", two_accel_nodes);
+    s.case("query_reports_adsp_and_cdsp", query_reports_adsp_and_cdsp);
+    s.case("query_name_is_nul_padded", query_name_is_nul_padded);
+    s.case("drm_version_names_qda", drm_version_names_qda);
+    s.case("unknown_driver_ioctl_is_einval", unknown_driver_ioctl_is_einval);
+    s.case("foreign_ioctl_type_is_enotty", foreign_ioctl_type_is_enotty);
+    s.case("query_to_bad_pointer_is_efault", query_to_bad_pointer_is_efault);
+    s.case("query_into_short_buffer_is_efault", query_into_short_buffer_is_efault);
+    s.case("query_with_smaller_size_writes_only_that", query_with_smaller_size_writes_only_that);
+    s.case("qda_cannot_unload_while_a_node_is_open", qda_cannot_unload_while_a_node_is_open);
+    s.case("open_file_fails_cleanly_when_dsp_goes_away", open_file_fails_cleanly_when_dsp_goes_away);
+    s.case("rmmod_and_insmod_again", rmmod_and_insmod_again);
+    print!("{}", s.render());
+}

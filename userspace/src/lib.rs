@@ -1,0 +1,152 @@
+//! Userspace access to qda, the Qualcomm Hexagon DSP DRM accel driver.
+//!
+//! ```no_run
+//! for dev in qda::Device::all()? {
+//!     println!("{}: {}", dev.path().display(), dev.query()?.name());
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+pub mod uapi;
+
+use std::{
+    fs::{File, OpenOptions},
+    io,
+    os::fd::{AsRawFd, RawFd},
+    path::{Path, PathBuf},
+};
+
+/// Where accel nodes live.
+pub const ACCEL_DIR: &str = "/dev/accel";
+
+/// An open qda accel node.
+#[derive(Debug)]
+pub struct Device {
+    file: File,
+    path: PathBuf,
+}
+
+/// The answer to `DRM_IOCTL_QDA_QUERY`.
+#[derive(Clone, Debug)]
+pub struct DspInfo {
+    raw: uapi::Query,
+}
+
+impl DspInfo {
+    /// The DSP's DT label ("adsp", "cdsp", ...).
+    pub fn name(&self) -> &str {
+        let n = self.raw.dsp_name.iter().position(|&b| b == 0).unwrap_or(uapi::DSP_NAME_LEN);
+        std::str::from_utf8(&self.raw.dsp_name[..n]).unwrap_or("<invalid>")
+    }
+    /// Capability bits reported by the DSP.
+    pub fn capabilities(&self) -> u32 {
+        self.raw.capabilities
+    }
+    /// The raw 16-byte name field.
+    pub fn raw_name(&self) -> [u8; uapi::DSP_NAME_LEN] {
+        self.raw.dsp_name
+    }
+}
+
+/// Issues `ioctl(fd, req, arg)`, mapping -1 to the errno.
+///
+/// # Safety
+///
+/// `arg` must be valid for what `req` reads and writes.
+pub unsafe fn ioctl_raw(fd: RawFd, req: u32, arg: *mut libc::c_void) -> io::Result<i32> {
+    // SAFETY: forwarded to the caller.
+    let r = unsafe { libc::ioctl(fd, req as _, arg) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+impl Device {
+    /// Opens one accel node.
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = OpenOptions::new().read(true).write(true).open(&path)?;
+        Ok(Self { file, path })
+    }
+
+    /// Paths of every `/dev/accel/accel*` node, sorted.
+    pub fn paths() -> io::Result<Vec<PathBuf>> {
+        let mut v = Vec::new();
+        match std::fs::read_dir(ACCEL_DIR) {
+            Ok(rd) => {
+                for e in rd {
+                    let e = e?;
+                    if e.file_name().to_string_lossy().starts_with("accel") {
+                        v.push(e.path());
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        v.sort();
+        Ok(v)
+    }
+
+    /// Opens every accel node whose DRM driver is qda.
+    pub fn all() -> io::Result<Vec<Self>> {
+        let mut v = Vec::new();
+        for p in Self::paths()? {
+            let d = Self::open(&p)?;
+            if d.driver_name()? == "qda" {
+                v.push(d);
+            }
+        }
+        Ok(v)
+    }
+
+    /// Opens the node of the DSP labelled `name`.
+    pub fn by_name(name: &str) -> io::Result<Self> {
+        for d in Self::all()? {
+            if d.query()?.name() == name {
+                return Ok(d);
+            }
+        }
+        Err(io::Error::new(io::ErrorKind::NotFound, format!("no qda DSP named {name:?}")))
+    }
+
+    /// The node's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The raw fd (for tests that issue their own ioctls).
+    pub fn fd(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
+
+    /// Which DSP this node drives (`DRM_IOCTL_QDA_QUERY`).
+    pub fn query(&self) -> io::Result<DspInfo> {
+        let mut raw = uapi::Query::default();
+        // SAFETY: QUERY writes exactly one `Query`.
+        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_QDA_QUERY, (&raw mut raw).cast())? };
+        Ok(DspInfo { raw })
+    }
+
+    /// The DRM driver name (`DRM_IOCTL_VERSION`).
+    pub fn driver_name(&self) -> io::Result<String> {
+        let mut name = [0u8; 64];
+        let mut v = uapi::DrmVersion {
+            version_major: 0,
+            version_minor: 0,
+            version_patchlevel: 0,
+            name_len: name.len(),
+            name: name.as_mut_ptr(),
+            date_len: 0,
+            date: std::ptr::null_mut(),
+            desc_len: 0,
+            desc: std::ptr::null_mut(),
+        };
+        // SAFETY: the kernel writes at most `name_len` bytes to `name`.
+        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_VERSION, (&raw mut v).cast())? };
+        let n = v.name_len.min(name.len());
+        Ok(String::from_utf8_lossy(&name[..n]).into_owned())
+    }
+}
