@@ -14,13 +14,19 @@ RUSTC_VER := $(shell rustc --version | awk '{print $$2}')
 KMAKE := $(MAKE) -C $(KDIR) ARCH=arm64 LLVM=-19 \
 	RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library M=$(CURDIR)
 
-.PHONY: modules clippy clean demo check setup kernel
+.PHONY: modules clippy fmt clean demo check setup kernel
 
 modules:
 	$(KMAKE) modules
 
 clippy:
 	$(KMAKE) CLIPPY=1 modules
+
+fmt:
+	rustfmt --edition 2021 --config-path $(KDIR)/source/.rustfmt.toml \
+		src/qda_main.rs tests/dsp_sim/dsp_sim_main.rs
+	cd userspace && cargo fmt
+	cd tests/host && cargo fmt
 
 clean:
 	$(KMAKE) clean

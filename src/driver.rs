@@ -35,12 +35,8 @@ static IOCTLS: accel::IoctlTable<1> = accel::ioctl_table!(QdaDevice;
 
 static FOPS: accel::FileOps = accel::FileOps::new(&raw const kernel::bindings::__this_module);
 
-static DRIVER: accel::DriverTable<QdaDevice> = accel::DriverTable::new(
-    c"qda",
-    c"Qualcomm Hexagon DSP accelerator",
-    &IOCTLS,
-    &FOPS,
-);
+static DRIVER: accel::DriverTable<QdaDevice> =
+    accel::DriverTable::new(c"qda", c"Qualcomm Hexagon DSP accelerator", &IOCTLS, &FOPS);
 
 /// Count of messages received with no request in flight.
 static DROPPED: AtomicU32 = AtomicU32::new(0);
@@ -67,7 +63,12 @@ impl rpmsg::Driver for QdaDriver {
         })?;
         let label: CString = node.property_read(c"label").required_by(dev)?;
         let domain = Domain::from_label(label.to_bytes()).ok_or_else(|| {
-            dev_err!(dev, "{}: unknown DSP label {:?}\n", node.display_name(), label);
+            dev_err!(
+                dev,
+                "{}: unknown DSP label {:?}\n",
+                node.display_name(),
+                label
+            );
             EINVAL
         })?;
         let data = Arc::new(QdaDevice { domain }, GFP_KERNEL)?;
@@ -87,7 +88,11 @@ impl rpmsg::Driver for QdaDriver {
         // cannot flood the log.
         let n = DROPPED.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         if n.is_power_of_two() {
-            pr_warn!("qda: dropped unsolicited {}-byte message ({} so far)\n", msg.len(), n);
+            pr_warn!(
+                "qda: dropped unsolicited {}-byte message ({} so far)\n",
+                msg.len(),
+                n
+            );
         }
     }
 }

@@ -47,7 +47,11 @@ impl FileOps {
         f.open = Some(sys::accel_open);
         f.release = Some(bindings::drm_release);
         f.unlocked_ioctl = Some(bindings::drm_ioctl);
-        f.compat_ioctl = Some(bindings::drm_compat_ioctl);
+        // 32-bit callers on a 64-bit kernel: DRM's compat translation.
+        #[cfg(CONFIG_COMPAT)]
+        {
+            f.compat_ioctl = Some(bindings::drm_compat_ioctl);
+        }
         f.poll = Some(bindings::drm_poll);
         f.read = Some(bindings::drm_read);
         f.llseek = Some(bindings::noop_llseek);
@@ -83,8 +87,8 @@ impl<T: Send + Sync> DriverTable<T> {
         let mut d: bindings::drm_driver = pin_init::zeroed();
         d.driver_features = bindings::drm_driver_feature_DRIVER_GEM
             | bindings::drm_driver_feature_DRIVER_COMPUTE_ACCEL;
-        d.name = name.as_ptr().cast_mut();
-        d.desc = desc.as_ptr().cast_mut();
+        d.name = name.to_bytes_with_nul().as_ptr().cast_mut();
+        d.desc = desc.to_bytes_with_nul().as_ptr().cast_mut();
         d.major = 0;
         d.minor = 1;
         d.patchlevel = 0;
@@ -98,6 +102,10 @@ impl<T: Send + Sync> DriverTable<T> {
 
 /// Drops the device data reference taken in [`Registration::new`] once the
 /// last reference to the DRM device (registration or open file) is gone.
+///
+/// # Safety
+///
+/// Called by the DRM core only, with a device of a `DriverTable<T>`.
 unsafe extern "C" fn release_callback<T: Send + Sync>(drm: *mut bindings::drm_device) {
     // SAFETY: the DRM core passes the device being released; `dev_private`
     // holds the `Arc<T>` stored in `Registration::new`, taken back once.
@@ -134,7 +142,9 @@ impl<T: Send + Sync> Registration<T> {
         driver: &'static DriverTable<T>,
         data: Arc<T>,
     ) -> Result<Self> {
-        let parent = core::ptr::from_ref(parent).cast_mut().cast::<bindings::device>();
+        let parent = core::ptr::from_ref(parent)
+            .cast_mut()
+            .cast::<bindings::device>();
         // SAFETY: `driver` is a static table; `parent` is a valid device
         // (`device::Device` is a transparent wrapper of `struct device`).
         let drm = from_err_ptr(unsafe { bindings::drm_dev_alloc(&driver.0, parent) })?;
@@ -227,6 +237,9 @@ macro_rules! ioctl_table {
             );
             assert!((CMD & 0xff) == kernel::bindings::DRM_COMMAND_BASE + _nr);
             _nr += 1;
+            /// # Safety
+            ///
+            /// Called by `drm_ioctl()` only.
             unsafe extern "C" fn thunk(
                 drm: *mut kernel::bindings::drm_device,
                 data: *mut ::core::ffi::c_void,

@@ -112,13 +112,13 @@ impl<T: Driver> Registration<T> {
             let ids = &mut (*s).ids;
             let mut name = [0u8; 32];
             copy_name(&mut name, T::CHANNEL);
-            ids[0].name = name.map(|b| b as _);
+            ids[0].name = name;
             let of_ids = &mut (*s).of_ids;
             let mut compat = [0u8; 128];
             copy_name(&mut compat, T::COMPATIBLE);
-            of_ids[0].compatible = compat.map(|b| b as _);
+            of_ids[0].compatible = compat;
             let drv = &mut (*s).drv;
-            drv.drv.name = T::NAME.as_ptr();
+            drv.drv.name = T::NAME.as_char_ptr();
             drv.drv.of_match_table = (&raw const (*s).of_ids).cast();
             drv.id_table = (&raw const (*s).ids).cast();
             drv.probe = Some(probe_callback::<T>);
@@ -153,19 +153,30 @@ unsafe fn drvdata<T: Driver>(rpdev: *mut sys::rpmsg_device) -> *mut T::Data {
     unsafe { ptr::read_volatile(&raw const (*rpdev).dev.driver_data) }.cast()
 }
 
+/// # Safety
+///
+/// Called by the rpmsg core only, for a device of this driver.
 unsafe extern "C" fn probe_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) -> c_int {
     // SAFETY: the rpmsg core passes a valid device that outlives the probe.
     let dev = unsafe { Device::from_raw(rpdev) };
     match T::probe(dev) {
         Ok(data) => {
             // SAFETY: `rpdev` is valid; the pointer is reclaimed in remove.
-            unsafe { ptr::write_volatile(&raw mut (*rpdev).dev.driver_data, KBox::into_raw(data).cast()) };
+            unsafe {
+                ptr::write_volatile(
+                    &raw mut (*rpdev).dev.driver_data,
+                    KBox::into_raw(data).cast(),
+                )
+            };
             0
         }
         Err(e) => e.to_errno(),
     }
 }
 
+/// # Safety
+///
+/// Called by the rpmsg core only, for a device of this driver.
 unsafe extern "C" fn remove_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) {
     // SAFETY: the rpmsg core passes the device probe succeeded on. The
     // endpoint is destroyed first (which waits for a running receive
@@ -189,6 +200,9 @@ unsafe extern "C" fn remove_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) {
     }
 }
 
+/// # Safety
+///
+/// Called by the rpmsg core only, for a device of this driver.
 unsafe extern "C" fn rx_callback<T: Driver>(
     rpdev: *mut sys::rpmsg_device,
     msg: *mut c_void,

@@ -19,16 +19,30 @@ use core::{
         c_void, //
     },
     ptr, //
+    sync::atomic::{
+        AtomicUsize,
+        Ordering, //
+    },
 };
 use kernel::{
     bindings,
     faux,
-    prelude::*, //
+    prelude::*,
+    time::{
+        delay::fsleep,
+        Delta, //
+    }, //
 };
 
 #[allow(
     clippy::all,
+    clippy::as_underscore,
+    clippy::cast_lossless,
+    clippy::ptr_as_ptr,
+    clippy::ref_as_ptr,
+    clippy::undocumented_unsafe_blocks,
     dead_code,
+    improper_ctypes,
     missing_docs,
     non_camel_case_types,
     non_snake_case,
@@ -57,6 +71,11 @@ const COMPATIBLE: &CStr = c"qcom,fastrpc";
 
 /// Upper bound on simulated channels (a real SoC has at most a handful).
 const MAX_CHANNELS: usize = 8;
+
+/// Channel devices not yet released. A DRM device keeps a reference to its
+/// parent (our rpmsg device) until its last open file is closed, so module
+/// exit waits for this to reach zero: `release_channel` lives in this module.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// An endpoint handed to the rpmsg core; `ept` must stay first.
 #[repr(C)]
@@ -96,6 +115,9 @@ static ENDPOINT_OPS: Ops<sys::rpmsg_endpoint_ops> = Ops(sys::rpmsg_endpoint_ops 
     get_mtu: None,
 });
 
+/// # Safety
+///
+/// Called by the rpmsg or driver core only, on objects of this module.
 unsafe extern "C" fn create_ept(
     rpdev: *mut sys::rpmsg_device,
     cb: sys::rpmsg_rx_cb_t,
@@ -122,17 +144,30 @@ unsafe extern "C" fn create_ept(
     }
 }
 
+/// # Safety
+///
+/// Called by the rpmsg or driver core only, on objects of this module.
 unsafe extern "C" fn destroy_ept(ept: *mut sys::rpmsg_endpoint) {
     // SAFETY: `ept` was created by `create_ept` as the first field of a
     // `SimEndpoint` and the rpmsg core destroys it exactly once.
     drop(unsafe { KBox::from_raw(ept.cast::<SimEndpoint>()) });
 }
 
-unsafe extern "C" fn send(_ept: *mut sys::rpmsg_endpoint, _data: *const c_void, _len: c_int) -> c_int {
+/// # Safety
+///
+/// Called by the rpmsg or driver core only, on objects of this module.
+unsafe extern "C" fn send(
+    _ept: *mut sys::rpmsg_endpoint,
+    _data: *const c_void,
+    _len: c_int,
+) -> c_int {
     // No FastRPC answering side yet: refuse instead of dropping silently.
     EOPNOTSUPP.to_errno()
 }
 
+/// # Safety
+///
+/// Called by the rpmsg or driver core only, on objects of this module.
 unsafe extern "C" fn release_channel(dev: *mut bindings::device) {
     let ch = dev.cast::<SimChannel>();
     // SAFETY: `dev` is the first field of a `SimChannel` leaked in
@@ -144,6 +179,7 @@ unsafe extern "C" fn release_channel(dev: *mut bindings::device) {
         }
         drop(KBox::from_raw(ch));
     }
+    LIVE.fetch_sub(1, Ordering::Release);
 }
 
 /// Registers one rpmsg device for `node` under `parent`.
@@ -165,7 +201,7 @@ unsafe fn register_channel(
     )?;
     let name = CHANNEL.to_bytes();
     for (d, s) in ch.rpdev.id.name.iter_mut().zip(name) {
-        *d = *s as _;
+        *d = *s;
     }
     ch.rpdev.src = index;
     ch.rpdev.dst = index;
@@ -177,6 +213,7 @@ unsafe fn register_channel(
     unsafe { bindings::fwnode_handle_get(&raw mut (*node).fwnode) };
     ch.rpdev.dev.of_node = node;
     let ch = KBox::into_raw(ch);
+    LIVE.fetch_add(1, Ordering::Relaxed);
     // SAFETY: the device is fully set up. On failure the core drops the
     // initial reference, which runs `release_channel` and frees `ch`.
     let ret = unsafe { sys::rpmsg_register_device_override(&raw mut (*ch).rpdev, ptr::null()) };
@@ -199,9 +236,8 @@ unsafe impl Sync for DspSim {}
 impl kernel::Module for DspSim {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let parent = faux::Registration::new(c"qda-dsp-sim", None)?;
-        let parent_dev = ptr::from_ref::<kernel::device::Device>(parent.as_ref())
-            .cast_mut()
-            .cast::<bindings::device>();
+        let fdev: &kernel::device::Device<kernel::device::Bound> = parent.as_ref().as_ref();
+        let parent_dev = ptr::from_ref(fdev).cast_mut().cast::<bindings::device>();
         let mut sim = DspSim {
             channels: KVec::new(),
             _parent: parent,
@@ -210,12 +246,17 @@ impl kernel::Module for DspSim {
         loop {
             // SAFETY: `node` is NULL or the node returned by the previous
             // call, whose reference this call drops.
-            node = unsafe { bindings::of_find_compatible_node(node, ptr::null(), COMPATIBLE.as_ptr()) };
+            node = unsafe {
+                bindings::of_find_compatible_node(node, ptr::null(), COMPATIBLE.as_char_ptr())
+            };
             if node.is_null() {
                 break;
             }
             if sim.channels.len() == MAX_CHANNELS {
-                pr_warn!("qda_dsp_sim: more than {} FastRPC nodes, ignoring the rest\n", MAX_CHANNELS);
+                pr_warn!(
+                    "more than {} FastRPC nodes, ignoring the rest\n",
+                    MAX_CHANNELS
+                );
                 // SAFETY: drop the reference the search returned.
                 unsafe { bindings::fwnode_handle_put(&raw mut (*node).fwnode) };
                 break;
@@ -227,7 +268,7 @@ impl kernel::Module for DspSim {
             match unsafe { register_channel(parent_dev, node, index) } {
                 Ok(rpdev) => sim.channels.push(rpdev, GFP_KERNEL)?,
                 Err(e) => {
-                    pr_err!("qda_dsp_sim: registering channel {} failed: {:?}\n", index, e);
+                    pr_err!("registering channel {} failed: {:?}\n", index, e);
                     // SAFETY: drop the reference the search returned.
                     unsafe { bindings::fwnode_handle_put(&raw mut (*node).fwnode) };
                     return Err(e);
@@ -235,7 +276,7 @@ impl kernel::Module for DspSim {
             }
         }
         pr_info!(
-            "qda_dsp_sim: registered {} simulated FastRPC channel(s)\n",
+            "registered {} simulated FastRPC channel(s)\n",
             sim.channels.len()
         );
         Ok(sim)
@@ -247,6 +288,17 @@ impl Drop for DspSim {
         for &rpdev in self.channels.iter().rev() {
             // SAFETY: registered in `init` and not yet unregistered.
             unsafe { bindings::device_unregister(&raw mut (*rpdev).dev) };
+        }
+        let mut waited = 0;
+        while LIVE.load(Ordering::Acquire) != 0 {
+            if waited % 50 == 0 {
+                pr_info!(
+                    "waiting for {} channel(s) still referenced (open accel files?)\n",
+                    LIVE.load(Ordering::Relaxed)
+                );
+            }
+            waited += 1;
+            fsleep(Delta::from_millis(20));
         }
     }
 }

@@ -33,9 +33,10 @@ mod tests {
         assert_eq!(offset_of!(drm_qda_gem_mmap_offset, offset), 8);
         assert_eq!(size_of::<drm_qda_init_create>(), 24);
         assert_eq!(offset_of!(drm_qda_init_create, file), 16);
-        assert_eq!(size_of::<drm_qda_map>(), 40);
+        // Six 32-bit fields, then three 64-bit ones: 48 bytes.
+        assert_eq!(size_of::<drm_qda_map>(), 48);
         assert_eq!(offset_of!(drm_qda_map, vaddrin), 24);
-        assert_eq!(offset_of!(drm_qda_map, vaddrout), 40 - 8);
+        assert_eq!(offset_of!(drm_qda_map, vaddrout), 40);
         assert_eq!(size_of::<drm_qda_munmap>(), 32);
         assert_eq!(offset_of!(drm_qda_munmap, vaddr), 8);
         assert_eq!(size_of::<drm_qda_invoke>(), 16);
@@ -45,21 +46,21 @@ mod tests {
 
     #[test]
     fn ioctl_numbers_match_the_library() {
-        assert_eq!(DRM_IOCTL_QDA_QUERY as u32, drm_ioc(R, 0, 20));
-        assert_eq!(DRM_IOCTL_QDA_QUERY as u32, 0x8014_6440);
-        assert_eq!(DRM_IOCTL_QDA_GEM_CREATE as u32, drm_ioc(WR, 1, 16));
-        assert_eq!(DRM_IOCTL_QDA_GEM_MMAP_OFFSET as u32, drm_ioc(WR, 2, 16));
-        assert_eq!(DRM_IOCTL_QDA_INIT_ATTACH as u32, drm_ioc(0, 3, 0));
-        assert_eq!(DRM_IOCTL_QDA_INIT_CREATE as u32, drm_ioc(WR, 4, 24));
-        assert_eq!(DRM_IOCTL_QDA_MAP as u32, drm_ioc(WR, 5, 40));
-        assert_eq!(DRM_IOCTL_QDA_MUNMAP as u32, drm_ioc(WR, 6, 32));
-        assert_eq!(DRM_IOCTL_QDA_INVOKE as u32, drm_ioc(WR, 7, 16));
+        assert_eq!(DRM_IOCTL_QDA_QUERY, drm_ioc(R, 0, 20));
+        assert_eq!(DRM_IOCTL_QDA_QUERY, 0x8014_6440);
+        assert_eq!(DRM_IOCTL_QDA_GEM_CREATE, drm_ioc(WR, 1, 16));
+        assert_eq!(DRM_IOCTL_QDA_GEM_MMAP_OFFSET, drm_ioc(WR, 2, 16));
+        assert_eq!(DRM_IOCTL_QDA_INIT_ATTACH, drm_ioc(0, 3, 0));
+        assert_eq!(DRM_IOCTL_QDA_INIT_CREATE, drm_ioc(WR, 4, 24));
+        assert_eq!(DRM_IOCTL_QDA_MAP, drm_ioc(WR, 5, 48));
+        assert_eq!(DRM_IOCTL_QDA_MUNMAP, drm_ioc(WR, 6, 32));
+        assert_eq!(DRM_IOCTL_QDA_INVOKE, drm_ioc(WR, 7, 16));
     }
 
     #[test]
     fn ioc_size_decodes_both_invoke_encodings() {
-        assert_eq!(ioc_size(DRM_IOCTL_QDA_INVOKE as u32), 16);
+        assert_eq!(ioc_size(DRM_IOCTL_QDA_INVOKE), 16);
         assert_eq!(ioc_size(drm_ioc(WR, 7, 24)), 24);
-        assert_eq!(ioc_size(DRM_IOCTL_QDA_QUERY as u32), 20);
+        assert_eq!(ioc_size(DRM_IOCTL_QDA_QUERY), 20);
     }
 }

@@ -35,7 +35,12 @@ pub struct DspInfo {
 impl DspInfo {
     /// The DSP's DT label ("adsp", "cdsp", ...).
     pub fn name(&self) -> &str {
-        let n = self.raw.dsp_name.iter().position(|&b| b == 0).unwrap_or(uapi::DSP_NAME_LEN);
+        let n = self
+            .raw
+            .dsp_name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(uapi::DSP_NAME_LEN);
         std::str::from_utf8(&self.raw.dsp_name[..n]).unwrap_or("<invalid>")
     }
     /// Capability bits reported by the DSP.
@@ -109,7 +114,10 @@ impl Device {
                 return Ok(d);
             }
         }
-        Err(io::Error::new(io::ErrorKind::NotFound, format!("no qda DSP named {name:?}")))
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no qda DSP named {name:?}"),
+        ))
     }
 
     /// The node's path.

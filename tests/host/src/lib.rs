@@ -26,7 +26,10 @@ mod tests {
 
     #[test]
     fn labels_map_to_distinct_domains() {
-        let all: Vec<_> = LABELS.iter().filter_map(|l| Domain::from_label(l.as_bytes())).collect();
+        let all: Vec<_> = LABELS
+            .iter()
+            .filter_map(|l| Domain::from_label(l.as_bytes()))
+            .collect();
         for (i, a) in all.iter().enumerate() {
             assert!(all[i + 1..].iter().all(|b| a != b), "{a:?} repeated");
         }
@@ -34,7 +37,9 @@ mod tests {
 
     #[test]
     fn near_miss_labels_are_rejected() {
-        for bad in ["", "dsp", "ADSP", "cdsp4", "cdsp0", "gdsp", "gdsp2", "adsp\0", " adsp", "adspx"] {
+        for bad in [
+            "", "dsp", "ADSP", "cdsp4", "cdsp0", "gdsp", "gdsp2", "adsp\0", " adsp", "adspx",
+        ] {
             assert_eq!(Domain::from_label(bad.as_bytes()), None, "{bad:?} accepted");
         }
     }

@@ -36,7 +36,12 @@ fn info(name: &str) -> std::io::Result<()> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let r = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let r = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [] | ["list"] => list(),
         ["info", name] => info(name),
         _ => {

@@ -15,7 +15,10 @@ pub struct Suite {
 impl Suite {
     /// A new, empty suite.
     pub fn new(name: &'static str) -> Self {
-        Self { name, cases: Vec::new() }
+        Self {
+            name,
+            cases: Vec::new(),
+        }
     }
 
     /// Runs one case, recording a panic-free outcome.
@@ -28,7 +31,10 @@ impl Suite {
     pub fn render(&self) -> String {
         let mut s = String::new();
         s.push_str("KTAP version 1\n1..1\n");
-        s.push_str(&format!("    KTAP version 1\n    # Subtest: {}\n", self.name));
+        s.push_str(&format!(
+            "    KTAP version 1\n    # Subtest: {}\n",
+            self.name
+        ));
         s.push_str(&format!("    1..{}\n", self.cases.len()));
         let mut ok_all = true;
         for (i, (n, r)) in self.cases.iter().enumerate() {
@@ -43,7 +49,11 @@ impl Suite {
                 }
             }
         }
-        s.push_str(&format!("{} 1 {}\n", if ok_all { "ok" } else { "not ok" }, self.name));
+        s.push_str(&format!(
+            "{} 1 {}\n",
+            if ok_all { "ok" } else { "not ok" },
+            self.name
+        ));
         s
     }
 }

@@ -12,7 +12,10 @@ fn mount(src: &str, target: &str, fstype: &str) {
     // SAFETY: valid NUL-terminated strings; no data argument.
     let r = unsafe { libc::mount(s.as_ptr(), t.as_ptr(), f.as_ptr(), 0, std::ptr::null()) };
     if r != 0 {
-        println!("qda-init: mount {fstype} on {target}: {}", io::Error::last_os_error());
+        println!(
+            "qda-init: mount {fstype} on {target}: {}",
+            io::Error::last_os_error()
+        );
     }
 }
 

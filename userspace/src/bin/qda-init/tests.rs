@@ -24,14 +24,21 @@ fn expect_errno<T: std::fmt::Debug>(r: io::Result<T>, errno: i32, what: &str) ->
     match r {
         Err(e) if e.raw_os_error() == Some(errno) => Ok(()),
         Err(e) => Err(format!("{what}: expected errno {errno}, got {e}")),
-        Ok(v) => Err(format!("{what}: expected errno {errno}, succeeded with {v:?}")),
+        Ok(v) => Err(format!(
+            "{what}: expected errno {errno}, succeeded with {v:?}"
+        )),
     }
 }
 
 fn names() -> Result<Vec<String>, String> {
     let mut v = Vec::new();
     for d in Device::all().map_err(|e| format!("opening nodes: {e}"))? {
-        v.push(d.query().map_err(|e| format!("QUERY: {e}"))?.name().to_string());
+        v.push(
+            d.query()
+                .map_err(|e| format!("QUERY: {e}"))?
+                .name()
+                .to_string(),
+        );
     }
     v.sort();
     Ok(v)
@@ -58,8 +65,14 @@ fn query_reports_adsp_and_cdsp() -> Outcome {
 fn query_name_is_nul_padded() -> Outcome {
     for d in Device::all().map_err(|e| e.to_string())? {
         let raw = d.query().map_err(|e| e.to_string())?.raw_name();
-        let len = raw.iter().position(|&b| b == 0).ok_or("dsp_name not NUL terminated")?;
-        check!(raw[len..].iter().all(|&b| b == 0), "garbage after the name: {raw:?}");
+        let len = raw
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or("dsp_name not NUL terminated")?;
+        check!(
+            raw[len..].iter().all(|&b| b == 0),
+            "garbage after the name: {raw:?}"
+        );
     }
     Ok(())
 }
@@ -127,8 +140,15 @@ fn query_with_smaller_size_writes_only_that() -> Outcome {
     let req = uapi::drm_ior(uapi::DRM_COMMAND_BASE, 8);
     // SAFETY: the buffer holds 20 bytes, the request declares 8.
     unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) }.map_err(|e| e.to_string())?;
-    check!(&buf[..4] == b"cdsp" && buf[4..8] == [0; 4], "first 8 bytes {:?}", &buf[..8]);
-    check!(buf[8..].iter().all(|&b| b == 0xaa), "wrote past the declared size: {buf:?}");
+    check!(
+        &buf[..4] == b"cdsp" && buf[4..8] == [0; 4],
+        "first 8 bytes {:?}",
+        &buf[..8]
+    );
+    check!(
+        buf[8..].iter().all(|&b| b == 0xaa),
+        "wrote past the declared size: {buf:?}"
+    );
     Ok(())
 }
 
@@ -140,17 +160,43 @@ fn qda_cannot_unload_while_a_node_is_open() -> Outcome {
     Ok(())
 }
 
+/// The rpmsg device name behind an accel node (its sysfs parent).
+fn rpmsg_name(node: &Path) -> Result<String, String> {
+    let name = node
+        .file_name()
+        .ok_or("bad node path")?
+        .to_string_lossy()
+        .into_owned();
+    let link = std::fs::read_link(format!("/sys/class/accel/{name}/device"))
+        .map_err(|e| format!("sysfs parent of {name}: {e}"))?;
+    Ok(link
+        .file_name()
+        .ok_or("bad sysfs link")?
+        .to_string_lossy()
+        .into_owned())
+}
+
+fn write_sysfs(path: &str, val: &str) -> Result<(), String> {
+    std::fs::write(path, val).map_err(|e| format!("write {val} to {path}: {e}"))
+}
+
 fn open_file_fails_cleanly_when_dsp_goes_away() -> Outcome {
     let d = cdsp()?;
-    sys::unload_module("qda_dsp_sim").map_err(|e| format!("rmmod qda_dsp_sim: {e}"))?;
-    let left = Device::paths().map_err(|e| e.to_string())?;
+    let rpdev = rpmsg_name(d.path())?;
+    // Same driver path as the channel disappearing: qda's remove runs while
+    // a file is open.
+    write_sysfs("/sys/bus/rpmsg/drivers/qda/unbind", &rpdev)?;
+    let left = names();
     let r = d.query();
     drop(d);
-    sys::load_module("qda_dsp_sim").map_err(|e| format!("insmod qda_dsp_sim: {e}"))?;
-    check!(left.is_empty(), "nodes left after the DSPs went away: {left:?}");
+    write_sysfs("/sys/bus/rpmsg/drivers/qda/bind", &rpdev)?;
+    check!(
+        left.as_deref() == Ok(&["adsp".to_string()][..]),
+        "nodes while cdsp is gone: {left:?}"
+    );
     expect_errno(r, libc::ENODEV, "QUERY on a file of a removed DSP")?;
     let n = names()?;
-    check!(n == ["adsp", "cdsp"], "after the DSPs came back: {n:?}");
+    check!(n == ["adsp", "cdsp"], "after the DSP came back: {n:?}");
     Ok(())
 }
 
@@ -158,7 +204,10 @@ fn rmmod_and_insmod_again() -> Outcome {
     for m in MODULES.iter().rev() {
         sys::unload_module(m).map_err(|e| format!("rmmod {m}: {e}"))?;
     }
-    check!(!Path::new("/sys/module/qda").exists(), "/sys/module/qda still present");
+    check!(
+        !Path::new("/sys/module/qda").exists(),
+        "/sys/module/qda still present"
+    );
     let left = Device::paths().map_err(|e| e.to_string())?;
     check!(left.is_empty(), "nodes left after rmmod: {left:?}");
     for m in MODULES {
@@ -180,13 +229,31 @@ pub fn run(loaded: bool) {
     s.case("query_reports_adsp_and_cdsp", query_reports_adsp_and_cdsp);
     s.case("query_name_is_nul_padded", query_name_is_nul_padded);
     s.case("drm_version_names_qda", drm_version_names_qda);
-    s.case("unknown_driver_ioctl_is_einval", unknown_driver_ioctl_is_einval);
+    s.case(
+        "unknown_driver_ioctl_is_einval",
+        unknown_driver_ioctl_is_einval,
+    );
     s.case("foreign_ioctl_type_is_enotty", foreign_ioctl_type_is_enotty);
-    s.case("query_to_bad_pointer_is_efault", query_to_bad_pointer_is_efault);
-    s.case("query_into_short_buffer_is_efault", query_into_short_buffer_is_efault);
-    s.case("query_with_smaller_size_writes_only_that", query_with_smaller_size_writes_only_that);
-    s.case("qda_cannot_unload_while_a_node_is_open", qda_cannot_unload_while_a_node_is_open);
-    s.case("open_file_fails_cleanly_when_dsp_goes_away", open_file_fails_cleanly_when_dsp_goes_away);
+    s.case(
+        "query_to_bad_pointer_is_efault",
+        query_to_bad_pointer_is_efault,
+    );
+    s.case(
+        "query_into_short_buffer_is_efault",
+        query_into_short_buffer_is_efault,
+    );
+    s.case(
+        "query_with_smaller_size_writes_only_that",
+        query_with_smaller_size_writes_only_that,
+    );
+    s.case(
+        "qda_cannot_unload_while_a_node_is_open",
+        qda_cannot_unload_while_a_node_is_open,
+    );
+    s.case(
+        "open_file_fails_cleanly_when_dsp_goes_away",
+        open_file_fails_cleanly_when_dsp_goes_away,
+    );
     s.case("rmmod_and_insmod_again", rmmod_and_insmod_again);
     print!("{}", s.render());
 }
