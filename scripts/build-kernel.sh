@@ -5,9 +5,9 @@
 # linux-source-7.3 into a cache outside the repository:
 #   $QDA_CACHE/linux-<srcver>/       unpacked, unmodified source
 #   $QDA_CACHE/build-<key>/          O= build directory
-# key = hash(config fragment, source version, toolchain versions, this
-# script). An existing build with the same key is reused as it is.
-# Prints the build directory on its last line of stdout as "KBUILD=<dir>".
+# key = hash(config fragment, source version, toolchain versions). An
+# existing build with the same key is reused as it is.
+# Records the build directory in $QDA_CACHE/kbuild-dir.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +15,7 @@ FRAG="$QDA_ROOT/kernel/qda.config"
 TARBALL=$(ls /usr/src/linux-source-7.3.tar.* 2>/dev/null | head -n1)
 [ -n "$TARBALL" ] || die "linux-source-7.3 is not installed: run scripts/setup.sh"
 SRCVER=$(dpkg-query -W -f='${Version}' linux-source-7.3)
-key=$( { cat "$FRAG" "$0"; echo "$SRCVER"; rustc --version; clang-19 --version | head -n1;
+key=$( { cat "$FRAG"; echo "$SRCVER"; rustc --version; clang-19 --version | head -n1;
          bindgen --version; } | sha256sum | cut -c1-16)
 SRC="$QDA_CACHE/linux-$SRCVER"
 OUT="$QDA_CACHE/build-$key"
@@ -23,7 +23,7 @@ mkdir -p "$QDA_CACHE"
 
 if [ -f "$OUT/.qda-stamp" ] && [ "$(cat "$OUT/.qda-stamp")" = "$key" ]; then
     info "kernel cache hit: $OUT (key $key)"
-    echo "KBUILD=$OUT"
+    echo "$OUT" > "$QDA_CACHE/kbuild-dir"
     exit 0
 fi
 
@@ -68,4 +68,4 @@ t=$(date +%s)
 "${K[@]}" -s -j"$(nproc)" Image modules
 info "kernel built in $(( $(date +%s) - t ))s"
 echo "$key" > "$OUT/.qda-stamp"
-echo "KBUILD=$OUT"
+echo "$OUT" > "$QDA_CACHE/kbuild-dir"

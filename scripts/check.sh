@@ -19,7 +19,7 @@ fail() { failed=$((failed + 1)); printf '[%4ss]     FAIL: %s\n' "$(_elapsed)" "$
 pass() { passed=$((passed + 1)); info "ok: $*"; }
 
 bash "$QDA_ROOT/scripts/setup.sh" || die "setup failed"
-KBUILD=$(bash "$QDA_ROOT/scripts/build-kernel.sh" | tee /dev/stderr | sed -n 's/^KBUILD=//p')
+KBUILD=$(kernel_build_dir)
 [ -n "$KBUILD" ] || die "kernel build failed"
 KSRC=$(readlink -f "$KBUILD/source")
 

@@ -7,4 +7,7 @@ bash "$QDA_ROOT/scripts/setup.sh"
 bash "$QDA_ROOT/scripts/run-qemu.sh" demo
 LOG=${QDA_OUT:-$QDA_ROOT/build}/console-demo.log
 step "what the guest printed (probe lines, /dev/accel, QUERY answers)"
-grep -E 'qda|rpmsg|accel' "$LOG" | grep -v -E 'Kernel command line' | sed -e 's/\r$//'
+sed -e 's/\r$//' "$LOG" | awk '
+    /== qda demo ==/ { on = 1 }
+    on || /qda_dsp_sim: |qda qda-dsp-sim|\[drm\] Initialized qda/ { print }
+    /== end of demo ==/ { on = 0 }'

@@ -3,4 +3,5 @@
 # Prints the kernel build directory to build modules against (building the
 # cached test kernel first if needed). Progress goes to stderr.
 set -euo pipefail
-bash "$(dirname "$0")/build-kernel.sh" | tee /dev/stderr | sed -n 's/^KBUILD=//p'
+. "$(dirname "$0")/lib.sh"
+kernel_build_dir

@@ -12,7 +12,7 @@ OUT=${QDA_OUT:-$QDA_ROOT/build}
 mkdir -p "$OUT"
 TIMEOUT=${QDA_QEMU_TIMEOUT:-600}
 
-KBUILD=$(bash "$QDA_ROOT/scripts/build-kernel.sh" | tee /dev/stderr | sed -n 's/^KBUILD=//p')
+KBUILD=$(kernel_build_dir)
 [ -n "$KBUILD" ] || die "kernel build failed"
 
 step "building qda.ko and qda_dsp_sim.ko"

@@ -41,6 +41,12 @@ fn demo() {
         }
         Err(e) => println!("opening accel nodes failed: {e}"),
     }
+    for args in [&["list"][..], &["info", "cdsp"][..]] {
+        println!("$ qda {}", args.join(" "));
+        if let Err(e) = std::process::Command::new("/bin/qda").args(args).status() {
+            println!("running /bin/qda failed: {e}");
+        }
+    }
     println!("== end of demo ==");
 }
 
