@@ -1,24 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The rpmsg driver: one DRM accel device per FastRPC channel.
+//! The rpmsg driver: one DRM accel device per FastRPC channel, with the
+//! channel's context banks and sessions.
 
 use core::sync::atomic::{
     AtomicU32,
     Ordering, //
 };
 use kernel::{
+    debugfs,
     prelude::*,
     str::CString,
     sync::Arc, //
 };
 
 use crate::{
+    debugfs::DspDebugfs,
     domain::Domain,
+    dt,
     ffi::{
         accel,
+        bus::CbDevice,
         rpmsg, //
     },
-    file,
+    file::{
+        self,
+        QdaFile, //
+    },
+    memory::MemoryManager,
+    session::{
+        ContextBank,
+        Sessions, //
+    },
     uapi, //
 };
 
@@ -26,36 +39,67 @@ use crate::{
 pub(crate) struct QdaDevice {
     /// Which DSP this is.
     pub(crate) domain: Domain,
+    /// The sessions on the DSP's context banks.
+    pub(crate) sessions: Arc<Sessions>,
+    /// Where buffer memory comes from.
+    pub(crate) memory: Arc<MemoryManager>,
 }
 
 /// The ioctls, indexed by their number relative to `DRM_COMMAND_BASE`.
-static IOCTLS: accel::IoctlTable<1> = accel::ioctl_table!(QdaDevice;
-    (uapi::DRM_IOCTL_QDA_QUERY, uapi::drm_qda_query, file::query),
-);
+static IOCTLS: accel::IoctlTable<9> = accel::IoctlTable::new([
+    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_QUERY, uapi::drm_qda_query, file::query),
+    accel::ioctl!(QdaDevice, QdaFile;
+        uapi::DRM_IOCTL_QDA_GEM_CREATE, uapi::drm_qda_gem_create, file::gem_create),
+    accel::ioctl!(QdaDevice, QdaFile;
+        uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET, uapi::drm_qda_gem_mmap_offset, file::gem_mmap_offset),
+    accel::not_implemented(uapi::DRM_IOCTL_QDA_INIT_ATTACH),
+    accel::not_implemented(uapi::DRM_IOCTL_QDA_INIT_CREATE),
+    accel::not_implemented(uapi::DRM_IOCTL_QDA_MAP),
+    accel::not_implemented(uapi::DRM_IOCTL_QDA_MUNMAP),
+    accel::not_implemented(uapi::DRM_IOCTL_QDA_INVOKE),
+    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_GEM_INFO, uapi::drm_qda_gem_info, file::gem_info),
+]);
 
 static FOPS: accel::FileOps = accel::FileOps::new(&raw const kernel::bindings::__this_module);
 
-static DRIVER: accel::DriverTable<QdaDevice> =
+static DRIVER: accel::DriverTable<QdaDevice, QdaFile> =
     accel::DriverTable::new(c"qda", c"Qualcomm Hexagon DSP accelerator", &IOCTLS, &FOPS);
 
 /// Count of messages received with no request in flight.
 static DROPPED: AtomicU32 = AtomicU32::new(0);
 
+/// State shared by all channels: the debugfs root (`/sys/kernel/debug/qda`).
+pub(crate) struct DriverContext {
+    debugfs: debugfs::Dir,
+}
+
+impl DriverContext {
+    /// Creates the shared state.
+    pub(crate) fn new() -> Self {
+        Self {
+            debugfs: debugfs::Dir::new(c"qda"),
+        }
+    }
+}
+
 /// The rpmsg driver for FastRPC channels.
 pub(crate) struct QdaDriver;
 
-/// What a bound channel owns.
+/// What a bound channel owns. Fields drop in order: debugfs first, the
+/// accel device last.
 pub(crate) struct Bound {
+    _debugfs: DspDebugfs,
     _accel: accel::Registration<QdaDevice>,
 }
 
 impl rpmsg::Driver for QdaDriver {
     type Data = Bound;
+    type Context = DriverContext;
     const NAME: &'static CStr = c"qda";
     const CHANNEL: &'static CStr = c"fastrpcglink-apps-dsp";
     const COMPATIBLE: &'static CStr = c"qcom,fastrpc";
 
-    fn probe(rpdev: &rpmsg::Device) -> Result<KBox<Bound>> {
+    fn probe(rpdev: &rpmsg::Device, ctx: &DriverContext) -> Result<KBox<Bound>> {
         let dev = rpdev.as_ref();
         let node = dev.fwnode().ok_or_else(|| {
             dev_err!(dev, "no device-tree node for this FastRPC channel\n");
@@ -71,15 +115,56 @@ impl rpmsg::Driver for QdaDriver {
             );
             EINVAL
         })?;
-        let data = Arc::new(QdaDevice { domain }, GFP_KERNEL)?;
+        let cfg = dt::read_channel(dev, node)?;
+
+        let mut cbs = KVec::new();
+        for (child, spec) in &cfg.cbs {
+            let name = CString::try_from_fmt(fmt!("{}-cb{}", domain.label(), spec.sid))?;
+            let cb = CbDevice::new(child, name)?;
+            cbs.push(
+                (
+                    Arc::new(
+                        ContextBank {
+                            dev: cb,
+                            sid: spec.sid,
+                        },
+                        GFP_KERNEL,
+                    )?,
+                    spec.nsessions,
+                ),
+                GFP_KERNEL,
+            )?;
+        }
+        let sessions = Sessions::new(cbs)?;
+        let memory = Arc::new(MemoryManager::new()?, GFP_KERNEL)?;
+        let data = Arc::new(
+            QdaDevice {
+                domain,
+                sessions: sessions.clone(),
+                memory: memory.clone(),
+            },
+            GFP_KERNEL,
+        )?;
         let accel = accel::Registration::new(dev, &DRIVER, data)?;
+        let name = CString::try_from_fmt(fmt!("{}", domain.label()))?;
+        let debugfs = DspDebugfs::new(&ctx.debugfs, &name, &sessions, &memory)?;
         dev_info!(
             dev,
-            "{} DSP registered as /dev/accel/accel{}\n",
+            "{} DSP registered as /dev/accel/accel{}: {} context banks, {} sessions{}, {} vmids\n",
             domain.label(),
-            accel.index()
+            accel.index(),
+            cfg.cbs.len(),
+            cfg.sessions,
+            if cfg.non_secure { ", non-secure" } else { "" },
+            cfg.vmids.len()
         );
-        Ok(KBox::new(Bound { _accel: accel }, GFP_KERNEL)?)
+        Ok(KBox::new(
+            Bound {
+                _debugfs: debugfs,
+                _accel: accel,
+            },
+            GFP_KERNEL,
+        )?)
     }
 
     fn receive(_data: &Bound, msg: &[u8]) {
@@ -89,7 +174,7 @@ impl rpmsg::Driver for QdaDriver {
         let n = DROPPED.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         if n.is_power_of_two() {
             pr_warn!(
-                "qda: dropped unsolicited {}-byte message ({} so far)\n",
+                "dropped unsolicited {}-byte message ({} so far)\n",
                 msg.len(),
                 n
             );

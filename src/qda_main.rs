@@ -13,15 +13,24 @@
 
 use kernel::prelude::*;
 
+mod debugfs;
 mod domain;
 mod driver;
+mod dt;
 mod ffi;
 mod file;
+mod gem;
+mod memory;
+mod session;
+mod topology;
 mod uapi;
 
 #[cfg(CONFIG_KUNIT = "y")]
 #[path = "../tests/kunit/domain_kunit.rs"]
 mod domain_kunit;
+#[cfg(CONFIG_KUNIT = "y")]
+#[path = "../tests/kunit/topology_kunit.rs"]
+mod topology_kunit;
 #[cfg(CONFIG_KUNIT = "y")]
 #[path = "../tests/kunit/uapi_kunit.rs"]
 mod uapi_kunit;
@@ -34,15 +43,19 @@ module! {
     license: "GPL",
 }
 
-/// Module state: the rpmsg driver registration.
+/// Module state. Fields drop in order: the rpmsg driver (and with it every
+/// channel) before the context-bank bus.
 struct QdaModule {
     _driver: ffi::rpmsg::Registration<driver::QdaDriver>,
+    _cb_bus: ffi::bus::CbBus,
 }
 
 impl kernel::Module for QdaModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let cb_bus = ffi::bus::CbBus::register(module)?;
         Ok(Self {
-            _driver: ffi::rpmsg::Registration::new(module)?,
+            _driver: ffi::rpmsg::Registration::new(module, driver::DriverContext::new())?,
+            _cb_bus: cb_bus,
         })
     }
 }

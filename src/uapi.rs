@@ -5,6 +5,7 @@
 
 pub(crate) use crate::ffi::sys::{
     drm_qda_gem_create,
+    drm_qda_gem_info,
     drm_qda_gem_mmap_offset,
     drm_qda_init_create,
     drm_qda_invoke,
@@ -13,11 +14,13 @@ pub(crate) use crate::ffi::sys::{
     drm_qda_munmap,
     drm_qda_query,
     DRM_IOCTL_QDA_GEM_CREATE,
+    DRM_IOCTL_QDA_GEM_INFO,
     DRM_IOCTL_QDA_GEM_MMAP_OFFSET,
     DRM_IOCTL_QDA_INIT_ATTACH,
     DRM_IOCTL_QDA_INIT_CREATE,
     DRM_IOCTL_QDA_INVOKE,
     DRM_IOCTL_QDA_MAP,
     DRM_IOCTL_QDA_MUNMAP,
-    DRM_IOCTL_QDA_QUERY, //
+    DRM_IOCTL_QDA_QUERY,
+    QDA_MEM_DMA_COHERENT, //
 };

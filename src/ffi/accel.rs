@@ -28,6 +28,7 @@ use kernel::{
     },
     prelude::*,
     sync::Arc, //
+    types::Opaque,
 };
 
 use super::sys;
@@ -62,21 +63,32 @@ impl FileOps {
     }
 }
 
-/// A table of driver-private ioctls, built by [`ioctl_table!`].
+/// A table of driver-private ioctls, see [`IoctlTable::new`] and [`ioctl!`].
 #[repr(transparent)]
 pub(crate) struct IoctlTable<const N: usize>(pub(crate) [bindings::drm_ioctl_desc; N]);
 
 // SAFETY: built at compile time and never mutated; the kernel only reads it.
 unsafe impl<const N: usize> Sync for IoctlTable<N> {}
 
-/// `struct drm_driver` for an accel device whose per-device data is `T`.
+/// Per-open-file state of an accel driver whose per-device data is
+/// [`FileData::Device`].
+pub(crate) trait FileData: Sized + Send + Sync {
+    /// The per-device data.
+    type Device: Send + Sync;
+
+    /// Called in the opening process's context for every `open()`.
+    fn open(dev: &Self::Device) -> Result<Self>;
+}
+
+/// `struct drm_driver` for an accel device whose per-device data is `T`
+/// and per-file data is `F`.
 #[repr(transparent)]
-pub(crate) struct DriverTable<T>(bindings::drm_driver, PhantomData<T>);
+pub(crate) struct DriverTable<T, F>(bindings::drm_driver, PhantomData<(T, F)>);
 
 // SAFETY: built at compile time and never mutated; the kernel only reads it.
-unsafe impl<T> Sync for DriverTable<T> {}
+unsafe impl<T, F> Sync for DriverTable<T, F> {}
 
-impl<T: Send + Sync> DriverTable<T> {
+impl<T: Send + Sync, F: FileData<Device = T>> DriverTable<T, F> {
     /// A GEM + compute-accel driver with the given ioctls and fops.
     pub(crate) const fn new<const N: usize>(
         name: &'static CStr,
@@ -96,6 +108,8 @@ impl<T: Send + Sync> DriverTable<T> {
         d.num_ioctls = N as c_int;
         d.fops = &fops.0;
         d.release = Some(release_callback::<T>);
+        d.open = Some(open_callback::<F>);
+        d.postclose = Some(postclose_callback::<F>);
         Self(d, PhantomData)
     }
 }
@@ -118,6 +132,76 @@ unsafe extern "C" fn release_callback<T: Send + Sync>(drm: *mut bindings::drm_de
     }
 }
 
+/// Creates the file's `F` and stores it in `driver_priv`.
+///
+/// # Safety
+///
+/// Called by the DRM core only, with a device of a `DriverTable<_, F>`.
+unsafe extern "C" fn open_callback<F: FileData>(
+    drm: *mut bindings::drm_device,
+    file: *mut bindings::drm_file,
+) -> c_int {
+    // SAFETY: `dev_private` holds the device data until release, which
+    // cannot happen while a file is being opened.
+    let dev = unsafe { &*(*drm).dev_private.cast::<F::Device>() };
+    let data = match F::open(dev).and_then(|f| Ok(KBox::new(f, GFP_KERNEL)?)) {
+        Ok(d) => d,
+        Err(e) => return e.to_errno(),
+    };
+    // SAFETY: `file` is the file being opened; `driver_priv` is ours.
+    unsafe { (*file).driver_priv = KBox::into_raw(data).cast() };
+    0
+}
+
+/// Drops the file's `F`.
+///
+/// # Safety
+///
+/// Called by the DRM core only, once per successfully opened file.
+unsafe extern "C" fn postclose_callback<F: FileData>(
+    _drm: *mut bindings::drm_device,
+    file: *mut bindings::drm_file,
+) {
+    // SAFETY: set by `open_callback` from `KBox::into_raw`; no ioctl can
+    // run on a file being closed.
+    unsafe {
+        let data = (*file).driver_priv.cast::<F>();
+        (*file).driver_priv = core::ptr::null_mut();
+        if !data.is_null() {
+            drop(KBox::from_raw(data));
+        }
+    }
+}
+
+/// An open file of an accel device, with its driver data `F`.
+///
+/// # Invariants
+///
+/// Wraps an open `struct drm_file` whose `driver_priv` is an `F` created by
+/// `open_callback`.
+#[repr(transparent)]
+pub(crate) struct File<F>(Opaque<bindings::drm_file>, PhantomData<F>);
+
+impl<F> File<F> {
+    /// The driver data of this file.
+    pub(crate) fn data(&self) -> &F {
+        // SAFETY: by the invariant `driver_priv` is our `F`, alive until
+        // postclose, which cannot run while `self` is borrowed.
+        unsafe { &*(*self.0.get()).driver_priv.cast::<F>() }
+    }
+
+    /// The raw `struct drm_file`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::drm_file {
+        self.0.get()
+    }
+
+    /// The raw `struct drm_device` the file was opened on.
+    pub(crate) fn drm_device(&self) -> *mut bindings::drm_device {
+        // SAFETY: an open file has a valid minor and device.
+        unsafe { (*(*self.0.get()).minor).dev }
+    }
+}
+
 /// A registered accel device; unplugged on drop.
 ///
 /// # Invariants
@@ -137,9 +221,9 @@ unsafe impl<T: Send + Sync> Sync for Registration<T> {}
 
 impl<T: Send + Sync> Registration<T> {
     /// Allocates and registers an accel device under `parent`.
-    pub(crate) fn new(
+    pub(crate) fn new<F>(
         parent: &device::Device,
-        driver: &'static DriverTable<T>,
+        driver: &'static DriverTable<T, F>,
         data: Arc<T>,
     ) -> Result<Self> {
         let parent = core::ptr::from_ref(parent)
@@ -194,28 +278,33 @@ pub(crate) const fn ioc_size(cmd: u32) -> usize {
 /// Calls `handler` for one ioctl.
 ///
 /// The DRM core hands over a kernel buffer of at least the table entry's
-/// `_IOC_SIZE` bytes, which [`ioctl_table!`] checks equals `size_of::<A>()`.
+/// `_IOC_SIZE` bytes, which [`ioctl!`] checks equals `size_of::<A>()`.
 /// The buffer may be on the stack without alignment guarantees, so it is
 /// read and written unaligned. Only `size_of::<A>()` bytes are touched,
 /// whatever size userspace encoded.
 ///
 /// # Safety
 ///
-/// `drm` must be a device of a `DriverTable<T>` and `data` must point to
-/// at least `size_of::<A>()` writable bytes.
-pub(crate) unsafe fn dispatch<T, A>(
+/// `drm` must be a device of a `DriverTable<T, F>`, `file` one of its open
+/// files and `data` must point to at least `size_of::<A>()` writable bytes.
+pub(crate) unsafe fn dispatch<T, F, A>(
     drm: *mut bindings::drm_device,
+    file: *mut bindings::drm_file,
     data: *mut c_void,
-    handler: fn(&T, &mut A) -> Result<u32>,
+    handler: fn(&T, &File<F>, &mut A) -> Result<u32>,
 ) -> c_int {
     // SAFETY: `dev_private` holds the `Arc<T>` from `Registration::new`; it
     // is only released after the last file (and so the last ioctl) is gone.
     let dev = unsafe { &*(*drm).dev_private.cast::<T>() };
+    // SAFETY: `file` is an open file of this driver, so `driver_priv` is the
+    // `F` set by `open_callback`, freed only in postclose after the last
+    // ioctl on the file.
+    let file = unsafe { &*file.cast::<File<F>>() };
     let data = data.cast::<A>();
     // SAFETY: `data` is readable for `size_of::<A>()` bytes (see above), and
     // UAPI structs are plain integers, valid for any bit pattern.
     let mut args = unsafe { data.read_unaligned() };
-    let ret = handler(dev, &mut args);
+    let ret = handler(dev, file, &mut args);
     // SAFETY: `data` is writable for `size_of::<A>()` bytes (see above).
     unsafe { data.write_unaligned(args) };
     match ret {
@@ -224,41 +313,60 @@ pub(crate) unsafe fn dispatch<T, A>(
     }
 }
 
-/// Builds an [`IoctlTable`]: `(request, argument type, handler)` in order
-/// of their numbers from `DRM_COMMAND_BASE`. Checks at compile time that
-/// the numbering is dense and that each request encodes its struct's size.
-macro_rules! ioctl_table {
-    ($data:ty; $(($cmd:expr, $args:ty, $handler:path)),* $(,)?) => {{
-        let mut _nr = 0u32;
-        $crate::ffi::accel::IoctlTable([$({
-            const CMD: u32 = $cmd as u32;
-            const _: () = assert!(
-                $crate::ffi::accel::ioc_size(CMD) == ::core::mem::size_of::<$args>()
-            );
-            assert!((CMD & 0xff) == kernel::bindings::DRM_COMMAND_BASE + _nr);
-            _nr += 1;
-            /// # Safety
-            ///
-            /// Called by `drm_ioctl()` only.
-            unsafe extern "C" fn thunk(
-                drm: *mut kernel::bindings::drm_device,
-                data: *mut ::core::ffi::c_void,
-                _file: *mut kernel::bindings::drm_file,
-            ) -> ::core::ffi::c_int {
-                // SAFETY: called by drm_ioctl() for this table's driver with
-                // a buffer of `_IOC_SIZE(CMD)` = `size_of::<$args>()` bytes.
-                unsafe { $crate::ffi::accel::dispatch::<$data, $args>(drm, data, $handler) }
+/// One ioctl table entry: `(request, argument type, handler)`. Checks at
+/// compile time that the request encodes the argument struct's size.
+macro_rules! ioctl {
+    ($data:ty, $file:ty; $cmd:expr, $args:ty, $handler:path) => {{
+        const CMD: u32 = $cmd as u32;
+        const _: () = assert!($crate::ffi::accel::ioc_size(CMD) == ::core::mem::size_of::<$args>());
+        /// # Safety
+        ///
+        /// Called by `drm_ioctl()` only.
+        unsafe extern "C" fn thunk(
+            drm: *mut kernel::bindings::drm_device,
+            data: *mut ::core::ffi::c_void,
+            file: *mut kernel::bindings::drm_file,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: called by drm_ioctl() for this table's driver and an
+            // open file, with a buffer of `_IOC_SIZE(CMD)` =
+            // `size_of::<$args>()` bytes.
+            unsafe {
+                $crate::ffi::accel::dispatch::<$data, $file, $args>(drm, file, data, $handler)
             }
-            kernel::bindings::drm_ioctl_desc {
-                cmd: CMD,
-                flags: 0,
-                func: Some(thunk),
-                name: concat!(stringify!($cmd), "\0").as_ptr().cast(),
-            }
-        }),*])
+        }
+        kernel::bindings::drm_ioctl_desc {
+            cmd: CMD,
+            flags: 0,
+            func: Some(thunk),
+            name: concat!(stringify!($cmd), "\0").as_ptr().cast(),
+        }
     }};
 }
-pub(crate) use ioctl_table;
+pub(crate) use ioctl;
+
+/// A number of the UAPI that this driver version does not implement yet:
+/// the DRM core answers it with `-EINVAL`, as for an unknown number.
+pub(crate) const fn not_implemented(cmd: u32) -> bindings::drm_ioctl_desc {
+    bindings::drm_ioctl_desc {
+        cmd,
+        flags: 0,
+        func: None,
+        name: c"not implemented".to_bytes_with_nul().as_ptr().cast(),
+    }
+}
+
+impl<const N: usize> IoctlTable<N> {
+    /// A table; panics at compile time unless entry `i` is request number
+    /// `DRM_COMMAND_BASE + i`.
+    pub(crate) const fn new(entries: [bindings::drm_ioctl_desc; N]) -> Self {
+        let mut i = 0;
+        while i < N {
+            assert!(entries[i].cmd & 0xff == bindings::DRM_COMMAND_BASE + i as u32);
+            i += 1;
+        }
+        Self(entries)
+    }
+}
 
 /// Size checks that do not depend on a table.
 const _: () = assert!(size_of::<sys::drm_qda_query>() == 20);

@@ -58,6 +58,9 @@ impl AsRef<device::Device> for Device {
 pub(crate) trait Driver: 'static {
     /// What a bound device owns; dropped when the device goes away.
     type Data: Send + Sync;
+    /// State shared by every device of the driver, owned by the
+    /// [`Registration`].
+    type Context: Send + Sync;
     /// Driver name (also what `driver_override` matches).
     const NAME: &'static CStr;
     /// rpmsg channel name matched by the id table.
@@ -66,24 +69,26 @@ pub(crate) trait Driver: 'static {
     const COMPATIBLE: &'static CStr;
 
     /// Binds a channel.
-    fn probe(dev: &Device) -> Result<KBox<Self::Data>>;
+    fn probe(dev: &Device, ctx: &Self::Context) -> Result<KBox<Self::Data>>;
 
     /// Handles one message from the remote side. Runs in the transport's
     /// receive context: must not sleep.
     fn receive(data: &Self::Data, msg: &[u8]);
 }
 
-/// The C driver structure with the match tables it points to.
+/// The C driver structure with the match tables it points to and the
+/// driver's context; `drv` must stay first.
 #[repr(C)]
-struct DriverStorage {
+struct DriverStorage<C> {
     drv: sys::rpmsg_driver,
     ids: [sys::rpmsg_device_id; 2],
     of_ids: [bindings::of_device_id; 2],
+    ctx: C,
 }
 
 /// A registered rpmsg driver; unregistered on drop.
 pub(crate) struct Registration<T: Driver> {
-    storage: Pin<KBox<Opaque<DriverStorage>>>,
+    storage: Pin<KBox<Opaque<DriverStorage<T::Context>>>>,
     _t: PhantomData<T>,
 }
 
@@ -103,12 +108,14 @@ fn copy_name<const N: usize>(dst: &mut [u8; N], s: &CStr) {
 
 impl<T: Driver> Registration<T> {
     /// Registers the driver with the rpmsg bus.
-    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
-        let storage = KBox::pin(Opaque::<DriverStorage>::zeroed(), GFP_KERNEL)?;
+    pub(crate) fn new(module: &'static ThisModule, ctx: T::Context) -> Result<Self> {
+        let storage = KBox::pin(Opaque::<DriverStorage<T::Context>>::zeroed(), GFP_KERNEL)?;
         let s = storage.get();
         // SAFETY: `s` points to zeroed, exclusively owned, pinned memory.
-        // All-zero is a valid value for these plain C structures.
+        // All-zero is a valid value for the plain C structures; `ctx` is
+        // written without reading the zeroed bytes.
         unsafe {
+            (&raw mut (*s).ctx).write(ctx);
             let ids = &mut (*s).ids;
             let mut name = [0u8; 32];
             copy_name(&mut name, T::CHANNEL);
@@ -125,20 +132,29 @@ impl<T: Driver> Registration<T> {
             drv.remove = Some(remove_callback::<T>);
             drv.callback = Some(rx_callback::<T>);
         }
+        let reg = Self {
+            storage,
+            _t: PhantomData,
+        };
         // SAFETY: the driver structure is fully initialised and pinned; it
         // stays registered until `drop`, which unregisters it first.
         to_result(unsafe { sys::__register_rpmsg_driver(&raw mut (*s).drv, module.as_ptr()) })?;
-        Ok(Self {
-            storage,
-            _t: PhantomData,
-        })
+        Ok(reg)
     }
 }
 
 impl<T: Driver> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: registered in `new`; unregistering unbinds every device.
-        unsafe { sys::unregister_rpmsg_driver(&raw mut (*self.storage.get()).drv) };
+        let s = self.storage.get();
+        // SAFETY: `drv` is registered unless `new` failed, in which case
+        // `drv.drv.p` is still NULL; unregistering unbinds every device,
+        // after which nothing refers to `ctx`, written in `new`.
+        unsafe {
+            if !(*s).drv.drv.p.is_null() {
+                sys::unregister_rpmsg_driver(&raw mut (*s).drv);
+            }
+            core::ptr::drop_in_place(&raw mut (*s).ctx);
+        }
     }
 }
 
@@ -157,9 +173,14 @@ unsafe fn drvdata<T: Driver>(rpdev: *mut sys::rpmsg_device) -> *mut T::Data {
 ///
 /// Called by the rpmsg core only, for a device of this driver.
 unsafe extern "C" fn probe_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) -> c_int {
-    // SAFETY: the rpmsg core passes a valid device that outlives the probe.
-    let dev = unsafe { Device::from_raw(rpdev) };
-    match T::probe(dev) {
+    // SAFETY: the rpmsg core passes a valid device that outlives the probe,
+    // bound to our `rpmsg_driver`, the first field of a `DriverStorage`
+    // whose `ctx` lives as long as the driver is registered.
+    let (dev, ctx) = unsafe {
+        let storage = (*rpdev).dev.driver.cast::<DriverStorage<T::Context>>();
+        (Device::from_raw(rpdev), &(*storage).ctx)
+    };
+    match T::probe(dev, ctx) {
         Ok(data) => {
             // SAFETY: `rpdev` is valid; the pointer is reclaimed in remove.
             unsafe {

@@ -7,7 +7,10 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+pub mod bo;
 pub mod uapi;
+
+pub use bo::{Bo, BoInfo, Mapping};
 
 use std::{
     fs::{File, OpenOptions},

@@ -58,6 +58,89 @@ pub struct DrmVersion {
     pub desc: *mut u8,
 }
 
+/// `struct drm_qda_gem_create`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GemCreate {
+    /// Requested size in bytes.
+    pub size: u64,
+    /// Returned handle.
+    pub handle: u32,
+    /// Must be zero.
+    pub pad: u32,
+}
+
+/// `struct drm_qda_gem_mmap_offset`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GemMmapOffset {
+    /// Handle to map.
+    pub handle: u32,
+    /// Must be zero.
+    pub pad: u32,
+    /// Returned fake offset for `mmap()`.
+    pub offset: u64,
+}
+
+/// `struct drm_qda_gem_info`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GemInfo {
+    /// Handle to describe.
+    pub handle: u32,
+    /// Returned `QDA_MEM_*` backend.
+    pub backend: u32,
+    /// Returned size in bytes.
+    pub size: u64,
+    /// Returned DSP address (IOVA | SID << 32).
+    pub dsp_addr: u64,
+}
+
+/// `struct drm_gem_close` (generic DRM).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GemClose {
+    /// Handle to close.
+    pub handle: u32,
+    /// Must be zero.
+    pub pad: u32,
+}
+
+/// `struct drm_prime_handle` (generic DRM).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PrimeHandle {
+    /// GEM handle.
+    pub handle: u32,
+    /// `DRM_CLOEXEC | DRM_RDWR` for export.
+    pub flags: u32,
+    /// dma-buf fd.
+    pub fd: i32,
+}
+
+/// `QDA_MEM_DMA_COHERENT`.
+pub const QDA_MEM_DMA_COHERENT: u32 = 1;
+/// `QDA_MEM_CMA`.
+pub const QDA_MEM_CMA: u32 = 2;
+/// `QDA_MEM_CARVEOUT`.
+pub const QDA_MEM_CARVEOUT: u32 = 3;
+/// `QDA_MEM_IMPORTED`.
+pub const QDA_MEM_IMPORTED: u32 = 4;
+
+/// `DRM_IOCTL_GEM_CLOSE`.
+pub const DRM_IOCTL_GEM_CLOSE: u32 = ioc(IOC_WRITE, DRM_IOCTL_BASE, 0x09, size_of::<GemClose>());
+/// `DRM_IOCTL_PRIME_HANDLE_TO_FD`.
+pub const DRM_IOCTL_PRIME_HANDLE_TO_FD: u32 = drm_iowr(0x2d, size_of::<PrimeHandle>());
+/// `DRM_IOCTL_PRIME_FD_TO_HANDLE`.
+pub const DRM_IOCTL_PRIME_FD_TO_HANDLE: u32 = drm_iowr(0x2e, size_of::<PrimeHandle>());
+/// `DRM_IOCTL_QDA_GEM_CREATE`.
+pub const DRM_IOCTL_QDA_GEM_CREATE: u32 = drm_iowr(DRM_COMMAND_BASE + 1, size_of::<GemCreate>());
+/// `DRM_IOCTL_QDA_GEM_MMAP_OFFSET`.
+pub const DRM_IOCTL_QDA_GEM_MMAP_OFFSET: u32 =
+    drm_iowr(DRM_COMMAND_BASE + 2, size_of::<GemMmapOffset>());
+/// `DRM_IOCTL_QDA_GEM_INFO`.
+pub const DRM_IOCTL_QDA_GEM_INFO: u32 = drm_iowr(DRM_COMMAND_BASE + 8, size_of::<GemInfo>());
+
 /// `DRM_IOCTL_VERSION`.
 pub const DRM_IOCTL_VERSION: u32 = drm_iowr(0x00, size_of::<DrmVersion>());
 /// `DRM_IOCTL_QDA_QUERY`.
@@ -66,6 +149,11 @@ pub const DRM_IOCTL_QDA_QUERY: u32 = drm_ior(DRM_COMMAND_BASE, size_of::<Query>(
 pub const DRM_IOCTL_QDA_INIT_ATTACH: u32 = drm_io(DRM_COMMAND_BASE + 3);
 
 const _: () = assert!(size_of::<Query>() == 20);
+const _: () = assert!(size_of::<GemCreate>() == 16);
+const _: () = assert!(size_of::<GemMmapOffset>() == 16);
+const _: () = assert!(size_of::<GemInfo>() == 24);
+const _: () = assert!(DRM_IOCTL_GEM_CLOSE == 0x4008_6409);
+const _: () = assert!(DRM_IOCTL_PRIME_HANDLE_TO_FD == 0xc00c_642d);
 const _: () = assert!(DRM_IOCTL_QDA_QUERY == 0x8014_6440);
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ extern "C" {
 #define DRM_QDA_MAP			0x05
 #define DRM_QDA_MUNMAP			0x06
 #define DRM_QDA_INVOKE			0x07
+/* qda additions */
+#define DRM_QDA_GEM_INFO		0x08
 
 /** Length of &drm_qda_query.dsp_name, including the terminating NUL. */
 #define QDA_DSP_NAME_LEN		16
@@ -191,6 +193,32 @@ struct drm_qda_invoke {
 	 (((__u32)(oin) & 0x0f) << 4) | ((__u32)(oout) & 0x0f))
 #define QDA_SCALARS(method, in, out) QDA_BUILD_SCALARS(0, method, in, out, 0, 0)
 
+/** Memory backend: DMA-coherent memory of the process's context bank. */
+#define QDA_MEM_DMA_COHERENT		1
+/** Memory backend: the DSP's contiguous (CMA) pool. */
+#define QDA_MEM_CMA			2
+/** Memory backend: a reserved (no-map) carve-out. */
+#define QDA_MEM_CARVEOUT		3
+/** Memory backend: a dma-buf imported from another exporter. */
+#define QDA_MEM_IMPORTED		4
+
+/**
+ * struct drm_qda_gem_info - Where a buffer object lives.
+ */
+struct drm_qda_gem_info {
+	/** @handle: Input: GEM handle (own or imported). */
+	__u32 handle;
+	/** @backend: Output: QDA_MEM_* backend of the memory. */
+	__u32 backend;
+	/** @size: Output: size in bytes. */
+	__u64 size;
+	/**
+	 * @dsp_addr: Output: the address the DSP uses for the buffer in the
+	 * calling process's session: IOVA | SID << 32.
+	 */
+	__u64 dsp_addr;
+};
+
 /*
  * The ioctl requests. This is an enum so that Rust bindgen can evaluate
  * them.
@@ -217,6 +245,9 @@ enum {
 	DRM_IOCTL_QDA_INVOKE =
 		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_INVOKE,
 			 struct drm_qda_invoke),
+	DRM_IOCTL_QDA_GEM_INFO =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GEM_INFO,
+			 struct drm_qda_gem_info),
 };
 
 #if defined(__cplusplus)

@@ -8,6 +8,8 @@
 
 #[path = "../../../src/domain.rs"]
 mod domain;
+#[path = "../../../src/topology.rs"]
+mod topology;
 
 #[cfg(test)]
 mod tests {
@@ -52,5 +54,61 @@ mod tests {
             assert_eq!(&name[..l.len()], l.as_bytes());
             assert!(name[l.len()..].iter().all(|&b| b == 0));
         }
+    }
+}
+
+#[cfg(test)]
+mod topology_tests {
+    use super::topology::*;
+
+    fn cb(sid: u32, nsessions: u32) -> CbSpec {
+        CbSpec {
+            sid,
+            nsessions,
+            coherent: false,
+        }
+    }
+
+    #[test]
+    fn the_qemu_and_kodiak_layouts_are_accepted() {
+        assert_eq!(check_cbs(&[cb(3, 1), cb(4, 1), cb(5, 1)]), Ok(3));
+        assert_eq!(check_cbs(&[cb(1, 1), cb(2, 1), cb(3, 2)]), Ok(4));
+    }
+
+    #[test]
+    fn session_limit_is_inclusive() {
+        assert_eq!(check_cbs(&[cb(1, MAX_SESSIONS as u32)]), Ok(MAX_SESSIONS));
+        assert_eq!(
+            check_cbs(&[cb(1, MAX_SESSIONS as u32 + 1)]),
+            Err(TopologyError::TooManySessions(MAX_SESSIONS + 1))
+        );
+    }
+
+    #[test]
+    fn first_error_wins_in_dt_order() {
+        assert_eq!(
+            check_cbs(&[cb(2, 0), cb(2, 1)]),
+            Err(TopologyError::ZeroSessions(2))
+        );
+        assert_eq!(
+            check_cbs(&[cb(2, 1), cb(2, 0)]),
+            Err(TopologyError::ZeroSessions(2))
+        );
+        assert_eq!(
+            check_cbs(&[cb(2, 1), cb(2, 1)]),
+            Err(TopologyError::DuplicateSid(2))
+        );
+    }
+
+    #[test]
+    fn every_iova_below_4g_round_trips_through_the_prefix() {
+        for sid in [0, 1, 0x1181, MAX_SID] {
+            for iova in [0u64, 0x1000, 0xdead_b000, IOVA_LIMIT - 1] {
+                let a = dsp_addr(sid, iova).unwrap();
+                assert_eq!((a >> 32) as u32, sid);
+                assert_eq!(a & (IOVA_LIMIT - 1), iova);
+            }
+        }
+        assert_eq!(dsp_addr(0, IOVA_LIMIT), None);
     }
 }

@@ -6,6 +6,16 @@
 /// Result of one test case.
 pub type Outcome = Result<(), String>;
 
+/// Fails the case with a message unless `cond` holds.
+macro_rules! check {
+    ($cond:expr, $($fmt:tt)*) => {
+        if !$cond {
+            return Err(format!($($fmt)*));
+        }
+    };
+}
+pub(crate) use check;
+
 /// A KTAP suite being collected.
 pub struct Suite {
     name: &'static str,

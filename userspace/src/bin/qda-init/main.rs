@@ -6,6 +6,8 @@
 //! (`qda_mode=test`), and powers the machine off.
 
 mod ktap;
+mod memory;
+mod sessions;
 mod sys;
 mod tests;
 

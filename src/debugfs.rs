@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! debugfs files of one DSP, under `/sys/kernel/debug/qda/<dsp>/`:
+//!
+//! - `sessions`: one line per session slot: SID, IOMMU group, the DSP
+//!   address window, the owning process and its open files.
+//! - `memory`: live allocations and bytes per memory backend.
+//! - `iova_probe`: write a DSP address; reading then shows, for every
+//!   context bank, which physical address that address's IOVA translates
+//!   to in the CB's IOMMU domain (`-` if unmapped). Tests use it to show
+//!   that one process's buffer is not reachable through another's CB.
+
+use core::{
+    fmt,
+    sync::atomic::{
+        AtomicU64,
+        Ordering, //
+    },
+};
+use kernel::{
+    debugfs::{
+        Dir,
+        File, //
+    },
+    prelude::*,
+    sync::Arc,
+    uaccess::UserSliceReader, //
+};
+
+use crate::{
+    memory::MemoryManager,
+    session::Sessions,
+    topology, //
+};
+
+/// State of the `iova_probe` file.
+pub(crate) struct Probe {
+    sessions: Arc<Sessions>,
+    addr: AtomicU64,
+}
+
+/// The files of one DSP; removed on drop.
+pub(crate) struct DspDebugfs {
+    _sessions: Pin<KBox<File<Arc<Sessions>>>>,
+    _memory: Pin<KBox<File<Arc<MemoryManager>>>>,
+    _probe: Pin<KBox<File<Probe>>>,
+    _dir: Dir,
+}
+
+fn show_sessions(s: &Arc<Sessions>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "slot sid iommu_group dsp_window owner_tgid files")?;
+    let mut r = Ok(());
+    s.for_each(|slot, cb, owner| {
+        let window = topology::dsp_addr(cb.sid, 0).unwrap_or(0);
+        let (tgid, files) = owner.unwrap_or((-1, 0));
+        if r.is_ok() {
+            r = writeln!(
+                f,
+                "{slot} {} {} {window:#x} {tgid} {files}",
+                cb.sid,
+                cb.dev.iommu_group_id()
+            );
+        }
+    });
+    r
+}
+
+fn show_memory(m: &Arc<MemoryManager>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "backend allocations bytes")?;
+    let mut r = Ok(());
+    m.for_each_usage(|name, usage| {
+        let (n, bytes) = usage.get();
+        if r.is_ok() {
+            r = writeln!(f, "{name} {n} {bytes}");
+        }
+    });
+    r
+}
+
+fn show_probe(p: &Probe, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let addr = p.addr.load(Ordering::Relaxed);
+    let iova = addr & (topology::IOVA_LIMIT - 1);
+    writeln!(f, "dsp_addr {addr:#x} iova {iova:#x}")?;
+    writeln!(f, "slot sid phys")?;
+    let mut r = Ok(());
+    p.sessions.for_each(|slot, cb, _| {
+        if r.is_ok() {
+            r = match cb.dev.iova_to_phys(iova) {
+                0 => writeln!(f, "{slot} {} -", cb.sid),
+                phys => writeln!(f, "{slot} {} {phys:#x}", cb.sid),
+            };
+        }
+    });
+    r
+}
+
+fn write_probe(p: &Probe, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; 24];
+    let n = reader.len().min(buf.len());
+    reader.read_slice(&mut buf[..n])?;
+    let text = core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?.trim();
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    let addr = u64::from_str_radix(digits, 16).map_err(|_| EINVAL)?;
+    p.addr.store(addr, Ordering::Relaxed);
+    Ok(())
+}
+
+impl DspDebugfs {
+    /// Creates `<parent>/<name>/` and its files.
+    pub(crate) fn new(
+        parent: &Dir,
+        name: &CStr,
+        sessions: &Arc<Sessions>,
+        memory: &Arc<MemoryManager>,
+    ) -> Result<Self> {
+        let dir = parent.subdir(name);
+        Ok(Self {
+            _sessions: KBox::pin_init(
+                dir.read_callback_file(c"sessions", sessions.clone(), &show_sessions),
+                GFP_KERNEL,
+            )?,
+            _memory: KBox::pin_init(
+                dir.read_callback_file(c"memory", memory.clone(), &show_memory),
+                GFP_KERNEL,
+            )?,
+            _probe: KBox::pin_init(
+                dir.read_write_callback_file(
+                    c"iova_probe",
+                    Probe {
+                        sessions: sessions.clone(),
+                        addr: AtomicU64::new(0),
+                    },
+                    &show_probe,
+                    &write_probe,
+                ),
+                GFP_KERNEL,
+            )?,
+            _dir: dir,
+        })
+    }
+}

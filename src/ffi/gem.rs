@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! GEM objects on raw bindings.
+//!
+//! A qda buffer object is a `struct drm_gem_object` followed by a
+//! Rust-owned backing `B` (see [`Backing`]). The kernel crate's GEM types
+//! cannot be used for an accel device (see [`super::accel`]), so the
+//! object functions are built here. Objects have no shmem: their memory
+//! comes from the backing, which also maps it into user space.
+//!
+//! C header: [`include/drm/drm_gem.h`](srctree/include/drm/drm_gem.h)
+
+use core::{
+    ffi::c_int,
+    marker::PhantomData,
+    ptr::NonNull, //
+};
+use kernel::{
+    bindings,
+    error::to_result,
+    prelude::*,
+    types::Opaque, //
+};
+
+use super::accel::File;
+
+/// A user mapping being set up by `mmap()`.
+#[repr(transparent)]
+pub(crate) struct Vma(Opaque<bindings::vm_area_struct>);
+
+impl Vma {
+    /// The raw `struct vm_area_struct`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::vm_area_struct {
+        self.0.get()
+    }
+}
+
+/// The memory behind a GEM object.
+pub(crate) trait Backing: Send + Sync + 'static {
+    /// Maps the object into `vma`, whose `vm_pgoff` is relative to the
+    /// start of the object. The caller checked that the mapping is no
+    /// larger than the object.
+    fn mmap(&self, vma: &Vma) -> Result;
+}
+
+/// Object storage; `base` must stay first.
+#[repr(C)]
+struct RawObject<B> {
+    base: bindings::drm_gem_object,
+    backing: B,
+}
+
+/// `struct drm_gem_object_funcs` for objects backed by `B`.
+#[repr(transparent)]
+pub(crate) struct ObjectFuncs<B>(bindings::drm_gem_object_funcs, PhantomData<B>);
+
+// SAFETY: built at compile time and never mutated; the kernel only reads it.
+unsafe impl<B> Sync for ObjectFuncs<B> {}
+
+/// `vm_operations_struct` keeping the object alive while it is mapped.
+#[repr(transparent)]
+struct VmOps(bindings::vm_operations_struct);
+// SAFETY: constant table, only read by the kernel.
+unsafe impl Sync for VmOps {}
+
+static VM_OPS: VmOps = VmOps({
+    let mut o: bindings::vm_operations_struct = pin_init::zeroed();
+    o.open = Some(bindings::drm_gem_vm_open);
+    o.close = Some(bindings::drm_gem_vm_close);
+    o
+});
+
+impl<B: Backing> ObjectFuncs<B> {
+    /// The object functions for `B`.
+    pub(crate) const fn new() -> Self {
+        let mut f: bindings::drm_gem_object_funcs = pin_init::zeroed();
+        f.free = Some(free_callback::<B>);
+        f.mmap = Some(mmap_callback::<B>);
+        f.vm_ops = &VM_OPS.0;
+        Self(f, PhantomData)
+    }
+}
+
+/// # Safety
+///
+/// Called by the GEM core on the last reference of an object created by
+/// [`create_handle`] with `ObjectFuncs<B>`.
+unsafe extern "C" fn free_callback<B: Backing>(obj: *mut bindings::drm_gem_object) {
+    let raw = obj.cast::<RawObject<B>>();
+    // SAFETY: `obj` is the first field of a `RawObject<B>` leaked by
+    // `create_handle`; nothing refers to it any more.
+    unsafe {
+        bindings::drm_gem_object_release(obj);
+        drop(KBox::from_raw(raw));
+    }
+}
+
+/// # Safety
+///
+/// Called by `drm_gem_mmap_obj()` for an object of `ObjectFuncs<B>`, after
+/// it checked that the mapping fits in the object.
+unsafe extern "C" fn mmap_callback<B: Backing>(
+    obj: *mut bindings::drm_gem_object,
+    vma: *mut bindings::vm_area_struct,
+) -> c_int {
+    let raw = obj.cast::<RawObject<B>>();
+    // SAFETY: `vma` is a mapping being set up by `mmap()`, which is what
+    // `VmaNew` describes.
+    let new = unsafe { kernel::mm::virt::VmaNew::from_raw(vma) };
+    // Buffer mappings must not grow with mremap() nor land in core dumps
+    // (the DRM core checks the former).
+    new.set_dontexpand();
+    new.set_dontdump();
+    // SAFETY: `obj` is a live object of ours and `vma` the mapping being
+    // created. The fake offset of the mmap offset node is removed so that
+    // the backing sees offsets relative to the object.
+    unsafe {
+        (*vma).vm_pgoff -= (*obj).vma_node.vm_node.start as usize;
+        match (*raw).backing.mmap(&*vma.cast::<Vma>()) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+}
+
+/// Creates an object of `size` bytes backed by `backing`, with an mmap
+/// offset, and returns a handle to it in `file`. The handle holds the only
+/// reference.
+pub(crate) fn create_handle<B: Backing, F>(
+    file: &File<F>,
+    funcs: &'static ObjectFuncs<B>,
+    size: usize,
+    backing: B,
+) -> Result<u32> {
+    // SAFETY: an all-zero `drm_gem_object` is the expected initial state.
+    let base: bindings::drm_gem_object = unsafe { core::mem::zeroed() };
+    let raw = KBox::into_raw(KBox::new(RawObject { base, backing }, GFP_KERNEL)?);
+    // SAFETY: `raw` is ours. After `drm_gem_private_object_init` the object
+    // is reference counted and freed through `free_callback`.
+    let obj = unsafe {
+        let obj = &raw mut (*raw).base;
+        (*obj).funcs = &funcs.0;
+        bindings::drm_gem_private_object_init(file.drm_device(), obj, size);
+        NonNull::new_unchecked(obj)
+    };
+    let mut handle = 0u32;
+    // SAFETY: `obj` is initialised; `file` is an open file of its device.
+    let ret = unsafe {
+        to_result(bindings::drm_gem_create_mmap_offset(obj.as_ptr())).and_then(|()| {
+            to_result(bindings::drm_gem_handle_create(
+                file.as_raw(),
+                obj.as_ptr(),
+                &mut handle,
+            ))
+        })
+    };
+    // SAFETY: drops the creation reference: on success the handle keeps
+    // the object alive, on failure this frees it.
+    unsafe { bindings::drm_gem_object_put(obj.as_ptr()) };
+    ret.map(|()| handle)
+}
+
+/// A reference to an object of `file`, looked up by handle.
+///
+/// # Invariants
+///
+/// `obj` is an object created with `ObjectFuncs<B>`, and `self` owns one
+/// reference to it.
+pub(crate) struct ObjectRef<B> {
+    obj: NonNull<bindings::drm_gem_object>,
+    _b: PhantomData<B>,
+}
+
+impl<B: Backing> ObjectRef<B> {
+    /// Looks `handle` up in `file`; `-ENOENT` if there is no such handle or
+    /// it is not an object backed by `B`.
+    pub(crate) fn lookup<F>(
+        file: &File<F>,
+        funcs: &'static ObjectFuncs<B>,
+        handle: u32,
+    ) -> Result<Self> {
+        // SAFETY: `file` is an open file.
+        let obj = unsafe { bindings::drm_gem_object_lookup(file.as_raw(), handle) };
+        let obj = NonNull::new(obj).ok_or(ENOENT)?;
+        // SAFETY: a looked-up object is valid; `funcs` never changes.
+        if unsafe { (*obj.as_ptr()).funcs } != &raw const funcs.0 {
+            // SAFETY: drops the lookup reference.
+            unsafe { bindings::drm_gem_object_put(obj.as_ptr()) };
+            return Err(ENOENT);
+        }
+        // INVARIANT: checked the funcs; the lookup took a reference.
+        Ok(Self {
+            obj,
+            _b: PhantomData,
+        })
+    }
+
+    /// The object's backing.
+    pub(crate) fn backing(&self) -> &B {
+        // SAFETY: by the invariant the object is a `RawObject<B>`.
+        unsafe { &(*self.obj.as_ptr().cast::<RawObject<B>>()).backing }
+    }
+
+    /// The fake offset to pass to `mmap()` for this object.
+    pub(crate) fn mmap_offset(&self) -> u64 {
+        // SAFETY: the object is valid and its offset node was created in
+        // `create_handle`.
+        unsafe { bindings::drm_vma_node_offset_addr(&raw mut (*self.obj.as_ptr()).vma_node) }
+    }
+
+    /// The object's size in bytes.
+    pub(crate) fn size(&self) -> usize {
+        // SAFETY: the object is valid; its size never changes.
+        unsafe { (*self.obj.as_ptr()).size }
+    }
+}
+
+impl<B> Drop for ObjectRef<B> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariant we own one reference.
+        unsafe { bindings::drm_gem_object_put(self.obj.as_ptr()) };
+    }
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! qda buffer objects: GEM objects whose memory comes from the memory
+//! manager and is mapped in one context bank's IOMMU domain.
+
+use kernel::prelude::*;
+
+use crate::{
+    ffi::gem::{
+        Backing,
+        ObjectFuncs,
+        Vma, //
+    },
+    memory::Accounted,
+    topology, //
+};
+
+/// The backing of a qda buffer object.
+pub(crate) struct Bo {
+    /// The memory, accounted to its backend.
+    pub(crate) mem: Accounted,
+    /// Stream id of the CB the memory is mapped in.
+    pub(crate) sid: u32,
+}
+
+impl Bo {
+    /// The address the DSP uses for this buffer.
+    pub(crate) fn dsp_addr(&self) -> Result<u64> {
+        topology::dsp_addr(self.sid, self.mem.memory().iova()).ok_or(EOVERFLOW)
+    }
+}
+
+impl Backing for Bo {
+    fn mmap(&self, vma: &Vma) -> Result {
+        self.mem.memory().mmap(vma)
+    }
+}
+
+/// The GEM object functions of every qda buffer object.
+pub(crate) static BO_FUNCS: ObjectFuncs<Bo> = ObjectFuncs::new();

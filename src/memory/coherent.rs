@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! DMA-coherent backend: memory allocated with `dma_alloc_coherent()` on
+//! the process's context-bank device, so the DMA API maps it in that CB's
+//! IOMMU domain (and nowhere else).
+
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
+
+use super::{
+    Backend,
+    Memory, //
+};
+use crate::{
+    ffi::{
+        dma::CoherentBuf,
+        gem::Vma, //
+    },
+    session::ContextBank,
+    uapi, //
+};
+
+/// The DMA-coherent backend (stateless: the CB device is the allocator).
+pub(crate) struct CoherentBackend;
+
+/// A DMA-coherent allocation; keeps its CB (and IOMMU domain) alive.
+struct CoherentMemory {
+    buf: CoherentBuf,
+    _cb: Arc<ContextBank>,
+}
+
+impl Memory for CoherentMemory {
+    fn iova(&self) -> u64 {
+        self.buf.dma_addr()
+    }
+
+    fn mmap(&self, vma: &Vma) -> Result {
+        self.buf.mmap(vma)
+    }
+}
+
+impl Backend for CoherentBackend {
+    fn kind(&self) -> u32 {
+        uapi::QDA_MEM_DMA_COHERENT
+    }
+
+    fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<KBox<dyn Memory>> {
+        let buf = CoherentBuf::new(cb.dev.as_ref(), size)?;
+        let mem: KBox<dyn Memory> = KBox::new(
+            CoherentMemory {
+                buf,
+                _cb: cb.clone(),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(mem)
+    }
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The memory manager: where the pages of a buffer object come from.
+//!
+//! A [`Backend`] allocates [`Memory`] for a process's context bank, mapped
+//! in that CB's IOMMU domain below 4 GiB. Backends:
+//!
+//! - [`coherent`]: DMA-coherent memory allocated on the CB device itself
+//!   (the default for `DRM_IOCTL_QDA_GEM_CREATE`).
+//!
+//! The manager counts live allocations and bytes per backend; debugfs
+//! `qda/<dsp>/memory` shows them, so tests can check that nothing leaks.
+
+pub(crate) mod coherent;
+
+use core::sync::atomic::{
+    AtomicUsize,
+    Ordering, //
+};
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
+
+use crate::{
+    ffi::gem::Vma,
+    session::ContextBank,
+    uapi, //
+};
+
+/// Largest buffer object: IOVAs of a CB must stay below 4 GiB.
+pub(crate) const MAX_BO_SIZE: u64 = 1 << 30;
+
+/// Page size of the CPU and of the SMMU mappings.
+pub(crate) const PAGE_SIZE: u64 = kernel::page::PAGE_SIZE as u64;
+
+/// Checks a requested buffer size and rounds it up to pages:
+/// `-EINVAL` for 0, `-E2BIG` above [`MAX_BO_SIZE`].
+pub(crate) fn bo_size(requested: u64) -> Result<usize> {
+    if requested == 0 {
+        return Err(EINVAL);
+    }
+    if requested > MAX_BO_SIZE {
+        return Err(E2BIG);
+    }
+    let pages = requested.div_ceil(PAGE_SIZE);
+    usize::try_from(pages * PAGE_SIZE).map_err(|_| E2BIG)
+}
+
+/// Memory given to one buffer object.
+pub(crate) trait Memory: Send + Sync {
+    /// The IOVA of the memory in its CB's domain.
+    fn iova(&self) -> u64;
+
+    /// Maps the memory into a user mapping (offsets relative to the start).
+    fn mmap(&self, vma: &Vma) -> Result;
+}
+
+/// A source of [`Memory`].
+pub(crate) trait Backend: Send + Sync {
+    /// `QDA_MEM_*` of this backend.
+    fn kind(&self) -> u32;
+
+    /// Allocates `size` bytes (page multiple) mapped in `cb`'s domain.
+    fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<KBox<dyn Memory>>;
+}
+
+/// Live allocations and bytes of one backend.
+#[derive(Default)]
+pub(crate) struct Usage {
+    allocations: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl Usage {
+    /// `(allocations, bytes)` now.
+    pub(crate) fn get(&self) -> (usize, usize) {
+        (
+            self.allocations.load(Ordering::Relaxed),
+            self.bytes.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// A buffer's memory, accounted to its backend until dropped.
+pub(crate) struct Accounted {
+    mem: KBox<dyn Memory>,
+    kind: u32,
+    size: usize,
+    usage: Arc<Usage>,
+}
+
+impl Accounted {
+    /// The backend kind (`QDA_MEM_*`).
+    pub(crate) fn kind(&self) -> u32 {
+        self.kind
+    }
+
+    /// The memory.
+    pub(crate) fn memory(&self) -> &dyn Memory {
+        &*self.mem
+    }
+}
+
+impl Drop for Accounted {
+    fn drop(&mut self) {
+        self.usage.allocations.fetch_sub(1, Ordering::Relaxed);
+        self.usage.bytes.fetch_sub(self.size, Ordering::Relaxed);
+    }
+}
+
+/// The backends of one DSP and their usage.
+pub(crate) struct MemoryManager {
+    coherent: coherent::CoherentBackend,
+    coherent_usage: Arc<Usage>,
+}
+
+impl MemoryManager {
+    /// A manager with the DMA-coherent backend.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            coherent: coherent::CoherentBackend,
+            coherent_usage: Arc::new(Usage::default(), GFP_KERNEL)?,
+        })
+    }
+
+    /// Allocates `size` bytes for a process on `cb` with the default
+    /// policy: DMA-coherent memory of the CB.
+    pub(crate) fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<Accounted> {
+        let mem = self.coherent.alloc(cb, size)?;
+        self.coherent_usage
+            .allocations
+            .fetch_add(1, Ordering::Relaxed);
+        self.coherent_usage.bytes.fetch_add(size, Ordering::Relaxed);
+        Ok(Accounted {
+            mem,
+            kind: self.coherent.kind(),
+            size,
+            usage: self.coherent_usage.clone(),
+        })
+    }
+
+    /// Calls `f(name, usage)` for every backend.
+    pub(crate) fn for_each_usage(&self, mut f: impl FnMut(&str, &Usage)) {
+        f("dma-coherent", &self.coherent_usage);
+    }
+}
+
+const _: () = assert!(uapi::QDA_MEM_DMA_COHERENT == 1);

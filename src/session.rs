@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-process sessions on a DSP's context banks.
+//!
+//! Each CB offers `qcom,nsessions` sessions. The first open of an accel
+//! node by a process (thread group) takes a free session; later opens by
+//! the same process share it; the session is free again when the last file
+//! of the process is closed. With no free session, open fails with
+//! `-EBUSY`. Everything a process maps for the DSP lives in its session's
+//! CB IOMMU domain, which isolates processes from each other.
+
+use kernel::{
+    prelude::*,
+    sync::{
+        Arc,
+        Mutex, //
+    },
+    task::Pid, //
+};
+
+use crate::ffi::bus::CbDevice;
+
+/// A context bank and its device.
+pub(crate) struct ContextBank {
+    /// The bus device with the CB's IOMMU domain.
+    pub(crate) dev: CbDevice,
+    /// Stream id, the DSP address prefix.
+    pub(crate) sid: u32,
+}
+
+/// One session slot.
+struct Slot {
+    cb: Arc<ContextBank>,
+    /// The process using the slot and how many of its files are open.
+    owner: Option<(Pid, usize)>,
+}
+
+/// The sessions of one DSP channel.
+#[pin_data]
+pub(crate) struct Sessions {
+    #[pin]
+    slots: Mutex<KVec<Slot>>,
+}
+
+/// One file's hold on its process's session; released on drop.
+pub(crate) struct SessionRef {
+    sessions: Arc<Sessions>,
+    index: usize,
+    cb: Arc<ContextBank>,
+}
+
+impl Sessions {
+    /// Builds the session table: `nsessions` slots per context bank.
+    pub(crate) fn new(cbs: KVec<(Arc<ContextBank>, u32)>) -> Result<Arc<Self>> {
+        let mut slots = KVec::new();
+        for (cb, n) in cbs {
+            for _ in 0..n {
+                slots.push(
+                    Slot {
+                        cb: cb.clone(),
+                        owner: None,
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
+        }
+        Arc::pin_init(
+            pin_init!(Self {
+                slots <- kernel::new_mutex!(slots),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Joins the session of process `tgid`, or takes a free one.
+    pub(crate) fn acquire(self: &Arc<Self>, tgid: Pid) -> Result<SessionRef> {
+        let mut slots = self.slots.lock();
+        let index = match slots
+            .iter()
+            .position(|s| matches!(s.owner, Some((p, _)) if p == tgid))
+        {
+            Some(i) => i,
+            None => slots.iter().position(|s| s.owner.is_none()).ok_or(EBUSY)?,
+        };
+        let slot = &mut slots[index];
+        let users = slot.owner.map_or(0, |(_, n)| n);
+        slot.owner = Some((tgid, users + 1));
+        Ok(SessionRef {
+            sessions: self.clone(),
+            index,
+            cb: slot.cb.clone(),
+        })
+    }
+
+    /// Calls `f(slot, context bank, (owner, open files))` for every slot.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(usize, &ContextBank, Option<(Pid, usize)>)) {
+        let slots = self.slots.lock();
+        for (i, s) in slots.iter().enumerate() {
+            f(i, &s.cb, s.owner);
+        }
+    }
+}
+
+impl SessionRef {
+    /// The context bank of this session.
+    pub(crate) fn cb(&self) -> &Arc<ContextBank> {
+        &self.cb
+    }
+}
+
+impl Drop for SessionRef {
+    fn drop(&mut self) {
+        let mut slots = self.sessions.slots.lock();
+        let slot = &mut slots[self.index];
+        slot.owner = match slot.owner {
+            Some((p, n)) if n > 1 => Some((p, n - 1)),
+            _ => None,
+        };
+    }
+}

@@ -1,0 +1,210 @@
+//! Buffer objects: allocation, CPU mapping, information.
+
+use std::{io, os::fd::RawFd, ptr::NonNull};
+
+use crate::{ioctl_raw, uapi, Device};
+
+/// A buffer object of a [`Device`]; its handle is closed on drop.
+#[derive(Debug)]
+pub struct Bo<'d> {
+    dev: &'d Device,
+    handle: u32,
+}
+
+/// Where a buffer lives and how the DSP sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoInfo {
+    /// `QDA_MEM_*` backend.
+    pub backend: u32,
+    /// Size in bytes.
+    pub size: u64,
+    /// DSP address: IOVA | SID << 32.
+    pub dsp_addr: u64,
+}
+
+impl<'d> Bo<'d> {
+    /// Allocates `size` bytes (`DRM_IOCTL_QDA_GEM_CREATE`).
+    pub fn new(dev: &'d Device, size: u64) -> io::Result<Self> {
+        let mut a = uapi::GemCreate {
+            size,
+            ..Default::default()
+        };
+        // SAFETY: GEM_CREATE reads and writes one `GemCreate`.
+        unsafe {
+            ioctl_raw(
+                dev.fd(),
+                uapi::DRM_IOCTL_QDA_GEM_CREATE,
+                (&raw mut a).cast(),
+            )?
+        };
+        Ok(Self {
+            dev,
+            handle: a.handle,
+        })
+    }
+
+    /// Wraps an existing handle of `dev` (closed on drop).
+    pub fn from_handle(dev: &'d Device, handle: u32) -> Self {
+        Self { dev, handle }
+    }
+
+    /// The GEM handle.
+    pub fn handle(&self) -> u32 {
+        self.handle
+    }
+
+    /// Backend, size and DSP address (`DRM_IOCTL_QDA_GEM_INFO`).
+    pub fn info(&self) -> io::Result<BoInfo> {
+        let mut a = uapi::GemInfo {
+            handle: self.handle,
+            ..Default::default()
+        };
+        // SAFETY: GEM_INFO reads and writes one `GemInfo`.
+        unsafe {
+            ioctl_raw(
+                self.dev.fd(),
+                uapi::DRM_IOCTL_QDA_GEM_INFO,
+                (&raw mut a).cast(),
+            )?
+        };
+        Ok(BoInfo {
+            backend: a.backend,
+            size: a.size,
+            dsp_addr: a.dsp_addr,
+        })
+    }
+
+    /// The offset to `mmap()` this buffer at (`DRM_IOCTL_QDA_GEM_MMAP_OFFSET`).
+    pub fn mmap_offset(&self) -> io::Result<u64> {
+        let mut a = uapi::GemMmapOffset {
+            handle: self.handle,
+            ..Default::default()
+        };
+        // SAFETY: GEM_MMAP_OFFSET reads and writes one `GemMmapOffset`.
+        unsafe {
+            ioctl_raw(
+                self.dev.fd(),
+                uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET,
+                (&raw mut a).cast(),
+            )?
+        };
+        Ok(a.offset)
+    }
+
+    /// Maps the whole buffer read-write into this process.
+    pub fn map(&self) -> io::Result<Mapping> {
+        let len = self.info()?.size as usize;
+        Mapping::new(self.dev.fd(), self.mmap_offset()?, len)
+    }
+
+    /// Exports the buffer as a dma-buf fd (`DRM_IOCTL_PRIME_HANDLE_TO_FD`).
+    pub fn export(&self) -> io::Result<std::os::fd::OwnedFd> {
+        let mut a = uapi::PrimeHandle {
+            handle: self.handle,
+            flags: (libc::O_CLOEXEC | libc::O_RDWR) as u32,
+            fd: -1,
+        };
+        // SAFETY: PRIME_HANDLE_TO_FD reads and writes one `PrimeHandle`.
+        unsafe {
+            ioctl_raw(
+                self.dev.fd(),
+                uapi::DRM_IOCTL_PRIME_HANDLE_TO_FD,
+                (&raw mut a).cast(),
+            )?
+        };
+        // SAFETY: the kernel returned a new fd that we now own.
+        Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(a.fd) })
+    }
+
+    /// Imports a dma-buf fd (`DRM_IOCTL_PRIME_FD_TO_HANDLE`).
+    pub fn import(dev: &'d Device, fd: RawFd) -> io::Result<Self> {
+        let mut a = uapi::PrimeHandle {
+            handle: 0,
+            flags: 0,
+            fd,
+        };
+        // SAFETY: PRIME_FD_TO_HANDLE reads and writes one `PrimeHandle`.
+        unsafe {
+            ioctl_raw(
+                dev.fd(),
+                uapi::DRM_IOCTL_PRIME_FD_TO_HANDLE,
+                (&raw mut a).cast(),
+            )?
+        };
+        Ok(Self {
+            dev,
+            handle: a.handle,
+        })
+    }
+
+    /// Closes the handle now, returning the kernel's answer.
+    pub fn close(self) -> io::Result<()> {
+        let r = close_handle(self.dev.fd(), self.handle);
+        std::mem::forget(self);
+        r
+    }
+}
+
+/// `DRM_IOCTL_GEM_CLOSE` on a raw handle.
+pub fn close_handle(fd: RawFd, handle: u32) -> io::Result<()> {
+    let mut a = uapi::GemClose { handle, pad: 0 };
+    // SAFETY: GEM_CLOSE reads one `GemClose`.
+    unsafe { ioctl_raw(fd, uapi::DRM_IOCTL_GEM_CLOSE, (&raw mut a).cast())? };
+    Ok(())
+}
+
+impl Drop for Bo<'_> {
+    fn drop(&mut self) {
+        let _ = close_handle(self.dev.fd(), self.handle);
+    }
+}
+
+/// A CPU mapping of a buffer; unmapped on drop.
+#[derive(Debug)]
+pub struct Mapping {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl Mapping {
+    /// `mmap(fd, offset, len)` read-write and shared.
+    pub fn new(fd: RawFd, offset: u64, len: usize) -> io::Result<Self> {
+        // SAFETY: a fresh shared mapping; the kernel validates fd/offset.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                offset as libc::off_t,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self {
+            ptr: NonNull::new(p.cast()).expect("mmap returned NULL"),
+            len,
+        })
+    }
+
+    /// The mapped bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: the mapping is live and `len` bytes long.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The mapped bytes, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: the mapping is live, writable and `len` bytes long.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly what `new` mapped.
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
