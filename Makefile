@@ -11,7 +11,7 @@
 SHELL := /bin/bash
 KDIR ?= $(shell bash scripts/kdir.sh)
 RUSTC_VER := $(shell rustc --version | awk '{print $$2}')
-KMAKE := $(MAKE) -C $(KDIR) ARCH=arm64 LLVM=-19 \
+KMAKE = $(MAKE) -C $(KDIR) ARCH=arm64 LLVM=-19 \
 	RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library M=$(CURDIR)
 
 .PHONY: modules clippy fmt clean demo check setup kernel
