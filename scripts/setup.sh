@@ -45,7 +45,7 @@ esac
 
 if [ ${#missing[@]} -gt 0 ]; then
     step "apt-get update"
-    $SUDO apt-get update -qq
+    $SUDO apt-get update -qq || info "apt-get update reported errors (some source unreachable?); continuing"
     pin=""
     if printf '%s\n' "${missing[@]}" | grep -qx rust-src; then
         pin=$(apt-cache madison rust-src | awk -F'|' '{gsub(/ /,"",$2); print $2}' |
