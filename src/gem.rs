@@ -3,13 +3,21 @@
 //! qda buffer objects: GEM objects whose memory comes from the memory
 //! manager and is mapped in one context bank's IOMMU domain.
 
+use core::{
+    ffi::c_void,
+    ptr::NonNull, //
+};
 use kernel::prelude::*;
 
 use crate::{
-    ffi::gem::{
-        Backing,
-        ObjectFuncs,
-        Vma, //
+    ffi::{
+        dmabuf::Attachment,
+        gem::{
+            Backing,
+            ObjectFuncs,
+            SgTable,
+            Vma, //
+        },
     },
     memory::Accounted,
     topology, //
@@ -33,6 +41,18 @@ impl Bo {
 impl Backing for Bo {
     fn mmap(&self, vma: &Vma) -> Result {
         self.mem.memory().mmap(vma)
+    }
+
+    fn sg_table(&self) -> Result<SgTable> {
+        self.mem.memory().sg_table()
+    }
+
+    fn vaddr(&self) -> Option<NonNull<c_void>> {
+        self.mem.memory().vaddr()
+    }
+
+    fn attachment(&self) -> Option<&Attachment> {
+        self.mem.memory().attachment()
     }
 }
 

@@ -21,6 +21,7 @@ mod ffi;
 mod file;
 mod gem;
 mod memory;
+mod prime;
 mod session;
 mod topology;
 mod uapi;
@@ -41,6 +42,7 @@ module! {
     authors: ["The qda developers"],
     description: "Qualcomm Hexagon DSP accelerator (FastRPC over DRM accel)",
     license: "GPL",
+    imports_ns: ["DMA_BUF"],
 }
 
 /// Module state. Fields drop in order: the rpmsg driver (and with it every

@@ -92,6 +92,15 @@ impl Sessions {
         })
     }
 
+    /// The context bank of process `tgid`'s session, if it has one.
+    pub(crate) fn cb_of(&self, tgid: Pid) -> Option<Arc<ContextBank>> {
+        let slots = self.slots.lock();
+        slots
+            .iter()
+            .find(|s| matches!(s.owner, Some((p, _)) if p == tgid))
+            .map(|s| s.cb.clone())
+    }
+
     /// Calls `f(slot, context bank, (owner, open files))` for every slot.
     pub(crate) fn for_each(&self, mut f: impl FnMut(usize, &ContextBank, Option<(Pid, usize)>)) {
         let slots = self.slots.lock();

@@ -22,5 +22,6 @@ pub(crate) use crate::ffi::sys::{
     DRM_IOCTL_QDA_MAP,
     DRM_IOCTL_QDA_MUNMAP,
     DRM_IOCTL_QDA_QUERY,
-    QDA_MEM_DMA_COHERENT, //
+    QDA_MEM_DMA_COHERENT,
+    QDA_MEM_IMPORTED, //
 };

@@ -31,7 +31,10 @@ use kernel::{
     types::Opaque,
 };
 
-use super::sys;
+use super::{
+    dmabuf::DmaBuf,
+    sys, //
+};
 
 /// `struct file_operations` for an accel node (`DEFINE_DRM_ACCEL_FOPS`).
 #[repr(transparent)]
@@ -80,6 +83,33 @@ pub(crate) trait FileData: Sized + Send + Sync {
     fn open(dev: &Self::Device) -> Result<Self>;
 }
 
+/// PRIME import for an accel device whose per-device data implements it.
+pub(crate) trait PrimeImport: Send + Sync {
+    /// Imports `buf` for the calling process on `drm`, returning a new
+    /// reference to a GEM object for the DRM core.
+    fn prime_import(
+        &self,
+        drm: *mut bindings::drm_device,
+        buf: &DmaBuf,
+    ) -> Result<*mut bindings::drm_gem_object>;
+}
+
+/// # Safety
+///
+/// Called by the DRM core only, for a device of a `DriverTable<T, _>`.
+unsafe extern "C" fn prime_import_callback<T: PrimeImport>(
+    drm: *mut bindings::drm_device,
+    buf: *mut bindings::dma_buf,
+) -> *mut bindings::drm_gem_object {
+    // SAFETY: `dev_private` holds the device data while files are open;
+    // `buf` is the dma-buf being imported, alive for the call.
+    let (dev, buf) = unsafe { (&*(*drm).dev_private.cast::<T>(), DmaBuf::from_raw(buf)) };
+    match dev.prime_import(drm, buf) {
+        Ok(obj) => obj,
+        Err(e) => e.to_ptr(),
+    }
+}
+
 /// `struct drm_driver` for an accel device whose per-device data is `T`
 /// and per-file data is `F`.
 #[repr(transparent)]
@@ -88,7 +118,7 @@ pub(crate) struct DriverTable<T, F>(bindings::drm_driver, PhantomData<(T, F)>);
 // SAFETY: built at compile time and never mutated; the kernel only reads it.
 unsafe impl<T, F> Sync for DriverTable<T, F> {}
 
-impl<T: Send + Sync, F: FileData<Device = T>> DriverTable<T, F> {
+impl<T: PrimeImport, F: FileData<Device = T>> DriverTable<T, F> {
     /// A GEM + compute-accel driver with the given ioctls and fops.
     pub(crate) const fn new<const N: usize>(
         name: &'static CStr,
@@ -110,6 +140,7 @@ impl<T: Send + Sync, F: FileData<Device = T>> DriverTable<T, F> {
         d.release = Some(release_callback::<T>);
         d.open = Some(open_callback::<F>);
         d.postclose = Some(postclose_callback::<F>);
+        d.gem_prime_import = Some(prime_import_callback::<T>);
         Self(d, PhantomData)
     }
 }

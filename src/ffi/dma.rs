@@ -70,6 +70,17 @@ impl CoherentBuf {
         self.dma
     }
 
+    /// The buffer's pages as a table (for dma-buf importers).
+    pub(crate) fn sg_table(&self) -> Result<super::gem::SgTable> {
+        // INVARIANT of `CoherentBuf`: a live allocation on `dev`.
+        super::gem::SgTable::for_dma(&self.dev, self.cpu.as_ptr(), self.dma, self.size)
+    }
+
+    /// The kernel virtual address of the buffer.
+    pub(crate) fn vaddr(&self) -> NonNull<c_void> {
+        self.cpu
+    }
+
     /// Maps the buffer into a user mapping (cached for coherent devices).
     pub(crate) fn mmap(&self, vma: &Vma) -> Result {
         let raw = core::ptr::from_ref(&*self.dev)

@@ -35,12 +35,57 @@ impl Vma {
     }
 }
 
+/// A scatter-gather table describing a backing's pages, for exporters.
+///
+/// # Invariants
+///
+/// A `kmalloc`ed, initialised `struct sg_table`.
+pub(crate) struct SgTable(NonNull<bindings::sg_table>);
+
+impl SgTable {
+    /// Builds the table of a DMA allocation with `dma_get_sgtable_attrs`.
+    pub(crate) fn for_dma(
+        dev: &kernel::device::Device,
+        cpu: *mut core::ffi::c_void,
+        dma: u64,
+        size: usize,
+    ) -> Result<Self> {
+        // SAFETY: an all-zero table is what `sg_alloc_table` starts from.
+        let sgt: bindings::sg_table = unsafe { core::mem::zeroed() };
+        let sgt = KBox::into_raw(KBox::new(sgt, GFP_KERNEL)?);
+        let raw_dev = core::ptr::from_ref(dev)
+            .cast_mut()
+            .cast::<bindings::device>();
+        // SAFETY: `cpu`/`dma` is a live allocation of `size` bytes on `dev`
+        // (the caller's invariant); `sgt` is ours.
+        let ret = unsafe { bindings::dma_get_sgtable_attrs(raw_dev, sgt, cpu, dma, size, 0) };
+        if ret != 0 {
+            // SAFETY: nothing was allocated in the table; free the box.
+            drop(unsafe { KBox::from_raw(sgt) });
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: allocated with kmalloc and initialised.
+        // SAFETY: `sgt` is not null.
+        Ok(Self(unsafe { NonNull::new_unchecked(sgt) }))
+    }
+}
+
 /// The memory behind a GEM object.
 pub(crate) trait Backing: Send + Sync + 'static {
     /// Maps the object into `vma`, whose `vm_pgoff` is relative to the
     /// start of the object. The caller checked that the mapping is no
-    /// larger than the object.
+    /// larger than the object. An imported backing (one with an
+    /// [`attachment`](Backing::attachment)) maps through its exporter.
     fn mmap(&self, vma: &Vma) -> Result;
+
+    /// The pages as a table, for a dma-buf importer of our export.
+    fn sg_table(&self) -> Result<SgTable>;
+
+    /// A kernel virtual address of the whole object, if it has one.
+    fn vaddr(&self) -> Option<NonNull<core::ffi::c_void>>;
+
+    /// The dma-buf attachment, for an imported object.
+    fn attachment(&self) -> Option<&super::dmabuf::Attachment>;
 }
 
 /// Object storage; `base` must stay first.
@@ -76,6 +121,8 @@ impl<B: Backing> ObjectFuncs<B> {
         let mut f: bindings::drm_gem_object_funcs = pin_init::zeroed();
         f.free = Some(free_callback::<B>);
         f.mmap = Some(mmap_callback::<B>);
+        f.get_sg_table = Some(get_sg_table_callback::<B>);
+        f.vmap = Some(vmap_callback::<B>);
         f.vm_ops = &VM_OPS.0;
         Self(f, PhantomData)
     }
@@ -92,6 +139,43 @@ unsafe extern "C" fn free_callback<B: Backing>(obj: *mut bindings::drm_gem_objec
     unsafe {
         bindings::drm_gem_object_release(obj);
         drop(KBox::from_raw(raw));
+    }
+}
+
+/// # Safety
+///
+/// Called by the PRIME helpers for an exported object of `ObjectFuncs<B>`.
+unsafe extern "C" fn get_sg_table_callback<B: Backing>(
+    obj: *mut bindings::drm_gem_object,
+) -> *mut bindings::sg_table {
+    // SAFETY: `obj` is a live `RawObject<B>`.
+    let backing = unsafe { &(*obj.cast::<RawObject<B>>()).backing };
+    match backing.sg_table() {
+        // The PRIME helpers free the table with `sg_free_table` + `kfree`.
+        Ok(t) => t.0.as_ptr(),
+        Err(e) => e.to_ptr(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the PRIME helpers for an exported object of `ObjectFuncs<B>`.
+unsafe extern "C" fn vmap_callback<B: Backing>(
+    obj: *mut bindings::drm_gem_object,
+    map: *mut bindings::iosys_map,
+) -> c_int {
+    // SAFETY: `obj` is a live `RawObject<B>`.
+    let backing = unsafe { &(*obj.cast::<RawObject<B>>()).backing };
+    match backing.vaddr() {
+        Some(v) => {
+            // SAFETY: `map` is the caller's output.
+            unsafe {
+                (*map).__bindgen_anon_1.vaddr = v.as_ptr();
+                (*map).is_iomem = false;
+            }
+            0
+        }
+        None => EOPNOTSUPP.to_errno(),
     }
 }
 
@@ -116,48 +200,76 @@ unsafe extern "C" fn mmap_callback<B: Backing>(
     // the backing sees offsets relative to the object.
     unsafe {
         (*vma).vm_pgoff -= (*obj).vma_node.vm_node.start as usize;
-        match (*raw).backing.mmap(&*vma.cast::<Vma>()) {
-            Ok(()) => 0,
+        let backing = &(*raw).backing;
+        let delegated = backing.attachment().is_some();
+        if delegated {
+            // The exporter installs its own vm_ops (or none): ours must not
+            // run on this vma, nor drop a reference it does not hold.
+            (*vma).vm_ops = core::ptr::null();
+            (*vma).vm_private_data = core::ptr::null_mut();
+        }
+        match backing.mmap(&*vma.cast::<Vma>()) {
+            Ok(()) => {
+                if delegated {
+                    // Nothing will drop the reference `drm_gem_mmap_obj()`
+                    // took for our vm_ops.
+                    bindings::drm_gem_object_put(obj);
+                }
+                0
+            }
             Err(e) => e.to_errno(),
         }
     }
 }
 
-/// Creates an object of `size` bytes backed by `backing`, with an mmap
-/// offset, and returns a handle to it in `file`. The handle holds the only
-/// reference.
+/// Creates an object of `size` bytes on `drm` backed by `backing`, with an
+/// mmap offset (and, for an imported backing, its attachment).
+pub(crate) fn create_object<B: Backing>(
+    drm: *mut bindings::drm_device,
+    funcs: &'static ObjectFuncs<B>,
+    size: usize,
+    backing: B,
+) -> Result<ObjectRef<B>> {
+    // SAFETY: an all-zero `drm_gem_object` is the expected initial state.
+    let base: bindings::drm_gem_object = unsafe { core::mem::zeroed() };
+    let raw = KBox::into_raw(KBox::new(RawObject { base, backing }, GFP_KERNEL)?);
+    // SAFETY: `raw` is ours and `drm` a live device. After
+    // `drm_gem_private_object_init` the object is reference counted and
+    // freed through `free_callback`.
+    let obj = unsafe {
+        let obj = &raw mut (*raw).base;
+        (*obj).funcs = &funcs.0;
+        bindings::drm_gem_private_object_init(drm, obj, size);
+        if let Some(a) = (*raw).backing.attachment() {
+            (*obj).import_attach = a.as_raw();
+        }
+        NonNull::new_unchecked(obj)
+    };
+    // INVARIANT: a `RawObject<B>` with `funcs`; we own the creation reference.
+    let r = ObjectRef {
+        obj,
+        _b: PhantomData,
+    };
+    // SAFETY: `obj` is initialised.
+    to_result(unsafe { bindings::drm_gem_create_mmap_offset(obj.as_ptr()) })?;
+    Ok(r)
+}
+
+/// Creates an object (see [`create_object`]) and returns a handle to it in
+/// `file`; the handle holds the only reference.
 pub(crate) fn create_handle<B: Backing, F>(
     file: &File<F>,
     funcs: &'static ObjectFuncs<B>,
     size: usize,
     backing: B,
 ) -> Result<u32> {
-    // SAFETY: an all-zero `drm_gem_object` is the expected initial state.
-    let base: bindings::drm_gem_object = unsafe { core::mem::zeroed() };
-    let raw = KBox::into_raw(KBox::new(RawObject { base, backing }, GFP_KERNEL)?);
-    // SAFETY: `raw` is ours. After `drm_gem_private_object_init` the object
-    // is reference counted and freed through `free_callback`.
-    let obj = unsafe {
-        let obj = &raw mut (*raw).base;
-        (*obj).funcs = &funcs.0;
-        bindings::drm_gem_private_object_init(file.drm_device(), obj, size);
-        NonNull::new_unchecked(obj)
-    };
+    let obj = create_object(file.drm_device(), funcs, size, backing)?;
     let mut handle = 0u32;
     // SAFETY: `obj` is initialised; `file` is an open file of its device.
-    let ret = unsafe {
-        to_result(bindings::drm_gem_create_mmap_offset(obj.as_ptr())).and_then(|()| {
-            to_result(bindings::drm_gem_handle_create(
-                file.as_raw(),
-                obj.as_ptr(),
-                &mut handle,
-            ))
-        })
-    };
-    // SAFETY: drops the creation reference: on success the handle keeps
-    // the object alive, on failure this frees it.
-    unsafe { bindings::drm_gem_object_put(obj.as_ptr()) };
-    ret.map(|()| handle)
+    to_result(unsafe {
+        bindings::drm_gem_handle_create(file.as_raw(), obj.obj.as_ptr(), &mut handle)
+    })?;
+    Ok(handle)
 }
 
 /// A reference to an object of `file`, looked up by handle.
@@ -212,6 +324,41 @@ impl<B: Backing> ObjectRef<B> {
     pub(crate) fn size(&self) -> usize {
         // SAFETY: the object is valid; its size never changes.
         unsafe { (*self.obj.as_ptr()).size }
+    }
+}
+
+impl<B: Backing> ObjectRef<B> {
+    /// A new reference to the qda object `buf` was exported from, if it
+    /// was exported by `drm` from an object of `funcs`.
+    pub(crate) fn from_own_export(
+        drm: *mut bindings::drm_device,
+        funcs: &'static ObjectFuncs<B>,
+        buf: &super::dmabuf::DmaBuf,
+    ) -> Option<Self> {
+        // SAFETY: `buf` is a live dma-buf; for a PRIME export of `drm` its
+        // `priv` is the exported GEM object, which the dma-buf keeps alive.
+        unsafe {
+            if !bindings::drm_gem_is_prime_exported_dma_buf(drm, buf.as_raw()) {
+                return None;
+            }
+            let obj = (*buf.as_raw()).priv_.cast::<bindings::drm_gem_object>();
+            if (*obj).funcs != &raw const funcs.0 {
+                return None;
+            }
+            bindings::drm_gem_object_get(obj);
+            // INVARIANT: checked the funcs; took a reference.
+            Some(Self {
+                obj: NonNull::new_unchecked(obj),
+                _b: PhantomData,
+            })
+        }
+    }
+
+    /// Gives the reference to the caller (the DRM core).
+    pub(crate) fn into_raw(self) -> *mut bindings::drm_gem_object {
+        let obj = self.obj.as_ptr();
+        core::mem::forget(self);
+        obj
     }
 }
 

@@ -10,6 +10,7 @@
 pub(crate) mod accel;
 pub(crate) mod bus;
 pub(crate) mod dma;
+pub(crate) mod dmabuf;
 pub(crate) mod gem;
 pub(crate) mod rpmsg;
 pub(crate) mod sys;

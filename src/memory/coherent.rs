@@ -4,6 +4,10 @@
 //! the process's context-bank device, so the DMA API maps it in that CB's
 //! IOMMU domain (and nowhere else).
 
+use core::{
+    ffi::c_void,
+    ptr::NonNull, //
+};
 use kernel::{
     prelude::*,
     sync::Arc, //
@@ -16,7 +20,10 @@ use super::{
 use crate::{
     ffi::{
         dma::CoherentBuf,
-        gem::Vma, //
+        gem::{
+            SgTable,
+            Vma, //
+        },
     },
     session::ContextBank,
     uapi, //
@@ -38,6 +45,14 @@ impl Memory for CoherentMemory {
 
     fn mmap(&self, vma: &Vma) -> Result {
         self.buf.mmap(vma)
+    }
+
+    fn sg_table(&self) -> Result<SgTable> {
+        self.buf.sg_table()
+    }
+
+    fn vaddr(&self) -> Option<NonNull<c_void>> {
+        Some(self.buf.vaddr())
     }
 }
 

@@ -7,15 +7,22 @@
 //!
 //! - [`coherent`]: DMA-coherent memory allocated on the CB device itself
 //!   (the default for `DRM_IOCTL_QDA_GEM_CREATE`).
+//! - [`imported`]: a foreign dma-buf attached to the CB device (PRIME
+//!   import).
 //!
 //! The manager counts live allocations and bytes per backend; debugfs
 //! `qda/<dsp>/memory` shows them, so tests can check that nothing leaks.
 
 pub(crate) mod coherent;
+pub(crate) mod imported;
 
-use core::sync::atomic::{
-    AtomicUsize,
-    Ordering, //
+use core::{
+    ffi::c_void,
+    ptr::NonNull,
+    sync::atomic::{
+        AtomicUsize,
+        Ordering, //
+    }, //
 };
 use kernel::{
     prelude::*,
@@ -23,7 +30,16 @@ use kernel::{
 };
 
 use crate::{
-    ffi::gem::Vma,
+    ffi::{
+        dmabuf::{
+            Attachment,
+            DmaBuf, //
+        },
+        gem::{
+            SgTable,
+            Vma, //
+        },
+    },
     session::ContextBank,
     uapi, //
 };
@@ -54,6 +70,17 @@ pub(crate) trait Memory: Send + Sync {
 
     /// Maps the memory into a user mapping (offsets relative to the start).
     fn mmap(&self, vma: &Vma) -> Result;
+
+    /// The pages as a table, for importers of a PRIME export.
+    fn sg_table(&self) -> Result<SgTable>;
+
+    /// A kernel virtual address of the memory, if it has one.
+    fn vaddr(&self) -> Option<NonNull<c_void>>;
+
+    /// The dma-buf attachment of imported memory.
+    fn attachment(&self) -> Option<&Attachment> {
+        None
+    }
 }
 
 /// A source of [`Memory`].
@@ -109,10 +136,25 @@ impl Drop for Accounted {
     }
 }
 
+impl Usage {
+    /// Accounts `mem` of `size` bytes of backend `kind` to `usage`.
+    fn account(usage: &Arc<Self>, kind: u32, mem: KBox<dyn Memory>, size: usize) -> Accounted {
+        usage.allocations.fetch_add(1, Ordering::Relaxed);
+        usage.bytes.fetch_add(size, Ordering::Relaxed);
+        Accounted {
+            mem,
+            kind,
+            size,
+            usage: usage.clone(),
+        }
+    }
+}
+
 /// The backends of one DSP and their usage.
 pub(crate) struct MemoryManager {
     coherent: coherent::CoherentBackend,
     coherent_usage: Arc<Usage>,
+    imported_usage: Arc<Usage>,
 }
 
 impl MemoryManager {
@@ -121,6 +163,7 @@ impl MemoryManager {
         Ok(Self {
             coherent: coherent::CoherentBackend,
             coherent_usage: Arc::new(Usage::default(), GFP_KERNEL)?,
+            imported_usage: Arc::new(Usage::default(), GFP_KERNEL)?,
         })
     }
 
@@ -128,21 +171,29 @@ impl MemoryManager {
     /// policy: DMA-coherent memory of the CB.
     pub(crate) fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<Accounted> {
         let mem = self.coherent.alloc(cb, size)?;
-        self.coherent_usage
-            .allocations
-            .fetch_add(1, Ordering::Relaxed);
-        self.coherent_usage.bytes.fetch_add(size, Ordering::Relaxed);
-        Ok(Accounted {
+        Ok(Usage::account(
+            &self.coherent_usage,
+            self.coherent.kind(),
             mem,
-            kind: self.coherent.kind(),
             size,
-            usage: self.coherent_usage.clone(),
-        })
+        ))
+    }
+
+    /// Attaches a foreign dma-buf to `cb` (see [`imported`]).
+    pub(crate) fn import(&self, cb: &Arc<ContextBank>, buf: &DmaBuf) -> Result<Accounted> {
+        let mem = imported::import(cb, buf)?;
+        Ok(Usage::account(
+            &self.imported_usage,
+            uapi::QDA_MEM_IMPORTED,
+            mem,
+            buf.size(),
+        ))
     }
 
     /// Calls `f(name, usage)` for every backend.
     pub(crate) fn for_each_usage(&self, mut f: impl FnMut(&str, &Usage)) {
         f("dma-coherent", &self.coherent_usage);
+        f("imported", &self.imported_usage);
     }
 }
 

@@ -8,6 +8,7 @@
 //! ```
 
 pub mod bo;
+pub mod heap;
 pub mod uapi;
 
 pub use bo::{Bo, BoInfo, Mapping};

@@ -7,6 +7,7 @@
 
 mod ktap;
 mod memory;
+mod prime;
 mod sessions;
 mod sys;
 mod tests;

@@ -7,7 +7,7 @@ use qda::{uapi, Device};
 
 use crate::{
     ktap::{check, Outcome, Suite},
-    memory, sessions, sys, MODULES,
+    memory, prime, sessions, sys, MODULES,
 };
 
 /// Expects `r` to fail with `errno`.
@@ -272,6 +272,23 @@ pub fn run(loaded: bool) {
     s.case(
         "buffers_are_isolated_by_the_smmu",
         memory::buffers_are_isolated_by_the_smmu,
+    );
+    s.case(
+        "export_import_in_forked_child_sees_same_bytes",
+        prime::export_import_in_forked_child_sees_same_bytes,
+    );
+    s.case(
+        "self_import_returns_the_same_object",
+        prime::self_import_returns_the_same_object,
+    );
+    s.case(
+        "import_from_the_system_heap",
+        prime::import_from_the_system_heap,
+    );
+    s.case("import_from_a_cma_heap", prime::import_from_a_cma_heap);
+    s.case(
+        "importing_a_non_dma_buf_fails",
+        prime::importing_a_non_dma_buf_fails,
     );
     s.case("nothing_leaked", memory::nothing_leaked);
     s.case(

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! PRIME import policy.
+//!
+//! `DRM_IOCTL_PRIME_FD_TO_HANDLE` runs in the importing process, which has
+//! the accel node open and so owns a session. A dma-buf is imported for
+//! that session's context bank:
+//!
+//! - a qda export whose memory is already mapped in that CB (the same
+//!   process, or a process sharing the CB) is the same object;
+//! - anything else (a dma-buf heap, udmabuf, another process's qda
+//!   buffer) is attached to the CB device, which maps it in the CB's
+//!   IOMMU domain.
+
+use kernel::{
+    bindings,
+    prelude::*, //
+};
+
+use crate::{
+    driver::QdaDevice,
+    ffi::{
+        accel::PrimeImport,
+        dmabuf::DmaBuf,
+        gem::{
+            create_object,
+            ObjectRef, //
+        },
+    },
+    gem::{
+        Bo,
+        BO_FUNCS, //
+    },
+};
+
+impl PrimeImport for QdaDevice {
+    fn prime_import(
+        &self,
+        drm: *mut bindings::drm_device,
+        buf: &DmaBuf,
+    ) -> Result<*mut bindings::drm_gem_object> {
+        let tgid = kernel::current!().tgid();
+        let cb = self.sessions.cb_of(tgid).ok_or_else(|| {
+            pr_info!(
+                "{}: import by process {} which has no session\n",
+                self.domain.label(),
+                tgid
+            );
+            EINVAL
+        })?;
+        if let Some(own) = ObjectRef::from_own_export(drm, &BO_FUNCS, buf) {
+            if own.backing().sid == cb.sid {
+                return Ok(own.into_raw());
+            }
+        }
+        let mem = self.memory.import(&cb, buf)?;
+        let bo = Bo { mem, sid: cb.sid };
+        Ok(create_object(drm, &BO_FUNCS, buf.size(), bo)?.into_raw())
+    }
+}

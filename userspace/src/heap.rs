@@ -1,0 +1,51 @@
+//! Allocating dma-bufs from `/dev/dma_heap/*` (to import them into qda).
+
+use std::{
+    fs::OpenOptions,
+    io,
+    os::fd::{AsRawFd, FromRawFd, OwnedFd},
+    path::Path,
+};
+
+/// `struct dma_heap_allocation_data`.
+#[repr(C)]
+#[derive(Default)]
+struct HeapAlloc {
+    len: u64,
+    fd: u32,
+    fd_flags: u32,
+    heap_flags: u64,
+}
+
+/// `DMA_HEAP_IOCTL_ALLOC`.
+const DMA_HEAP_IOCTL_ALLOC: u32 = crate::uapi::ioc(3, b'H' as u32, 0, size_of::<HeapAlloc>());
+
+/// Allocates a `len`-byte dma-buf from heap `name` (e.g. "system").
+pub fn alloc(name: &str, len: u64) -> io::Result<OwnedFd> {
+    let heap = OpenOptions::new()
+        .read(true)
+        .open(Path::new("/dev/dma_heap").join(name))?;
+    let mut a = HeapAlloc {
+        len,
+        fd_flags: (libc::O_RDWR | libc::O_CLOEXEC) as u32,
+        ..Default::default()
+    };
+    // SAFETY: ALLOC reads and writes one `HeapAlloc`.
+    unsafe { crate::ioctl_raw(heap.as_raw_fd(), DMA_HEAP_IOCTL_ALLOC, (&raw mut a).cast())? };
+    // SAFETY: the kernel returned a new fd that we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(a.fd as i32) })
+}
+
+/// Names of the dma-buf heaps of this system.
+pub fn names() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("/dev/dma_heap")
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+const _: () = assert!(DMA_HEAP_IOCTL_ALLOC == 0xc018_4800);
