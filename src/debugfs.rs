@@ -4,7 +4,8 @@
 //!
 //! - `sessions`: one line per session slot: SID, IOMMU group, the DSP
 //!   address window, the owning process and its open files.
-//! - `memory`: live allocations and bytes per memory backend.
+//! - `memory`: live allocations and bytes per memory backend, then one
+//!   `pool <backend> <base> <size>` line per reserved region in use.
 //! - `iova_probe`: write a DSP address; reading then shows, for every
 //!   context bank, which physical address that address's IOVA translates
 //!   to in the CB's IOMMU domain (`-` if unmapped). Tests use it to show
@@ -72,6 +73,11 @@ fn show_memory(m: &Arc<MemoryManager>, f: &mut fmt::Formatter<'_>) -> fmt::Resul
         let (n, bytes) = usage.get();
         if r.is_ok() {
             r = writeln!(f, "{name} {n} {bytes}");
+        }
+    });
+    m.for_each_pool(|name, base, size| {
+        if r.is_ok() {
+            r = writeln!(f, "pool {name} {base:#x} {size:#x}");
         }
     });
     r

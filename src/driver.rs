@@ -27,7 +27,10 @@ use crate::{
         self,
         QdaFile, //
     },
-    memory::MemoryManager,
+    memory::{
+        regions::RegionKind,
+        MemoryManager, //
+    },
     session::{
         ContextBank,
         Sessions, //
@@ -46,7 +49,7 @@ pub(crate) struct QdaDevice {
 }
 
 /// The ioctls, indexed by their number relative to `DRM_COMMAND_BASE`.
-static IOCTLS: accel::IoctlTable<9> = accel::IoctlTable::new([
+static IOCTLS: accel::IoctlTable<10> = accel::IoctlTable::new([
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_QUERY, uapi::drm_qda_query, file::query),
     accel::ioctl!(QdaDevice, QdaFile;
         uapi::DRM_IOCTL_QDA_GEM_CREATE, uapi::drm_qda_gem_create, file::gem_create),
@@ -58,6 +61,8 @@ static IOCTLS: accel::IoctlTable<9> = accel::IoctlTable::new([
     accel::not_implemented(uapi::DRM_IOCTL_QDA_MUNMAP),
     accel::not_implemented(uapi::DRM_IOCTL_QDA_INVOKE),
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_GEM_INFO, uapi::drm_qda_gem_info, file::gem_info),
+    accel::ioctl!(QdaDevice, QdaFile;
+        uapi::DRM_IOCTL_QDA_GEM_CREATE_EX, uapi::drm_qda_gem_create_ex, file::gem_create_ex),
 ]);
 
 static FOPS: accel::FileOps = accel::FileOps::new(&raw const kernel::bindings::__this_module);
@@ -120,7 +125,11 @@ impl rpmsg::Driver for QdaDriver {
         let mut cbs = KVec::new();
         for (child, spec) in &cfg.cbs {
             let name = CString::try_from_fmt(fmt!("{}-cb{}", domain.label(), spec.sid))?;
-            let cb = CbDevice::new(child, name)?;
+            let mut cb = CbDevice::new(child, name)?;
+            if matches!(cfg.region, Some(r) if r.kind == RegionKind::Cma) {
+                // Contiguous allocations on this CB come from the DSP's pool.
+                cb.assign_reserved_mem(node)?;
+            }
             cbs.push(
                 (
                     Arc::new(
@@ -136,7 +145,7 @@ impl rpmsg::Driver for QdaDriver {
             )?;
         }
         let sessions = Sessions::new(cbs)?;
-        let memory = Arc::new(MemoryManager::new()?, GFP_KERNEL)?;
+        let memory = Arc::new(MemoryManager::new(cfg.region)?, GFP_KERNEL)?;
         let data = Arc::new(
             QdaDevice {
                 domain,
@@ -150,13 +159,18 @@ impl rpmsg::Driver for QdaDriver {
         let debugfs = DspDebugfs::new(&ctx.debugfs, &name, &sessions, &memory)?;
         dev_info!(
             dev,
-            "{} DSP registered as /dev/accel/accel{}: {} context banks, {} sessions{}, {} vmids\n",
+            "{} DSP registered as /dev/accel/accel{}: {} context banks, {} sessions{}, {} vmids, memory-region: {}\n",
             domain.label(),
             accel.index(),
             cfg.cbs.len(),
             cfg.sessions,
             if cfg.non_secure { ", non-secure" } else { "" },
-            cfg.vmids.len()
+            cfg.vmids.len(),
+            match cfg.region {
+                Some(r) if r.kind == RegionKind::Cma => "CMA",
+                Some(_) => "carve-out",
+                None => "none",
+            }
         );
         Ok(KBox::new(
             Bound {

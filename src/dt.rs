@@ -14,10 +14,18 @@ use kernel::{
     sync::aref::ARef, //
 };
 
-use crate::topology::{
-    self,
-    CbSpec,
-    TopologyError, //
+use crate::{
+    ffi::of,
+    memory::regions::{
+        self,
+        Region,
+        RegionError, //
+    },
+    topology::{
+        self,
+        CbSpec,
+        TopologyError, //
+    },
 };
 
 /// Compatible of a context-bank child node.
@@ -36,6 +44,99 @@ pub(crate) struct ChannelConfig {
     pub(crate) cbs: KVec<(ARef<FwNode>, CbSpec)>,
     /// Total sessions over all context banks.
     pub(crate) sessions: usize,
+    /// The `memory-region`, as placed at boot, if any.
+    pub(crate) region: Option<Region>,
+}
+
+/// Logs a region error for `node`.
+fn region_error(dev: &Device, node: &FwNode, e: RegionError) -> Error {
+    let n = node.display_name();
+    match e {
+        RegionError::BadCells => dev_err!(dev, "{}: malformed `reg`\n", n),
+        RegionError::Empty => dev_err!(dev, "{}: empty region\n", n),
+        RegionError::Wraps => dev_err!(dev, "{}: region wraps around the address space\n", n),
+        RegionError::Overlaps(_) => {
+            dev_err!(dev, "{}: region overlaps another reserved region\n", n)
+        }
+        RegionError::NoMapAndReusable => {
+            dev_err!(dev, "{}: region is both no-map and reusable\n", n)
+        }
+    }
+    EINVAL
+}
+
+/// Reads reserved-memory node `node`: its kind, its `reg` if it has one
+/// (checked against the parent's cell sizes), and its placement at boot.
+fn read_region(dev: &Device, node: &FwNode, parent: &FwNode) -> Result<Option<Region>> {
+    let shared = node
+        .property_match_string(c"compatible", c"shared-dma-pool")
+        .is_ok();
+    let kind = regions::classify(
+        node.property_read_bool(c"no-map"),
+        node.property_read_bool(c"reusable"),
+        shared,
+    )
+    .map_err(|e| region_error(dev, node, e))?;
+    if node.property_present(c"reg") {
+        let ac: u32 = parent.property_read(c"#address-cells").or(2);
+        let sc: u32 = parent.property_read(c"#size-cells").or(2);
+        let n = node.property_count_elem::<u32>(c"reg").unwrap_or(0);
+        let cells = node
+            .property_read_array_vec::<u32>(c"reg", n)?
+            .required_by(dev)?;
+        let (base, size) =
+            regions::reg_entry(&cells, ac, sc).map_err(|e| region_error(dev, node, e))?;
+        regions::check_region(&Region { base, size, kind })
+            .map_err(|e| region_error(dev, node, e))?;
+    }
+    Ok(of::reserved_region(node).map(|(base, size)| Region { base, size, kind }))
+}
+
+/// Reads the FastRPC node's `memory-region` and checks it against every
+/// other reserved region (no overlaps).
+fn read_memory_region(dev: &Device, node: &FwNode) -> Result<Option<Region>> {
+    if !node.property_present(c"memory-region") {
+        return Ok(None);
+    }
+    let phandle: u32 = node.property_read(c"memory-region").required_by(dev)?;
+    let target = of::node_by_phandle(phandle).ok_or_else(|| {
+        dev_err!(
+            dev,
+            "{}: memory-region points nowhere\n",
+            node.display_name()
+        );
+        EINVAL
+    })?;
+    let parent = of::parent(&target).ok_or(EINVAL)?;
+    let region = read_region(dev, &target, &parent)?.ok_or_else(|| {
+        dev_err!(
+            dev,
+            "{}: region was not reserved at boot\n",
+            target.display_name()
+        );
+        EINVAL
+    })?;
+    if region.kind == regions::RegionKind::Other {
+        dev_err!(
+            dev,
+            "{}: memory-region is neither no-map nor a reusable shared-dma-pool\n",
+            target.display_name()
+        );
+        return Err(EINVAL);
+    }
+    // The region must not overlap any sibling as placed at boot.
+    let mut all = KVec::new();
+    let mut names = KVec::new();
+    for sibling in parent.children() {
+        if let Some(r) = read_region(dev, &sibling, &parent)? {
+            all.push(r, GFP_KERNEL)?;
+            names.push(sibling, GFP_KERNEL)?;
+        }
+    }
+    if let Err((i, e)) = regions::check_regions(&all) {
+        return Err(region_error(dev, &names[i], e));
+    }
+    Ok(Some(region))
 }
 
 /// Reads one `qcom,fastrpc-compute-cb` child.
@@ -139,5 +240,6 @@ pub(crate) fn read_channel(dev: &Device, node: &FwNode) -> Result<ChannelConfig>
         vmids,
         cbs,
         sessions,
+        region: read_memory_region(dev, node)?,
     })
 }

@@ -72,18 +72,35 @@ pub(crate) fn gem_create(
     if args.pad != 0 {
         return Err(EINVAL);
     }
-    let size = memory::bo_size(args.size)?;
+    args.handle = create_bo(dev, file, args.size, 0)?;
+    Ok(0)
+}
+
+/// Allocates a buffer of `size` bytes from `backend` for `file`'s session.
+fn create_bo(dev: &QdaDevice, file: &File<QdaFile>, size: u64, backend: u32) -> Result<u32> {
+    let size = memory::bo_size(size)?;
     let cb = file.data().session.cb();
-    let mem = dev.memory.alloc(cb, size).inspect_err(|e| {
+    let mem = dev.memory.alloc(cb, size, backend).inspect_err(|e| {
         pr_info!(
-            "{}: allocating {} bytes failed: {:?}\n",
+            "{}: allocating {} bytes (backend {}) failed: {:?}\n",
             dev.domain.label(),
             size,
+            backend,
             e
         );
     })?;
     let bo = Bo { mem, sid: cb.sid };
-    args.handle = create_handle(file, &BO_FUNCS, size, bo)?;
+    create_handle(file, &BO_FUNCS, size, bo)
+}
+
+/// IOCTL: `DRM_IOCTL_QDA_GEM_CREATE_EX`, allocate a buffer object from a
+/// chosen memory backend.
+pub(crate) fn gem_create_ex(
+    dev: &QdaDevice,
+    file: &File<QdaFile>,
+    args: &mut uapi::drm_qda_gem_create_ex,
+) -> Result<u32> {
+    args.handle = create_bo(dev, file, args.size, args.backend)?;
     Ok(0)
 }
 

@@ -47,6 +47,10 @@ impl Backing for Bo {
         self.mem.memory().sg_table()
     }
 
+    fn exportable(&self) -> bool {
+        self.mem.memory().exportable()
+    }
+
     fn vaddr(&self) -> Option<NonNull<c_void>> {
         self.mem.memory().vaddr()
     }

@@ -30,6 +30,9 @@ mod uapi;
 #[path = "../tests/kunit/domain_kunit.rs"]
 mod domain_kunit;
 #[cfg(CONFIG_KUNIT = "y")]
+#[path = "../tests/kunit/memory_kunit.rs"]
+mod memory_kunit;
+#[cfg(CONFIG_KUNIT = "y")]
 #[path = "../tests/kunit/topology_kunit.rs"]
 mod topology_kunit;
 #[cfg(CONFIG_KUNIT = "y")]

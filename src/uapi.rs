@@ -5,6 +5,7 @@
 
 pub(crate) use crate::ffi::sys::{
     drm_qda_gem_create,
+    drm_qda_gem_create_ex,
     drm_qda_gem_info,
     drm_qda_gem_mmap_offset,
     drm_qda_init_create,
@@ -14,6 +15,7 @@ pub(crate) use crate::ffi::sys::{
     drm_qda_munmap,
     drm_qda_query,
     DRM_IOCTL_QDA_GEM_CREATE,
+    DRM_IOCTL_QDA_GEM_CREATE_EX,
     DRM_IOCTL_QDA_GEM_INFO,
     DRM_IOCTL_QDA_GEM_MMAP_OFFSET,
     DRM_IOCTL_QDA_INIT_ATTACH,
@@ -22,6 +24,8 @@ pub(crate) use crate::ffi::sys::{
     DRM_IOCTL_QDA_MAP,
     DRM_IOCTL_QDA_MUNMAP,
     DRM_IOCTL_QDA_QUERY,
+    QDA_MEM_CARVEOUT,
+    QDA_MEM_CMA,
     QDA_MEM_DMA_COHERENT,
     QDA_MEM_IMPORTED, //
 };

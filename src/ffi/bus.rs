@@ -234,6 +234,7 @@ unsafe extern "C" fn cb_release(dev: *mut bindings::device) {
 /// an IOMMU group, with one reference owned by `self`.
 pub(crate) struct CbDevice {
     dev: NonNull<bindings::device>,
+    reserved_mem: bool,
 }
 
 // SAFETY: a registered device may be used and released from any thread.
@@ -294,6 +295,7 @@ impl CbDevice {
         let cb = Self {
             // SAFETY: `raw` is not null.
             dev: unsafe { NonNull::new_unchecked(&raw mut (*raw).dev) },
+            reserved_mem: false,
         };
         if ret != 0 {
             // SAFETY: `device_add` failed: only the initial reference is left.
@@ -327,6 +329,22 @@ impl CbDevice {
 }
 
 impl CbDevice {
+    /// Assigns the `memory-region` of `owner` (the FastRPC node) to this
+    /// CB, so that contiguous DMA allocations on it come from that CMA
+    /// area. Released when the CB is dropped.
+    pub(crate) fn assign_reserved_mem(&mut self, owner: &FwNode) -> Result {
+        // SAFETY: the device is registered; `owner` is a valid DT node.
+        to_result(unsafe {
+            super::sys::of_reserved_mem_device_init_by_idx(
+                self.dev.as_ptr(),
+                super::of::device_node(owner),
+                0,
+            )
+        })?;
+        self.reserved_mem = true;
+        Ok(())
+    }
+
     /// What `iova` translates to in this CB's IOMMU domain (0: unmapped).
     pub(crate) fn iova_to_phys(&self, iova: u64) -> u64 {
         // SAFETY: by the invariant the device is in an IOMMU group, so it
@@ -355,6 +373,9 @@ impl Drop for CbDevice {
         // reference. `device_del` unbinds it and, through the bus notifier,
         // removes it from its IOMMU group before the final put.
         unsafe {
+            if self.reserved_mem {
+                super::sys::of_reserved_mem_device_release(dev);
+            }
             bindings::device_del(dev);
             bindings::put_device(dev);
         }

@@ -28,6 +28,7 @@ pub(crate) struct CoherentBuf {
     cpu: NonNull<c_void>,
     dma: u64,
     size: usize,
+    attrs: usize,
 }
 
 // SAFETY: the allocation is plain memory usable and freeable from any
@@ -40,21 +41,29 @@ impl CoherentBuf {
     /// Allocates `size` bytes (a multiple of the page size) for `dev`,
     /// mapped in its DMA (IOMMU) domain and zeroed.
     pub(crate) fn new(dev: &device::Device, size: usize) -> Result<Self> {
+        Self::with_attrs(dev, size, 0)
+    }
+
+    /// Like [`CoherentBuf::new`], physically contiguous: from the device's
+    /// CMA area if it has one.
+    pub(crate) fn new_contiguous(dev: &device::Device, size: usize) -> Result<Self> {
+        Self::with_attrs(dev, size, bindings::DMA_ATTR_FORCE_CONTIGUOUS as usize)
+    }
+
+    fn with_attrs(dev: &device::Device, size: usize, attrs: usize) -> Result<Self> {
         let raw = core::ptr::from_ref(dev)
             .cast_mut()
             .cast::<bindings::device>();
         let mut dma = 0u64;
+        let mut gfp = bindings::GFP_KERNEL | bindings::__GFP_ZERO;
+        if attrs & bindings::DMA_ATTR_FORCE_CONTIGUOUS as usize != 0 {
+            // A contiguous request may exhaust its CMA area; the caller
+            // handles that, the page allocator must not warn about it.
+            gfp |= bindings::__GFP_NOWARN;
+        }
         // SAFETY: `raw` is a valid device with a DMA mask; `dma` is a valid
         // out pointer.
-        let cpu = unsafe {
-            bindings::dma_alloc_attrs(
-                raw,
-                size,
-                &mut dma,
-                bindings::GFP_KERNEL | bindings::__GFP_ZERO,
-                0,
-            )
-        };
+        let cpu = unsafe { bindings::dma_alloc_attrs(raw, size, &mut dma, gfp, attrs) };
         let cpu = NonNull::new(cpu).ok_or(ENOMEM)?;
         // INVARIANT: allocated above.
         Ok(Self {
@@ -62,6 +71,7 @@ impl CoherentBuf {
             cpu,
             dma,
             size,
+            attrs,
         })
     }
 
@@ -73,7 +83,13 @@ impl CoherentBuf {
     /// The buffer's pages as a table (for dma-buf importers).
     pub(crate) fn sg_table(&self) -> Result<super::gem::SgTable> {
         // INVARIANT of `CoherentBuf`: a live allocation on `dev`.
-        super::gem::SgTable::for_dma(&self.dev, self.cpu.as_ptr(), self.dma, self.size)
+        super::gem::SgTable::for_dma(
+            &self.dev,
+            self.cpu.as_ptr(),
+            self.dma,
+            self.size,
+            self.attrs,
+        )
     }
 
     /// The kernel virtual address of the buffer.
@@ -90,7 +106,14 @@ impl CoherentBuf {
         // set up by mmap. `dma_mmap_attrs` checks offset and size against
         // the buffer (-ENXIO past the end).
         to_result(unsafe {
-            bindings::dma_mmap_attrs(raw, vma.as_raw(), self.cpu.as_ptr(), self.dma, self.size, 0)
+            bindings::dma_mmap_attrs(
+                raw,
+                vma.as_raw(),
+                self.cpu.as_ptr(),
+                self.dma,
+                self.size,
+                self.attrs,
+            )
         })
     }
 }
@@ -101,6 +124,96 @@ impl Drop for CoherentBuf {
             .cast_mut()
             .cast::<bindings::device>();
         // SAFETY: by the invariant this is a live allocation on `dev`.
-        unsafe { bindings::dma_free_attrs(raw, self.size, self.cpu.as_ptr(), self.dma, 0) };
+        // Freed with the attributes it was allocated with (DMA-API
+        // debugging checks this).
+        unsafe {
+            bindings::dma_free_attrs(raw, self.size, self.cpu.as_ptr(), self.dma, self.attrs)
+        };
+    }
+}
+
+/// Physical memory without `struct page`s (a `no-map` carve-out) mapped
+/// into a device's DMA domain with `dma_map_resource()`; unmapped on drop
+/// with the same direction.
+///
+/// # Invariants
+///
+/// `iova` maps `size` bytes at `phys` on `dev`, bidirectionally.
+pub(crate) struct ResourceMapping {
+    dev: ARef<device::Device>,
+    phys: u64,
+    iova: u64,
+    size: usize,
+}
+
+impl ResourceMapping {
+    /// Zeroes `size` bytes at `phys` through a temporary (cached) kernel
+    /// mapping, then maps them for `dev`.
+    pub(crate) fn new_zeroed(dev: &device::Device, phys: u64, size: usize) -> Result<Self> {
+        // SAFETY: `phys` is a reserved region the caller owns; memremap
+        // creates a kernel mapping of it or fails.
+        let va = unsafe { bindings::memremap(phys, size, bindings::MEMREMAP_WB as usize) };
+        if va.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `va` maps `size` writable bytes until the memunmap.
+        unsafe {
+            core::ptr::write_bytes(va.cast::<u8>(), 0, size);
+            bindings::memunmap(va);
+        }
+        let raw = core::ptr::from_ref(dev)
+            .cast_mut()
+            .cast::<bindings::device>();
+        // SAFETY: `raw` is a valid device; the range is owned by the caller.
+        let iova = unsafe {
+            bindings::dma_map_resource(
+                raw,
+                phys,
+                size,
+                bindings::dma_data_direction::DMA_BIDIRECTIONAL,
+                0,
+            )
+        };
+        // SAFETY: checks the mapping just made, as DMA-API debugging requires.
+        if unsafe { super::sys::qda_dma_mapping_error(raw, iova) } != 0 {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: mapped above.
+        Ok(Self {
+            dev: dev.into(),
+            phys,
+            iova,
+            size,
+        })
+    }
+
+    /// The device address.
+    pub(crate) fn iova(&self) -> u64 {
+        self.iova
+    }
+
+    /// Maps the memory into a user mapping (bounds checked by the kernel).
+    pub(crate) fn mmap(&self, vma: &Vma) -> Result {
+        // SAFETY: `vma` is being set up by mmap; `vm_iomap_memory` checks
+        // that the mapping (with its offset) fits in the range.
+        to_result(unsafe { bindings::vm_iomap_memory(vma.as_raw(), self.phys, self.size) })
+    }
+}
+
+impl Drop for ResourceMapping {
+    fn drop(&mut self) {
+        let raw = core::ptr::from_ref(&*self.dev)
+            .cast_mut()
+            .cast::<bindings::device>();
+        // SAFETY: by the invariant; same size and direction as mapped.
+        unsafe {
+            bindings::dma_unmap_resource(
+                raw,
+                self.iova,
+                self.size,
+                bindings::dma_data_direction::DMA_BIDIRECTIONAL,
+                0,
+            )
+        };
     }
 }

@@ -49,6 +49,7 @@ impl SgTable {
         cpu: *mut core::ffi::c_void,
         dma: u64,
         size: usize,
+        attrs: usize,
     ) -> Result<Self> {
         // SAFETY: an all-zero table is what `sg_alloc_table` starts from.
         let sgt: bindings::sg_table = unsafe { core::mem::zeroed() };
@@ -58,7 +59,7 @@ impl SgTable {
             .cast::<bindings::device>();
         // SAFETY: `cpu`/`dma` is a live allocation of `size` bytes on `dev`
         // (the caller's invariant); `sgt` is ours.
-        let ret = unsafe { bindings::dma_get_sgtable_attrs(raw_dev, sgt, cpu, dma, size, 0) };
+        let ret = unsafe { bindings::dma_get_sgtable_attrs(raw_dev, sgt, cpu, dma, size, attrs) };
         if ret != 0 {
             // SAFETY: nothing was allocated in the table; free the box.
             drop(unsafe { KBox::from_raw(sgt) });
@@ -80,6 +81,9 @@ pub(crate) trait Backing: Send + Sync + 'static {
 
     /// The pages as a table, for a dma-buf importer of our export.
     fn sg_table(&self) -> Result<SgTable>;
+
+    /// Whether the object may be exported as a dma-buf at all.
+    fn exportable(&self) -> bool;
 
     /// A kernel virtual address of the whole object, if it has one.
     fn vaddr(&self) -> Option<NonNull<core::ffi::c_void>>;
@@ -122,6 +126,7 @@ impl<B: Backing> ObjectFuncs<B> {
         f.free = Some(free_callback::<B>);
         f.mmap = Some(mmap_callback::<B>);
         f.get_sg_table = Some(get_sg_table_callback::<B>);
+        f.export = Some(export_callback::<B>);
         f.vmap = Some(vmap_callback::<B>);
         f.vm_ops = &VM_OPS.0;
         Self(f, PhantomData)
@@ -140,6 +145,23 @@ unsafe extern "C" fn free_callback<B: Backing>(obj: *mut bindings::drm_gem_objec
         bindings::drm_gem_object_release(obj);
         drop(KBox::from_raw(raw));
     }
+}
+
+/// # Safety
+///
+/// Called by `DRM_IOCTL_PRIME_HANDLE_TO_FD` for an object of
+/// `ObjectFuncs<B>`.
+unsafe extern "C" fn export_callback<B: Backing>(
+    obj: *mut bindings::drm_gem_object,
+    flags: c_int,
+) -> *mut bindings::dma_buf {
+    // SAFETY: `obj` is a live `RawObject<B>`.
+    let backing = unsafe { &(*obj.cast::<RawObject<B>>()).backing };
+    if !backing.exportable() {
+        return EOPNOTSUPP.to_ptr();
+    }
+    // SAFETY: the default PRIME export of a live object.
+    unsafe { bindings::drm_gem_prime_export(obj, flags) }
 }
 
 /// # Safety

@@ -12,5 +12,6 @@ pub(crate) mod bus;
 pub(crate) mod dma;
 pub(crate) mod dmabuf;
 pub(crate) mod gem;
+pub(crate) mod of;
 pub(crate) mod rpmsg;
 pub(crate) mod sys;

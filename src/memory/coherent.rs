@@ -32,10 +32,11 @@ use crate::{
 /// The DMA-coherent backend (stateless: the CB device is the allocator).
 pub(crate) struct CoherentBackend;
 
-/// A DMA-coherent allocation; keeps its CB (and IOMMU domain) alive.
-struct CoherentMemory {
-    buf: CoherentBuf,
-    _cb: Arc<ContextBank>,
+/// A DMA allocation on a CB device; keeps its CB (and IOMMU domain)
+/// alive. Also used by the CMA backend.
+pub(super) struct CoherentMemory {
+    pub(super) buf: CoherentBuf,
+    pub(super) _cb: Arc<ContextBank>,
 }
 
 impl Memory for CoherentMemory {

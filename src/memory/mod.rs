@@ -7,14 +7,26 @@
 //!
 //! - [`coherent`]: DMA-coherent memory allocated on the CB device itself
 //!   (the default for `DRM_IOCTL_QDA_GEM_CREATE`).
+//! - [`cma`]: physically contiguous memory from the DSP's
+//!   `shared-dma-pool` region, when its FastRPC node names one.
+//! - [`carveout`]: memory from the DSP's `no-map` region, when its FastRPC
+//!   node names one.
 //! - [`imported`]: a foreign dma-buf attached to the CB device (PRIME
 //!   import).
+//!
+//! Policy: `DRM_IOCTL_QDA_GEM_CREATE` allocates DMA-coherent memory;
+//! `DRM_IOCTL_QDA_GEM_CREATE_EX` names the backend (`QDA_MEM_*`, 0 for the
+//! default) and fails with `-ENODEV` if the DSP has no such region.
 //!
 //! The manager counts live allocations and bytes per backend; debugfs
 //! `qda/<dsp>/memory` shows them, so tests can check that nothing leaks.
 
+pub(crate) mod carveout;
+pub(crate) mod cma;
 pub(crate) mod coherent;
 pub(crate) mod imported;
+pub(crate) mod page_bitmap;
+pub(crate) mod regions;
 
 use core::{
     ffi::c_void,
@@ -76,6 +88,12 @@ pub(crate) trait Memory: Send + Sync {
 
     /// A kernel virtual address of the memory, if it has one.
     fn vaddr(&self) -> Option<NonNull<c_void>>;
+
+    /// Whether the memory can be shared as a dma-buf (importers need
+    /// `struct page`s).
+    fn exportable(&self) -> bool {
+        true
+    }
 
     /// The dma-buf attachment of imported memory.
     fn attachment(&self) -> Option<&Attachment> {
@@ -150,33 +168,73 @@ impl Usage {
     }
 }
 
+/// A backend and its usage.
+struct Accounting<B> {
+    backend: B,
+    usage: Arc<Usage>,
+}
+
+impl<B: Backend> Accounting<B> {
+    fn new(backend: B) -> Result<Self> {
+        Ok(Self {
+            backend,
+            usage: Arc::new(Usage::default(), GFP_KERNEL)?,
+        })
+    }
+
+    fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<Accounted> {
+        let mem = self.backend.alloc(cb, size)?;
+        Ok(Usage::account(&self.usage, self.backend.kind(), mem, size))
+    }
+}
+
 /// The backends of one DSP and their usage.
 pub(crate) struct MemoryManager {
-    coherent: coherent::CoherentBackend,
-    coherent_usage: Arc<Usage>,
+    coherent: Accounting<coherent::CoherentBackend>,
+    cma: Option<Accounting<cma::CmaBackend>>,
+    carveout: Option<Accounting<carveout::CarveoutBackend>>,
     imported_usage: Arc<Usage>,
 }
 
 impl MemoryManager {
-    /// A manager with the DMA-coherent backend.
-    pub(crate) fn new() -> Result<Self> {
+    /// A manager with the DMA-coherent backend, plus the CMA or carve-out
+    /// backend for the DSP's `memory-region`, if any.
+    pub(crate) fn new(region: Option<regions::Region>) -> Result<Self> {
+        let (mut cma, mut carveout) = (None, None);
+        match region {
+            Some(r) if r.kind == regions::RegionKind::Cma => {
+                cma = Some(Accounting::new(cma::CmaBackend::new(r.base, r.size))?);
+            }
+            Some(r) if r.kind == regions::RegionKind::Carveout => {
+                carveout = Some(Accounting::new(carveout::CarveoutBackend::new(
+                    r.base, r.size,
+                )?)?);
+            }
+            _ => {}
+        }
         Ok(Self {
-            coherent: coherent::CoherentBackend,
-            coherent_usage: Arc::new(Usage::default(), GFP_KERNEL)?,
+            coherent: Accounting::new(coherent::CoherentBackend)?,
+            cma,
+            carveout,
             imported_usage: Arc::new(Usage::default(), GFP_KERNEL)?,
         })
     }
 
-    /// Allocates `size` bytes for a process on `cb` with the default
-    /// policy: DMA-coherent memory of the CB.
-    pub(crate) fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<Accounted> {
-        let mem = self.coherent.alloc(cb, size)?;
-        Ok(Usage::account(
-            &self.coherent_usage,
-            self.coherent.kind(),
-            mem,
-            size,
-        ))
+    /// Allocates `size` bytes for a process on `cb` from `backend`
+    /// (`QDA_MEM_*`, 0 for the default: DMA-coherent). `-EINVAL` for an
+    /// unknown backend, `-ENODEV` for one this DSP does not have.
+    pub(crate) fn alloc(
+        &self,
+        cb: &Arc<ContextBank>,
+        size: usize,
+        backend: u32,
+    ) -> Result<Accounted> {
+        match backend {
+            0 | uapi::QDA_MEM_DMA_COHERENT => self.coherent.alloc(cb, size),
+            uapi::QDA_MEM_CMA => self.cma.as_ref().ok_or(ENODEV)?.alloc(cb, size),
+            uapi::QDA_MEM_CARVEOUT => self.carveout.as_ref().ok_or(ENODEV)?.alloc(cb, size),
+            _ => Err(EINVAL),
+        }
     }
 
     /// Attaches a foreign dma-buf to `cb` (see [`imported`]).
@@ -190,10 +248,28 @@ impl MemoryManager {
         ))
     }
 
-    /// Calls `f(name, usage)` for every backend.
+    /// Calls `f(name, usage)` for every backend of this DSP.
     pub(crate) fn for_each_usage(&self, mut f: impl FnMut(&str, &Usage)) {
-        f("dma-coherent", &self.coherent_usage);
+        f("dma-coherent", &self.coherent.usage);
+        if let Some(c) = &self.cma {
+            f("cma", &c.usage);
+        }
+        if let Some(c) = &self.carveout {
+            f("carveout", &c.usage);
+        }
         f("imported", &self.imported_usage);
+    }
+
+    /// Calls `f(name, base, size)` for the DSP's memory pools.
+    pub(crate) fn for_each_pool(&self, mut f: impl FnMut(&str, u64, u64)) {
+        if let Some(c) = &self.cma {
+            let (b, s) = c.backend.pool();
+            f("cma", b, s);
+        }
+        if let Some(c) = &self.carveout {
+            let (b, s) = c.backend.pool();
+            f("carveout", b, s);
+        }
     }
 }
 

@@ -43,6 +43,28 @@ impl<'d> Bo<'d> {
         })
     }
 
+    /// Allocates `size` bytes from memory backend `backend` (`QDA_MEM_*`,
+    /// 0 for the default) (`DRM_IOCTL_QDA_GEM_CREATE_EX`).
+    pub fn new_in(dev: &'d Device, size: u64, backend: u32) -> io::Result<Self> {
+        let mut a = uapi::GemCreateEx {
+            size,
+            backend,
+            ..Default::default()
+        };
+        // SAFETY: GEM_CREATE_EX reads and writes one `GemCreateEx`.
+        unsafe {
+            ioctl_raw(
+                dev.fd(),
+                uapi::DRM_IOCTL_QDA_GEM_CREATE_EX,
+                (&raw mut a).cast(),
+            )?
+        };
+        Ok(Self {
+            dev,
+            handle: a.handle,
+        })
+    }
+
     /// Wraps an existing handle of `dev` (closed on drop).
     pub fn from_handle(dev: &'d Device, handle: u32) -> Self {
         Self { dev, handle }

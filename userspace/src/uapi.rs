@@ -70,6 +70,18 @@ pub struct GemCreate {
     pub pad: u32,
 }
 
+/// `struct drm_qda_gem_create_ex`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GemCreateEx {
+    /// Requested size in bytes.
+    pub size: u64,
+    /// Returned handle.
+    pub handle: u32,
+    /// `QDA_MEM_*` backend, 0 for the default.
+    pub backend: u32,
+}
+
 /// `struct drm_qda_gem_mmap_offset`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -140,6 +152,10 @@ pub const DRM_IOCTL_QDA_GEM_MMAP_OFFSET: u32 =
     drm_iowr(DRM_COMMAND_BASE + 2, size_of::<GemMmapOffset>());
 /// `DRM_IOCTL_QDA_GEM_INFO`.
 pub const DRM_IOCTL_QDA_GEM_INFO: u32 = drm_iowr(DRM_COMMAND_BASE + 8, size_of::<GemInfo>());
+
+/// `DRM_IOCTL_QDA_GEM_CREATE_EX`.
+pub const DRM_IOCTL_QDA_GEM_CREATE_EX: u32 =
+    drm_iowr(DRM_COMMAND_BASE + 9, size_of::<GemCreateEx>());
 
 /// `DRM_IOCTL_VERSION`.
 pub const DRM_IOCTL_VERSION: u32 = drm_iowr(0x00, size_of::<DrmVersion>());

@@ -27,6 +27,7 @@ extern "C" {
 #define DRM_QDA_INVOKE			0x07
 /* qda additions */
 #define DRM_QDA_GEM_INFO		0x08
+#define DRM_QDA_GEM_CREATE_EX		0x09
 
 /** Length of &drm_qda_query.dsp_name, including the terminating NUL. */
 #define QDA_DSP_NAME_LEN		16
@@ -219,6 +220,23 @@ struct drm_qda_gem_info {
 	__u64 dsp_addr;
 };
 
+/**
+ * struct drm_qda_gem_create_ex - Allocate a buffer object from a chosen
+ * memory backend.
+ */
+struct drm_qda_gem_create_ex {
+	/** @size: Input: requested size in bytes, rounded up to pages. */
+	__u64 size;
+	/** @handle: Output: GEM handle of the new object. */
+	__u32 handle;
+	/**
+	 * @backend: Input: QDA_MEM_DMA_COHERENT, QDA_MEM_CMA or
+	 * QDA_MEM_CARVEOUT; 0 for the default (DMA-coherent). -ENODEV if the
+	 * DSP has no such memory.
+	 */
+	__u32 backend;
+};
+
 /*
  * The ioctl requests. This is an enum so that Rust bindgen can evaluate
  * them.
@@ -248,6 +266,9 @@ enum {
 	DRM_IOCTL_QDA_GEM_INFO =
 		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GEM_INFO,
 			 struct drm_qda_gem_info),
+	DRM_IOCTL_QDA_GEM_CREATE_EX =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GEM_CREATE_EX,
+			 struct drm_qda_gem_create_ex),
 };
 
 #if defined(__cplusplus)

@@ -8,6 +8,10 @@
 
 #[path = "../../../src/domain.rs"]
 mod domain;
+#[path = "../../../src/memory/page_bitmap.rs"]
+mod page_bitmap;
+#[path = "../../../src/memory/regions.rs"]
+mod regions;
 #[path = "../../../src/topology.rs"]
 mod topology;
 
@@ -110,5 +114,72 @@ mod topology_tests {
             }
         }
         assert_eq!(dsp_addr(0, IOVA_LIMIT), None);
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::{page_bitmap, regions::*};
+
+    /// A seeded xorshift, so the random test is reproducible.
+    fn rng(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn allocator_never_hands_out_a_page_twice() {
+        let pages = 300;
+        let mut words = vec![0u64; page_bitmap::words_for(pages)];
+        let mut owner = vec![None; pages];
+        let mut live: Vec<(usize, usize)> = Vec::new();
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        for step in 0..20_000 {
+            if live.is_empty() || rng(&mut s) % 3 != 0 {
+                let count = 1 + (rng(&mut s) % 20) as usize;
+                let align = 1 << (rng(&mut s) % 5);
+                if let Some(start) = page_bitmap::alloc(&mut words, pages, count, align) {
+                    assert_eq!(start % align, 0);
+                    for p in start..start + count {
+                        assert!(owner[p].is_none(), "page {p} given twice at step {step}");
+                        owner[p] = Some(step);
+                    }
+                    live.push((start, count));
+                } else {
+                    // Only fails if no aligned free run exists.
+                    let fits = (0..pages).step_by(align).any(|st| {
+                        st + count <= pages && (st..st + count).all(|p| owner[p].is_none())
+                    });
+                    assert!(!fits, "alloc of {count}/{align} failed with room left");
+                }
+            } else {
+                let i = (rng(&mut s) as usize) % live.len();
+                let (start, count) = live.swap_remove(i);
+                assert_eq!(page_bitmap::free(&mut words, pages, start, count), Ok(()));
+                for p in start..start + count {
+                    owner[p] = None;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn overlap_is_found_whatever_the_order() {
+        let a = Region {
+            base: 0x1000,
+            size: 0x3000,
+            kind: RegionKind::Cma,
+        };
+        let b = Region {
+            base: 0x3fff,
+            size: 0x10,
+            kind: RegionKind::Carveout,
+        };
+        assert_eq!(check_regions(&[a, b]), Err((1, RegionError::Overlaps(0))));
+        assert_eq!(check_regions(&[b, a]), Err((1, RegionError::Overlaps(0))));
+        let c = Region { base: 0x4000, ..b };
+        assert_eq!(check_regions(&[a, c]), Ok(()));
     }
 }

@@ -5,6 +5,7 @@
 //! or runs the userspace test-suite and prints it as KTAP
 //! (`qda_mode=test`), and powers the machine off.
 
+mod backends;
 mod ktap;
 mod memory;
 mod prime;

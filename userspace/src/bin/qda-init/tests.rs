@@ -6,6 +6,7 @@ use std::{io, path::Path};
 use qda::{uapi, Device};
 
 use crate::{
+    backends,
     ktap::{check, Outcome, Suite},
     memory, prime, sessions, sys, MODULES,
 };
@@ -272,6 +273,26 @@ pub fn run(loaded: bool) {
     s.case(
         "buffers_are_isolated_by_the_smmu",
         memory::buffers_are_isolated_by_the_smmu,
+    );
+    s.case(
+        "every_backend_allocates_zeroed_mappable_memory",
+        backends::every_backend_allocates_zeroed_mappable_memory,
+    );
+    s.case(
+        "missing_or_unknown_backends_are_refused",
+        backends::missing_or_unknown_backends_are_refused,
+    );
+    s.case(
+        "cma_pool_exhausts_and_recovers",
+        backends::cma_pool_exhausts_and_recovers,
+    );
+    s.case(
+        "carveout_exhausts_reuses_and_never_leaks_data",
+        backends::carveout_exhausts_reuses_and_never_leaks_data,
+    );
+    s.case(
+        "carveout_buffers_cannot_be_exported",
+        backends::carveout_buffers_cannot_be_exported,
     );
     s.case(
         "export_import_in_forked_child_sees_same_bytes",

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Wrappers for static inline kernel functions that Rust cannot call
+ * directly. Implemented in helpers.c; one line each, no logic.
+ */
+#include <linux/dma-mapping.h>
+
+int qda_dma_mapping_error(struct device *dev, dma_addr_t addr);

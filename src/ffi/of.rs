@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Device-tree lookups the `kernel` crate does not offer: nodes by phandle,
+//! a node's parent, and the placement of a reserved-memory region.
+//!
+//! C header: [`include/linux/of_reserved_mem.h`](srctree/include/linux/of_reserved_mem.h)
+
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    device::property::FwNode,
+    sync::aref::ARef, //
+};
+
+use super::sys;
+
+/// Wraps a referenced `device_node` as an `ARef<FwNode>`.
+///
+/// # Safety
+///
+/// `np` is NULL or a valid node whose reference the caller gives away.
+unsafe fn to_fwnode(np: *mut bindings::device_node) -> Option<ARef<FwNode>> {
+    if np.is_null() {
+        return None;
+    }
+    // SAFETY: `np` is valid; `FwNode` is a transparent wrapper of the
+    // node's `fwnode`, and its reference count is the node's.
+    Some(unsafe {
+        ARef::from_raw(NonNull::new_unchecked(
+            (&raw mut (*np).fwnode).cast::<FwNode>(),
+        ))
+    })
+}
+
+/// The `device_node` behind a DT `FwNode`.
+pub(crate) fn device_node(node: &FwNode) -> *mut bindings::device_node {
+    let fwnode = core::ptr::from_ref(node)
+        .cast_mut()
+        .cast::<bindings::fwnode_handle>();
+    // SAFETY: `FwNode` wraps a `struct fwnode_handle`; for a DT node it is
+    // the `fwnode` member of a `struct device_node`.
+    unsafe { kernel::container_of!(fwnode, bindings::device_node, fwnode) }
+}
+
+/// The node with phandle `phandle`.
+pub(crate) fn node_by_phandle(phandle: u32) -> Option<ARef<FwNode>> {
+    // SAFETY: returns NULL or a node with a reference for us.
+    unsafe { to_fwnode(bindings::of_find_node_by_phandle(phandle)) }
+}
+
+/// The parent of `node`.
+pub(crate) fn parent(node: &FwNode) -> Option<ARef<FwNode>> {
+    // SAFETY: `node` is a valid DT node; returns NULL or a referenced node.
+    unsafe { to_fwnode(bindings::of_get_parent(device_node(node))) }
+}
+
+/// Where the kernel placed reserved-memory region `node` at boot:
+/// `(base, size)`, or `None` if it was not reserved.
+pub(crate) fn reserved_region(node: &FwNode) -> Option<(u64, u64)> {
+    // SAFETY: `node` is a valid DT node; the table entry lives forever.
+    let rmem = unsafe { sys::of_reserved_mem_lookup(device_node(node)) };
+    if rmem.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL entries of the reserved-memory table are valid.
+    unsafe { Some(((*rmem).base, (*rmem).size)) }
+}

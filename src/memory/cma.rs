@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CMA backend: physically contiguous memory from the DSP's
+//! `shared-dma-pool` (reusable) region.
+//!
+//! At probe the region is assigned to every context bank of the DSP, so a
+//! contiguous DMA allocation on a CB device comes from that CMA area and is
+//! mapped in the CB's IOMMU domain. The DMA layer silently falls back to
+//! other memory when the area is exhausted; the backend checks where the
+//! pages landed and fails with `-ENOMEM` instead, so a CMA buffer is always
+//! in the pool.
+
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
+
+use super::{
+    coherent::CoherentMemory,
+    Backend,
+    Memory, //
+};
+use crate::{
+    ffi::dma::CoherentBuf,
+    session::ContextBank,
+    uapi, //
+};
+
+/// The CMA backend of one DSP.
+pub(crate) struct CmaBackend {
+    base: u64,
+    size: u64,
+}
+
+impl CmaBackend {
+    /// A backend for the CMA area at `base`, `size` bytes.
+    pub(crate) fn new(base: u64, size: u64) -> Self {
+        Self { base, size }
+    }
+
+    /// `(base, size)` of the pool.
+    pub(crate) fn pool(&self) -> (u64, u64) {
+        (self.base, self.size)
+    }
+}
+
+impl Backend for CmaBackend {
+    fn kind(&self) -> u32 {
+        uapi::QDA_MEM_CMA
+    }
+
+    fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<KBox<dyn Memory>> {
+        let buf = CoherentBuf::new_contiguous(cb.dev.as_ref(), size)?;
+        let phys = cb.dev.iova_to_phys(buf.dma_addr());
+        let end = phys.checked_add(size as u64).ok_or(ENOMEM)?;
+        if phys < self.base || end > self.base + self.size {
+            // Fallback pages: not what was asked for.
+            pr_info!(
+                "CMA pool {:#x}+{:#x} exhausted ({} bytes landed at {:#x})\n",
+                self.base,
+                self.size,
+                size,
+                phys
+            );
+            return Err(ENOMEM);
+        }
+        let mem: KBox<dyn Memory> = KBox::new(
+            CoherentMemory {
+                buf,
+                _cb: cb.clone(),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(mem)
+    }
+}
