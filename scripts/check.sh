@@ -60,6 +60,32 @@ else
     fail "QEMU run (console: $LOG)"
 fi
 
+# --- broken device trees ------------------------------------------------
+# Each dts/tests/*.dtsi breaks the test tree in one way; the guest loads qda
+# and reports which DSPs registered. The console must name the problem
+# (`// expect:`), exactly the DSPs of `// dsps:` must register, and the
+# kernel must not complain.
+for frag in "$QDA_ROOT"/dts/tests/*.dtsi; do
+    case=$(basename "$frag" .dtsi)
+    expect=$(sed -n 's|^// expect: ||p' "$frag")
+    dsps=$(sed -n 's|^// dsps: *||p' "$frag")
+    plog="$OUT/console-probe-$case.log"
+    if QDA_SKIP_BUILD=1 QDA_DT_EXTRA="$frag" bash "$QDA_ROOT/scripts/run-qemu.sh" probe "probe-$case" > "$OUT/probe-$case.out" 2>&1; then
+        got=$(sed -e 's/\r$//' "$plog" | sed -n 's/^qda-probe: dsps=//p')
+        if ! sed -e 's/\r$//' "$plog" | grep -qF -- "$expect"; then
+            fail "broken DT $case: no \"$expect\" in $plog"
+        elif [ "$got" != "$dsps" ]; then
+            fail "broken DT $case: DSPs registered: \"$got\", want \"$dsps\""
+        elif sed -e 's/\r$//' "$plog" | grep -q -E 'BUG:|WARNING:|Oops|Unable to handle|Call trace:'; then
+            fail "broken DT $case: kernel complained (see $plog)"
+        else
+            pass "broken DT $case: \"$expect\"; DSPs: ${dsps:-none}"
+        fi
+    else
+        fail "broken DT $case: QEMU run failed (see $OUT/probe-$case.out)"
+    fi
+done
+
 step "lint: module build warnings (rustc, then CLIPPY=1)"
 if grep -n -i 'warning' "$OUT/modules-build.log"; then
     fail "the module build printed warnings"

@@ -6,16 +6,17 @@
 # value), appends dts/qda-virt.dtsi and compiles OUTDIR/qda-virt.dtb.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-out=$1; shift
+out=$1; name=$2; shift 2
 qemu-system-aarch64 "$@" -machine dumpdtb="$out/virt.dtb" >/dev/null 2>&1
 dtc -q -I dtb -O dts -o "$out/virt.dts" "$out/virt.dtb"
 smmu=$(awk '/^\t[^\t].* \{$/ { node=$1 } /compatible = "arm,smmu-v3"/ { print node; exit }' "$out/virt.dts")
 [ -n "$smmu" ] || die "no arm,smmu-v3 node in QEMU's device tree (is iommu=smmuv3 set?)"
-cat > "$out/qda-virt.dts" <<DTS
-/dts-v1/;
-/include/ "virt.dts"
-qda_smmu: &{/$smmu} { };
-/include/ "$QDA_ROOT/dts/qda-virt.dtsi"
-DTS
-dtc -q -I dts -O dtb -i "$out" -o "$out/qda-virt.dtb" "$out/qda-virt.dts"
-info "device tree: $out/qda-virt.dtb (SMMU node /$smmu)"
+{
+    echo '/dts-v1/;'
+    echo '/include/ "virt.dts"'
+    echo "qda_smmu: &{/$smmu} { };"
+    echo "/include/ \"$QDA_ROOT/dts/qda-virt.dtsi\""
+    [ -z "${QDA_DT_EXTRA:-}" ] || echo "/include/ \"$QDA_DT_EXTRA\""
+} > "$out/$name.dts"
+dtc -q -I dts -O dtb -i "$out" -o "$out/$name.dtb" "$out/$name.dts"
+info "device tree: $out/$name.dtb (SMMU node /$smmu)"

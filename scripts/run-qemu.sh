@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-qemu.sh demo|test
+# run-qemu.sh demo|test|bench|probe [NAME]
 # Builds everything needed (cached kernel, modules, guest binaries, DTB,
 # initramfs), boots QEMU arm64 under a hard timeout and writes the whole
-# console to $QDA_OUT/console-<mode>.log (default QDA_OUT: build/).
+# console to $QDA_OUT/console-<NAME>.log (default NAME: the mode, QDA_OUT:
+# build/). QDA_DT_EXTRA names a DT fragment applied on top of the test
+# tree; QDA_SKIP_BUILD=1 reuses the previous build outputs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 mode=${1:-demo}
+name=${2:-$mode}
 OUT=${QDA_OUT:-$QDA_ROOT/build}
 mkdir -p "$OUT"
 TIMEOUT=${QDA_QEMU_TIMEOUT:-600}
 
 KBUILD=$(kernel_build_dir)
 [ -n "$KBUILD" ] || die "kernel build failed"
+GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu/release"
+MACHINE=(-M virt,iommu=smmuv3 -cpu cortex-a57 -smp 2 -m 2G -nographic -nic none)
 
+if [ "${QDA_SKIP_BUILD:-0}" != 1 ]; then
 step "building qda.ko and qda_dsp_sim.ko"
 "${KMAKE[@]}" -s -C "$KBUILD" M="$QDA_ROOT" modules 2>&1 | tee "$OUT/modules-build.log"
 [ "${PIPESTATUS[0]}" = 0 ] || die "module build failed"
 
 bash "$QDA_ROOT/scripts/build-guest.sh"
-GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu/release"
 
 step "building the initramfs"
 cat > "$OUT/initramfs.list" <<LIST
@@ -39,15 +44,16 @@ file /lib/modules/qda_dsp_sim.ko $QDA_ROOT/qda_dsp_sim.ko 0644 0 0
 LIST
 "$KBUILD/usr/gen_init_cpio" "$OUT/initramfs.list" > "$OUT/initramfs.cpio"
 
-MACHINE=(-M virt,iommu=smmuv3 -cpu cortex-a57 -smp 2 -m 2G -nographic -nic none)
-step "building the device tree"
-bash "$QDA_ROOT/scripts/make-dtb.sh" "$OUT" "${MACHINE[@]}"
+fi
 
-LOG="$OUT/console-$mode.log"
+step "building the device tree"
+bash "$QDA_ROOT/scripts/make-dtb.sh" "$OUT" "dt-$name" "${MACHINE[@]}"
+
+LOG="$OUT/console-$name.log"
 step "booting QEMU ($mode, timeout ${TIMEOUT}s); console -> $LOG"
 set +e
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-aarch64 "${MACHINE[@]}" -no-reboot \
-    -kernel "$KBUILD/arch/arm64/boot/Image" -dtb "$OUT/qda-virt.dtb" \
+    -kernel "$KBUILD/arch/arm64/boot/Image" -dtb "$OUT/dt-$name.dtb" \
     -initrd "$OUT/initramfs.cpio" \
     -append "console=ttyAMA0 panic=-1 oops=panic qda_mode=$mode" \
     < /dev/null > "$LOG" 2>&1

@@ -49,3 +49,46 @@ pub fn names() -> Vec<String> {
 }
 
 const _: () = assert!(DMA_HEAP_IOCTL_ALLOC == 0xc018_4800);
+
+/// `struct udmabuf_create`.
+#[repr(C)]
+struct UdmabufCreate {
+    memfd: u32,
+    flags: u32,
+    offset: u64,
+    size: u64,
+}
+
+/// `UDMABUF_CREATE`.
+const UDMABUF_CREATE: u32 = crate::uapi::ioc(1, b'u' as u32, 0x42, size_of::<UdmabufCreate>());
+
+/// A memfd of `len` bytes and a dma-buf over it from `/dev/udmabuf`.
+pub fn udmabuf(len: u64) -> io::Result<(OwnedFd, OwnedFd)> {
+    // SAFETY: plain system calls on fds we own.
+    unsafe {
+        let memfd = libc::memfd_create(c"qda-udmabuf".as_ptr(), libc::MFD_ALLOW_SEALING);
+        if memfd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let memfd = OwnedFd::from_raw_fd(memfd);
+        if libc::ftruncate(memfd.as_raw_fd(), len as libc::off_t) != 0
+            || libc::fcntl(memfd.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_SHRINK) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        let dev = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/udmabuf")?;
+        let mut a = UdmabufCreate {
+            memfd: memfd.as_raw_fd() as u32,
+            flags: 0x01,
+            offset: 0,
+            size: len,
+        };
+        let fd = crate::ioctl_raw(dev.as_raw_fd(), UDMABUF_CREATE, (&raw mut a).cast())?;
+        Ok((memfd, OwnedFd::from_raw_fd(fd)))
+    }
+}
+
+const _: () = assert!(UDMABUF_CREATE == 0x4018_7542);

@@ -54,6 +54,18 @@ fn demo() {
     println!("== end of demo ==");
 }
 
+/// `qda_mode=probe`: which DSPs registered (for the broken-DT tests).
+fn probe() {
+    let mut names = Vec::new();
+    for d in qda::Device::all().unwrap_or_default() {
+        if let Ok(q) = d.query() {
+            names.push(q.name().to_string());
+        }
+    }
+    names.sort();
+    println!("qda-probe: dsps={}", names.join(","));
+}
+
 fn main() {
     sys::mount_all();
     let mode = std::env::var("qda_mode").unwrap_or_else(|_| "demo".into());
@@ -68,6 +80,7 @@ fn main() {
     std::thread::sleep(Duration::from_millis(200));
     match mode.as_str() {
         "test" => tests::run(loaded),
+        "probe" => probe(),
         _ => demo(),
     }
     sys::power_off();

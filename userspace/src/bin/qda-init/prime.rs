@@ -169,6 +169,28 @@ fn import_from_heap(name: &str) -> Outcome {
     Ok(())
 }
 
+pub fn import_from_udmabuf() -> Outcome {
+    let d = cdsp()?;
+    let len = 2 * PAGE;
+    let (memfd, buf) = qda::heap::udmabuf(len).map_err(|e| format!("udmabuf: {e}"))?;
+    let mut shm = map_fd(memfd.as_raw_fd(), len as usize)?;
+    shm.as_mut_slice()[100..104].copy_from_slice(b"udma");
+    let bo = Bo::import(&d, buf.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
+    let info = bo.info().map_err(|e| e.to_string())?;
+    check!(
+        info.backend == uapi::QDA_MEM_IMPORTED && info.size == len,
+        "info {info:?}"
+    );
+    let m = bo
+        .map()
+        .map_err(|e| format!("mmap via GEM_MMAP_OFFSET: {e}"))?;
+    check!(
+        &m.as_slice()[100..104] == b"udma",
+        "qda mapping of the udmabuf shows other bytes"
+    );
+    Ok(())
+}
+
 pub fn importing_a_non_dma_buf_fails() -> Outcome {
     let d = cdsp()?;
     let f = std::fs::File::open("/proc/self/stat").map_err(|e| e.to_string())?;

@@ -307,6 +307,7 @@ pub fn run(loaded: bool) {
         prime::import_from_the_system_heap,
     );
     s.case("import_from_a_cma_heap", prime::import_from_a_cma_heap);
+    s.case("import_from_udmabuf", prime::import_from_udmabuf);
     s.case(
         "importing_a_non_dma_buf_fails",
         prime::importing_a_non_dma_buf_fails,
