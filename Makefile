@@ -3,6 +3,7 @@
 # Entry points (see README.md):
 #   make demo     set up, build, boot QEMU and show qda's accel nodes
 #   make check    set up, build and run every test; ends with "N passed, N failed"
+#   make bench    set up, boot QEMU and print the benchmark figures
 #   make modules  build qda.ko and qda_dsp_sim.ko against $(KDIR)
 #
 # KDIR defaults to the cached QEMU test kernel; point it at a board's kernel
@@ -14,7 +15,7 @@ RUSTC_VER := $(shell rustc --version | awk '{print $$2}')
 KMAKE = $(MAKE) -C $(KDIR) ARCH=arm64 LLVM=-19 \
 	RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library M=$(CURDIR)
 
-.PHONY: modules clippy fmt clean demo check setup kernel
+.PHONY: modules clippy fmt clean demo check bench setup kernel
 
 modules:
 	$(KMAKE) modules
@@ -42,3 +43,6 @@ demo:
 
 check:
 	bash scripts/check.sh
+
+bench:
+	bash scripts/bench.sh

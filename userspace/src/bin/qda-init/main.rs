@@ -45,7 +45,12 @@ fn demo() {
         }
         Err(e) => println!("opening accel nodes failed: {e}"),
     }
-    for args in [&["list"][..], &["info", "cdsp"][..]] {
+    for args in [
+        &["list"][..],
+        &["info", "cdsp"][..],
+        &["alloc", "adsp", "100000", "cma"][..],
+        &["alloc", "cdsp", "8192", "carveout"][..],
+    ] {
         println!("$ qda {}", args.join(" "));
         if let Err(e) = std::process::Command::new("/bin/qda").args(args).status() {
             println!("running /bin/qda failed: {e}");
@@ -81,6 +86,11 @@ fn main() {
     match mode.as_str() {
         "test" => tests::run(loaded),
         "probe" => probe(),
+        "bench" => {
+            if let Err(e) = std::process::Command::new("/bin/qda").arg("bench").status() {
+                println!("running /bin/qda bench failed: {e}");
+            }
+        }
         _ => demo(),
     }
     sys::power_off();

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: set up, boot QEMU and print the qda benchmark (buffer
+# create+mmap+close and PRIME export/import rates per memory backend).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+bash "$QDA_ROOT/scripts/setup.sh"
+bash "$QDA_ROOT/scripts/run-qemu.sh" bench
+LOG=${QDA_OUT:-$QDA_ROOT/build}/console-bench.log
+step "benchmark (guest figures; compare ratios within this run)"
+sed -e 's/\r$//' "$LOG" | awk '/^qda benchmark:/ { on = 1 } on && /^\[/ { next } on { print }'

@@ -1,0 +1,126 @@
+//! `qda`: command-line view of the qda accel nodes.
+//!
+//! ```text
+//! qda list                       one line per DSP: node, name, capabilities
+//! qda info NAME                  one DSP: node, driver, sessions, memory
+//! qda alloc NAME SIZE [BACKEND]  allocate, map and describe a buffer
+//!                                (BACKEND: coherent, cma, carveout)
+//! qda bench [ITERATIONS]         buffer and PRIME rates per backend
+//! ```
+
+mod bench;
+
+use std::process::ExitCode;
+
+use qda::{uapi, Bo};
+
+fn list() -> std::io::Result<()> {
+    let devs = qda::Device::all()?;
+    if devs.is_empty() {
+        println!("no qda accel nodes under {}", qda::ACCEL_DIR);
+    }
+    for d in devs {
+        let info = d.query()?;
+        println!(
+            "{:<20} dsp={:<6} capabilities={:#010x}",
+            d.path().display(),
+            info.name(),
+            info.capabilities()
+        );
+    }
+    Ok(())
+}
+
+/// Prints a debugfs file of the DSP, indented, if debugfs is mounted.
+fn show_debugfs(dsp: &str, file: &str) {
+    let path = format!("/sys/kernel/debug/qda/{dsp}/{file}");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        println!("{file}:");
+        for line in text.lines() {
+            println!("  {line}");
+        }
+    }
+}
+
+fn info(name: &str) -> std::io::Result<()> {
+    let d = qda::Device::by_name(name)?;
+    let q = d.query()?;
+    println!("node:         {}", d.path().display());
+    println!("driver:       {}", d.driver_name()?);
+    println!("dsp:          {}", q.name());
+    println!("capabilities: {:#010x}", q.capabilities());
+    show_debugfs(name, "sessions");
+    show_debugfs(name, "memory");
+    Ok(())
+}
+
+fn backend(name: Option<&str>) -> Option<u32> {
+    Some(match name {
+        None => 0,
+        Some("coherent") => uapi::QDA_MEM_DMA_COHERENT,
+        Some("cma") => uapi::QDA_MEM_CMA,
+        Some("carveout") => uapi::QDA_MEM_CARVEOUT,
+        Some(_) => return None,
+    })
+}
+
+fn backend_name(b: u32) -> &'static str {
+    match b {
+        uapi::QDA_MEM_DMA_COHERENT => "dma-coherent",
+        uapi::QDA_MEM_CMA => "cma",
+        uapi::QDA_MEM_CARVEOUT => "carve-out",
+        uapi::QDA_MEM_IMPORTED => "imported",
+        _ => "?",
+    }
+}
+
+fn alloc(name: &str, size: u64, backend: u32) -> std::io::Result<()> {
+    let d = qda::Device::by_name(name)?;
+    let bo = Bo::new_in(&d, size, backend)?;
+    let info = bo.info()?;
+    let mut m = bo.map()?;
+    m.as_mut_slice().fill(0xa5);
+    println!(
+        "handle {} on {}: {} bytes, backend {}, DSP address {:#x} (SID {}, IOVA {:#x}), mapped and written",
+        bo.handle(),
+        name,
+        info.size,
+        backend_name(info.backend),
+        info.dsp_addr,
+        info.dsp_addr >> 32,
+        info.dsp_addr & 0xffff_ffff
+    );
+    show_debugfs(name, "memory");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = match args.as_slice() {
+        [] | ["list"] => list(),
+        ["info", name] => info(name),
+        ["alloc", name, size, rest @ ..] if rest.len() <= 1 => {
+            match (size.parse::<u64>(), backend(rest.first().copied())) {
+                (Ok(size), Some(b)) => alloc(name, size, b),
+                _ => Err(std::io::Error::other("bad SIZE or BACKEND")),
+            }
+        }
+        ["bench"] => bench::run(200),
+        ["bench", n] => match n.parse() {
+            Ok(n) if n > 0 => bench::run(n),
+            _ => Err(std::io::Error::other("bad ITERATIONS")),
+        },
+        _ => {
+            eprintln!("usage: qda [list | info NAME | alloc NAME SIZE [coherent|cma|carveout] | bench [N]]");
+            return ExitCode::from(2);
+        }
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("qda: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
