@@ -4,6 +4,8 @@
 //!
 //! - `sessions`: one line per session slot: SID, IOMMU group, the DSP
 //!   address window, the owning process and its open files.
+//! - `calls`: FastRPC calls in flight (pending or orphaned), orphans made
+//!   and reaped, replies dropped (unknown, stale, duplicate).
 //! - `memory`: live allocations and bytes per memory backend, then one
 //!   `pool <backend> <base> <size>` line per reserved region in use.
 //! - `iova_probe`: write a DSP address; reading then shows, for every
@@ -29,6 +31,7 @@ use kernel::{
 };
 
 use crate::{
+    fastrpc::channel::Channel,
     memory::MemoryManager,
     session::Sessions,
     topology, //
@@ -42,6 +45,7 @@ pub(crate) struct Probe {
 
 /// The files of one DSP; removed on drop.
 pub(crate) struct DspDebugfs {
+    _calls: Pin<KBox<File<Arc<Channel>>>>,
     _sessions: Pin<KBox<File<Arc<Sessions>>>>,
     _memory: Pin<KBox<File<Arc<MemoryManager>>>>,
     _probe: Pin<KBox<File<Probe>>>,
@@ -64,6 +68,17 @@ fn show_sessions(s: &Arc<Sessions>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         }
     });
     r
+}
+
+fn show_calls(c: &Arc<Channel>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "in_flight {}", c.in_flight())?;
+    writeln!(f, "orphaned {}", c.stats.orphaned.load(Ordering::Relaxed))?;
+    writeln!(f, "reaped {}", c.stats.reaped.load(Ordering::Relaxed))?;
+    writeln!(
+        f,
+        "dropped_replies {}",
+        c.stats.dropped.load(Ordering::Relaxed)
+    )
 }
 
 fn show_memory(m: &Arc<MemoryManager>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -118,9 +133,14 @@ impl DspDebugfs {
         name: &CStr,
         sessions: &Arc<Sessions>,
         memory: &Arc<MemoryManager>,
+        channel: &Arc<Channel>,
     ) -> Result<Self> {
         let dir = parent.subdir(name);
         Ok(Self {
+            _calls: KBox::pin_init(
+                dir.read_callback_file(c"calls", channel.clone(), &show_calls),
+                GFP_KERNEL,
+            )?,
             _sessions: KBox::pin_init(
                 dir.read_callback_file(c"sessions", sessions.clone(), &show_sessions),
                 GFP_KERNEL,

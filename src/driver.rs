@@ -3,10 +3,6 @@
 //! The rpmsg driver: one DRM accel device per FastRPC channel, with the
 //! channel's context banks and sessions.
 
-use core::sync::atomic::{
-    AtomicU32,
-    Ordering, //
-};
 use kernel::{
     debugfs,
     prelude::*,
@@ -18,6 +14,7 @@ use crate::{
     debugfs::DspDebugfs,
     domain::Domain,
     dt,
+    fastrpc::channel::Channel,
     ffi::{
         accel,
         bus::CbDevice,
@@ -35,6 +32,10 @@ use crate::{
         ContextBank,
         Sessions, //
     },
+    transport::{
+        rpmsg::RpmsgTransport,
+        Transport, //
+    },
     uapi, //
 };
 
@@ -46,6 +47,8 @@ pub(crate) struct QdaDevice {
     pub(crate) sessions: Arc<Sessions>,
     /// Where buffer memory comes from.
     pub(crate) memory: Arc<MemoryManager>,
+    /// The FastRPC channel to the DSP.
+    pub(crate) channel: Arc<Channel>,
 }
 
 /// The ioctls, indexed by their number relative to `DRM_COMMAND_BASE`.
@@ -55,11 +58,12 @@ static IOCTLS: accel::IoctlTable<10> = accel::IoctlTable::new([
         uapi::DRM_IOCTL_QDA_GEM_CREATE, uapi::drm_qda_gem_create, file::gem_create),
     accel::ioctl!(QdaDevice, QdaFile;
         uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET, uapi::drm_qda_gem_mmap_offset, file::gem_mmap_offset),
-    accel::not_implemented(uapi::DRM_IOCTL_QDA_INIT_ATTACH),
-    accel::not_implemented(uapi::DRM_IOCTL_QDA_INIT_CREATE),
+    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_INIT_ATTACH, uapi::NoArgs, file::init_attach),
+    accel::ioctl!(QdaDevice, QdaFile;
+        uapi::DRM_IOCTL_QDA_INIT_CREATE, uapi::drm_qda_init_create, file::init_create),
     accel::not_implemented(uapi::DRM_IOCTL_QDA_MAP),
     accel::not_implemented(uapi::DRM_IOCTL_QDA_MUNMAP),
-    accel::not_implemented(uapi::DRM_IOCTL_QDA_INVOKE),
+    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_INVOKE, uapi::drm_qda_invoke, file::invoke),
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_GEM_INFO, uapi::drm_qda_gem_info, file::gem_info),
     accel::ioctl!(QdaDevice, QdaFile;
         uapi::DRM_IOCTL_QDA_GEM_CREATE_EX, uapi::drm_qda_gem_create_ex, file::gem_create_ex),
@@ -69,9 +73,6 @@ static FOPS: accel::FileOps = accel::FileOps::new(&raw const kernel::bindings::_
 
 static DRIVER: accel::DriverTable<QdaDevice, QdaFile> =
     accel::DriverTable::new(c"qda", c"Qualcomm Hexagon DSP accelerator", &IOCTLS, &FOPS);
-
-/// Count of messages received with no request in flight.
-static DROPPED: AtomicU32 = AtomicU32::new(0);
 
 /// State shared by all channels: the debugfs root (`/sys/kernel/debug/qda`).
 pub(crate) struct DriverContext {
@@ -93,6 +94,7 @@ pub(crate) struct QdaDriver;
 /// What a bound channel owns. Fields drop in order: debugfs first, the
 /// accel device last.
 pub(crate) struct Bound {
+    channel: Arc<Channel>,
     _debugfs: DspDebugfs,
     _accel: accel::Registration<QdaDevice>,
 }
@@ -146,17 +148,21 @@ impl rpmsg::Driver for QdaDriver {
         }
         let sessions = Sessions::new(cbs)?;
         let memory = Arc::new(MemoryManager::new(cfg.region)?, GFP_KERNEL)?;
+        let transport: KBox<dyn Transport> =
+            KBox::new(RpmsgTransport::new(rpdev.endpoint()?), GFP_KERNEL)?;
+        let channel = Channel::new(transport)?;
         let data = Arc::new(
             QdaDevice {
                 domain,
                 sessions: sessions.clone(),
                 memory: memory.clone(),
+                channel: channel.clone(),
             },
             GFP_KERNEL,
         )?;
         let accel = accel::Registration::new(dev, &DRIVER, data)?;
         let name = CString::try_from_fmt(fmt!("{}", domain.label()))?;
-        let debugfs = DspDebugfs::new(&ctx.debugfs, &name, &sessions, &memory)?;
+        let debugfs = DspDebugfs::new(&ctx.debugfs, &name, &sessions, &memory, &channel)?;
         dev_info!(
             dev,
             "{} DSP registered as /dev/accel/accel{}: {} context banks, {} sessions{}, {} vmids, memory-region: {}\n",
@@ -174,6 +180,7 @@ impl rpmsg::Driver for QdaDriver {
         );
         Ok(KBox::new(
             Bound {
+                channel,
                 _debugfs: debugfs,
                 _accel: accel,
             },
@@ -181,17 +188,13 @@ impl rpmsg::Driver for QdaDriver {
         )?)
     }
 
-    fn receive(_data: &Bound, msg: &[u8]) {
-        // Nothing is sent to the DSP yet, so nothing can be answered. Log
-        // the 1st, 2nd, 4th, 8th, ... such message: a misbehaving remote
-        // cannot flood the log.
-        let n = DROPPED.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        if n.is_power_of_two() {
-            pr_warn!(
-                "dropped unsolicited {}-byte message ({} so far)\n",
-                msg.len(),
-                n
-            );
-        }
+    fn receive(data: &Bound, msg: &[u8]) {
+        data.channel.receive(msg);
+    }
+
+    fn unbind(data: &Bound) {
+        // Before the endpoint goes: no more sends, every waiting call
+        // fails, orphans are reaped.
+        data.channel.shutdown();
     }
 }

@@ -5,10 +5,29 @@
 //! Each handler gets the device, the file and a kernel copy of the
 //! argument struct; the DRM core copies it from and back to userspace.
 
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    sync::Arc,
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
 
 use crate::{
     driver::QdaDevice,
+    fastrpc::{
+        channel::{
+            Channel,
+            Request, //
+        },
+        invoke::{
+            self,
+            Arg, //
+        },
+        process,
+        scalars::Scalars, //
+    },
     ffi::{
         accel::{
             File,
@@ -30,8 +49,19 @@ use crate::{
 
 /// An open accel file: a hold on its process's session.
 pub(crate) struct QdaFile {
-    /// The session (context bank) of the opening process.
-    pub(crate) session: SessionRef,
+    /// The session (context bank) of the opening process; `None` only
+    /// while closing.
+    session: Option<SessionRef>,
+    /// The DSP channel, for the release call on the last close.
+    channel: Arc<Channel>,
+}
+
+impl QdaFile {
+    /// The session of the file's process.
+    pub(crate) fn session(&self) -> &SessionRef {
+        // INVARIANT: `session` is only taken in `drop`.
+        self.session.as_ref().expect("session taken before drop")
+    }
 }
 
 impl FileData for QdaFile {
@@ -46,7 +76,28 @@ impl FileData for QdaFile {
                 tgid
             );
         })?;
-        Ok(Self { session })
+        Ok(Self {
+            session: Some(session),
+            channel: dev.channel.clone(),
+        })
+    }
+}
+
+impl Drop for QdaFile {
+    fn drop(&mut self) {
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        let (cb, client_id) = (session.cb().clone(), session.client_id());
+        if let Some(p) = session.close() {
+            // Last file of the process: end its DSP side. If the DSP is
+            // gone there is nothing to release.
+            if let Err(e) = process::release(&self.channel, &cb, client_id, &p) {
+                if e != ENODEV {
+                    pr_info!("release of session {} failed: {:?}\n", client_id, e);
+                }
+            }
+        }
     }
 }
 
@@ -79,7 +130,7 @@ pub(crate) fn gem_create(
 /// Allocates a buffer of `size` bytes from `backend` for `file`'s session.
 fn create_bo(dev: &QdaDevice, file: &File<QdaFile>, size: u64, backend: u32) -> Result<u32> {
     let size = memory::bo_size(size)?;
-    let cb = file.data().session.cb();
+    let cb = file.data().session().cb();
     let mem = dev.memory.alloc(cb, size, backend).inspect_err(|e| {
         pr_info!(
             "{}: allocating {} bytes (backend {}) failed: {:?}\n",
@@ -131,4 +182,112 @@ pub(crate) fn gem_info(
     args.size = bo.size() as u64;
     args.dsp_addr = bo.backing().dsp_addr()?;
     Ok(0)
+}
+
+/// IOCTL: `DRM_IOCTL_QDA_INIT_ATTACH`, attach the process to the DSP's
+/// root PD.
+pub(crate) fn init_attach(
+    _dev: &QdaDevice,
+    file: &File<QdaFile>,
+    _args: &mut uapi::NoArgs,
+) -> Result<u32> {
+    let f = file.data();
+    let s = f.session();
+    s.start_process(|| process::attach(&f.channel, s.cb(), s.client_id()))?;
+    Ok(0)
+}
+
+/// IOCTL: `DRM_IOCTL_QDA_INIT_CREATE`, create a dynamic user PD running a
+/// shell image.
+pub(crate) fn init_create(
+    _dev: &QdaDevice,
+    file: &File<QdaFile>,
+    args: &mut uapi::drm_qda_init_create,
+) -> Result<u32> {
+    let f = file.data();
+    let s = f.session();
+    let comm = crate::ffi::current_comm();
+    let name_len = comm
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(comm.len(), |n| n + 1);
+    let a = process::CreateArgs {
+        filelen: args.filelen,
+        filefd: args.filefd,
+        attrs: args.attrs,
+        siglen: args.siglen,
+        file: args.file,
+    };
+    s.start_process(|| process::create(&f.channel, s.cb(), s.client_id(), &comm[..name_len], &a))?;
+    Ok(0)
+}
+
+/// Size of one `struct drm_qda_invoke_arg`.
+const INVOKE_ARG_SIZE: usize = 24;
+
+/// IOCTL: `DRM_IOCTL_QDA_INVOKE`, call a method on a remote handle. Only
+/// the 16 bytes of `struct drm_qda_invoke` are read and written, whatever
+/// size the request encodes. Returns the remote method's return value.
+pub(crate) fn invoke(
+    _dev: &QdaDevice,
+    file: &File<QdaFile>,
+    args: &mut uapi::drm_qda_invoke,
+) -> Result<u32> {
+    if args.handle == process::INIT_HANDLE {
+        return Err(EPERM);
+    }
+    let f = file.data();
+    let s = f.session();
+    let pd = s.pd().ok_or(ENOTCONN)?;
+    let sc = Scalars(args.sc);
+    let n = sc.len();
+    let mut raw = KVec::from_elem(0u8, n * INVOKE_ARG_SIZE, GFP_KERNEL)?;
+    if n > 0 {
+        UserSlice::new(UserPtr::from_addr(args.args as usize), raw.len())
+            .reader()
+            .read_slice(&mut raw)?;
+    }
+    let mut list = KVec::with_capacity(n, GFP_KERNEL)?;
+    for (i, a) in raw.chunks_exact(INVOKE_ARG_SIZE).enumerate() {
+        let ptr = u64::from_le_bytes(a[0..8].try_into().map_err(|_| EINVAL)?);
+        let len = u64::from_le_bytes(a[8..16].try_into().map_err(|_| EINVAL)?);
+        let fd = i32::from_le_bytes(a[16..20].try_into().map_err(|_| EINVAL)?);
+        let zero_copy = fd > 0 && len > 0;
+        let arg = if i < sc.inbufs() {
+            if zero_copy {
+                Arg::Mapped { fd, ptr, len }
+            } else {
+                Arg::UserIn { ptr, len }
+            }
+        } else if i < sc.buffers() {
+            if zero_copy {
+                Arg::Mapped { fd, ptr, len }
+            } else {
+                Arg::UserOut { ptr, len }
+            }
+        } else {
+            Arg::Handle {
+                fd,
+                offset: ptr as u32,
+                len: u32::try_from(len).map_err(|_| EINVAL)?,
+            }
+        };
+        list.push(arg, GFP_KERNEL)?;
+    }
+    let m = invoke::marshal(s.cb(), &list)?;
+    let req = Request {
+        client_id: s.client_id(),
+        pd,
+        handle: args.handle,
+        sc: sc.0,
+        payload: m.dsp,
+        timeout_ms: None,
+    };
+    let r = f.channel.call(&req, m.payload.clone())?;
+    m.unmarshal(&list)?;
+    match r {
+        -4095..=-1 => Err(Error::from_errno(r)),
+        // The DSP's own codes (e.g. AEE errors) reach the caller as they are.
+        r => Ok(r as u32),
+    }
 }

@@ -17,6 +17,7 @@ mod debugfs;
 mod domain;
 mod driver;
 mod dt;
+mod fastrpc;
 mod ffi;
 mod file;
 mod gem;
@@ -24,11 +25,15 @@ mod memory;
 mod prime;
 mod session;
 mod topology;
+mod transport;
 mod uapi;
 
 #[cfg(CONFIG_KUNIT = "y")]
 #[path = "../tests/kunit/domain_kunit.rs"]
 mod domain_kunit;
+#[cfg(CONFIG_KUNIT = "y")]
+#[path = "../tests/kunit/fastrpc_kunit.rs"]
+mod fastrpc_kunit;
 #[cfg(CONFIG_KUNIT = "y")]
 #[path = "../tests/kunit/memory_kunit.rs"]
 mod memory_kunit;

@@ -18,7 +18,10 @@ use kernel::{
     task::Pid, //
 };
 
-use crate::ffi::bus::CbDevice;
+use crate::{
+    fastrpc::process::Process, //
+    ffi::bus::CbDevice,
+};
 
 /// A context bank and its device.
 pub(crate) struct ContextBank {
@@ -33,6 +36,8 @@ struct Slot {
     cb: Arc<ContextBank>,
     /// The process using the slot and how many of its files are open.
     owner: Option<(Pid, usize)>,
+    /// The process's DSP side, once attached or created.
+    process: Option<Process>,
 }
 
 /// The sessions of one DSP channel.
@@ -59,6 +64,7 @@ impl Sessions {
                     Slot {
                         cb: cb.clone(),
                         owner: None,
+                        process: None,
                     },
                     GFP_KERNEL,
                 )?;
@@ -115,15 +121,51 @@ impl SessionRef {
     pub(crate) fn cb(&self) -> &Arc<ContextBank> {
         &self.cb
     }
-}
 
-impl Drop for SessionRef {
-    fn drop(&mut self) {
+    /// The remote session id (slot + 1), as the DSP knows the process.
+    pub(crate) fn client_id(&self) -> i32 {
+        self.index as i32 + 1
+    }
+
+    /// PD type of the process's DSP side, if it has one.
+    pub(crate) fn pd(&self) -> Option<u32> {
+        self.sessions.slots.lock()[self.index]
+            .process
+            .as_ref()
+            .map(|p| p.pd)
+    }
+
+    /// Gives the process its DSP side; `-EALREADY` if it has one.
+    /// `make` runs without the session lock held (it talks to the DSP).
+    pub(crate) fn start_process(&self, make: impl FnOnce() -> Result<Process>) -> Result {
+        if self.pd().is_some() {
+            return Err(EALREADY);
+        }
+        let p = make()?;
+        let mut slots = self.sessions.slots.lock();
+        if slots[self.index].process.is_some() {
+            // Another file of the process won the race; keep its process.
+            drop(slots);
+            return Err(EALREADY);
+        }
+        slots[self.index].process = Some(p);
+        Ok(())
+    }
+
+    /// Drops this file's hold; for the process's last file, returns its
+    /// DSP side so that the caller can release it.
+    pub(crate) fn close(self) -> Option<Process> {
         let mut slots = self.sessions.slots.lock();
         let slot = &mut slots[self.index];
-        slot.owner = match slot.owner {
-            Some((p, n)) if n > 1 => Some((p, n - 1)),
-            _ => None,
-        };
+        match slot.owner {
+            Some((p, n)) if n > 1 => {
+                slot.owner = Some((p, n - 1));
+                None
+            }
+            _ => {
+                slot.owner = None;
+                slot.process.take()
+            }
+        }
     }
 }

@@ -29,3 +29,7 @@ pub(crate) use crate::ffi::sys::{
     QDA_MEM_DMA_COHERENT,
     QDA_MEM_IMPORTED, //
 };
+
+/// The (empty) argument of requests encoded with `DRM_IO()`.
+#[derive(Clone, Copy)]
+pub(crate) struct NoArgs;

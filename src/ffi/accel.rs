@@ -339,7 +339,8 @@ pub(crate) unsafe fn dispatch<T, F, A>(
     // SAFETY: `data` is writable for `size_of::<A>()` bytes (see above).
     unsafe { data.write_unaligned(args) };
     match ret {
-        Ok(v) => c_int::try_from(v).unwrap_or(c_int::MAX),
+        // Bit for bit: a remote method's own return codes pass through.
+        Ok(v) => v as c_int,
         Err(e) => e.to_errno(),
     }
 }

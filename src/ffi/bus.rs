@@ -46,6 +46,9 @@ struct BusType(bindings::bus_type);
 // SAFETY: constant table, only read by the driver core.
 unsafe impl Sync for BusType {}
 
+/// The bus. Exported (as `qda_cb_bus`, see `helpers.c`) for the test-only
+/// DSP simulator.
+#[export_name = "qda_cb_bus"]
 static CB_BUS: BusType = BusType({
     let mut b: bindings::bus_type = pin_init::zeroed();
     b.name = c"qda-cb".to_bytes_with_nul().as_ptr();

@@ -97,6 +97,19 @@ impl CoherentBuf {
         self.cpu
     }
 
+    /// The buffer's bytes, for the CPU (no device access while borrowed
+    /// mutably: the caller hands the buffer to the device afterwards).
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: by the invariant `cpu` maps `size` bytes owned by `self`.
+        unsafe { core::slice::from_raw_parts_mut(self.cpu.as_ptr().cast::<u8>(), self.size) }
+    }
+
+    /// The buffer's bytes, read after the device is done with them.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: by the invariant `cpu` maps `size` bytes owned by `self`.
+        unsafe { core::slice::from_raw_parts(self.cpu.as_ptr().cast::<u8>(), self.size) }
+    }
+
     /// Maps the buffer into a user mapping (cached for coherent devices).
     pub(crate) fn mmap(&self, vma: &Vma) -> Result {
         let raw = core::ptr::from_ref(&*self.dev)

@@ -18,6 +18,46 @@ use kernel::{
 
 use super::gem::Vma;
 
+/// A dma-buf taken by file descriptor; released on drop.
+///
+/// # Invariants
+///
+/// Holds one reference on a valid dma-buf.
+pub(crate) struct DmaBufRef(NonNull<bindings::dma_buf>);
+
+// SAFETY: dma-buf references may be dropped from any thread.
+unsafe impl Send for DmaBufRef {}
+// SAFETY: `&self` only reads.
+unsafe impl Sync for DmaBufRef {}
+
+impl DmaBufRef {
+    /// The dma-buf behind file descriptor `fd` of the calling process;
+    /// `-EBADF`/`-EINVAL` if there is none.
+    pub(crate) fn from_fd(fd: i32) -> Result<Self> {
+        // SAFETY: looks up `fd` in the current process's file table.
+        let buf = from_err_ptr(unsafe { bindings::dma_buf_get(fd) })?;
+        // INVARIANT: `dma_buf_get` took a reference.
+        // SAFETY: not an error pointer.
+        Ok(Self(unsafe { NonNull::new_unchecked(buf) }))
+    }
+}
+
+impl core::ops::Deref for DmaBufRef {
+    type Target = DmaBuf;
+
+    fn deref(&self) -> &DmaBuf {
+        // SAFETY: by the invariant the buffer is valid while `self` lives.
+        unsafe { DmaBuf::from_raw(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for DmaBufRef {
+    fn drop(&mut self) {
+        // SAFETY: by the invariant we hold one reference.
+        unsafe { bindings::dma_buf_put(self.0.as_ptr()) };
+    }
+}
+
 /// A dma-buf being imported (borrowed from the DRM core).
 #[repr(transparent)]
 pub(crate) struct DmaBuf(Opaque<bindings::dma_buf>);

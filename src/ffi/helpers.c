@@ -3,6 +3,9 @@
  * The only C in qda: wrappers for static inline kernel functions (see
  * helpers.h). All driver logic is Rust.
  */
+#include <linux/device/bus.h>
+#include <linux/export.h>
+
 #include "helpers.h"
 
 /* DMA-API debugging requires every mapping to be checked with this. */
@@ -10,3 +13,11 @@ int qda_dma_mapping_error(struct device *dev, dma_addr_t addr)
 {
 	return dma_mapping_error(dev, addr);
 }
+
+/*
+ * The context-bank bus, exported for the test-only DSP simulator
+ * (tests/dsp_sim), which reads call memory through a CB's IOMMU domain as
+ * the DSP would. Defined in Rust (src/ffi/bus.rs).
+ */
+extern const struct bus_type qda_cb_bus;
+EXPORT_SYMBOL_GPL(qda_cb_bus);

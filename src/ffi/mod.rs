@@ -15,3 +15,16 @@ pub(crate) mod gem;
 pub(crate) mod of;
 pub(crate) mod rpmsg;
 pub(crate) mod sys;
+
+/// The calling task's name (`comm`), NUL padded.
+pub(crate) fn current_comm() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    // SAFETY: `current` is valid; `comm` is a fixed NUL-terminated array
+    // that the task only rewrites whole (a torn read yields another name).
+    let comm = unsafe { &(*kernel::task::Task::current_raw()).comm };
+    for (o, c) in out.iter_mut().zip(comm.iter()) {
+        *o = *c;
+    }
+    out[15] = 0;
+    out
+}

@@ -46,6 +46,41 @@ impl Device {
     }
 }
 
+impl Device {
+    /// The device's endpoint (created by the rpmsg core for the driver's
+    /// receive callback), for sending.
+    pub(crate) fn endpoint(&self) -> Result<Endpoint> {
+        // SAFETY: the device is bound; `ept` is set before probe.
+        let ept = unsafe { (*self.as_raw()).ept };
+        if ept.is_null() {
+            return Err(ENODEV);
+        }
+        Ok(Endpoint(ept))
+    }
+}
+
+/// A bound device's endpoint.
+///
+/// # Invariants
+///
+/// Valid until the driver's [`Driver::unbind`] returns: the owner must
+/// drop it there at the latest (the endpoint is destroyed right after).
+pub(crate) struct Endpoint(*mut sys::rpmsg_endpoint);
+
+// SAFETY: rpmsg endpoints may be used from any thread.
+unsafe impl Send for Endpoint {}
+// SAFETY: `send` serialises in the rpmsg core/transport.
+unsafe impl Sync for Endpoint {}
+
+impl Endpoint {
+    /// Sends `data` (may sleep).
+    pub(crate) fn send(&self, data: &[u8]) -> Result {
+        let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;
+        // SAFETY: by the invariant the endpoint is alive; `data` is valid.
+        to_result(unsafe { sys::rpmsg_send(self.0, data.as_ptr().cast_mut().cast(), len) })
+    }
+}
+
 impl AsRef<device::Device> for Device {
     fn as_ref(&self) -> &device::Device {
         // SAFETY: By the type invariant the rpmsg device, and so its embedded
@@ -74,6 +109,10 @@ pub(crate) trait Driver: 'static {
     /// Handles one message from the remote side. Runs in the transport's
     /// receive context: must not sleep.
     fn receive(data: &Self::Data, msg: &[u8]);
+
+    /// The device is going away: stop using its endpoint. Called before
+    /// the endpoint is destroyed and the data dropped.
+    fn unbind(data: &Self::Data);
 }
 
 /// The C driver structure with the match tables it points to and the
@@ -199,10 +238,15 @@ unsafe extern "C" fn probe_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) ->
 ///
 /// Called by the rpmsg core only, for a device of this driver.
 unsafe extern "C" fn remove_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) {
-    // SAFETY: the rpmsg core passes the device probe succeeded on. The
-    // endpoint is destroyed first (which waits for a running receive
-    // callback), so no callback can see the data after it is freed; the
-    // core skips its own destroy since `ept` is then NULL.
+    // SAFETY: the rpmsg core passes the device probe succeeded on.
+    let data = unsafe { drvdata::<T>(rpdev) };
+    if !data.is_null() {
+        // SAFETY: set by probe, freed only below.
+        T::unbind(unsafe { &*data });
+    }
+    // SAFETY: as above. The endpoint is destroyed next (which waits for a
+    // running receive callback), so no callback can see the data after it
+    // is freed; the core skips its own destroy since `ept` is then NULL.
     unsafe {
         let ept = (*rpdev).ept;
         if !ept.is_null() {

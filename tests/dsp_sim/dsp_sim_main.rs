@@ -9,9 +9,10 @@
 //! real rpmsg device (on the real rpmsg bus, with this module as its
 //! transport), so the unmodified qda driver binds exactly as on hardware.
 //!
-//! This first cut provides the transport only: endpoints can be created
-//! and destroyed, and `send` fails with `-EOPNOTSUPP` because no FastRPC
-//! answering side exists yet.
+//! Requests sent to a channel are answered asynchronously from a work
+//! item, like firmware: [`dsp::Dsp`] decodes them and reaches every
+//! argument through the SMMU ([`smmu::Smmu`]); the reply goes back through
+//! the endpoint's receive callback.
 
 use core::{
     ffi::{
@@ -27,11 +28,17 @@ use core::{
 use kernel::{
     bindings,
     faux,
+    new_mutex,
     prelude::*,
+    sync::{
+        Arc,
+        Mutex, //
+    },
     time::{
         delay::fsleep,
         Delta, //
     }, //
+    workqueue,
 };
 
 #[allow(
@@ -55,6 +62,18 @@ mod sys {
     include!("bindings_generated.rs");
 }
 
+mod dsp;
+#[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
+#[path = "../../src/fastrpc/layout.rs"]
+mod layout;
+#[allow(dead_code)] // Shared with qda.
+#[path = "../../src/fastrpc/scalars.rs"]
+mod scalars;
+mod smmu;
+#[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
+#[path = "../../src/fastrpc/wire.rs"]
+mod wire;
+
 module! {
     type: DspSim,
     name: "qda_dsp_sim",
@@ -77,10 +96,59 @@ const MAX_CHANNELS: usize = 8;
 /// exit waits for this to reach zero: `release_channel` lives in this module.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
+/// Work items in flight (answers being computed); module exit waits for
+/// them: their code lives in this module.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// Where replies go: the endpoint's receive callback.
+struct Receiver {
+    cb: sys::rpmsg_rx_cb_t,
+    rpdev: *mut sys::rpmsg_device,
+    priv_: *mut c_void,
+    addr: u32,
+}
+
+// SAFETY: the pointers are only used under `ChanState::receiver`'s lock,
+// while the endpoint exists.
+unsafe impl Send for Receiver {}
+
+/// One simulated DSP and its endpoint.
+#[pin_data]
+struct ChanState {
+    #[pin]
+    dsp: dsp::Dsp,
+    #[pin]
+    receiver: Mutex<Option<Receiver>>,
+}
+
+impl ChanState {
+    /// Delivers a reply, unless the endpoint is gone.
+    fn reply(&self, rsp: &wire::Rsp) {
+        let bytes = rsp.encode();
+        let r = self.receiver.lock();
+        if let Some(rx) = r.as_ref() {
+            if let Some(cb) = rx.cb {
+                // SAFETY: the endpoint exists while `receiver` is set (it is
+                // cleared under this lock before the endpoint is freed).
+                unsafe {
+                    cb(
+                        rx.rpdev,
+                        bytes.as_ptr().cast_mut().cast(),
+                        bytes.len() as c_int,
+                        rx.priv_,
+                        rx.addr,
+                    )
+                };
+            }
+        }
+    }
+}
+
 /// An endpoint handed to the rpmsg core; `ept` must stay first.
 #[repr(C)]
 struct SimEndpoint {
     ept: sys::rpmsg_endpoint,
+    state: Arc<ChanState>,
 }
 
 /// A registered rpmsg device; `rpdev` must stay first (the release
@@ -88,6 +156,7 @@ struct SimEndpoint {
 #[repr(C)]
 struct SimChannel {
     rpdev: sys::rpmsg_device,
+    state: Arc<ChanState>,
 }
 
 /// Wrapper making a C ops table usable from a `static`.
@@ -124,14 +193,23 @@ unsafe extern "C" fn create_ept(
     priv_: *mut c_void,
     chinfo: sys::rpmsg_channel_info,
 ) -> *mut sys::rpmsg_endpoint {
+    // SAFETY: `rpdev` is the first field of one of our `SimChannel`s.
+    let state = unsafe { (*rpdev.cast::<SimChannel>()).state.clone() };
     let Ok(ep) = KBox::new(
         SimEndpoint {
             ept: sys::rpmsg_endpoint::default(),
+            state: state.clone(),
         },
         GFP_KERNEL,
     ) else {
         return ptr::null_mut();
     };
+    *state.receiver.lock() = Some(Receiver {
+        cb,
+        rpdev,
+        priv_,
+        addr: chinfo.src,
+    });
     let ep = KBox::into_raw(ep);
     // SAFETY: `ep` is a fresh, exclusively owned allocation.
     unsafe {
@@ -150,19 +228,43 @@ unsafe extern "C" fn create_ept(
 unsafe extern "C" fn destroy_ept(ept: *mut sys::rpmsg_endpoint) {
     // SAFETY: `ept` was created by `create_ept` as the first field of a
     // `SimEndpoint` and the rpmsg core destroys it exactly once.
-    drop(unsafe { KBox::from_raw(ept.cast::<SimEndpoint>()) });
+    let ep = unsafe { KBox::from_raw(ept.cast::<SimEndpoint>()) };
+    // Waits for a reply being delivered; later replies are dropped.
+    *ep.state.receiver.lock() = None;
 }
 
 /// # Safety
 ///
 /// Called by the rpmsg or driver core only, on objects of this module.
-unsafe extern "C" fn send(
-    _ept: *mut sys::rpmsg_endpoint,
-    _data: *const c_void,
-    _len: c_int,
-) -> c_int {
-    // No FastRPC answering side yet: refuse instead of dropping silently.
-    EOPNOTSUPP.to_errno()
+unsafe extern "C" fn send(ept: *mut sys::rpmsg_endpoint, data: *const c_void, len: c_int) -> c_int {
+    let Ok(len) = usize::try_from(len) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: the rpmsg core passes `len` readable bytes.
+    let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) };
+    let Some(msg) = wire::Msg::decode(bytes) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `ept` is the first field of a live `SimEndpoint`.
+    let state = unsafe { (*ept.cast::<SimEndpoint>()).state.clone() };
+    PENDING.fetch_add(1, Ordering::AcqRel);
+    // Answer later, from a worker, as firmware does.
+    let r = workqueue::system().try_spawn(GFP_KERNEL, move || {
+        let retval = state.dsp.handle(&msg);
+        state.reply(&wire::Rsp {
+            ctx: msg.ctx,
+            retval,
+        });
+        drop(state);
+        PENDING.fetch_sub(1, Ordering::AcqRel);
+    });
+    match r {
+        Ok(()) => 0,
+        Err(_) => {
+            PENDING.fetch_sub(1, Ordering::AcqRel);
+            ENOMEM.to_errno()
+        }
+    }
 }
 
 /// # Safety
@@ -193,9 +295,18 @@ unsafe fn register_channel(
     node: *mut bindings::device_node,
     index: u32,
 ) -> Result<*mut sys::rpmsg_device> {
+    let smmu = smmu::Smmu::new(node)?;
+    let state = Arc::pin_init(
+        pin_init!(ChanState {
+            dsp <- dsp::Dsp::new(smmu),
+            receiver <- new_mutex!(None),
+        }),
+        GFP_KERNEL,
+    )?;
     let mut ch = KBox::new(
         SimChannel {
             rpdev: sys::rpmsg_device::default(),
+            state,
         },
         GFP_KERNEL,
     )?;
@@ -290,7 +401,7 @@ impl Drop for DspSim {
             unsafe { bindings::device_unregister(&raw mut (*rpdev).dev) };
         }
         let mut waited = 0;
-        while LIVE.load(Ordering::Acquire) != 0 {
+        while LIVE.load(Ordering::Acquire) != 0 || PENDING.load(Ordering::Acquire) != 0 {
             if waited % 50 == 0 {
                 pr_info!(
                     "waiting for {} channel(s) still referenced (open accel files?)\n",

@@ -9,6 +9,7 @@
 
 pub mod bo;
 pub mod heap;
+pub mod rpc;
 pub mod uapi;
 
 pub use bo::{Bo, BoInfo, Mapping};

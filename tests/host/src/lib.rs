@@ -8,12 +8,18 @@
 
 #[path = "../../../src/domain.rs"]
 mod domain;
+#[path = "../../../src/fastrpc/layout.rs"]
+mod layout;
 #[path = "../../../src/memory/page_bitmap.rs"]
 mod page_bitmap;
 #[path = "../../../src/memory/regions.rs"]
 mod regions;
+#[path = "../../../src/fastrpc/scalars.rs"]
+mod scalars;
 #[path = "../../../src/topology.rs"]
 mod topology;
+#[path = "../../../src/fastrpc/wire.rs"]
+mod wire;
 
 #[cfg(test)]
 mod tests {
@@ -181,5 +187,165 @@ mod memory_tests {
         assert_eq!(check_regions(&[b, a]), Err((1, RegionError::Overlaps(0))));
         let c = Region { base: 0x4000, ..b };
         assert_eq!(check_regions(&[a, c]), Ok(()));
+    }
+}
+
+#[cfg(test)]
+mod fastrpc_tests {
+    use super::{layout::*, scalars::Scalars, wire::*};
+
+    #[test]
+    fn scalars_known_answers() {
+        // Process-control methods on handle 1 and the DSP utilities query.
+        assert_eq!(Scalars::new(0, 1, 0).0, 0x0001_0000); // INIT_ATTACH
+        assert_eq!(Scalars::new(1, 1, 0).0, 0x0101_0000); // INIT_RELEASE
+        assert_eq!(Scalars::new(4, 2, 1).0, 0x0402_0100); // INIT_MMAP
+        assert_eq!(Scalars::new(6, 4, 0).0, 0x0604_0000); // INIT_CREATE
+        assert_eq!(Scalars::new(10, 3, 1).0, 0x0a03_0100); // INIT_MEM_MAP
+        assert_eq!(Scalars::build(7, 31, 255, 255, 15, 15).0, 0xffff_ffff);
+        let s = Scalars::build(1, 3, 2, 1, 1, 2);
+        assert_eq!(
+            (
+                s.method(),
+                s.inbufs(),
+                s.outbufs(),
+                s.in_handles(),
+                s.out_handles()
+            ),
+            (3, 2, 1, 1, 2)
+        );
+        assert_eq!(s.len(), 6);
+        assert_eq!(Scalars::build(0, 0, 255, 255, 15, 15).len(), 540);
+    }
+
+    #[test]
+    fn msg_is_40_bytes_little_endian() {
+        let m = Msg {
+            client_id: 1,
+            tid: 0x22,
+            ctx: 0x0102_0304_0506_0708,
+            handle: 3,
+            sc: 0x0202_0100,
+            addr: 0x3_ffff_0000,
+            size: 0x2000,
+        };
+        let b = m.encode();
+        assert_eq!(b.len(), 40);
+        assert_eq!(&b[0..4], &[1, 0, 0, 0]);
+        assert_eq!(&b[8..16], &[8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!(&b[24..32], &[0, 0, 0xff, 0xff, 3, 0, 0, 0]);
+        assert_eq!(Msg::decode(&b), Some(m));
+        assert_eq!(Msg::decode(&b[..39]), None);
+    }
+
+    #[test]
+    fn rsp_is_16_bytes_with_padding() {
+        let r = Rsp {
+            ctx: 0x1_0101,
+            retval: -14,
+        };
+        let b = r.encode();
+        assert_eq!(b.len(), 16);
+        assert_eq!(&b[12..16], &[0; 4]);
+        assert_eq!(Rsp::decode(&b), Some(r));
+        assert_eq!(Rsp::decode(&b[..15]), None);
+    }
+
+    #[test]
+    fn ctx_ids_carry_index_sequence_and_pd() {
+        assert_eq!(ctx_encode(1, 1, USER_PD), 0x1_0101);
+        assert_eq!(
+            ctx_encode(255, 0xffff_ffff_ffff, ROOT_PD),
+            0xffff_ffff_ffff_ff00
+        );
+        assert_eq!(ctx_decode(ctx_encode(42, 7, USER_PD)), (42, 7));
+        // A stale reply (older sequence) for the same index differs.
+        assert_ne!(ctx_encode(42, 7, 0), ctx_encode(42, 8, 0));
+        assert_eq!(seq_wrap(1 << 48), 0);
+    }
+
+    #[test]
+    fn metadata_layout_known_answers() {
+        assert_eq!(metalen(0), 388);
+        assert_eq!(metalen(3), 508);
+        assert_eq!(
+            (list_off(3, 0), page_off(3, 0), fdlist_off(3), poll_off(3)),
+            (48, 72, 120, 504)
+        );
+        assert_eq!(page_span(0x1ff0, 0x20), 0x2000);
+        assert_eq!(page_span(0x1000, 0x1000), 0x1000);
+        assert_eq!(page_span(0x1000, 0), 0);
+    }
+
+    fn plan(ranges: &[(u64, u64)], inline: &[bool]) -> (Vec<Overlap>, Vec<u64>, u64) {
+        let n = ranges.len();
+        let (mut order, mut ov, mut pos) = (vec![0; n], vec![Overlap::default(); n], vec![0; n]);
+        overlaps(ranges, inline, &mut order, &mut ov);
+        let lens: Vec<u64> = ranges.iter().map(|r| r.1 - r.0).collect();
+        let size = place(n, &lens, inline, &order, &ov, &mut pos);
+        (ov, pos, size)
+    }
+
+    #[test]
+    fn disjoint_buffers_are_128_aligned() {
+        let (_, pos, size) = plan(&[(0x1000, 0x1004), (0x9000, 0x9100)], &[true, true]);
+        let m = metalen(2) as u64; // 468
+        assert_eq!(pos[0], align_up(m, 128)); // 512
+        assert_eq!(pos[1], 512 + 128);
+        assert_eq!(size, 512 + 128 + 0x100);
+    }
+
+    #[test]
+    fn overlapping_buffers_share_payload_bytes() {
+        // b inside a, c overlapping a's tail.
+        let (ov, pos, size) = plan(
+            &[(0x100, 0x200), (0x140, 0x180), (0x1c0, 0x240)],
+            &[true, true, true],
+        );
+        assert_eq!(
+            ov[1],
+            Overlap {
+                mstart: 0,
+                mend: 0,
+                offset: 0xc0
+            }
+        );
+        assert_eq!(
+            ov[2],
+            Overlap {
+                mstart: 0x200,
+                mend: 0x240,
+                offset: 0x40
+            }
+        );
+        let base = pos[0];
+        assert_eq!(pos[1], base + 0x40);
+        assert_eq!(pos[2], base + 0xc0);
+        assert_eq!(size, base + 0x140);
+    }
+
+    #[test]
+    fn zero_copy_and_empty_buffers_take_no_payload() {
+        let (_, pos, size) = plan(&[(0x100, 0x200), (0x100, 0x100)], &[false, true]);
+        assert_eq!(pos, vec![0, 0]);
+        assert_eq!(size, metalen(2) as u64);
+    }
+
+    #[test]
+    fn metadata_round_trips() {
+        let n = 3;
+        let mut meta = vec![0u8; metalen(n)];
+        write_buf(&mut meta, n, 0, 0x3_ffff_0214, 8, (0x3_ffff_0000, 0x1000));
+        write_handle(&mut meta, n, 2, 7, 0x10, 0x100, (0x4_0000_0000, 0x2000));
+        assert_eq!(
+            read_buf(&meta, n, 0),
+            (0x3_ffff_0214, 8, 0x3_ffff_0000, 0x1000)
+        );
+        assert_eq!(dsp_data_addr(0x3_ffff_0214, 0x3_ffff_0000), 0x3_ffff_0214);
+        assert_eq!(
+            &meta[list_off(n, 0)..list_off(n, 0) + 8],
+            &[1, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(&meta[32..36], &7i32.to_le_bytes());
     }
 }

@@ -9,6 +9,7 @@ mod backends;
 mod ktap;
 mod memory;
 mod prime;
+mod rpc;
 mod sessions;
 mod sys;
 mod tests;

@@ -8,7 +8,7 @@ use qda::{uapi, Device};
 use crate::{
     backends,
     ktap::{check, Outcome, Suite},
-    memory, prime, sessions, sys, MODULES,
+    memory, prime, rpc, sessions, sys, MODULES,
 };
 
 /// Expects `r` to fail with `errno`.
@@ -78,9 +78,8 @@ fn drm_version_names_qda() -> Outcome {
 fn unknown_driver_ioctl_is_einval() -> Outcome {
     let d = cdsp()?;
     let mut buf = [0u8; 16];
-    // 0x03..=0x07: the FastRPC engine, not implemented yet; 0x09 and up:
-    // unknown.
-    for nr in [0x3f, 0x20, 0x09, 0x03, 0x07] {
+    // 0x05/0x06 (MAP/MUNMAP): not implemented yet; 0x0a and up: unknown.
+    for nr in [0x3f, 0x20, 0x0a, 0x05, 0x06] {
         let req = uapi::drm_iowr(uapi::DRM_COMMAND_BASE + nr, buf.len());
         // SAFETY: the buffer is large enough for the encoded size.
         let r = unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };
@@ -312,6 +311,28 @@ pub fn run(loaded: bool) {
         "importing_a_non_dma_buf_fails",
         prime::importing_a_non_dma_buf_fails,
     );
+    s.case(
+        "invoke_on_handle_1_is_refused",
+        rpc::invoke_on_handle_1_is_refused,
+    );
+    s.case(
+        "invoke_before_attach_fails",
+        rpc::invoke_before_attach_fails,
+    );
+    s.case(
+        "attach_and_call_the_calculator",
+        rpc::attach_and_call_the_calculator,
+    );
+    s.case(
+        "create_a_user_pd_from_a_shell",
+        rpc::create_a_user_pd_from_a_shell,
+    );
+    s.case("zero_copy_arguments", rpc::zero_copy_arguments);
+    s.case(
+        "two_processes_call_concurrently",
+        rpc::two_processes_call_concurrently,
+    );
+    s.case("no_call_left_in_flight", rpc::no_call_left_in_flight);
     s.case("nothing_leaked", memory::nothing_leaked);
     s.case(
         "qda_cannot_unload_while_a_node_is_open",

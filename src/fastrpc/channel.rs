@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One DSP channel: in-flight calls, replies, and what happens when a
+//! caller or the DSP goes away.
+//!
+//! Each call takes a slot (index 1..=255) and a 48-bit sequence number;
+//! both go into the request's `ctx` and come back in the reply. A reply for
+//! a free slot, or with another sequence number (late or duplicate), is
+//! dropped and counted. Replies arrive in the transport's receive path,
+//! which may be an interrupt, so the slot table is under an IRQ-safe
+//! spinlock (the 7.3 Rust XArray has no IRQ-safe locking) and the receive
+//! path never frees anything: it only records the result and wakes the
+//! caller.
+//!
+//! A caller interrupted by a signal (`-EINTR`, never restarted: a remote
+//! call is not idempotent) or out of time (`-ETIMEDOUT`) leaves its slot
+//! *orphaned*: the channel keeps the call's memory (the DSP may still write
+//! into it) until the reply arrives, when a work item reaps it, or the DSP
+//! goes away. Nothing is leaked.
+
+use core::sync::atomic::{
+    AtomicU64,
+    Ordering, //
+};
+use kernel::{
+    impl_has_work, new_condvar, new_mutex, new_spinlock_irq, new_work,
+    prelude::*,
+    sync::{
+        Arc,
+        CondVar,
+        CondVarTimeoutResult,
+        Mutex,
+        SpinLockIrq, //
+    },
+    time::msecs_to_jiffies,
+    workqueue::{
+        self,
+        Work,
+        WorkItem, //
+    },
+};
+
+use super::wire::{
+    self,
+    Msg,
+    Rsp, //
+};
+use crate::transport::Transport;
+
+/// What a call keeps alive until the DSP is done with it (its payload and
+/// mappings). Dropped in process context only.
+pub(crate) trait CallMemory: Send + Sync {}
+
+/// State of a slot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Free,
+    /// Sent, caller waiting.
+    Pending,
+    /// Reply received: the remote return value.
+    Done(i32),
+    /// The DSP went away.
+    Failed,
+    /// Sent, caller gone.
+    Orphan,
+    /// Orphan whose reply arrived: to be reaped.
+    Reapable,
+}
+
+struct Slot {
+    seq: u64,
+    state: State,
+    memory: Option<Arc<dyn CallMemory>>,
+}
+
+struct Table {
+    slots: KVec<Slot>,
+    cursor: usize,
+}
+
+/// Counters for debugfs and the tests.
+#[derive(Default)]
+pub(crate) struct Stats {
+    /// Replies dropped: unknown, stale or duplicate.
+    pub(crate) dropped: AtomicU64,
+    /// Calls orphaned by a signal or timeout.
+    pub(crate) orphaned: AtomicU64,
+    /// Orphans reaped.
+    pub(crate) reaped: AtomicU64,
+}
+
+/// A DSP channel.
+#[pin_data]
+pub(crate) struct Channel {
+    #[pin]
+    table: SpinLockIrq<Table>,
+    #[pin]
+    done: CondVar,
+    #[pin]
+    transport: Mutex<Option<KBox<dyn Transport>>>,
+    #[pin]
+    reaper: Work<Channel>,
+    seq: AtomicU64,
+    /// Counters.
+    pub(crate) stats: Stats,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Channel { self.reaper }
+}
+
+impl WorkItem for Channel {
+    type Pointer = Arc<Channel>;
+
+    fn run(this: Arc<Channel>) {
+        this.reap(|s| s == State::Reapable);
+    }
+}
+
+/// Slots: index 0 is never used (a `ctx` of 0 is not a call).
+const SLOTS: usize = wire::MAX_CTX_INDEX as usize + 1;
+
+/// A request ready to send.
+pub(crate) struct Request {
+    /// Remote session id (0 for kernel calls).
+    pub(crate) client_id: i32,
+    /// PD type for the `ctx` low bits.
+    pub(crate) pd: u32,
+    /// Remote handle.
+    pub(crate) handle: u32,
+    /// Scalars.
+    pub(crate) sc: u32,
+    /// DSP address and size of the payload.
+    pub(crate) payload: (u64, u64),
+    /// Timeout; `None` waits until the reply or a signal.
+    pub(crate) timeout_ms: Option<u32>,
+}
+
+impl Channel {
+    /// A channel sending through `transport`.
+    pub(crate) fn new(transport: KBox<dyn Transport>) -> Result<Arc<Self>> {
+        let mut slots = KVec::with_capacity(SLOTS, GFP_KERNEL)?;
+        for _ in 0..SLOTS {
+            slots.push(
+                Slot {
+                    seq: 0,
+                    state: State::Free,
+                    memory: None,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Arc::pin_init(
+            pin_init!(Self {
+                table <- new_spinlock_irq!(Table { slots, cursor: 0 }),
+                done <- new_condvar!(),
+                transport <- new_mutex!(Some(transport)),
+                reaper <- new_work!("qda::Channel::reaper"),
+                seq: AtomicU64::new(0),
+                stats: Stats::default(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Calls in flight (pending or orphaned), for debugfs and tests.
+    pub(crate) fn in_flight(&self) -> usize {
+        let t = self.table.lock();
+        t.slots.iter().filter(|s| s.state != State::Free).count()
+    }
+
+    /// Takes a slot for `memory`: `(index, seq)`; `-EBUSY` if all 255 are
+    /// in use.
+    fn reserve(&self, memory: Arc<dyn CallMemory>) -> Result<(usize, u64)> {
+        let seq = wire::seq_wrap(self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1));
+        let mut t = self.table.lock();
+        for k in 0..SLOTS - 1 {
+            let i = (t.cursor + k) % (SLOTS - 1) + 1;
+            if t.slots[i].state == State::Free {
+                t.cursor = i % (SLOTS - 1);
+                t.slots[i] = Slot {
+                    seq,
+                    state: State::Pending,
+                    memory: Some(memory),
+                };
+                return Ok((i, seq));
+            }
+        }
+        Err(EBUSY)
+    }
+
+    /// Frees slot `i`, returning its memory to drop outside the lock.
+    fn release(&self, i: usize) -> Option<Arc<dyn CallMemory>> {
+        let mut t = self.table.lock();
+        t.slots[i].state = State::Free;
+        t.slots[i].memory.take()
+    }
+
+    /// Sends `req` and waits for the reply; `memory` stays alive until
+    /// the DSP is done with it. Returns the remote return value.
+    pub(crate) fn call(
+        self: &Arc<Self>,
+        req: &Request,
+        memory: Arc<dyn CallMemory>,
+    ) -> Result<i32> {
+        let (i, seq) = self.reserve(memory)?;
+        let msg = Msg {
+            client_id: req.client_id,
+            tid: kernel::current!().pid(),
+            ctx: wire::ctx_encode(i as u32, seq, req.pd),
+            handle: req.handle,
+            sc: req.sc,
+            addr: req.payload.0,
+            size: req.payload.1,
+        };
+        let sent = {
+            let t = self.transport.lock();
+            match t.as_ref() {
+                Some(t) => t.send(&msg.encode()),
+                None => Err(ENODEV),
+            }
+        };
+        if let Err(e) = sent {
+            drop(self.release(i));
+            return Err(e);
+        }
+        let deadline = req.timeout_ms.map(msecs_to_jiffies);
+        let mut t = self.table.lock();
+        loop {
+            match t.slots[i].state {
+                State::Done(r) => {
+                    t.slots[i].state = State::Free;
+                    let mem = t.slots[i].memory.take();
+                    drop(t);
+                    drop(mem);
+                    return Ok(r);
+                }
+                State::Failed => {
+                    t.slots[i].state = State::Free;
+                    let mem = t.slots[i].memory.take();
+                    drop(t);
+                    drop(mem);
+                    return Err(EPIPE);
+                }
+                _ => {}
+            }
+            let gave_up = match deadline {
+                Some(j) => match self.done.wait_interruptible_timeout(&mut t, j) {
+                    CondVarTimeoutResult::Timeout => Some(ETIMEDOUT),
+                    CondVarTimeoutResult::Signal { .. } => Some(EINTR),
+                    CondVarTimeoutResult::Woken { .. } => None,
+                },
+                None => self.done.wait_interruptible(&mut t).then_some(EINTR),
+            };
+            if let Some(e) = gave_up {
+                if t.slots[i].state == State::Pending {
+                    // The DSP may still write into the call's memory: the
+                    // channel keeps it until the reply or the DSP's end.
+                    t.slots[i].state = State::Orphan;
+                    drop(t);
+                    self.stats.orphaned.fetch_add(1, Ordering::Relaxed);
+                    return Err(e);
+                }
+                // The reply won the race: take it.
+            }
+        }
+    }
+
+    /// Handles a reply from the transport's receive path (may be atomic
+    /// context: records and wakes, never frees).
+    pub(crate) fn receive(self: &Arc<Self>, bytes: &[u8]) {
+        let Some(rsp) = Rsp::decode(bytes) else {
+            self.drop_reply("short", 0, bytes.len());
+            return;
+        };
+        if rsp.ctx == wire::PD_NOTIFY_CTX {
+            return;
+        }
+        let (index, seq) = wire::ctx_decode(rsp.ctx);
+        let i = index as usize;
+        let mut t = self.table.lock();
+        if i == 0 || i >= SLOTS || t.slots[i].seq != seq {
+            drop(t);
+            self.drop_reply("unknown or stale", rsp.ctx, bytes.len());
+            return;
+        }
+        match t.slots[i].state {
+            State::Pending => {
+                t.slots[i].state = State::Done(rsp.retval);
+                drop(t);
+                self.done.notify_all();
+            }
+            State::Orphan => {
+                t.slots[i].state = State::Reapable;
+                drop(t);
+                // Freeing DMA memory needs process context.
+                let _ = workqueue::system().enqueue(self.clone());
+            }
+            _ => {
+                drop(t);
+                self.drop_reply("duplicate", rsp.ctx, bytes.len());
+            }
+        }
+    }
+
+    fn drop_reply(&self, why: &str, ctx: u64, len: usize) {
+        let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        // 1st, 2nd, 4th, 8th...: a misbehaving DSP cannot flood the log.
+        if n.is_power_of_two() {
+            pr_warn!("dropped {why} reply (ctx {ctx:#x}, {len} bytes; {n} so far)\n");
+        }
+    }
+
+    /// Frees every slot whose state matches `which` (process context).
+    fn reap(&self, which: impl Fn(State) -> bool) {
+        loop {
+            let mem = {
+                let mut t = self.table.lock();
+                let Some(i) = (1..SLOTS).find(|&i| which(t.slots[i].state)) else {
+                    return;
+                };
+                t.slots[i].state = State::Free;
+                t.slots[i].memory.take()
+            };
+            self.stats.reaped.fetch_add(1, Ordering::Relaxed);
+            drop(mem);
+        }
+    }
+
+    /// The DSP went away: no more sends, every waiting call fails with
+    /// `-EPIPE`, every orphan is reaped.
+    pub(crate) fn shutdown(&self) {
+        drop(self.transport.lock().take());
+        {
+            let mut t = self.table.lock();
+            for s in t.slots.iter_mut() {
+                if s.state == State::Pending {
+                    s.state = State::Failed;
+                }
+            }
+        }
+        self.done.notify_all();
+        self.reap(|s| matches!(s, State::Orphan | State::Reapable));
+    }
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Marshalling a call into its payload and the results back out.
+//!
+//! The payload is DMA memory of the calling process's context bank, so the
+//! DSP reaches it only through that CB. Inline buffers are copied in (input)
+//! and out (output, at most the caller's own length: nothing the DSP writes
+//! in the metadata is trusted). Buffers backed by a dma-buf fd are passed
+//! zero copy: the dma-buf is attached to the CB for the duration of the
+//! call and the DSP gets its IOVA.
+
+use kernel::{
+    prelude::*,
+    sync::Arc,
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
+
+use super::{
+    channel::CallMemory,
+    layout::{
+        self,
+        Overlap, //
+    },
+};
+use crate::{
+    ffi::{
+        dma::CoherentBuf,
+        dmabuf::{
+            Attachment,
+            DmaBufRef, //
+        },
+    },
+    session::ContextBank,
+    topology, //
+};
+
+/// One argument of a call, in `[in bufs][out bufs][in handles][out
+/// handles]` order.
+pub(crate) enum Arg<'a> {
+    /// Kernel bytes, copied in.
+    In(&'a [u8]),
+    /// User memory, copied in.
+    UserIn { ptr: u64, len: u64 },
+    /// User memory, copied out.
+    UserOut { ptr: u64, len: u64 },
+    /// User memory inside an mmap of dma-buf `fd`: passed zero copy.
+    Mapped { fd: i32, ptr: u64, len: u64 },
+    /// A dma-buf handle: `{fd, offset, len}` and its whole mapping.
+    Handle { fd: i32, offset: u32, len: u32 },
+}
+
+impl Arg<'_> {
+    fn len(&self) -> u64 {
+        match *self {
+            Arg::In(b) => b.len() as u64,
+            Arg::UserIn { len, .. } | Arg::UserOut { len, .. } | Arg::Mapped { len, .. } => len,
+            Arg::Handle { len, .. } => u64::from(len),
+        }
+    }
+
+    fn inline(&self) -> bool {
+        matches!(self, Arg::In(_) | Arg::UserIn { .. } | Arg::UserOut { .. })
+    }
+
+    /// The caller-side range used for overlap detection: user memory by
+    /// address; kernel buffers each in a range of their own.
+    fn range(&self, i: usize) -> (u64, u64) {
+        let start = match *self {
+            Arg::UserIn { ptr, .. } | Arg::UserOut { ptr, .. } => ptr,
+            _ => (1u64 << 63) + ((i as u64) << 33),
+        };
+        (start, start.saturating_add(self.len()))
+    }
+}
+
+/// What a call keeps alive: the payload and the dma-buf attachments.
+pub(crate) struct Payload {
+    buf: Option<CoherentBuf>,
+    _attachments: KVec<Attachment>,
+    _cb: Arc<ContextBank>,
+}
+
+impl CallMemory for Payload {}
+
+/// A marshalled call.
+pub(crate) struct Marshalled {
+    /// The payload (shared with the channel while in flight).
+    pub(crate) payload: Arc<Payload>,
+    /// DSP address and page-rounded size of the payload.
+    pub(crate) dsp: (u64, u64),
+    pos: KVec<u64>,
+}
+
+/// Largest payload (metadata and inline data).
+const MAX_PAYLOAD: u64 = 64 << 20;
+
+fn vec_of<T: Clone>(n: usize, v: T) -> Result<KVec<T>> {
+    let mut k = KVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        k.push(v.clone(), GFP_KERNEL)?;
+    }
+    Ok(k)
+}
+
+/// Where user address `ptr` lies in its mapping: the offset from the
+/// mapping's start (the mapping of a buffer starts at the buffer).
+fn mapping_offset(ptr: u64) -> Result<u64> {
+    let task = kernel::current!();
+    let mm = task.mm().ok_or(EFAULT)?;
+    let guard = mm.mmap_read_lock();
+    let vma = guard.vma_lookup(ptr as usize).ok_or(EFAULT)?;
+    Ok(ptr - vma.start() as u64)
+}
+
+/// Builds the payload of a call with `args` for a process on `cb`.
+pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
+    let n = args.len();
+    let mut ranges = KVec::with_capacity(n, GFP_KERNEL)?;
+    let mut inline = KVec::with_capacity(n, GFP_KERNEL)?;
+    let mut lens = KVec::with_capacity(n, GFP_KERNEL)?;
+    for (i, a) in args.iter().enumerate() {
+        ranges.push(a.range(i), GFP_KERNEL)?;
+        inline.push(a.inline(), GFP_KERNEL)?;
+        lens.push(a.len(), GFP_KERNEL)?;
+    }
+    let mut order = vec_of(n, 0usize)?;
+    let mut ov = vec_of(n, Overlap::default())?;
+    let mut pos = vec_of(n, 0u64)?;
+    layout::overlaps(&ranges, &inline, &mut order, &mut ov);
+    let size = layout::place(n, &lens, &inline, &order, &ov, &mut pos);
+    if size > MAX_PAYLOAD {
+        return Err(E2BIG);
+    }
+    let mut attachments = KVec::new();
+    if n == 0 {
+        return Ok(Marshalled {
+            payload: Arc::new(
+                Payload {
+                    buf: None,
+                    _attachments: attachments,
+                    _cb: cb.clone(),
+                },
+                GFP_KERNEL,
+            )?,
+            dsp: (0, 0),
+            pos,
+        });
+    }
+    let alloc = layout::align_up(size, layout::PAGE) as usize;
+    let mut buf = CoherentBuf::new(cb.dev.as_ref(), alloc)?;
+    let base = topology::dsp_addr(cb.sid, buf.dma_addr()).ok_or(EOVERFLOW)?;
+    let bytes = buf.as_mut_slice();
+    for (i, a) in args.iter().enumerate() {
+        let len = lens[i];
+        match *a {
+            Arg::Handle { fd, offset, len } => {
+                let dmabuf = DmaBufRef::from_fd(fd)?;
+                let att = dmabuf.attach(cb.dev.as_ref())?;
+                let (iova, maplen) = att.contiguous_range()?;
+                let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
+                layout::write_handle(bytes, n, i, fd, offset, len, (addr, maplen as u64));
+                attachments.push(att, GFP_KERNEL)?;
+            }
+            Arg::Mapped { fd, ptr, len } => {
+                let dmabuf = DmaBufRef::from_fd(fd)?;
+                let offset = mapping_offset(ptr)?;
+                let end = offset.checked_add(len).ok_or(EINVAL)?;
+                if end > dmabuf.size() as u64 {
+                    return Err(EINVAL);
+                }
+                let att = dmabuf.attach(cb.dev.as_ref())?;
+                let (iova, _) = att.contiguous_range()?;
+                let page = topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1)))
+                    .ok_or(EOVERFLOW)?;
+                layout::write_buf(bytes, n, i, ptr, len, (page, layout::page_span(ptr, len)));
+                attachments.push(att, GFP_KERNEL)?;
+            }
+            _ if len == 0 => layout::write_buf(bytes, n, i, 0, 0, (0, 0)),
+            _ => {
+                let pv = base + pos[i];
+                layout::write_buf(
+                    bytes,
+                    n,
+                    i,
+                    pv,
+                    len,
+                    (pv & !(layout::PAGE - 1), layout::page_span(pv, len)),
+                );
+                let at = pos[i] as usize;
+                match *a {
+                    Arg::In(b) => bytes[at..at + b.len()].copy_from_slice(b),
+                    Arg::UserIn { ptr, len } => {
+                        let len = len as usize;
+                        UserSlice::new(UserPtr::from_addr(ptr as usize), len)
+                            .reader()
+                            .read_slice(&mut bytes[at..at + len])?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(Marshalled {
+        payload: Arc::new(
+            Payload {
+                buf: Some(buf),
+                _attachments: attachments,
+                _cb: cb.clone(),
+            },
+            GFP_KERNEL,
+        )?,
+        dsp: (base, alloc as u64),
+        pos,
+    })
+}
+
+impl Marshalled {
+    /// Copies the inline output buffers back to user memory. Lengths are
+    /// the caller's, never what the DSP wrote in the metadata.
+    pub(crate) fn unmarshal(&self, args: &[Arg<'_>]) -> Result {
+        let Some(buf) = self.payload.buf.as_ref() else {
+            return Ok(());
+        };
+        let bytes = buf.as_slice();
+        for (i, a) in args.iter().enumerate() {
+            let at = self.pos[i] as usize;
+            match *a {
+                Arg::UserOut { ptr, len } if len > 0 => {
+                    let len = len as usize;
+                    UserSlice::new(UserPtr::from_addr(ptr as usize), len)
+                        .writer()
+                        .write_slice(&bytes[at..at + len])?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

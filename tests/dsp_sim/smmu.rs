@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Memory access as the DSP has it: through the SMMU.
+//!
+//! A DSP address is `iova | sid << 32`. The simulator finds the context
+//! bank with that SID among its channel's `qcom,fastrpc-compute-cb` nodes,
+//! finds qda's device for that node on the `qda-cb` bus, and translates the
+//! IOVA page by page with `iommu_iova_to_phys()` on that device's IOMMU
+//! domain. An address that is not mapped there is a simulated SMMU fault
+//! (`-EFAULT`). Nothing else is used to reach memory, so a wrong mapping in
+//! the driver shows up as a failed call.
+
+use core::ptr;
+use kernel::{
+    bindings,
+    prelude::*, //
+};
+
+extern "C" {
+    /// qda's context-bank bus (exported by qda for this simulator).
+    static qda_cb_bus: bindings::bus_type;
+}
+
+const PAGE: u64 = 4096;
+
+/// The context banks of one simulated DSP.
+pub(crate) struct Smmu {
+    /// `(sid, node)`; each node holds a reference, dropped in `drop`.
+    cbs: KVec<(u32, *mut bindings::device_node)>,
+}
+
+// SAFETY: DT node pointers may be used from any thread.
+unsafe impl Send for Smmu {}
+// SAFETY: `&self` only reads.
+unsafe impl Sync for Smmu {}
+
+impl Smmu {
+    /// The context banks under FastRPC node `np`.
+    pub(crate) fn new(np: *mut bindings::device_node) -> Result<Self> {
+        let mut cbs = KVec::new();
+        let mut child: *mut bindings::device_node = ptr::null_mut();
+        loop {
+            // SAFETY: `np` is valid; `child` is NULL or the previous child,
+            // whose reference this call takes over.
+            child = unsafe { bindings::of_get_next_child(np, child) };
+            if child.is_null() {
+                break;
+            }
+            let mut sid = 0u32;
+            // SAFETY: valid node, property name and output.
+            let ok = unsafe {
+                bindings::of_device_is_compatible(child, c"qcom,fastrpc-compute-cb".as_char_ptr())
+                    > 0
+                    && bindings::of_property_read_variable_u32_array(
+                        child,
+                        c"reg".as_char_ptr(),
+                        &mut sid,
+                        1,
+                        1,
+                    ) == 1
+            };
+            if ok {
+                // SAFETY: keep a reference for `cbs`, dropped in `drop`.
+                unsafe { bindings::fwnode_handle_get(&raw mut (*child).fwnode) };
+                cbs.push((sid, child), GFP_KERNEL)?;
+            }
+        }
+        Ok(Self { cbs })
+    }
+
+    /// Calls `f(kernel address, length, offset into the range)` for each
+    /// page-bounded piece of `[addr, addr + len)`, translated through the
+    /// SMMU; `-EFAULT` (an SMMU fault) if any page is unmapped.
+    fn access(&self, addr: u64, len: usize, mut f: impl FnMut(*mut u8, usize, usize)) -> Result {
+        if len == 0 {
+            return Ok(());
+        }
+        let sid = (addr >> 32) as u32;
+        let iova = addr & 0xffff_ffff;
+        let np = self
+            .cbs
+            .iter()
+            .find(|c| c.0 == sid)
+            .map(|c| c.1)
+            .ok_or(EFAULT)?;
+        // SAFETY: `qda_cb_bus` is qda's registered bus (this module depends
+        // on qda); the match helper compares `of_node`. Returns a device
+        // reference or NULL.
+        let dev = unsafe {
+            bindings::bus_find_device(
+                &qda_cb_bus,
+                ptr::null_mut(),
+                np.cast(),
+                Some(bindings::device_match_of_node),
+            )
+        };
+        if dev.is_null() {
+            return Err(EFAULT);
+        }
+        let r = (|| {
+            // SAFETY: `dev` is a live CB device in an IOMMU group.
+            let domain = unsafe { bindings::iommu_get_domain_for_dev(dev) };
+            if domain.is_null() {
+                return Err(EFAULT);
+            }
+            let mut done = 0usize;
+            while done < len {
+                let cur = iova + done as u64;
+                let in_page = (PAGE - (cur % PAGE)) as usize;
+                let n = in_page.min(len - done);
+                // SAFETY: `domain` is the device's live domain.
+                let phys = unsafe { bindings::iommu_iova_to_phys(domain, cur) };
+                if phys == 0 {
+                    return Err(EFAULT);
+                }
+                // SAFETY: `phys` is memory the driver mapped for the DSP;
+                // memremap maps it (RAM or a carve-out) for us.
+                let va = unsafe { bindings::memremap(phys, n, bindings::MEMREMAP_WB as usize) };
+                if va.is_null() {
+                    return Err(EFAULT);
+                }
+                f(va.cast(), n, done);
+                // SAFETY: unmaps what memremap mapped.
+                unsafe { bindings::memunmap(va) };
+                done += n;
+            }
+            Ok(())
+        })();
+        // SAFETY: drops the reference `bus_find_device` took.
+        unsafe { bindings::put_device(dev) };
+        r
+    }
+
+    /// Reads `out.len()` bytes at DSP address `addr`.
+    pub(crate) fn read(&self, addr: u64, out: &mut [u8]) -> Result {
+        let len = out.len();
+        self.access(addr, len, |va, n, at| {
+            // SAFETY: `va` maps `n` readable bytes.
+            unsafe { ptr::copy_nonoverlapping(va, out[at..at + n].as_mut_ptr(), n) };
+        })
+    }
+
+    /// Writes `data` at DSP address `addr`.
+    pub(crate) fn write(&self, addr: u64, data: &[u8]) -> Result {
+        self.access(addr, data.len(), |va, n, at| {
+            // SAFETY: `va` maps `n` writable bytes.
+            unsafe { ptr::copy_nonoverlapping(data[at..at + n].as_ptr(), va, n) };
+        })
+    }
+}
+
+impl Drop for Smmu {
+    fn drop(&mut self) {
+        for &(_, np) in self.cbs.iter() {
+            // SAFETY: drops the reference taken in `new`.
+            unsafe { bindings::fwnode_handle_put(&raw mut (*np).fwnode) };
+        }
+    }
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit: the FastRPC encoders and decoders, with known answers from the
+//! protocol reference (scalars of the handle-1 methods, the 40-byte
+//! request, the 16-byte reply, ctx ids, metadata offsets, overlaps).
+
+#[kernel::macros::kunit_tests(qda_fastrpc)]
+mod tests {
+    use crate::fastrpc::{
+        layout::*,
+        scalars::Scalars,
+        wire::*, //
+    };
+
+    #[test]
+    fn scalars_of_the_process_control_methods() {
+        assert_eq!(Scalars::new(0, 1, 0).0, 0x0001_0000);
+        assert_eq!(Scalars::new(1, 1, 0).0, 0x0101_0000);
+        assert_eq!(Scalars::new(4, 2, 1).0, 0x0402_0100);
+        assert_eq!(Scalars::new(6, 4, 0).0, 0x0604_0000);
+        assert_eq!(Scalars::new(10, 3, 1).0, 0x0a03_0100);
+        let s = Scalars::build(1, 3, 2, 1, 1, 2);
+        assert_eq!(s.method(), 3);
+        assert_eq!(s.len(), 6);
+        assert_eq!(Scalars::build(0, 0, 255, 255, 15, 15).len(), 540);
+    }
+
+    #[test]
+    fn request_and_reply_bytes() {
+        let m = Msg {
+            client_id: 2,
+            tid: 77,
+            ctx: ctx_encode(5, 9, USER_PD),
+            handle: 0x101,
+            sc: 0x0202_0100,
+            addr: 0x3_ffff_0000,
+            size: 0x1000,
+        };
+        let b = m.encode();
+        assert_eq!(&b[8..16], &0x0009_0501u64.to_le_bytes());
+        assert_eq!(&b[16..20], &0x101u32.to_le_bytes());
+        assert_eq!(Msg::decode(&b), Some(m));
+        let r = Rsp {
+            ctx: m.ctx,
+            retval: -22,
+        };
+        assert_eq!(Rsp::decode(&r.encode()), Some(r));
+        assert_eq!(Rsp::decode(&[0u8; 15]), None);
+        assert_eq!(ctx_decode(m.ctx), (5, 9));
+    }
+
+    #[test]
+    fn metadata_offsets() {
+        assert_eq!(metalen(0), 388);
+        assert_eq!(metalen(4), 548);
+        assert_eq!(list_off(4, 1), 72);
+        assert_eq!(page_off(4, 1), 112);
+        assert_eq!(fdlist_off(4), 160);
+        assert_eq!(poll_off(4), 544);
+    }
+
+    #[test]
+    fn overlapping_inline_buffers() {
+        let ranges = [(0x100, 0x200), (0x140, 0x180), (0x1c0, 0x240)];
+        let inline = [true; 3];
+        let (mut order, mut ov, mut pos) = ([0usize; 3], [Overlap::default(); 3], [0u64; 3]);
+        overlaps(&ranges, &inline, &mut order, &mut ov);
+        let size = place(3, &[0x100, 0x40, 0x80], &inline, &order, &ov, &mut pos);
+        assert_eq!(pos[0], 512);
+        assert_eq!(pos[1], 512 + 0x40);
+        assert_eq!(pos[2], 512 + 0xc0);
+        assert_eq!(size, 512 + 0x140);
+    }
+}
