@@ -4,10 +4,13 @@
 //! channel's context banks and sessions.
 
 use kernel::{
-    debugfs,
+    debugfs, new_mutex,
     prelude::*,
     str::CString,
-    sync::Arc, //
+    sync::{
+        Arc,
+        Mutex, //
+    },
 };
 
 use crate::{
@@ -40,6 +43,7 @@ use crate::{
 };
 
 /// Per-DSP state shared by every open file of its accel node.
+#[pin_data]
 pub(crate) struct QdaDevice {
     /// Which DSP this is.
     pub(crate) domain: Domain,
@@ -49,10 +53,13 @@ pub(crate) struct QdaDevice {
     pub(crate) memory: Arc<MemoryManager>,
     /// The FastRPC channel to the DSP.
     pub(crate) channel: Arc<Channel>,
+    /// The DSP's attributes, once queried.
+    #[pin]
+    pub(crate) attributes: Mutex<Option<KVec<u32>>>,
 }
 
 /// The ioctls, indexed by their number relative to `DRM_COMMAND_BASE`.
-static IOCTLS: accel::IoctlTable<10> = accel::IoctlTable::new([
+static IOCTLS: accel::IoctlTable<11> = accel::IoctlTable::new([
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_QUERY, uapi::drm_qda_query, file::query),
     accel::ioctl!(QdaDevice, QdaFile;
         uapi::DRM_IOCTL_QDA_GEM_CREATE, uapi::drm_qda_gem_create, file::gem_create),
@@ -61,12 +68,13 @@ static IOCTLS: accel::IoctlTable<10> = accel::IoctlTable::new([
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_INIT_ATTACH, uapi::NoArgs, file::init_attach),
     accel::ioctl!(QdaDevice, QdaFile;
         uapi::DRM_IOCTL_QDA_INIT_CREATE, uapi::drm_qda_init_create, file::init_create),
-    accel::not_implemented(uapi::DRM_IOCTL_QDA_MAP),
-    accel::not_implemented(uapi::DRM_IOCTL_QDA_MUNMAP),
+    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_MAP, uapi::drm_qda_map, file::map),
+    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_MUNMAP, uapi::drm_qda_munmap, file::munmap),
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_INVOKE, uapi::drm_qda_invoke, file::invoke),
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_GEM_INFO, uapi::drm_qda_gem_info, file::gem_info),
     accel::ioctl!(QdaDevice, QdaFile;
         uapi::DRM_IOCTL_QDA_GEM_CREATE_EX, uapi::drm_qda_gem_create_ex, file::gem_create_ex),
+    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_GET_ATTR, uapi::drm_qda_get_attr, file::get_attr),
 ]);
 
 static FOPS: accel::FileOps = accel::FileOps::new(&raw const kernel::bindings::__this_module);
@@ -151,13 +159,15 @@ impl rpmsg::Driver for QdaDriver {
         let transport: KBox<dyn Transport> =
             KBox::new(RpmsgTransport::new(rpdev.endpoint()?), GFP_KERNEL)?;
         let channel = Channel::new(transport)?;
-        let data = Arc::new(
-            QdaDevice {
+        let (s2, m2, c2) = (sessions.clone(), memory.clone(), channel.clone());
+        let data = Arc::pin_init(
+            pin_init!(QdaDevice {
                 domain,
-                sessions: sessions.clone(),
-                memory: memory.clone(),
-                channel: channel.clone(),
-            },
+                sessions: s2,
+                memory: m2,
+                channel: c2,
+                attributes <- new_mutex!(None),
+            }),
             GFP_KERNEL,
         )?;
         let accel = accel::Registration::new(dev, &DRIVER, data)?;

@@ -104,12 +104,18 @@ impl Drop for QdaFile {
 /// IOCTL: `DRM_IOCTL_QDA_QUERY`, identify the DSP behind this node.
 pub(crate) fn query(
     dev: &QdaDevice,
-    _file: &File<QdaFile>,
+    file: &File<QdaFile>,
     args: &mut uapi::drm_qda_query,
 ) -> Result<u32> {
     args.dsp_name = dev.domain.dsp_name();
-    // Filled from the DSP's capability query once the protocol engine runs.
-    args.capabilities = 0;
+    // Bit i: DSP attribute i is non-zero (attributes 1..31 of the
+    // capability query); 0 if the DSP cannot be asked.
+    args.capabilities = attributes(dev, file).map_or(0, |a| {
+        a.iter()
+            .take(32)
+            .enumerate()
+            .fold(0u32, |m, (i, &v)| if v != 0 { m | (1 << i) } else { m })
+    });
     Ok(0)
 }
 
@@ -284,10 +290,99 @@ pub(crate) fn invoke(
         timeout_ms: None,
     };
     let r = f.channel.call(&req, m.payload.clone())?;
-    m.unmarshal(&list)?;
+    m.unmarshal(&list, &mut KVec::new())?;
     match r {
         -4095..=-1 => Err(Error::from_errno(r)),
         // The DSP's own codes (e.g. AEE errors) reach the caller as they are.
         r => Ok(r as u32),
     }
+}
+
+/// IOCTL: `DRM_IOCTL_QDA_MAP`, map memory into the DSP process: a legacy
+/// mapping (kernel pages, or a dma-buf) or one with SMMU attributes (a
+/// dma-buf). The kernel keeps track of it until `DRM_IOCTL_QDA_MUNMAP` or
+/// the process ends.
+pub(crate) fn map(
+    _dev: &QdaDevice,
+    file: &File<QdaFile>,
+    args: &mut uapi::drm_qda_map,
+) -> Result<u32> {
+    if args.reserved != 0 {
+        return Err(EINVAL);
+    }
+    let f = file.data();
+    let s = f.session();
+    let pd = s.pd().ok_or(ENOTCONN)?;
+    let a = process::MapArgs {
+        request: args.request,
+        flags: args.flags,
+        fd: args.fd,
+        offset: args.offset,
+        vaddrin: args.vaddrin,
+        size: args.size,
+    };
+    let m = process::map(&f.channel, s.cb(), s.client_id(), pd, &a)?;
+    args.vaddrout = m.vaddrout;
+    s.with_process(|p| Ok(p.maps.push(m, GFP_KERNEL)?))?;
+    Ok(0)
+}
+
+/// IOCTL: `DRM_IOCTL_QDA_MUNMAP`, undo a mapping this process made:
+/// legacy ones by `vaddrout` and `size`, attribute ones by `fd`, `vaddr`
+/// and `size`. `-EINVAL` if the kernel made no such mapping.
+pub(crate) fn munmap(
+    _dev: &QdaDevice,
+    file: &File<QdaFile>,
+    args: &mut uapi::drm_qda_munmap,
+) -> Result<u32> {
+    let f = file.data();
+    let s = f.session();
+    let pd = s.pd().ok_or(ENOTCONN)?;
+    let m = s.with_process(|p| {
+        let i = p
+            .maps
+            .iter()
+            .position(|m| {
+                m.request == args.request
+                    && m.size == args.size
+                    && match args.request {
+                        process::MAP_LEGACY => m.vaddrout == args.vaddrout,
+                        _ => m.fd == args.fd && m.vaddrin == args.vaddr,
+                    }
+            })
+            .ok_or(EINVAL)?;
+        Ok(p.maps.remove(i)?)
+    })?;
+    if let Err(e) = process::unmap(&f.channel, s.cb(), s.client_id(), pd, &m) {
+        // The DSP still uses it: keep tracking it.
+        s.with_process(|p| Ok(p.maps.push(m, GFP_KERNEL)?))?;
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// The DSP's attributes, queried once per device and cached.
+fn attributes(dev: &QdaDevice, file: &File<QdaFile>) -> Result<KVec<u32>> {
+    let mut cache = dev.attributes.lock();
+    if cache.is_none() {
+        let f = file.data();
+        *cache = Some(process::capabilities(&f.channel, f.session().cb())?);
+    }
+    let mut v = KVec::new();
+    v.extend_from_slice(cache.as_deref().unwrap_or(&[]), GFP_KERNEL)?;
+    Ok(v)
+}
+
+/// IOCTL: `DRM_IOCTL_QDA_GET_ATTR`, one DSP attribute (capability query on
+/// handle 2); `-EOVERFLOW` past the last one.
+pub(crate) fn get_attr(
+    dev: &QdaDevice,
+    file: &File<QdaFile>,
+    args: &mut uapi::drm_qda_get_attr,
+) -> Result<u32> {
+    if args.attribute_id as usize >= process::DSP_ATTRIBUTES {
+        return Err(EOVERFLOW);
+    }
+    args.value = attributes(dev, file)?[args.attribute_id as usize];
+    Ok(0)
 }

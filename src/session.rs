@@ -152,6 +152,12 @@ impl SessionRef {
         Ok(())
     }
 
+    /// Runs `f` on the process's DSP side; `-ENOTCONN` if it has none.
+    pub(crate) fn with_process<R>(&self, f: impl FnOnce(&mut Process) -> Result<R>) -> Result<R> {
+        let mut slots = self.sessions.slots.lock();
+        f(slots[self.index].process.as_mut().ok_or(ENOTCONN)?)
+    }
+
     /// Drops this file's hold; for the process's last file, returns its
     /// DSP side so that the caller can release it.
     pub(crate) fn close(self) -> Option<Process> {

@@ -42,6 +42,8 @@ use crate::{
 pub(crate) enum Arg<'a> {
     /// Kernel bytes, copied in.
     In(&'a [u8]),
+    /// A kernel output buffer of this many bytes.
+    Out(usize),
     /// User memory, copied in.
     UserIn { ptr: u64, len: u64 },
     /// User memory, copied out.
@@ -56,13 +58,17 @@ impl Arg<'_> {
     fn len(&self) -> u64 {
         match *self {
             Arg::In(b) => b.len() as u64,
+            Arg::Out(n) => n as u64,
             Arg::UserIn { len, .. } | Arg::UserOut { len, .. } | Arg::Mapped { len, .. } => len,
             Arg::Handle { len, .. } => u64::from(len),
         }
     }
 
     fn inline(&self) -> bool {
-        matches!(self, Arg::In(_) | Arg::UserIn { .. } | Arg::UserOut { .. })
+        matches!(
+            self,
+            Arg::In(_) | Arg::Out(_) | Arg::UserIn { .. } | Arg::UserOut { .. }
+        )
     }
 
     /// The caller-side range used for overlap detection: user memory by
@@ -218,9 +224,10 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
 }
 
 impl Marshalled {
-    /// Copies the inline output buffers back to user memory. Lengths are
-    /// the caller's, never what the DSP wrote in the metadata.
-    pub(crate) fn unmarshal(&self, args: &[Arg<'_>]) -> Result {
+    /// Copies the inline output buffers back: user ones to user memory,
+    /// kernel ones appended to `out` in argument order. Lengths are the
+    /// caller's, never what the DSP wrote in the metadata.
+    pub(crate) fn unmarshal(&self, args: &[Arg<'_>], out: &mut KVec<u8>) -> Result {
         let Some(buf) = self.payload.buf.as_ref() else {
             return Ok(());
         };
@@ -234,6 +241,7 @@ impl Marshalled {
                         .writer()
                         .write_slice(&bytes[at..at + len])?;
                 }
+                Arg::Out(n) if n > 0 => out.extend_from_slice(&bytes[at..at + n], GFP_KERNEL)?,
                 _ => {}
             }
         }

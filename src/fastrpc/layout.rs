@@ -199,7 +199,6 @@ pub(crate) fn write_handle(
 }
 
 /// Reads a little-endian `u64` at `off`.
-#[allow(dead_code)] // The decoding side: used by the simulated DSP.
 pub(crate) fn get_u64(buf: &[u8], off: usize) -> u64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&buf[off..off + 8]);

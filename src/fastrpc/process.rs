@@ -44,6 +44,8 @@ pub(crate) struct Process {
     pub(crate) pd: u32,
     /// Init memory given to a created process.
     _init_mem: Option<CoherentBuf>,
+    /// Mappings made on the DSP for the process.
+    pub(crate) maps: KVec<RemoteMap>,
 }
 
 /// Maps a remote return value of a kernel call to a result.
@@ -55,24 +57,225 @@ fn remote_result(r: i32) -> Result {
     }
 }
 
-/// Sends a kernel call on handle 1 for the process of `cb`/`client_id`.
+/// Sends a kernel call on `handle` with a payload on `cb`; returns the
+/// kernel output buffers' bytes.
+fn kernel_call_on(
+    channel: &Arc<Channel>,
+    cb: &Arc<ContextBank>,
+    handle: u32,
+    pd: u32,
+    sc: Scalars,
+    args: &[Arg<'_>],
+) -> Result<KVec<u8>> {
+    let m = invoke::marshal(cb, args)?;
+    let req = Request {
+        client_id: 0,
+        pd,
+        handle,
+        sc: sc.0,
+        payload: m.dsp,
+        timeout_ms: Some(KERNEL_CALL_TIMEOUT_MS),
+    };
+    let r = channel.call(&req, m.payload.clone())?;
+    if r as u32 == DSP_UNSUPPORTED_API {
+        return Err(EOPNOTSUPP);
+    }
+    remote_result(r)?;
+    let mut out = KVec::new();
+    m.unmarshal(args, &mut out)?;
+    Ok(out)
+}
+
+/// Sends a kernel call on handle 1.
 fn kernel_call(
     channel: &Arc<Channel>,
     cb: &Arc<ContextBank>,
     pd: u32,
     sc: Scalars,
     args: &[Arg<'_>],
-) -> Result {
-    let m = invoke::marshal(cb, args)?;
-    let req = Request {
-        client_id: 0,
-        pd,
-        handle: INIT_HANDLE,
-        sc: sc.0,
-        payload: m.dsp,
-        timeout_ms: Some(KERNEL_CALL_TIMEOUT_MS),
+) -> Result<KVec<u8>> {
+    kernel_call_on(channel, cb, INIT_HANDLE, pd, sc, args)
+}
+
+/// The DSP's answer to a method it does not implement.
+const DSP_UNSUPPORTED_API: u32 = 0x8000_0414;
+/// The DSP utilities handle (capability query).
+const UTILITIES_HANDLE: u32 = 2;
+/// Attributes the capability query returns.
+pub(crate) const DSP_ATTRIBUTES: usize = 256;
+
+/// Queries the DSP's attributes (handle 2, method 0): `attrs[0]` is 0,
+/// `attrs[1..]` come from the DSP.
+pub(crate) fn capabilities(channel: &Arc<Channel>, cb: &Arc<ContextBank>) -> Result<KVec<u32>> {
+    let n = (DSP_ATTRIBUTES - 1) as u32;
+    let len = n.to_le_bytes();
+    let out = kernel_call_on(
+        channel,
+        cb,
+        UTILITIES_HANDLE,
+        wire::ROOT_PD,
+        Scalars::new(0, 1, 1),
+        &[Arg::In(&len), Arg::Out(n as usize * 4)],
+    )?;
+    let mut attrs = KVec::with_capacity(DSP_ATTRIBUTES, GFP_KERNEL)?;
+    attrs.push(0, GFP_KERNEL)?;
+    for c in out.chunks_exact(4) {
+        attrs.push(u32::from_le_bytes([c[0], c[1], c[2], c[3]]), GFP_KERNEL)?;
+    }
+    Ok(attrs)
+}
+
+/// Method ids of the mapping calls on handle 1.
+const RMID_MMAP: u32 = 4;
+const RMID_MUNMAP: u32 = 5;
+const RMID_MEM_MAP: u32 = 10;
+const RMID_MEM_UNMAP: u32 = 11;
+
+/// Memory behind a DSP mapping, kept until it is unmapped.
+pub(crate) enum MapMemory {
+    /// Kernel-allocated pages (legacy map without a dma-buf).
+    Buffer { _pages: CoherentBuf },
+    /// A dma-buf attached to the process's CB.
+    DmaBuf {
+        _attachment: crate::ffi::dmabuf::Attachment,
+    },
+}
+
+/// A mapping made on the DSP for a process, tracked by the kernel.
+pub(crate) struct RemoteMap {
+    /// `QDA_MAP_REQUEST_*`.
+    pub(crate) request: u32,
+    /// dma-buf fd given by the caller (-1 for kernel memory).
+    pub(crate) fd: i32,
+    /// Caller's address (ATTR requests).
+    pub(crate) vaddrin: u64,
+    /// DSP virtual address.
+    pub(crate) vaddrout: u64,
+    /// Size in bytes, as the caller gave it.
+    pub(crate) size: u64,
+    /// Size of the page entry sent to the DSP.
+    dsp_size: u64,
+    _mem: MapMemory,
+}
+
+/// What `DRM_IOCTL_QDA_MAP` asks for.
+pub(crate) struct MapArgs {
+    pub(crate) request: u32,
+    pub(crate) flags: u32,
+    pub(crate) fd: i32,
+    pub(crate) offset: u32,
+    pub(crate) vaddrin: u64,
+    pub(crate) size: u64,
+}
+
+/// `QDA_MAP_REQUEST_LEGACY`.
+pub(crate) const MAP_LEGACY: u32 = 1;
+/// `QDA_MAP_REQUEST_ATTR`.
+pub(crate) const MAP_ATTR: u32 = 2;
+
+/// Maps memory into the DSP process (`MMAP` or `MEM_MAP`).
+pub(crate) fn map(
+    channel: &Arc<Channel>,
+    cb: &Arc<ContextBank>,
+    client_id: i32,
+    pd: u32,
+    a: &MapArgs,
+) -> Result<RemoteMap> {
+    if a.size == 0 || a.size > (1 << 30) {
+        return Err(EINVAL);
+    }
+    let (mem, iova, len) = if a.fd > 0 {
+        let buf = crate::ffi::dmabuf::DmaBufRef::from_fd(a.fd)?;
+        let end = u64::from(a.offset).checked_add(a.size).ok_or(EINVAL)?;
+        if end > buf.size() as u64 {
+            return Err(EINVAL);
+        }
+        let att = buf.attach(cb.dev.as_ref())?;
+        let (iova, len) = att.contiguous_range()?;
+        (MapMemory::DmaBuf { _attachment: att }, iova, len as u64)
+    } else if a.request == MAP_LEGACY {
+        let size = super::layout::align_up(a.size, super::layout::PAGE);
+        let b = CoherentBuf::new(cb.dev.as_ref(), size as usize)?;
+        let iova = b.dma_addr();
+        (MapMemory::Buffer { _pages: b }, iova, size)
+    } else {
+        return Err(EBADF);
     };
-    remote_result(channel.call(&req, m.payload.clone())?)
+    let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
+    let mut page = [0u8; 16];
+    page[0..8].copy_from_slice(&addr.to_le_bytes());
+    page[8..16].copy_from_slice(&len.to_le_bytes());
+    let out = match a.request {
+        MAP_LEGACY => {
+            // {s32 client_id; u32 flags; u64 vaddr; s32 num; pad}: 24 B.
+            let mut req = [0u8; 24];
+            req[0..4].copy_from_slice(&client_id.to_le_bytes());
+            req[4..8].copy_from_slice(&a.flags.to_le_bytes());
+            req[8..16].copy_from_slice(&a.vaddrin.to_le_bytes());
+            req[16..20].copy_from_slice(&16i32.to_le_bytes());
+            let args = [Arg::In(&req), Arg::In(&page), Arg::Out(8)];
+            kernel_call(channel, cb, pd, Scalars::new(RMID_MMAP, 2, 1), &args)?
+        }
+        MAP_ATTR => {
+            // {s32 client_id; s32 fd; s32 offset; u32 flags; u64 vaddrin;
+            //  s32 num; s32 data_len}: 32 B.
+            let mut req = [0u8; 32];
+            req[0..4].copy_from_slice(&client_id.to_le_bytes());
+            req[4..8].copy_from_slice(&a.fd.to_le_bytes());
+            req[8..12].copy_from_slice(&a.offset.to_le_bytes());
+            req[12..16].copy_from_slice(&a.flags.to_le_bytes());
+            req[16..24].copy_from_slice(&a.vaddrin.to_le_bytes());
+            req[24..28].copy_from_slice(&1i32.to_le_bytes());
+            let data_len = i32::try_from(a.size).map_err(|_| EINVAL)?;
+            req[28..32].copy_from_slice(&data_len.to_le_bytes());
+            let args = [Arg::In(&req), Arg::In(&page), Arg::In(&[]), Arg::Out(8)];
+            kernel_call(channel, cb, pd, Scalars::new(RMID_MEM_MAP, 3, 1), &args)?
+        }
+        _ => return Err(EINVAL),
+    };
+    let vaddrout = super::layout::get_u64(&out, 0);
+    Ok(RemoteMap {
+        request: a.request,
+        fd: a.fd,
+        vaddrin: a.vaddrin,
+        vaddrout,
+        size: a.size,
+        dsp_size: len,
+        _mem: mem,
+    })
+}
+
+/// Undoes `m` on the DSP (`MUNMAP` or `MEM_UNMAP`). The memory is freed
+/// when `m` is dropped, after the DSP let go of it.
+pub(crate) fn unmap(
+    channel: &Arc<Channel>,
+    cb: &Arc<ContextBank>,
+    client_id: i32,
+    pd: u32,
+    m: &RemoteMap,
+) -> Result {
+    let mut req = [0u8; 24];
+    req[0..4].copy_from_slice(&client_id.to_le_bytes());
+    let method = if m.request == MAP_LEGACY {
+        // {s32 client_id; pad; u64 vaddr; u64 size}.
+        req[8..16].copy_from_slice(&m.vaddrout.to_le_bytes());
+        req[16..24].copy_from_slice(&m.dsp_size.to_le_bytes());
+        RMID_MUNMAP
+    } else {
+        // {s32 client_id; s32 fd; u64 vaddrin; u64 len}.
+        req[4..8].copy_from_slice(&m.fd.to_le_bytes());
+        req[8..16].copy_from_slice(&m.vaddrin.to_le_bytes());
+        req[16..24].copy_from_slice(&m.size.to_le_bytes());
+        RMID_MEM_UNMAP
+    };
+    kernel_call(
+        channel,
+        cb,
+        pd,
+        Scalars::new(method, 1, 0),
+        &[Arg::In(&req)],
+    )
+    .map(|_| ())
 }
 
 /// Attaches the process `client_id` to the DSP's root PD (daemons).
@@ -92,6 +295,7 @@ pub(crate) fn attach(
     Ok(Process {
         pd: wire::ROOT_PD,
         _init_mem: None,
+        maps: KVec::new(),
     })
 }
 
@@ -163,6 +367,7 @@ pub(crate) fn create(
     Ok(Process {
         pd: wire::USER_PD,
         _init_mem: Some(init_mem),
+        maps: KVec::new(),
     })
 }
 
@@ -181,4 +386,5 @@ pub(crate) fn release(
         Scalars::new(RMID_RELEASE, 1, 0),
         &[Arg::In(&id)],
     )
+    .map(|_| ())
 }

@@ -376,17 +376,6 @@ macro_rules! ioctl {
 }
 pub(crate) use ioctl;
 
-/// A number of the UAPI that this driver version does not implement yet:
-/// the DRM core answers it with `-EINVAL`, as for an unknown number.
-pub(crate) const fn not_implemented(cmd: u32) -> bindings::drm_ioctl_desc {
-    bindings::drm_ioctl_desc {
-        cmd,
-        flags: 0,
-        func: None,
-        name: c"not implemented".to_bytes_with_nul().as_ptr().cast(),
-    }
-}
-
 impl<const N: usize> IoctlTable<N> {
     /// A table; panics at compile time unless entry `i` is request number
     /// `DRM_COMMAND_BASE + i`.

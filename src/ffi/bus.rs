@@ -209,6 +209,7 @@ impl Drop for CbBus {
 struct RawCb {
     dev: bindings::device,
     dma_mask: u64,
+    dma_parms: bindings::device_dma_parameters,
     name: CString,
 }
 
@@ -269,6 +270,12 @@ impl CbDevice {
             RawCb {
                 dev,
                 dma_mask: u64::from(u32::MAX),
+                // Imported dma-bufs come in large segments; the IOMMU maps
+                // them whole.
+                dma_parms: bindings::device_dma_parameters {
+                    max_segment_size: u32::MAX,
+                    ..Default::default()
+                },
                 name,
             },
             GFP_KERNEL,
@@ -290,6 +297,7 @@ impl CbDevice {
             (*d).release = Some(cb_release);
             (*d).init_name = (*raw).name.as_char_ptr();
             (*d).dma_mask = &raw mut (*raw).dma_mask;
+            (*d).dma_parms = &raw mut (*raw).dma_parms;
             (*d).coherent_dma_mask = u64::from(u32::MAX);
             bindings::device_initialize(d);
             bindings::device_add(d)

@@ -47,11 +47,26 @@ struct Open {
     module: Module,
 }
 
+/// A mapping made on the DSP.
+struct Mapping {
+    client_id: i32,
+    vaddr: u64,
+    size: u64,
+    /// `fd` of an attribute mapping, -1 for a legacy one.
+    fd: i32,
+    vaddrin: u64,
+}
+
 struct State {
     procs: KVec<Proc>,
     open: KVec<Open>,
+    maps: KVec<Mapping>,
     next_handle: u32,
+    next_vaddr: u64,
 }
+
+/// The attributes the capability query reports (index 0 is the kernel's).
+const ATTRIBUTES: [u32; 8] = [0, 1, 1, 0, 1, 2, 4, 1];
 
 /// One simulated DSP.
 #[pin_data]
@@ -76,7 +91,9 @@ impl Dsp {
             state <- new_mutex!(State {
                 procs: KVec::new(),
                 open: KVec::new(),
+                maps: KVec::new(),
                 next_handle: FIRST_DYNAMIC_HANDLE,
+                next_vaddr: 0x4000_0000,
             }),
         })
     }
@@ -140,6 +157,17 @@ impl Dsp {
         outs: &mut KVec<KVec<u8>>,
     ) -> Result<i32> {
         let mut st = self.state.lock();
+        if msg.handle == 2 {
+            // Capability query: in u32 count, out u32 attrs[count].
+            let n = ins.first().and_then(|b| u32_at(b, 0)).ok_or(EINVAL)? as usize;
+            let mut out = KVec::new();
+            for i in 1..=n {
+                let v = ATTRIBUTES.get(i).copied().unwrap_or(0);
+                out.extend_from_slice(&v.to_le_bytes(), GFP_KERNEL)?;
+            }
+            outs.push(out, GFP_KERNEL)?;
+            return Ok(0);
+        }
         if msg.handle == 1 {
             // Process control: kernel calls only (client id 0 on the wire).
             if msg.client_id != 0 {
@@ -162,7 +190,72 @@ impl Dsp {
                 1 => {
                     st.procs.retain(|p| p.client_id != client);
                     st.open.retain(|o| o.client_id != client);
+                    st.maps.retain(|m| m.client_id != client);
                     0
+                }
+                // MMAP {client, flags, vaddr, num} + page -> vaddr;
+                // MEM_MAP {client, fd, offset, flags, vaddrin, num, len} +
+                // page + empty -> vaddr.
+                4 | 10 => {
+                    if !st.procs.iter().any(|p| p.client_id == client) {
+                        return Ok(EACCES_RV);
+                    }
+                    let page = ins.get(1).ok_or(EINVAL)?;
+                    let (addr, size) = (layout::get_u64(page, 0), layout::get_u64(page, 8));
+                    // The DSP maps what the page entry names: it must be
+                    // reachable through the SMMU, first and last byte.
+                    let mut probe = [0u8; 1];
+                    self.smmu.read(addr, &mut probe)?;
+                    self.smmu.read(addr + size.max(1) - 1, &mut probe)?;
+                    let req = &ins[0];
+                    let (fd, vaddrin, size) = if sc.method() == 10 {
+                        let len = u64::from(u32_at(req, 28).ok_or(EINVAL)?);
+                        (
+                            u32_at(req, 4).ok_or(EINVAL)? as i32,
+                            layout::get_u64(req, 16),
+                            len,
+                        )
+                    } else {
+                        (-1, 0, size)
+                    };
+                    let vaddr = st.next_vaddr;
+                    st.next_vaddr += layout::align_up(size.max(1), 0x10_0000);
+                    st.maps.push(
+                        Mapping {
+                            client_id: client,
+                            vaddr,
+                            size,
+                            fd,
+                            vaddrin,
+                        },
+                        GFP_KERNEL,
+                    )?;
+                    let mut out = KVec::new();
+                    out.extend_from_slice(&vaddr.to_le_bytes(), GFP_KERNEL)?;
+                    outs.push(out, GFP_KERNEL)?;
+                    0
+                }
+                // MUNMAP {client, pad, vaddr, size}; MEM_UNMAP {client, fd,
+                // vaddrin, len}: must match a mapping.
+                5 | 11 => {
+                    let req = &ins[0];
+                    let (a, b) = (layout::get_u64(req, 8), layout::get_u64(req, 16));
+                    let fd = u32_at(req, 4).ok_or(EINVAL)? as i32;
+                    let before = st.maps.len();
+                    st.maps.retain(|m| {
+                        !(m.client_id == client
+                            && m.size == b
+                            && if sc.method() == 5 {
+                                m.fd == -1 && m.vaddr == a
+                            } else {
+                                m.fd == fd && m.vaddrin == a
+                            })
+                    });
+                    if st.maps.len() < before {
+                        0
+                    } else {
+                        EINVAL_RV
+                    }
                 }
                 _ => EINVAL_RV,
             });

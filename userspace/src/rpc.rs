@@ -244,3 +244,113 @@ impl Device {
         }
     }
 }
+
+/// `struct drm_qda_map`.
+#[repr(C)]
+#[derive(Default)]
+struct MapReq {
+    request: u32,
+    flags: u32,
+    fd: i32,
+    attrs: u32,
+    offset: u32,
+    reserved: u32,
+    vaddrin: u64,
+    size: u64,
+    vaddrout: u64,
+}
+
+/// `struct drm_qda_munmap`.
+#[repr(C)]
+#[derive(Default)]
+struct MunmapReq {
+    request: u32,
+    fd: i32,
+    vaddr: u64,
+    vaddrout: u64,
+    size: u64,
+}
+
+/// `struct drm_qda_get_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct GetAttr {
+    attribute_id: u32,
+    value: u32,
+}
+
+const DRM_IOCTL_QDA_MAP: u32 = uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 5, size_of::<MapReq>());
+const DRM_IOCTL_QDA_MUNMAP: u32 =
+    uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 6, size_of::<MunmapReq>());
+const DRM_IOCTL_QDA_GET_ATTR: u32 =
+    uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 10, size_of::<GetAttr>());
+const _: () = assert!(size_of::<MapReq>() == 48 && size_of::<MunmapReq>() == 32);
+
+/// `QDA_MAP_REQUEST_LEGACY`: a plain mapping (kernel pages or a dma-buf).
+pub const MAP_LEGACY: u32 = 1;
+/// `QDA_MAP_REQUEST_ATTR`: a dma-buf mapping with SMMU attributes.
+pub const MAP_ATTR: u32 = 2;
+
+/// A mapping on the DSP, as [`Device::map`] made it.
+#[derive(Clone, Copy, Debug)]
+pub struct RemoteMapping {
+    /// `MAP_LEGACY` or `MAP_ATTR`.
+    pub request: u32,
+    /// dma-buf fd (-1: kernel pages).
+    pub fd: i32,
+    /// The caller's address given at map time.
+    pub vaddrin: u64,
+    /// The DSP's address of the mapping.
+    pub vaddrout: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl Device {
+    /// Maps memory into the DSP process (`DRM_IOCTL_QDA_MAP`): `fd` -1
+    /// with `MAP_LEGACY` lets the kernel allocate the pages.
+    pub fn map(&self, request: u32, fd: i32, vaddrin: u64, size: u64) -> io::Result<RemoteMapping> {
+        let mut a = MapReq {
+            request,
+            fd,
+            vaddrin,
+            size,
+            flags: 0x1000,
+            ..Default::default()
+        };
+        // SAFETY: MAP reads and writes one `MapReq`.
+        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_MAP, (&raw mut a).cast())? };
+        Ok(RemoteMapping {
+            request,
+            fd,
+            vaddrin,
+            vaddrout: a.vaddrout,
+            size,
+        })
+    }
+
+    /// Undoes a mapping (`DRM_IOCTL_QDA_MUNMAP`).
+    pub fn unmap(&self, m: &RemoteMapping) -> io::Result<()> {
+        let mut a = MunmapReq {
+            request: m.request,
+            fd: m.fd,
+            vaddr: m.vaddrin,
+            vaddrout: m.vaddrout,
+            size: m.size,
+        };
+        // SAFETY: MUNMAP reads and writes one `MunmapReq`.
+        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_MUNMAP, (&raw mut a).cast())? };
+        Ok(())
+    }
+
+    /// One DSP attribute (`DRM_IOCTL_QDA_GET_ATTR`).
+    pub fn attribute(&self, id: u32) -> io::Result<u32> {
+        let mut a = GetAttr {
+            attribute_id: id,
+            value: 0,
+        };
+        // SAFETY: GET_ATTR reads and writes one `GetAttr`.
+        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_GET_ATTR, (&raw mut a).cast())? };
+        Ok(a.value)
+    }
+}

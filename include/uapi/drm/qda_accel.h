@@ -28,6 +28,7 @@ extern "C" {
 /* qda additions */
 #define DRM_QDA_GEM_INFO		0x08
 #define DRM_QDA_GEM_CREATE_EX		0x09
+#define DRM_QDA_GET_ATTR		0x0a
 
 /** Length of &drm_qda_query.dsp_name, including the terminating NUL. */
 #define QDA_DSP_NAME_LEN		16
@@ -45,8 +46,9 @@ struct drm_qda_query {
 	 */
 	__u8 dsp_name[QDA_DSP_NAME_LEN];
 	/**
-	 * @capabilities: Bit mask of DSP capabilities. Zero until the DSP's
-	 * capability query has been answered.
+	 * @capabilities: Bit i set if DSP attribute i (see
+	 * DRM_IOCTL_QDA_GET_ATTR) is non-zero, for i < 32; zero if the DSP
+	 * could not be asked.
 	 */
 	__u32 capabilities;
 };
@@ -237,6 +239,22 @@ struct drm_qda_gem_create_ex {
 	__u32 backend;
 };
 
+/** Number of DSP attributes (&drm_qda_get_attr.attribute_id < this). */
+#define QDA_DSP_ATTRIBUTES		256
+
+/**
+ * struct drm_qda_get_attr - One DSP attribute.
+ *
+ * The DSP's capability query (remote handle 2) is answered once and
+ * cached. Attribute 0 is always 0.
+ */
+struct drm_qda_get_attr {
+	/** @attribute_id: Input: attribute, below QDA_DSP_ATTRIBUTES. */
+	__u32 attribute_id;
+	/** @value: Output: its value. */
+	__u32 value;
+};
+
 /*
  * The ioctl requests. This is an enum so that Rust bindgen can evaluate
  * them.
@@ -269,6 +287,9 @@ enum {
 	DRM_IOCTL_QDA_GEM_CREATE_EX =
 		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GEM_CREATE_EX,
 			 struct drm_qda_gem_create_ex),
+	DRM_IOCTL_QDA_GET_ATTR =
+		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GET_ATTR,
+			 struct drm_qda_get_attr),
 };
 
 #if defined(__cplusplus)

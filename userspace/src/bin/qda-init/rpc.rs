@@ -181,3 +181,80 @@ pub fn no_call_left_in_flight() -> Outcome {
     }
     Ok(())
 }
+
+pub fn every_map_flavour_is_tracked() -> Outcome {
+    use qda::rpc::{RemoteMapping, MAP_ATTR, MAP_LEGACY};
+    let d = open("cdsp")?;
+    expect_errno(
+        d.map(MAP_LEGACY, -1, 0, 65536),
+        libc::ENOTCONN,
+        "map before attach",
+    )?;
+    d.attach().map_err(|e| e.to_string())?;
+    // Legacy, kernel pages.
+    let k = d
+        .map(MAP_LEGACY, -1, 0, 65536)
+        .map_err(|e| format!("legacy map: {e}"))?;
+    check!(k.vaddrout != 0, "no DSP address");
+    let wrong = RemoteMapping { size: 4096, ..k };
+    expect_errno(d.unmap(&wrong), libc::EINVAL, "unmap with the wrong size")?;
+    d.unmap(&k).map_err(|e| format!("legacy unmap: {e}"))?;
+    expect_errno(d.unmap(&k), libc::EINVAL, "second unmap")?;
+    // Legacy and attribute maps of a dma-buf.
+    let bo = Bo::new(&d, 1 << 20).map_err(|e| e.to_string())?;
+    let m = bo.map().map_err(|e| e.to_string())?;
+    let fd = bo.export().map_err(|e| e.to_string())?;
+    let l = d
+        .map(MAP_LEGACY, fd.as_raw_fd(), 0, 1 << 20)
+        .map_err(|e| format!("legacy dma-buf map: {e}"))?;
+    let va = m.as_slice().as_ptr() as u64;
+    let a = d
+        .map(MAP_ATTR, fd.as_raw_fd(), va, 1 << 20)
+        .map_err(|e| format!("attr map: {e}"))?;
+    check!(a.vaddrout != l.vaddrout, "two mappings at one DSP address");
+    expect_errno(
+        d.map(MAP_ATTR, -1, va, 4096),
+        libc::EBADF,
+        "attr map without a dma-buf",
+    )?;
+    expect_errno(
+        d.map(MAP_ATTR, fd.as_raw_fd(), va, 2 << 20),
+        libc::EINVAL,
+        "attr map past the dma-buf",
+    )?;
+    let other = RemoteMapping {
+        vaddrin: va + 4096,
+        ..a
+    };
+    expect_errno(
+        d.unmap(&other),
+        libc::EINVAL,
+        "attr unmap of another address",
+    )?;
+    d.unmap(&a).map_err(|e| format!("attr unmap: {e}"))?;
+    d.unmap(&l)
+        .map_err(|e| format!("legacy dma-buf unmap: {e}"))?;
+    // Left mapped: released with the process.
+    d.map(MAP_LEGACY, -1, 0, 8192).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+pub fn capabilities_come_from_the_dsp() -> Outcome {
+    let d = open("cdsp")?;
+    let caps = d.query().map_err(|e| e.to_string())?.capabilities();
+    // The simulator reports attributes [0, 1, 1, 0, 1, 2, 4, 1, 0...].
+    check!(caps == 0xf6, "capabilities {caps:#x}, want 0xf6");
+    check!(
+        d.attribute(5).map_err(|e| e.to_string())? == 2,
+        "attribute 5"
+    );
+    check!(
+        d.attribute(0).map_err(|e| e.to_string())? == 0,
+        "attribute 0"
+    );
+    check!(
+        d.attribute(255).map_err(|e| e.to_string())? == 0,
+        "attribute 255"
+    );
+    expect_errno(d.attribute(256), libc::EOVERFLOW, "attribute 256")
+}

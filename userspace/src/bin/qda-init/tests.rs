@@ -78,8 +78,8 @@ fn drm_version_names_qda() -> Outcome {
 fn unknown_driver_ioctl_is_einval() -> Outcome {
     let d = cdsp()?;
     let mut buf = [0u8; 16];
-    // 0x05/0x06 (MAP/MUNMAP): not implemented yet; 0x0a and up: unknown.
-    for nr in [0x3f, 0x20, 0x0a, 0x05, 0x06] {
+    // Past the last request (0x0a): unknown.
+    for nr in [0x3f, 0x20, 0x0b] {
         let req = uapi::drm_iowr(uapi::DRM_COMMAND_BASE + nr, buf.len());
         // SAFETY: the buffer is large enough for the encoded size.
         let r = unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };
@@ -331,6 +331,14 @@ pub fn run(loaded: bool) {
     s.case(
         "two_processes_call_concurrently",
         rpc::two_processes_call_concurrently,
+    );
+    s.case(
+        "every_map_flavour_is_tracked",
+        rpc::every_map_flavour_is_tracked,
+    );
+    s.case(
+        "capabilities_come_from_the_dsp",
+        rpc::capabilities_come_from_the_dsp,
     );
     s.case("no_call_left_in_flight", rpc::no_call_left_in_flight);
     s.case("nothing_leaked", memory::nothing_leaked);
