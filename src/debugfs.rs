@@ -4,6 +4,8 @@
 //!
 //! - `sessions`: one line per session slot: SID, IOMMU group, the DSP
 //!   address window, the owning process and its open files.
+//! - `invoke_timeout_ms`: timeout of user calls (0, the default: until
+//!   the reply or a signal). Writable.
 //! - `calls`: FastRPC calls in flight (pending or orphaned), orphans made
 //!   and reaped, replies dropped (unknown, stale, duplicate).
 //! - `memory`: live allocations and bytes per memory backend, then one
@@ -46,6 +48,7 @@ pub(crate) struct Probe {
 /// The files of one DSP; removed on drop.
 pub(crate) struct DspDebugfs {
     _calls: Pin<KBox<File<Arc<Channel>>>>,
+    _timeout: Pin<KBox<File<Arc<Channel>>>>,
     _sessions: Pin<KBox<File<Arc<Sessions>>>>,
     _memory: Pin<KBox<File<Arc<MemoryManager>>>>,
     _probe: Pin<KBox<File<Probe>>>,
@@ -79,6 +82,20 @@ fn show_calls(c: &Arc<Channel>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         "dropped_replies {}",
         c.stats.dropped.load(Ordering::Relaxed)
     )
+}
+
+fn show_timeout(c: &Arc<Channel>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "{}", c.user_timeout_ms.load(Ordering::Relaxed))
+}
+
+fn write_timeout(c: &Arc<Channel>, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; 16];
+    let n = reader.len().min(buf.len());
+    reader.read_slice(&mut buf[..n])?;
+    let text = core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?.trim();
+    let ms = text.parse::<u32>().map_err(|_| EINVAL)?;
+    c.user_timeout_ms.store(ms, Ordering::Relaxed);
+    Ok(())
 }
 
 fn show_memory(m: &Arc<MemoryManager>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -139,6 +156,15 @@ impl DspDebugfs {
         Ok(Self {
             _calls: KBox::pin_init(
                 dir.read_callback_file(c"calls", channel.clone(), &show_calls),
+                GFP_KERNEL,
+            )?,
+            _timeout: KBox::pin_init(
+                dir.read_write_callback_file(
+                    c"invoke_timeout_ms",
+                    channel.clone(),
+                    &show_timeout,
+                    &write_timeout,
+                ),
                 GFP_KERNEL,
             )?,
             _sessions: KBox::pin_init(

@@ -5,6 +5,7 @@
 //! Each handler gets the device, the file and a kernel copy of the
 //! argument struct; the DRM core copies it from and back to userspace.
 
+use core::sync::atomic::Ordering;
 use kernel::{
     prelude::*,
     sync::Arc,
@@ -287,7 +288,10 @@ pub(crate) fn invoke(
         handle: args.handle,
         sc: sc.0,
         payload: m.dsp,
-        timeout_ms: None,
+        timeout_ms: match f.channel.user_timeout_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(ms),
+        },
     };
     let r = f.channel.call(&req, m.payload.clone())?;
     m.unmarshal(&list, &mut KVec::new())?;

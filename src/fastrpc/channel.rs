@@ -19,6 +19,7 @@
 //! goes away. Nothing is leaked.
 
 use core::sync::atomic::{
+    AtomicU32,
     AtomicU64,
     Ordering, //
 };
@@ -101,6 +102,9 @@ pub(crate) struct Channel {
     #[pin]
     reaper: Work<Channel>,
     seq: AtomicU64,
+    /// Timeout of user calls in milliseconds; 0: wait for the reply or a
+    /// signal (debugfs `invoke_timeout_ms`).
+    pub(crate) user_timeout_ms: AtomicU32,
     /// Counters.
     pub(crate) stats: Stats,
 }
@@ -157,6 +161,7 @@ impl Channel {
                 transport <- new_mutex!(Some(transport)),
                 reaper <- new_work!("qda::Channel::reaper"),
                 seq: AtomicU64::new(0),
+                user_timeout_ms: AtomicU32::new(0),
                 stats: Stats::default(),
             }),
             GFP_KERNEL,

@@ -27,9 +27,11 @@ use core::{
 };
 use kernel::{
     bindings,
+    debugfs,
     faux,
     new_mutex,
     prelude::*,
+    str::CString,
     sync::{
         Arc,
         Mutex, //
@@ -119,6 +121,195 @@ struct ChanState {
     dsp: dsp::Dsp,
     #[pin]
     receiver: Mutex<Option<Receiver>>,
+    knob: Arc<Knob>,
+}
+
+/// A fault to inject into the next call on a module handle.
+#[derive(Clone, Copy)]
+enum Fault {
+    /// Answer with this return value without running the method.
+    Error(i32),
+    /// Answer this many milliseconds late.
+    Delay(u32),
+    /// Hold the answer until `release` is written.
+    Drop,
+    /// Answer twice.
+    Duplicate,
+    /// Send a stale answer (an older sequence number) first.
+    Stale,
+    /// Crash: the channel goes away (subsystem restart) and comes back.
+    Crash,
+}
+
+/// Fault control of one channel, stable across simulated crashes:
+/// `/sys/kernel/debug/qda_dsp_sim/<label>`.
+#[pin_data]
+struct Knob {
+    node: *mut bindings::device_node,
+    parent: *mut bindings::device,
+    index: u32,
+    #[pin]
+    fault: Mutex<Option<Fault>>,
+    #[pin]
+    current: Mutex<Current>,
+}
+
+/// The channel's current incarnation.
+struct Current {
+    rpdev: *mut sys::rpmsg_device,
+    state: Option<Arc<ChanState>>,
+    /// Answers held back by `drop`.
+    held: KVec<wire::Rsp>,
+    crashes: u32,
+}
+
+// SAFETY: the raw pointers are a DT node (referenced), the parent device
+// (outlives every channel) and the registered rpmsg device, used under
+// `current`'s lock.
+unsafe impl Send for Knob {}
+// SAFETY: see `Send`.
+unsafe impl Sync for Knob {}
+// SAFETY: see `Knob`.
+unsafe impl Send for Current {}
+
+impl Knob {
+    /// Simulates a subsystem restart: the rpmsg device goes away (qda's
+    /// in-flight calls fail, its node disappears) and a new one comes.
+    fn crash(self: &Arc<Self>) {
+        let mut cur = self.current.lock();
+        if !cur.rpdev.is_null() {
+            // SAFETY: registered and not yet unregistered.
+            unsafe { bindings::device_unregister(&raw mut (*cur.rpdev).dev) };
+            cur.rpdev = ptr::null_mut();
+            cur.state = None;
+        }
+        cur.held.clear();
+        cur.crashes += 1;
+        // SAFETY: `node` and `parent` are valid for the module's life.
+        match unsafe { register_channel(self.parent, self.node, self.index, self.clone()) } {
+            Ok((rpdev, state)) => {
+                cur.rpdev = rpdev;
+                cur.state = Some(state);
+            }
+            Err(e) => pr_err!("restart after a simulated crash failed: {:?}\n", e),
+        }
+    }
+
+    /// Delivers the answers held back by `drop`.
+    fn release(&self) {
+        let cur = self.current.lock();
+        if let Some(state) = cur.state.as_ref() {
+            for rsp in cur.held.iter() {
+                state.reply(rsp);
+            }
+        }
+        drop(cur);
+        self.current.lock().held.clear();
+    }
+
+    /// Unregisters the current rpmsg device (module exit).
+    fn remove(&self) {
+        let mut cur = self.current.lock();
+        if !cur.rpdev.is_null() {
+            // SAFETY: registered and not yet unregistered.
+            unsafe { bindings::device_unregister(&raw mut (*cur.rpdev).dev) };
+            cur.rpdev = ptr::null_mut();
+            cur.state = None;
+        }
+    }
+}
+
+/// debugfs read: the armed fault and counters.
+fn show_knob(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    let armed = match *k.fault.lock() {
+        None => "none",
+        Some(Fault::Error(_)) => "error",
+        Some(Fault::Delay(_)) => "delay",
+        Some(Fault::Drop) => "drop",
+        Some(Fault::Duplicate) => "duplicate",
+        Some(Fault::Stale) => "stale",
+        Some(Fault::Crash) => "crash",
+    };
+    let cur = k.current.lock();
+    writeln!(
+        f,
+        "armed {armed}\nheld {}\ncrashes {}",
+        cur.held.len(),
+        cur.crashes
+    )
+}
+
+/// debugfs write: `error N`, `delay MS`, `drop`, `duplicate`, `stale`,
+/// `crash` (armed for the next call on a module handle), or `release`.
+fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result {
+    let mut buf = [0u8; 32];
+    let n = r.len().min(buf.len());
+    r.read_slice(&mut buf[..n])?;
+    let text = core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?.trim();
+    let mut words = text.split_whitespace();
+    let num = |w: Option<&str>| w.and_then(|v| v.parse::<i64>().ok()).ok_or(EINVAL);
+    let fault = match words.next() {
+        Some("error") => Fault::Error(i32::try_from(num(words.next())?).map_err(|_| EINVAL)?),
+        Some("delay") => Fault::Delay(u32::try_from(num(words.next())?).map_err(|_| EINVAL)?),
+        Some("drop") => Fault::Drop,
+        Some("duplicate") => Fault::Duplicate,
+        Some("stale") => Fault::Stale,
+        Some("crash") => Fault::Crash,
+        Some("release") => {
+            k.release();
+            return Ok(());
+        }
+        _ => return Err(EINVAL),
+    };
+    *k.fault.lock() = Some(fault);
+    Ok(())
+}
+
+/// First dynamic (module) handle: faults apply to module calls only.
+const FIRST_MODULE_HANDLE: u32 = 0x100;
+
+/// Answers `msg` on `state`, applying an armed fault.
+fn answer(state: Arc<ChanState>, msg: wire::Msg) {
+    let fault = if msg.handle >= FIRST_MODULE_HANDLE {
+        state.knob.fault.lock().take()
+    } else {
+        None
+    };
+    let rsp = |retval| wire::Rsp {
+        ctx: msg.ctx,
+        retval,
+    };
+    match fault {
+        Some(Fault::Crash) => state.knob.crash(),
+        Some(Fault::Error(code)) => state.reply(&rsp(code)),
+        Some(Fault::Drop) => {
+            let r = rsp(state.dsp.handle(&msg));
+            let _ = state.knob.current.lock().held.push(r, GFP_KERNEL);
+        }
+        Some(Fault::Delay(ms)) => {
+            fsleep(Delta::from_millis(i64::from(ms)));
+            state.reply(&rsp(state.dsp.handle(&msg)));
+        }
+        Some(Fault::Duplicate) => {
+            let r = rsp(state.dsp.handle(&msg));
+            state.reply(&r);
+            state.reply(&r);
+        }
+        Some(Fault::Stale) => {
+            let (index, seq) = wire::ctx_decode(msg.ctx);
+            let stale = wire::ctx_encode(
+                index,
+                wire::seq_wrap(seq.wrapping_sub(1)),
+                (msg.ctx & 0xf) as u32,
+            );
+            state.reply(&wire::Rsp {
+                ctx: stale,
+                retval: 0,
+            });
+            state.reply(&rsp(state.dsp.handle(&msg)));
+        }
+        None => state.reply(&rsp(state.dsp.handle(&msg))),
+    }
 }
 
 impl ChanState {
@@ -250,12 +441,7 @@ unsafe extern "C" fn send(ept: *mut sys::rpmsg_endpoint, data: *const c_void, le
     PENDING.fetch_add(1, Ordering::AcqRel);
     // Answer later, from a worker, as firmware does.
     let r = workqueue::system().try_spawn(GFP_KERNEL, move || {
-        let retval = state.dsp.handle(&msg);
-        state.reply(&wire::Rsp {
-            ctx: msg.ctx,
-            retval,
-        });
-        drop(state);
+        answer(state, msg);
         PENDING.fetch_sub(1, Ordering::AcqRel);
     });
     match r {
@@ -294,19 +480,21 @@ unsafe fn register_channel(
     parent: *mut bindings::device,
     node: *mut bindings::device_node,
     index: u32,
-) -> Result<*mut sys::rpmsg_device> {
+    knob: Arc<Knob>,
+) -> Result<(*mut sys::rpmsg_device, Arc<ChanState>)> {
     let smmu = smmu::Smmu::new(node)?;
     let state = Arc::pin_init(
         pin_init!(ChanState {
             dsp <- dsp::Dsp::new(smmu),
             receiver <- new_mutex!(None),
+            knob,
         }),
         GFP_KERNEL,
     )?;
     let mut ch = KBox::new(
         SimChannel {
             rpdev: sys::rpmsg_device::default(),
-            state,
+            state: state.clone(),
         },
         GFP_KERNEL,
     )?;
@@ -329,20 +517,67 @@ unsafe fn register_channel(
     // initial reference, which runs `release_channel` and frees `ch`.
     let ret = unsafe { sys::rpmsg_register_device_override(&raw mut (*ch).rpdev, ptr::null()) };
     kernel::error::to_result(ret)?;
-    // SAFETY: `ch` stays alive until `device_unregister` in `drop`.
-    Ok(unsafe { &raw mut (*ch).rpdev })
+    // SAFETY: `ch` stays alive until `device_unregister`.
+    Ok((unsafe { &raw mut (*ch).rpdev }, state))
 }
 
-/// Module state: the parent device and the channels registered under it.
+/// Module state: the parent device, the channels and their fault knobs.
+/// Fields drop in order: debugfs first.
 struct DspSim {
-    channels: KVec<*mut sys::rpmsg_device>,
+    _files: KVec<Pin<KBox<debugfs::File<Arc<Knob>>>>>,
+    _dir: debugfs::Dir,
+    knobs: KVec<Arc<Knob>>,
     _parent: faux::Registration,
 }
 
-// SAFETY: the raw pointers are registered devices only touched in `drop`.
-unsafe impl Send for DspSim {}
-// SAFETY: no `&self` methods.
-unsafe impl Sync for DspSim {}
+impl DspSim {
+    /// Registers the channel of FastRPC `node` (a referenced node whose
+    /// reference the knob keeps).
+    fn add(&mut self, parent: *mut bindings::device, node: *mut bindings::device_node) -> Result {
+        let index = self.knobs.len() as u32;
+        let knob = Arc::pin_init(
+            pin_init!(Knob {
+                node,
+                parent,
+                index,
+                fault <- new_mutex!(None),
+                current <- new_mutex!(Current {
+                    rpdev: ptr::null_mut(),
+                    state: None,
+                    held: KVec::new(),
+                    crashes: 0,
+                }),
+            }),
+            GFP_KERNEL,
+        )?;
+        self.knobs.push(knob.clone(), GFP_KERNEL)?;
+        // SAFETY: `node` is valid (the knob holds a reference) and `parent`
+        // outlives every channel: `drop` unregisters them first.
+        let (rpdev, state) = unsafe { register_channel(parent, node, index, knob.clone())? };
+        let mut cur = knob.current.lock();
+        cur.rpdev = rpdev;
+        cur.state = Some(state);
+        drop(cur);
+        let mut label: *const kernel::ffi::c_char = ptr::null();
+        // SAFETY: valid node and property name; `label` points into the DT.
+        let name = if unsafe {
+            bindings::of_property_read_string(node, c"label".as_char_ptr(), &mut label)
+        } == 0
+        {
+            // SAFETY: a NUL-terminated DT string.
+            CString::try_from(unsafe { CStr::from_char_ptr(label) })?
+        } else {
+            CString::try_from_fmt(fmt!("channel{index}"))?
+        };
+        let file = KBox::pin_init(
+            self._dir
+                .read_write_callback_file(&name, knob, &show_knob, &write_knob),
+            GFP_KERNEL,
+        )?;
+        self._files.push(file, GFP_KERNEL)?;
+        Ok(())
+    }
+}
 
 impl kernel::Module for DspSim {
     fn init(_module: &'static ThisModule) -> Result<Self> {
@@ -350,7 +585,9 @@ impl kernel::Module for DspSim {
         let fdev: &kernel::device::Device<kernel::device::Bound> = parent.as_ref().as_ref();
         let parent_dev = ptr::from_ref(fdev).cast_mut().cast::<bindings::device>();
         let mut sim = DspSim {
-            channels: KVec::new(),
+            _files: KVec::new(),
+            _dir: debugfs::Dir::new(c"qda_dsp_sim"),
+            knobs: KVec::new(),
             _parent: parent,
         };
         let mut node: *mut bindings::device_node = ptr::null_mut();
@@ -363,7 +600,7 @@ impl kernel::Module for DspSim {
             if node.is_null() {
                 break;
             }
-            if sim.channels.len() == MAX_CHANNELS {
+            if sim.knobs.len() == MAX_CHANNELS {
                 pr_warn!(
                     "more than {} FastRPC nodes, ignoring the rest\n",
                     MAX_CHANNELS
@@ -372,23 +609,19 @@ impl kernel::Module for DspSim {
                 unsafe { bindings::fwnode_handle_put(&raw mut (*node).fwnode) };
                 break;
             }
-            sim.channels.reserve(1, GFP_KERNEL)?;
-            let index = sim.channels.len() as u32;
-            // SAFETY: `node` is valid (we hold a reference) and `parent_dev`
-            // outlives every channel: `drop` unregisters them first.
-            match unsafe { register_channel(parent_dev, node, index) } {
-                Ok(rpdev) => sim.channels.push(rpdev, GFP_KERNEL)?,
-                Err(e) => {
-                    pr_err!("registering channel {} failed: {:?}\n", index, e);
-                    // SAFETY: drop the reference the search returned.
-                    unsafe { bindings::fwnode_handle_put(&raw mut (*node).fwnode) };
-                    return Err(e);
-                }
+            // The knob keeps a reference to the node (dropped in `drop`).
+            // SAFETY: `node` is valid.
+            unsafe { bindings::fwnode_handle_get(&raw mut (*node).fwnode) };
+            if let Err(e) = sim.add(parent_dev, node) {
+                pr_err!("registering a channel failed: {:?}\n", e);
+                // SAFETY: drop the reference the search returned.
+                unsafe { bindings::fwnode_handle_put(&raw mut (*node).fwnode) };
+                return Err(e);
             }
         }
         pr_info!(
             "registered {} simulated FastRPC channel(s)\n",
-            sim.channels.len()
+            sim.knobs.len()
         );
         Ok(sim)
     }
@@ -396,9 +629,9 @@ impl kernel::Module for DspSim {
 
 impl Drop for DspSim {
     fn drop(&mut self) {
-        for &rpdev in self.channels.iter().rev() {
-            // SAFETY: registered in `init` and not yet unregistered.
-            unsafe { bindings::device_unregister(&raw mut (*rpdev).dev) };
+        self._files.clear();
+        for k in self.knobs.iter().rev() {
+            k.remove();
         }
         let mut waited = 0;
         while LIVE.load(Ordering::Acquire) != 0 || PENDING.load(Ordering::Acquire) != 0 {
@@ -410,6 +643,10 @@ impl Drop for DspSim {
             }
             waited += 1;
             fsleep(Delta::from_millis(20));
+        }
+        for k in self.knobs.iter() {
+            // SAFETY: drops the reference taken in `init`.
+            unsafe { bindings::fwnode_handle_put(&raw mut (*k.node).fwnode) };
         }
     }
 }

@@ -66,7 +66,9 @@ impl DspInfo {
 pub unsafe fn ioctl_raw(fd: RawFd, req: u32, arg: *mut libc::c_void) -> io::Result<i32> {
     // SAFETY: forwarded to the caller.
     let r = unsafe { libc::ioctl(fd, req as _, arg) };
-    if r < 0 {
+    // Only -1 is an error: INVOKE returns the DSP's own codes, which may be
+    // negative.
+    if r == -1 {
         Err(io::Error::last_os_error())
     } else {
         Ok(r)

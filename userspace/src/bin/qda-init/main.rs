@@ -6,6 +6,7 @@
 //! (`qda_mode=test`), and powers the machine off.
 
 mod backends;
+mod faults;
 mod ktap;
 mod memory;
 mod prime;

@@ -6,7 +6,7 @@ use std::{io, path::Path};
 use qda::{uapi, Device};
 
 use crate::{
-    backends,
+    backends, faults,
     ktap::{check, Outcome, Suite},
     memory, prime, rpc, sessions, sys, MODULES,
 };
@@ -339,6 +339,23 @@ pub fn run(loaded: bool) {
     s.case(
         "capabilities_come_from_the_dsp",
         rpc::capabilities_come_from_the_dsp,
+    );
+    s.case(
+        "remote_error_codes_reach_the_caller",
+        faults::remote_error_codes_reach_the_caller,
+    );
+    s.case(
+        "a_signal_interrupts_a_late_call",
+        faults::a_signal_interrupts_a_late_call,
+    );
+    s.case("a_lost_reply_times_out", faults::a_lost_reply_times_out);
+    s.case(
+        "duplicate_and_stale_replies_are_dropped",
+        faults::duplicate_and_stale_replies_are_dropped,
+    );
+    s.case(
+        "a_dsp_crash_fails_the_call_and_the_dsp_comes_back",
+        faults::a_dsp_crash_fails_the_call_and_the_dsp_comes_back,
     );
     s.case("no_call_left_in_flight", rpc::no_call_left_in_flight);
     s.case("nothing_leaked", memory::nothing_leaked);

@@ -1,0 +1,201 @@
+//! Userspace tests of fault handling, driven by the simulator's knobs
+//! (`/sys/kernel/debug/qda_dsp_sim/<dsp>`): an error code, a late reply
+//! and a signal, a lost reply and a timeout, duplicate and stale replies,
+//! and a DSP crash (subsystem restart) during a call. Each ends with no
+//! call left in flight.
+
+use std::{
+    fs,
+    path::Path,
+    thread::sleep,
+    time::{Duration, Instant},
+};
+
+use qda::{
+    rpc::{scalars, Arg},
+    Device,
+};
+
+use crate::{
+    ktap::{check, Outcome},
+    rpc::calls,
+    tests::expect_errno,
+};
+
+const CALC: &str =
+    "file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0&_dom=cdsp";
+
+fn knob(dsp: &str, cmd: &str) -> Result<(), String> {
+    let p = format!("/sys/kernel/debug/qda_dsp_sim/{dsp}");
+    fs::write(&p, cmd).map_err(|e| format!("{p} <- {cmd}: {e}"))
+}
+
+fn set_timeout(dsp: &str, ms: u32) -> Result<(), String> {
+    let p = format!("/sys/kernel/debug/qda/{dsp}/invoke_timeout_ms");
+    fs::write(&p, ms.to_string()).map_err(|e| format!("{p}: {e}"))
+}
+
+/// Waits up to 3 s for `cond`.
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(3) {
+        if cond() {
+            return true;
+        }
+        sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn session() -> Result<(Device, u32), String> {
+    let d = Device::by_name("cdsp").map_err(|e| format!("open cdsp: {e}"))?;
+    d.attach().map_err(|e| format!("attach: {e}"))?;
+    let h = d
+        .open_module(CALC)
+        .map_err(|e| format!("open calculator: {e}"))?;
+    Ok((d, h))
+}
+
+fn all_reaped() -> Outcome {
+    check!(
+        eventually(|| calls("cdsp", "in_flight") == Ok(0)),
+        "calls still in flight: {:?}",
+        calls("cdsp", "in_flight")
+    );
+    Ok(())
+}
+
+pub fn remote_error_codes_reach_the_caller() -> Outcome {
+    let (d, h) = session()?;
+    knob("cdsp", "error -5")?;
+    expect_errno(d.calculator_sum(h, &[1]), libc::EIO, "remote -EIO")?;
+    // A DSP code outside the errno range comes back as the ioctl's value.
+    knob("cdsp", "error -2147482604")?;
+    let prim = 0u32.to_le_bytes();
+    let mut out = [0u8; 8];
+    let mut args = [Arg::input(&prim), Arg::input(&[]), Arg::output(&mut out)];
+    let r = d
+        .invoke(h, scalars(2, 2, 1), &mut args)
+        .map_err(|e| e.to_string())?;
+    check!(r as u32 == 0x8000_0414, "remote code {r:#x}");
+    check!(
+        d.calculator_sum(h, &[2, 3]).map_err(|e| e.to_string())? == 5,
+        "next call"
+    );
+    all_reaped()
+}
+
+extern "C" fn on_alarm(_: libc::c_int) {}
+
+pub fn a_signal_interrupts_a_late_call() -> Outcome {
+    let (d, h) = session()?;
+    let orphaned = calls("cdsp", "orphaned")?;
+    let reaped = calls("cdsp", "reaped")?;
+    knob("cdsp", "delay 1500")?;
+    // SAFETY: installs a no-op SIGALRM handler without SA_RESTART and arms
+    // a 200 ms timer.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_alarm as *const () as usize;
+        libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut());
+        let t = libc::itimerval {
+            it_interval: libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+            it_value: libc::timeval {
+                tv_sec: 0,
+                tv_usec: 200_000,
+            },
+        };
+        libc::setitimer(libc::ITIMER_REAL, &t, std::ptr::null_mut());
+    }
+    let t = Instant::now();
+    let r = d.calculator_sum(h, &[1, 2]);
+    expect_errno(r, libc::EINTR, "call interrupted by SIGALRM")?;
+    check!(
+        t.elapsed() < Duration::from_millis(1200),
+        "the signal did not end the wait"
+    );
+    check!(
+        calls("cdsp", "orphaned")? == orphaned + 1,
+        "no orphan recorded"
+    );
+    // The late reply reaps the orphan.
+    check!(
+        eventually(|| calls("cdsp", "reaped") == Ok(reaped + 1)),
+        "orphan not reaped"
+    );
+    check!(
+        d.calculator_sum(h, &[4, 5]).map_err(|e| e.to_string())? == 9,
+        "next call"
+    );
+    all_reaped()
+}
+
+pub fn a_lost_reply_times_out() -> Outcome {
+    let (d, h) = session()?;
+    set_timeout("cdsp", 300)?;
+    knob("cdsp", "drop")?;
+    let r = d.calculator_sum(h, &[1]);
+    set_timeout("cdsp", 0)?;
+    expect_errno(r, libc::ETIMEDOUT, "call whose reply was lost")?;
+    check!(calls("cdsp", "in_flight")? == 1, "the orphan is not kept");
+    // The reply shows up after all: reaped.
+    knob("cdsp", "release")?;
+    all_reaped()
+}
+
+pub fn duplicate_and_stale_replies_are_dropped() -> Outcome {
+    let (d, h) = session()?;
+    let dropped = calls("cdsp", "dropped_replies")?;
+    knob("cdsp", "duplicate")?;
+    check!(
+        d.calculator_sum(h, &[1, 1]).map_err(|e| e.to_string())? == 2,
+        "call with a duplicate reply"
+    );
+    knob("cdsp", "stale")?;
+    check!(
+        d.calculator_sum(h, &[2, 2]).map_err(|e| e.to_string())? == 4,
+        "call with a stale reply"
+    );
+    check!(
+        eventually(|| calls("cdsp", "dropped_replies") == Ok(dropped + 2)),
+        "dropped replies {:?}, want {}",
+        calls("cdsp", "dropped_replies"),
+        dropped + 2
+    );
+    all_reaped()
+}
+
+pub fn a_dsp_crash_fails_the_call_and_the_dsp_comes_back() -> Outcome {
+    let (d, h) = session()?;
+    let node = d.path().to_path_buf();
+    knob("cdsp", "crash")?;
+    expect_errno(
+        d.calculator_sum(h, &[1]),
+        libc::EPIPE,
+        "call during the crash",
+    )?;
+    // The node is unplugged right after the in-flight call failed.
+    check!(
+        eventually(|| d.query().err().and_then(|e| e.raw_os_error()) == Some(libc::ENODEV)),
+        "QUERY on a file of the crashed DSP does not fail with ENODEV"
+    );
+    drop(d);
+    check!(
+        eventually(|| Device::by_name("cdsp").is_ok()),
+        "cdsp did not come back (had {})",
+        node.display()
+    );
+    check!(
+        Path::new("/sys/kernel/debug/qda/cdsp/calls").exists(),
+        "no debugfs for the new cdsp"
+    );
+    let (d, h) = session()?;
+    check!(
+        d.calculator_sum(h, &[20, 22]).map_err(|e| e.to_string())? == 42,
+        "call after the restart"
+    );
+    all_reaped()
+}
