@@ -38,7 +38,7 @@ dir /bin 0755 0 0
 dir /lib 0755 0 0
 dir /lib/modules 0755 0 0
 file /init $GUEST/qda-init 0755 0 0
-file /bin/qda $GUEST/qda 0755 0 0
+file /bin/qdactl $GUEST/qdactl 0755 0 0
 file /lib/modules/qda.ko $QDA_ROOT/qda.ko 0644 0 0
 file /lib/modules/qda_dsp_sim.ko $QDA_ROOT/qda_dsp_sim.ko 0644 0 0
 LIST

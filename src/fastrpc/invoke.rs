@@ -172,7 +172,9 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
             }
             Arg::Mapped { fd, ptr, len } => {
                 let dmabuf = DmaBufRef::from_fd(fd)?;
-                let offset = mapping_offset(ptr)?;
+                // No pointer: the whole buffer from its start (a shell
+                // passed by fd only).
+                let offset = if ptr == 0 { 0 } else { mapping_offset(ptr)? };
                 let end = offset.checked_add(len).ok_or(EINVAL)?;
                 if end > dmabuf.size() as u64 {
                     return Err(EINVAL);

@@ -150,6 +150,21 @@ impl Device {
         Ok(())
     }
 
+    /// Creates a dynamic user PD running the `len`-byte shell held in
+    /// dma-buf `fd` (no mapping needed).
+    pub fn create_from_dmabuf(&self, fd: i32, len: u32, attrs: u32) -> io::Result<()> {
+        let mut a = InitCreate {
+            filelen: len,
+            filefd: fd,
+            attrs,
+            siglen: 0,
+            file: 0,
+        };
+        // SAFETY: INIT_CREATE reads one `InitCreate`.
+        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_INIT_CREATE, (&raw mut a).cast())? };
+        Ok(())
+    }
+
     /// Calls method `sc` of remote `handle` with `args` (`DRM_IOCTL_QDA_INVOKE`).
     /// Returns the remote return value (non-errno codes as they are).
     pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {

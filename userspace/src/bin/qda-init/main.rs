@@ -52,10 +52,21 @@ fn demo() {
         &["info", "cdsp"][..],
         &["alloc", "adsp", "100000", "cma"][..],
         &["alloc", "cdsp", "8192", "carveout"][..],
+        &["calc", "cdsp", "sum", "1", "2", "3", "4"][..],
+        &["calc", "adsp", "max", "-7", "42", "5"][..],
+        &[
+            "invoke",
+            "cdsp",
+            "file:///libnull_skel.so?null_skel_handle_invoke&_modver=1.0&_dom=cdsp",
+            "2",
+        ][..],
     ] {
-        println!("$ qda {}", args.join(" "));
-        if let Err(e) = std::process::Command::new("/bin/qda").args(args).status() {
-            println!("running /bin/qda failed: {e}");
+        println!("$ qdactl {}", args.join(" "));
+        if let Err(e) = std::process::Command::new("/bin/qdactl")
+            .args(args)
+            .status()
+        {
+            println!("running /bin/qdactl failed: {e}");
         }
     }
     println!("== end of demo ==");
@@ -89,8 +100,11 @@ fn main() {
         "test" => tests::run(loaded),
         "probe" => probe(),
         "bench" => {
-            if let Err(e) = std::process::Command::new("/bin/qda").arg("bench").status() {
-                println!("running /bin/qda bench failed: {e}");
+            if let Err(e) = std::process::Command::new("/bin/qdactl")
+                .arg("bench")
+                .status()
+            {
+                println!("running /bin/qdactl bench failed: {e}");
             }
         }
         _ => demo(),

@@ -106,6 +106,26 @@ pub fn create_a_user_pd_from_a_shell() -> Outcome {
     Ok(())
 }
 
+pub fn create_with_the_shell_in_a_dma_buf() -> Outcome {
+    let d = open("adsp")?;
+    let bo = Bo::new(&d, 128 * 1024).map_err(|e| e.to_string())?;
+    bo.map().map_err(|e| e.to_string())?.as_mut_slice()[..4].copy_from_slice(b"\x7fELF");
+    let fd = bo.export().map_err(|e| e.to_string())?;
+    expect_errno(
+        d.create_from_dmabuf(fd.as_raw_fd(), 256 * 1024, 0),
+        libc::EINVAL,
+        "shell longer than its dma-buf",
+    )?;
+    d.create_from_dmabuf(fd.as_raw_fd(), 128 * 1024, 1)
+        .map_err(|e| format!("create from a dma-buf: {e}"))?;
+    let h = d.open_module(CALC).map_err(|e| e.to_string())?;
+    check!(
+        d.calculator_sum(h, &[1, 2]).map_err(|e| e.to_string())? == 3,
+        "call in the created PD"
+    );
+    Ok(())
+}
+
 pub fn zero_copy_arguments() -> Outcome {
     let d = open("cdsp")?;
     d.attach().map_err(|e| format!("attach: {e}"))?;

@@ -327,6 +327,10 @@ pub fn run(loaded: bool) {
         "create_a_user_pd_from_a_shell",
         rpc::create_a_user_pd_from_a_shell,
     );
+    s.case(
+        "create_with_the_shell_in_a_dma_buf",
+        rpc::create_with_the_shell_in_a_dma_buf,
+    );
     s.case("zero_copy_arguments", rpc::zero_copy_arguments);
     s.case(
         "two_processes_call_concurrently",

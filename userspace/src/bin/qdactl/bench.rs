@@ -1,4 +1,4 @@
-//! `qda bench`: buffer-object and PRIME rates per memory backend.
+//! `qdactl bench`: buffer-object and PRIME rates per memory backend.
 //!
 //! Figures are operations per second measured in this run; compare the
 //! ratios between rows, not absolute numbers across machines.
@@ -132,5 +132,57 @@ pub fn run(iterations: u32) -> io::Result<()> {
         }),
         None,
     );
+    Ok(())
+}
+
+/// Null-invoke and copy throughput rows (FastRPC).
+pub fn run_rpc(iterations: u32) -> io::Result<()> {
+    use qda::rpc::{scalars, Arg};
+    let d = Device::by_name("cdsp")?;
+    d.attach()?;
+    println!("-- FastRPC (cdsp, simulated DSP answering from a worker)");
+    let null =
+        d.open_module("file:///libnull_skel.so?null_skel_handle_invoke&_modver=1.0&_dom=cdsp")?;
+    row(
+        "null invoke round trip",
+        time(iterations, || {
+            d.invoke(null, scalars(2, 0, 0), &mut []).map(|_| ())
+        }),
+        None,
+    );
+    let copy =
+        d.open_module("file:///libcopy_skel.so?copy_skel_handle_invoke&_modver=1.0&_dom=cdsp")?;
+    println!("-- copy in -> out, MB/s of input (inline: copied through the payload; zero copy: dma-bufs)");
+    for size in [4usize << 10, 64 << 10, 1 << 20, 4 << 20] {
+        let n = (iterations / (1 + (size as u32 >> 16))).max(4);
+        let src = vec![0x5au8; size];
+        let mut dst = vec![0u8; size];
+        let inline = time(n, || {
+            let mut args = [Arg::input(&src), Arg::output(&mut dst)];
+            d.invoke(copy, scalars(2, 1, 1), &mut args).map(|_| ())
+        });
+        let bin = Bo::new(&d, size as u64)?;
+        let bout = Bo::new(&d, size as u64)?;
+        let (min, mout) = (bin.map()?, bout.map()?);
+        let (fin, fout) = (bin.export()?, bout.export()?);
+        let zero = time(n, || {
+            let mut args = [
+                Arg::dmabuf(fin.as_raw_fd(), min.as_slice()),
+                Arg::dmabuf(fout.as_raw_fd(), mout.as_slice()),
+            ];
+            d.invoke(copy, scalars(2, 1, 1), &mut args).map(|_| ())
+        });
+        let mbs = |t: &io::Result<Duration>| {
+            t.as_ref()
+                .map_or(0.0, |d| size as f64 / d.as_secs_f64() / 1e6)
+        };
+        println!(
+            "{:>5} KiB: inline {:>8.1} MB/s   zero copy {:>8.1} MB/s   zero copy / inline {:>5.2}x",
+            size >> 10,
+            mbs(&inline),
+            mbs(&zero),
+            mbs(&zero) / mbs(&inline).max(f64::MIN_POSITIVE)
+        );
+    }
     Ok(())
 }

@@ -1,11 +1,15 @@
-//! `qda`: command-line view of the qda accel nodes.
+//! `qdactl`: command-line view of the qda accel nodes.
 //!
 //! ```text
-//! qda list                       one line per DSP: node, name, capabilities
-//! qda info NAME                  one DSP: node, driver, sessions, memory
-//! qda alloc NAME SIZE [BACKEND]  allocate, map and describe a buffer
+//! qdactl list                       one line per DSP: node, name, capabilities
+//! qdactl info NAME                  one DSP: node, driver, sessions, memory
+//! qdactl alloc NAME SIZE [BACKEND]  allocate, map and describe a buffer
 //!                                (BACKEND: coherent, cma, carveout)
-//! qda bench [ITERATIONS]         buffer and PRIME rates per backend
+//! qdactl calc NAME sum|max N...     the calculator module on the DSP
+//! qdactl invoke NAME URI METHOD [TEXT]
+//!                                open a module and call a method with
+//!                                TEXT as its one input buffer
+//! qdactl bench [ITERATIONS]         buffer, PRIME and FastRPC rates
 //! ```
 
 mod bench;
@@ -94,6 +98,54 @@ fn alloc(name: &str, size: u64, backend: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+const CALCULATOR: &str =
+    "file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0&_dom=cdsp";
+
+/// Opens `name` and attaches this process to the DSP.
+fn session(name: &str) -> std::io::Result<qda::Device> {
+    let d = qda::Device::by_name(name)?;
+    d.attach()?;
+    Ok(d)
+}
+
+fn calc(name: &str, op: &str, nums: &[&str]) -> std::io::Result<()> {
+    let v: Vec<i32> = nums
+        .iter()
+        .map(|n| {
+            n.parse()
+                .map_err(|_| std::io::Error::other(format!("not a number: {n}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let d = session(name)?;
+    let h = d.open_module(CALCULATOR)?;
+    match op {
+        "sum" => println!("sum = {}", d.calculator_sum(h, &v)?),
+        "max" => println!("max = {}", d.calculator_max(h, &v)?),
+        _ => return Err(std::io::Error::other("op must be sum or max")),
+    }
+    d.close_module(h)
+}
+
+fn invoke(name: &str, uri: &str, method: &str, input: Option<&str>) -> std::io::Result<()> {
+    let method: u32 = method
+        .parse()
+        .map_err(|_| std::io::Error::other("bad METHOD"))?;
+    let d = session(name)?;
+    let h = d.open_module(uri)?;
+    let bytes = input.unwrap_or("").as_bytes();
+    let mut args = vec![];
+    if input.is_some() {
+        args.push(qda::rpc::Arg::input(bytes));
+    }
+    let r = d.invoke(
+        h,
+        qda::rpc::scalars(method, args.len() as u32, 0),
+        &mut args,
+    )?;
+    println!("handle {h:#x} method {method}: returned {r}");
+    d.close_module(h)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -106,20 +158,26 @@ fn main() -> ExitCode {
                 _ => Err(std::io::Error::other("bad SIZE or BACKEND")),
             }
         }
-        ["bench"] => bench::run(200),
+        ["calc", name, op, nums @ ..] => calc(name, op, nums),
+        ["invoke", name, uri, method] => invoke(name, uri, method, None),
+        ["invoke", name, uri, method, text] => invoke(name, uri, method, Some(text)),
+        ["bench"] => bench::run(200).and_then(|()| bench::run_rpc(200)),
         ["bench", n] => match n.parse() {
-            Ok(n) if n > 0 => bench::run(n),
+            Ok(n) if n > 0 => bench::run(n).and_then(|()| bench::run_rpc(n)),
             _ => Err(std::io::Error::other("bad ITERATIONS")),
         },
         _ => {
-            eprintln!("usage: qda [list | info NAME | alloc NAME SIZE [coherent|cma|carveout] | bench [N]]");
+            eprintln!(
+                "usage: qdactl [list | info NAME | alloc NAME SIZE [coherent|cma|carveout] | \
+                 calc NAME sum|max N... | invoke NAME URI METHOD [TEXT] | bench [N]]"
+            );
             return ExitCode::from(2);
         }
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("qda: {e}");
+            eprintln!("qdactl: {e}");
             ExitCode::FAILURE
         }
     }
