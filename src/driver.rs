@@ -3,14 +3,25 @@
 //! The rpmsg driver: one DRM accel device per FastRPC channel, with the
 //! channel's context banks and sessions.
 
+use core::sync::atomic::{
+    AtomicUsize,
+    Ordering, //
+};
 use kernel::{
-    debugfs, new_mutex,
+    debugfs,
+    new_mutex,
     prelude::*,
     str::CString,
     sync::{
+        aref::ARef,
         Arc,
         Mutex, //
     },
+    time::{
+        delay::fsleep,
+        Delta, //
+    },
+    workqueue, //
 };
 
 use crate::{
@@ -20,7 +31,10 @@ use crate::{
     fastrpc::channel::Channel,
     ffi::{
         accel,
-        bus::CbDevice,
+        bus::{
+            self,
+            CbDevice, //
+        },
         rpmsg, //
     },
     file::{
@@ -96,6 +110,67 @@ impl DriverContext {
     }
 }
 
+/// Retries of deferred probes in flight; module exit waits for them.
+static RETRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// A deferred channel waiting for the previous instance's context banks
+/// to go.
+#[pin_data]
+struct Retry {
+    #[pin]
+    work: workqueue::Work<Retry>,
+    dev: ARef<kernel::device::Device>,
+    name: CString,
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Self> for Retry { self.work }
+}
+
+impl workqueue::WorkItem for Retry {
+    type Pointer = Pin<KBox<Self>>;
+
+    /// Polls every 50 ms, for up to a minute, until no context bank is
+    /// named `name` (the previous instance's files are closed), then binds
+    /// the channel again.
+    fn run(this: Pin<KBox<Self>>) {
+        for _ in 0..1200 {
+            fsleep(Delta::from_millis(50));
+            if !bus::is_registered(&this.dev) {
+                break;
+            }
+            if !bus::name_in_use(&this.name) {
+                bus::attach_again(&this.dev);
+                break;
+            }
+        }
+        drop(this);
+        RETRIES.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Binds `dev` again once no context bank is named `name` any more.
+fn retry_when_free(dev: &kernel::device::Device, name: CString) -> Result {
+    let retry = KBox::pin_init(
+        pin_init!(Retry {
+            work <- kernel::new_work!("qda::Retry"),
+            dev: dev.into(),
+            name,
+        }),
+        GFP_KERNEL,
+    )?;
+    RETRIES.fetch_add(1, Ordering::AcqRel);
+    workqueue::system_long().enqueue(retry);
+    Ok(())
+}
+
+/// Waits for deferred-probe retries to finish (module exit).
+pub(crate) fn wait_for_retries() {
+    while RETRIES.load(Ordering::Acquire) != 0 {
+        fsleep(Delta::from_millis(20));
+    }
+}
+
 /// The rpmsg driver for FastRPC channels.
 pub(crate) struct QdaDriver;
 
@@ -135,6 +210,18 @@ impl rpmsg::Driver for QdaDriver {
         let mut cbs = KVec::new();
         for (child, spec) in &cfg.cbs {
             let name = CString::try_from_fmt(fmt!("{}-cb{}", domain.label(), spec.sid))?;
+            if bus::name_in_use(&name) {
+                // A previous incarnation of this DSP (before a subsystem
+                // restart) still has open files: its context banks hold
+                // the same SMMU streams. Bind once they are closed.
+                dev_info!(
+                    dev,
+                    "{}: previous DSP instance still in use; binding when its files are closed\n",
+                    domain.label()
+                );
+                retry_when_free(dev, name)?;
+                return Err(EPROBE_DEFER);
+            }
             let mut cb = CbDevice::new(child, name)?;
             if matches!(cfg.region, Some(r) if r.kind == RegionKind::Cma) {
                 // Contiguous allocations on this CB come from the DSP's pool.

@@ -60,6 +60,13 @@ struct QdaModule {
     _cb_bus: ffi::bus::CbBus,
 }
 
+impl Drop for QdaModule {
+    fn drop(&mut self) {
+        // Retry workers run this module's code.
+        driver::wait_for_retries();
+    }
+}
+
 impl kernel::Module for QdaModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let cb_bus = ffi::bus::CbBus::register(module)?;

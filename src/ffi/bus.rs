@@ -246,6 +246,41 @@ unsafe impl Send for CbDevice {}
 // SAFETY: `&self` only reads the device through thread-safe kernel APIs.
 unsafe impl Sync for CbDevice {}
 
+/// Whether a CB device named `name` exists (one of an earlier incarnation
+/// of the channel may live on while files of that DSP are open).
+pub(crate) fn name_in_use(name: &CStr) -> bool {
+    // SAFETY: the bus is registered; `device_match_name` compares names.
+    let dev = unsafe {
+        bindings::bus_find_device(
+            &CB_BUS.0,
+            ptr::null_mut(),
+            name.as_char_ptr().cast(),
+            Some(bindings::device_match_name),
+        )
+    };
+    if dev.is_null() {
+        return false;
+    }
+    // SAFETY: drops the reference `bus_find_device` took.
+    unsafe { bindings::put_device(dev) };
+    true
+}
+
+/// Whether `dev` is still registered.
+pub(crate) fn is_registered(dev: &device::Device) -> bool {
+    let raw = ptr::from_ref(dev).cast_mut().cast::<bindings::device>();
+    // SAFETY: the caller holds a reference on `dev`; the flag is read only.
+    unsafe { (*raw).kobj.state_in_sysfs() != 0 }
+}
+
+/// Tries to bind `dev` to its driver again (after a deferred probe).
+/// Returns whether it is bound.
+pub(crate) fn attach_again(dev: &device::Device) -> bool {
+    let raw = ptr::from_ref(dev).cast_mut().cast::<bindings::device>();
+    // SAFETY: the caller holds a reference on `dev`.
+    unsafe { bindings::device_attach(raw) > 0 || bindings::device_is_bound(raw) }
+}
+
 impl CbDevice {
     /// Registers a CB device named `name` for DT `node`, with a 32-bit DMA
     /// mask so that IOVAs leave room for the SID prefix.

@@ -182,6 +182,13 @@ pub fn a_dsp_crash_fails_the_call_and_the_dsp_comes_back() -> Outcome {
         eventually(|| d.query().err().and_then(|e| e.raw_os_error()) == Some(libc::ENODEV)),
         "QUERY on a file of the crashed DSP does not fail with ENODEV"
     );
+    // The new instance waits for this file: the old context banks still
+    // hold the SMMU streams.
+    sleep(Duration::from_millis(300));
+    check!(
+        Device::by_name("cdsp").is_err(),
+        "cdsp came back while a file of the old one was open"
+    );
     drop(d);
     check!(
         eventually(|| Device::by_name("cdsp").is_ok()),
