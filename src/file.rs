@@ -34,6 +34,7 @@ use crate::{
             File,
             FileData, //
         },
+        dmabuf::DmaBuf,
         gem::{
             create_handle,
             ObjectRef, //
@@ -281,7 +282,13 @@ pub(crate) fn invoke(
         };
         list.push(arg, GFP_KERNEL)?;
     }
-    let m = invoke::marshal(s.cb(), &list)?;
+    let sid = s.cb().sid;
+    let drm = file.drm_device();
+    let resident = |buf: &DmaBuf| {
+        let bo = ObjectRef::from_own_export(drm, &BO_FUNCS, buf)?;
+        (bo.backing().sid == sid).then(|| bo.backing().mem.memory().iova())
+    };
+    let m = invoke::marshal(s.cb(), &list, &resident)?;
     let req = Request {
         client_id: s.client_id(),
         pd,

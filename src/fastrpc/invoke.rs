@@ -30,6 +30,7 @@ use crate::{
         dma::CoherentBuf,
         dmabuf::{
             Attachment,
+            DmaBuf,
             DmaBufRef, //
         },
     },
@@ -86,6 +87,7 @@ impl Arg<'_> {
 pub(crate) struct Payload {
     buf: Option<CoherentBuf>,
     _attachments: KVec<Attachment>,
+    _bufs: KVec<DmaBufRef>,
     _cb: Arc<ContextBank>,
 }
 
@@ -121,8 +123,18 @@ fn mapping_offset(ptr: u64) -> Result<u64> {
     Ok(ptr - vma.start() as u64)
 }
 
+/// No dma-buf is resident (for kernel calls).
+pub(crate) fn none_resident(_: &DmaBuf) -> Option<u64> {
+    None
+}
+
 /// Builds the payload of a call with `args` for a process on `cb`.
-pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
+/// `resident` gives the IOVA in `cb` of a dma-buf already mapped there.
+pub(crate) fn marshal(
+    cb: &Arc<ContextBank>,
+    args: &[Arg<'_>],
+    resident: &dyn Fn(&DmaBuf) -> Option<u64>,
+) -> Result<Marshalled> {
     let n = args.len();
     let mut ranges = KVec::with_capacity(n, GFP_KERNEL)?;
     let mut inline = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -141,12 +153,14 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
         return Err(E2BIG);
     }
     let mut attachments = KVec::new();
+    let mut bufs = KVec::new();
     if n == 0 {
         return Ok(Marshalled {
             payload: Arc::new(
                 Payload {
                     buf: None,
                     _attachments: attachments,
+                    _bufs: bufs,
                     _cb: cb.clone(),
                 },
                 GFP_KERNEL,
@@ -179,12 +193,24 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
                 if end > dmabuf.size() as u64 {
                     return Err(EINVAL);
                 }
-                let att = dmabuf.attach(cb.dev.as_ref())?;
-                let (iova, _) = att.contiguous_range()?;
+                let iova = match resident(&dmabuf) {
+                    // Already mapped in this CB (a qda buffer of this
+                    // process): no new mapping; holding the dma-buf keeps
+                    // the buffer alive.
+                    Some(iova) => {
+                        bufs.push(dmabuf, GFP_KERNEL)?;
+                        iova
+                    }
+                    None => {
+                        let att = dmabuf.attach(cb.dev.as_ref())?;
+                        let (iova, _) = att.contiguous_range()?;
+                        attachments.push(att, GFP_KERNEL)?;
+                        iova
+                    }
+                };
                 let page = topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1)))
                     .ok_or(EOVERFLOW)?;
                 layout::write_buf(bytes, n, i, ptr, len, (page, layout::page_span(ptr, len)));
-                attachments.push(att, GFP_KERNEL)?;
             }
             _ if len == 0 => layout::write_buf(bytes, n, i, 0, 0, (0, 0)),
             _ => {
@@ -216,6 +242,7 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
             Payload {
                 buf: Some(buf),
                 _attachments: attachments,
+                _bufs: bufs,
                 _cb: cb.clone(),
             },
             GFP_KERNEL,

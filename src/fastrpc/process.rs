@@ -67,7 +67,7 @@ fn kernel_call_on(
     sc: Scalars,
     args: &[Arg<'_>],
 ) -> Result<KVec<u8>> {
-    let m = invoke::marshal(cb, args)?;
+    let m = invoke::marshal(cb, args, &invoke::none_resident)?;
     let req = Request {
         client_id: 0,
         pd,

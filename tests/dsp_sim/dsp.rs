@@ -133,6 +133,21 @@ impl Dsp {
             self.smmu.read(addr, &mut b)?;
             ins.push(b, GFP_KERNEL)?;
         }
+        // Input handles: `{fd, offset, len}` within their page entry.
+        for i in sc.buffers()..sc.buffers() + sc.in_handles() {
+            let offset = u64::from(u32_at(&meta, layout::rpra_off(n, i) + 4).ok_or(EINVAL)?);
+            let len = u64::from(u32_at(&meta, layout::rpra_off(n, i) + 8).ok_or(EINVAL)?);
+            let (addr, size) = (
+                layout::get_u64(&meta, layout::page_off(n, i)),
+                layout::get_u64(&meta, layout::page_off(n, i) + 8),
+            );
+            if offset + len > size {
+                return Err(EFAULT);
+            }
+            let mut b = KVec::from_elem(0u8, len as usize, GFP_KERNEL)?;
+            self.smmu.read(addr + offset, &mut b)?;
+            ins.push(b, GFP_KERNEL)?;
+        }
         let mut outs: KVec<KVec<u8>> = KVec::new();
         let r = self.dispatch(msg, sc, &ins, &mut outs)?;
         for (k, i) in (sc.inbufs()..sc.buffers()).enumerate() {
@@ -372,6 +387,14 @@ fn module_call(
         // copy: in0 -> out0.
         (Module::Copy, 2, 1, 1) => {
             push(outs, &ins[0])?;
+            Ok(0)
+        }
+        // checksum of an input handle's bytes -> out0.
+        (Module::Copy, 4, 0, 1) if sc.in_handles() == 1 => {
+            let sum = ins[0]
+                .iter()
+                .fold(0u32, |a, &b| a.wrapping_add(u32::from(b)));
+            push(outs, &sum.to_le_bytes())?;
             Ok(0)
         }
         // checksum: in0 -> out0 = u32 sum of bytes.

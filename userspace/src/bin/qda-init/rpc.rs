@@ -278,3 +278,43 @@ pub fn capabilities_come_from_the_dsp() -> Outcome {
     );
     expect_errno(d.attribute(256), libc::EOVERFLOW, "attribute 256")
 }
+
+pub fn handles_reach_the_dsp() -> Outcome {
+    let d = open("cdsp")?;
+    d.attach().map_err(|e| e.to_string())?;
+    let copy = d
+        .open_module("file:///libcopy_skel.so?copy_skel_handle_invoke&_modver=1.0&_dom=cdsp")
+        .map_err(|e| e.to_string())?;
+    let bo = Bo::new(&d, 4096).map_err(|e| e.to_string())?;
+    let mut m = bo.map().map_err(|e| e.to_string())?;
+    for (i, b) in m.as_mut_slice().iter_mut().enumerate() {
+        *b = (i % 7) as u8;
+    }
+    let fd = bo.export().map_err(|e| e.to_string())?;
+    let want: u32 = m.as_slice()[16..116].iter().map(|&b| u32::from(b)).sum();
+    let mut out = [0u8; 4];
+    let mut args = [Arg::output(&mut out), Arg::handle(fd.as_raw_fd(), 16, 100)];
+    let r = d
+        .invoke(copy, qda::rpc::build_scalars(0, 4, 0, 1, 1, 0), &mut args)
+        .map_err(|e| format!("invoke with a handle: {e}"))?;
+    check!(r == 0, "remote {r}");
+    check!(
+        u32::from_le_bytes(out) == want,
+        "checksum {} want {want}",
+        u32::from_le_bytes(out)
+    );
+    // The same buffer passed zero copy (it is resident in this process's CB).
+    let mut out2 = [0u8; 4];
+    let mut args = [
+        Arg::dmabuf(fd.as_raw_fd(), &m.as_slice()[16..116]),
+        Arg::output(&mut out2),
+    ];
+    d.invoke(copy, scalars(3, 1, 1), &mut args)
+        .map_err(|e| e.to_string())?;
+    check!(
+        u32::from_le_bytes(out2) == want,
+        "zero-copy checksum {}",
+        u32::from_le_bytes(out2)
+    );
+    Ok(())
+}

@@ -332,6 +332,7 @@ pub fn run(loaded: bool) {
         rpc::create_with_the_shell_in_a_dma_buf,
     );
     s.case("zero_copy_arguments", rpc::zero_copy_arguments);
+    s.case("handles_reach_the_dsp", rpc::handles_reach_the_dsp);
     s.case(
         "two_processes_call_concurrently",
         rpc::two_processes_call_concurrently,
