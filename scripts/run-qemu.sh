@@ -42,6 +42,11 @@ file /bin/qdactl $GUEST/qdactl 0755 0 0
 file /lib/modules/qda.ko $QDA_ROOT/qda.ko 0644 0 0
 file /lib/modules/qda_dsp_sim.ko $QDA_ROOT/qda_dsp_sim.ko 0644 0 0
 LIST
+# drivers/misc/fastrpc.c and its dependencies, for `qdactl compare`.
+for ko in drivers/firmware/qcom/qcom_tzmem.ko drivers/firmware/qcom/qcom_pas.ko \
+          drivers/firmware/qcom/qcom-scm.ko drivers/misc/fastrpc.ko; do
+    [ -f "$KBUILD/$ko" ] && echo "file /lib/modules/$(basename "$ko") $KBUILD/$ko 0644 0 0" >> "$OUT/initramfs.list"
+done
 "$KBUILD/usr/gen_init_cpio" "$OUT/initramfs.list" > "$OUT/initramfs.cpio"
 
 fi

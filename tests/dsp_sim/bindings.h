@@ -4,5 +4,6 @@
  * core's internal ops tables (drivers/rpmsg/rpmsg_internal.h, not an
  * installed header: this test module builds against the full source tree).
  */
+#include <linux/of_platform.h>
 #include <linux/rpmsg.h>
 #include "rpmsg_internal.h"

@@ -104,9 +104,10 @@ impl Dsp {
             Ok(r) => r,
             Err(e) if e == EFAULT => {
                 pr_warn!(
-                    "SMMU fault handling handle {} sc {:#x}\n",
+                    "SMMU fault handling handle {} sc {:#x} (payload {:#x})\n",
                     msg.handle,
-                    msg.sc
+                    msg.sc,
+                    msg.addr
                 );
                 EFAULT_RV
             }

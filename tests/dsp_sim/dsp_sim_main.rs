@@ -82,6 +82,12 @@ module! {
     authors: ["The qda developers"],
     description: "Simulated Hexagon DSP rpmsg transport for qda tests",
     license: "GPL",
+    params: {
+        upstream_cdsp: bool {
+            default: false,
+            description: "Steer the cdsp channel to drivers/misc/fastrpc.c (comparison runs)",
+        },
+    },
 }
 
 /// rpmsg channel name glink uses for FastRPC.
@@ -148,6 +154,8 @@ struct Knob {
     node: *mut bindings::device_node,
     parent: *mut bindings::device,
     index: u32,
+    /// Driver to bind to instead of matching (comparison runs).
+    driver_override: Option<&'static CStr>,
     #[pin]
     fault: Mutex<Option<Fault>>,
     #[pin]
@@ -482,6 +490,7 @@ unsafe fn register_channel(
     index: u32,
     knob: Arc<Knob>,
 ) -> Result<(*mut sys::rpmsg_device, Arc<ChanState>)> {
+    let driver_override = knob.driver_override;
     let smmu = smmu::Smmu::new(node)?;
     let state = Arc::pin_init(
         pin_init!(ChanState {
@@ -515,7 +524,12 @@ unsafe fn register_channel(
     LIVE.fetch_add(1, Ordering::Relaxed);
     // SAFETY: the device is fully set up. On failure the core drops the
     // initial reference, which runs `release_channel` and frees `ch`.
-    let ret = unsafe { sys::rpmsg_register_device_override(&raw mut (*ch).rpdev, ptr::null()) };
+    let ret = unsafe {
+        sys::rpmsg_register_device_override(
+            &raw mut (*ch).rpdev,
+            driver_override.map_or(ptr::null(), |o| o.as_char_ptr()),
+        )
+    };
     kernel::error::to_result(ret)?;
     // SAFETY: `ch` stays alive until `device_unregister`.
     Ok((unsafe { &raw mut (*ch).rpdev }, state))
@@ -535,11 +549,26 @@ impl DspSim {
     /// reference the knob keeps).
     fn add(&mut self, parent: *mut bindings::device, node: *mut bindings::device_node) -> Result {
         let index = self.knobs.len() as u32;
+        let mut label: *const kernel::ffi::c_char = ptr::null();
+        // SAFETY: valid node and property name; `label` points into the DT.
+        let name = if unsafe {
+            bindings::of_property_read_string(node, c"label".as_char_ptr(), &mut label)
+        } == 0
+        {
+            // SAFETY: a NUL-terminated DT string.
+            CString::try_from(unsafe { CStr::from_char_ptr(label) })?
+        } else {
+            CString::try_from_fmt(fmt!("channel{index}"))?
+        };
+        let driver_override = (module_parameters::upstream_cdsp.value()
+            && name.to_bytes() == b"cdsp")
+            .then_some(c"qcom,fastrpc");
         let knob = Arc::pin_init(
             pin_init!(Knob {
                 node,
                 parent,
                 index,
+                driver_override,
                 fault <- new_mutex!(None),
                 current <- new_mutex!(Current {
                     rpdev: ptr::null_mut(),

@@ -86,7 +86,7 @@ impl Smmu {
         // SAFETY: `qda_cb_bus` is qda's registered bus (this module depends
         // on qda); the match helper compares `of_node`. Returns a device
         // reference or NULL.
-        let dev = unsafe {
+        let mut dev = unsafe {
             bindings::bus_find_device(
                 &qda_cb_bus,
                 ptr::null_mut(),
@@ -95,7 +95,15 @@ impl Smmu {
             )
         };
         if dev.is_null() {
-            return Err(EFAULT);
+            // drivers/misc/fastrpc.c makes its context banks platform
+            // devices (comparison runs steer a channel to it).
+            // SAFETY: `np` is valid; returns a referenced device or NULL.
+            let pdev = unsafe { crate::sys::of_find_device_by_node(np) };
+            if pdev.is_null() {
+                return Err(EFAULT);
+            }
+            // SAFETY: `pdev` is a valid platform device.
+            dev = unsafe { &raw mut (*pdev).dev };
         }
         let r = (|| {
             // SAFETY: `dev` is a live CB device in an IOMMU group.
@@ -111,6 +119,7 @@ impl Smmu {
                 // SAFETY: `domain` is the device's live domain.
                 let phys = unsafe { bindings::iommu_iova_to_phys(domain, cur) };
                 if phys == 0 {
+                    pr_warn!("SMMU: SID {sid} IOVA {cur:#x} is not mapped\n");
                     return Err(EFAULT);
                 }
                 // SAFETY: `phys` is memory the driver mapped for the DSP;

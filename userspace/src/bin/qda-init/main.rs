@@ -88,10 +88,23 @@ fn main() {
     sys::mount_all();
     let mode = std::env::var("qda_mode").unwrap_or_else(|_| "demo".into());
     let mut loaded = true;
-    for m in MODULES {
-        if let Err(e) = sys::load_module(m) {
-            println!("qda-init: loading {m}.ko failed: {e}");
-            loaded = false;
+    if mode == "compare" {
+        // drivers/misc/fastrpc.c and what it needs, then qda, then the
+        // simulator with cdsp steered to fastrpc.ko.
+        for m in ["qcom_tzmem", "qcom_pas", "qcom-scm", "fastrpc", "qda"] {
+            if let Err(e) = sys::load_module(m) {
+                println!("qda-init: loading {m}.ko failed: {e}");
+            }
+        }
+        if let Err(e) = sys::load_module_with("qda_dsp_sim", "upstream_cdsp=1") {
+            println!("qda-init: loading qda_dsp_sim.ko failed: {e}");
+        }
+    } else {
+        for m in MODULES {
+            if let Err(e) = sys::load_module(m) {
+                println!("qda-init: loading {m}.ko failed: {e}");
+                loaded = false;
+            }
         }
     }
     // Let the probe messages reach the console before our own output.
@@ -99,6 +112,14 @@ fn main() {
     match mode.as_str() {
         "test" => tests::run(loaded),
         "probe" => probe(),
+        "compare" => {
+            if let Err(e) = std::process::Command::new("/bin/qdactl")
+                .arg("compare")
+                .status()
+            {
+                println!("running /bin/qdactl compare failed: {e}");
+            }
+        }
         "bench" => {
             if let Err(e) = std::process::Command::new("/bin/qdactl")
                 .arg("bench")

@@ -29,9 +29,15 @@ pub fn mount_all() {
 
 /// Loads `/lib/modules/<name>.ko`.
 pub fn load_module(name: &str) -> io::Result<()> {
+    load_module_with(name, "")
+}
+
+/// Loads `/lib/modules/<name>.ko` with module parameters `params`.
+pub fn load_module_with(name: &str, params: &str) -> io::Result<()> {
     let f = File::open(format!("/lib/modules/{name}.ko"))?;
-    // SAFETY: valid fd and an empty parameter string.
-    let r = unsafe { libc::syscall(libc::SYS_finit_module, f.as_raw_fd(), c"".as_ptr(), 0) };
+    let p = CString::new(params).unwrap();
+    // SAFETY: valid fd and a NUL-terminated parameter string.
+    let r = unsafe { libc::syscall(libc::SYS_finit_module, f.as_raw_fd(), p.as_ptr(), 0) };
     if r != 0 {
         return Err(io::Error::last_os_error());
     }

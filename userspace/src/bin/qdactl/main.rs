@@ -10,9 +10,12 @@
 //!                                open a module and call a method with
 //!                                TEXT as its one input buffer
 //! qdactl bench [ITERATIONS]         buffer, PRIME and FastRPC rates
+//! qdactl compare                 qda against drivers/misc/fastrpc.c
+//!                                (needs fastrpc.ko on one channel)
 //! ```
 
 mod bench;
+mod compare;
 
 use std::process::ExitCode;
 
@@ -159,6 +162,7 @@ fn main() -> ExitCode {
             }
         }
         ["calc", name, op, nums @ ..] => calc(name, op, nums),
+        ["compare"] => compare::run(200),
         ["invoke", name, uri, method] => invoke(name, uri, method, None),
         ["invoke", name, uri, method, text] => invoke(name, uri, method, Some(text)),
         ["bench"] => bench::run(200).and_then(|()| bench::run_rpc(200)),

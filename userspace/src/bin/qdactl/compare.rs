@@ -1,0 +1,149 @@
+//! `qdactl compare`: qda against `drivers/misc/fastrpc.c` on the same
+//! simulated DSP, in the same boot (qda drives adsp, fastrpc.ko cdsp).
+//! Compare the ratios, not the absolute figures.
+
+use std::{
+    fs::OpenOptions,
+    io,
+    os::fd::AsRawFd,
+    time::{Duration, Instant},
+};
+
+use qda::{
+    rpc::{scalars, Arg},
+    uapi::ioc,
+    Device,
+};
+
+/// `struct fastrpc_invoke` (the same layout as `struct drm_qda_invoke`).
+#[repr(C)]
+struct Invoke {
+    handle: u32,
+    sc: u32,
+    args: u64,
+}
+
+const FASTRPC_IOCTL_INVOKE: u32 = ioc(3, b'R' as u32, 3, size_of::<Invoke>());
+const FASTRPC_IOCTL_INIT_ATTACH: u32 = ioc(0, b'R' as u32, 4, 0);
+const NULL_URI: &str = "file:///libnull_skel.so?null_skel_handle_invoke&_modver=1.0&_dom=cdsp";
+const COPY_URI: &str = "file:///libcopy_skel.so?copy_skel_handle_invoke&_modver=1.0&_dom=cdsp";
+
+/// Something that can invoke remote methods.
+trait Remote {
+    fn call(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32>;
+
+    fn open(&self, uri: &str) -> io::Result<u32> {
+        let mut name = uri.as_bytes().to_vec();
+        name.push(0);
+        let mut err = [0u8; 64];
+        let prim = [
+            (name.len() as u32).to_le_bytes(),
+            (err.len() as u32).to_le_bytes(),
+        ]
+        .concat();
+        let mut h = [0u8; 4];
+        let mut args = [
+            Arg::input(&prim),
+            Arg::input(&name),
+            Arg::output(&mut h),
+            Arg::output(&mut err),
+        ];
+        match self.call(0, scalars(0, 2, 2), &mut args)? {
+            0 => Ok(u32::from_le_bytes(h)),
+            r => Err(io::Error::other(format!("open {uri}: {r}"))),
+        }
+    }
+}
+
+struct Upstream(std::fs::File);
+
+impl Remote for Upstream {
+    fn call(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
+        let mut inv = Invoke {
+            handle,
+            sc,
+            args: args.as_mut_ptr() as u64,
+        };
+        // SAFETY: INVOKE reads one `Invoke` and the argument array.
+        unsafe {
+            qda::ioctl_raw(
+                self.0.as_raw_fd(),
+                FASTRPC_IOCTL_INVOKE,
+                (&raw mut inv).cast(),
+            )
+        }
+    }
+}
+
+impl Remote for Device {
+    fn call(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
+        self.invoke(handle, sc, args)
+    }
+}
+
+fn per_op(n: u32, mut f: impl FnMut() -> io::Result<()>) -> io::Result<Duration> {
+    let t = Instant::now();
+    for _ in 0..n {
+        f()?;
+    }
+    Ok(t.elapsed() / n)
+}
+
+fn null_rate(r: &dyn Remote, n: u32) -> io::Result<f64> {
+    let h = r.open(NULL_URI)?;
+    let d = per_op(n, || r.call(h, scalars(2, 0, 0), &mut []).map(|_| ()))?;
+    Ok(1.0 / d.as_secs_f64())
+}
+
+fn copy_mbs(r: &dyn Remote, size: usize, n: u32) -> io::Result<f64> {
+    let h = r.open(COPY_URI)?;
+    let src = vec![0x5au8; size];
+    let mut dst = vec![0u8; size];
+    let d = per_op(n, || {
+        let mut args = [Arg::input(&src), Arg::output(&mut dst)];
+        r.call(h, scalars(2, 1, 1), &mut args).map(|_| ())
+    })?;
+    Ok(size as f64 / d.as_secs_f64() / 1e6)
+}
+
+/// Prints the comparison table.
+pub fn run(n: u32) -> io::Result<()> {
+    let up = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fastrpc-cdsp")?;
+    // SAFETY: INIT_ATTACH takes no argument.
+    unsafe {
+        qda::ioctl_raw(
+            up.as_raw_fd(),
+            FASTRPC_IOCTL_INIT_ATTACH,
+            std::ptr::null_mut(),
+        )?
+    };
+    let up = Upstream(up);
+    let qda = Device::by_name("adsp")?;
+    qda.attach()?;
+    println!("qda vs drivers/misc/fastrpc.c on the same simulated DSP ({n} calls per row)");
+    let row = |what: &str, a: f64, b: f64, unit: &str| {
+        println!(
+            "{what:<28} qda {a:>9.1} {unit:<6} fastrpc {b:>9.1} {unit:<6} qda/fastrpc {:>5.2}x",
+            a / b
+        );
+    };
+    row(
+        "null invoke",
+        null_rate(&qda, n)?,
+        null_rate(&up, n)?,
+        "ops/s",
+    );
+    for size in [4usize << 10, 64 << 10, 1 << 20] {
+        let m = (n / (1 + (size as u32 >> 14))).max(4);
+        row(
+            &format!("copy {} KiB inline", size >> 10),
+            copy_mbs(&qda, size, m)?,
+            copy_mbs(&up, size, m)?,
+            "MB/s",
+        );
+    }
+    Ok(())
+}
