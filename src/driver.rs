@@ -120,7 +120,7 @@ struct Retry {
     #[pin]
     work: workqueue::Work<Retry>,
     dev: ARef<kernel::device::Device>,
-    name: CString,
+    names: KVec<CString>,
 }
 
 kernel::impl_has_work! {
@@ -130,16 +130,16 @@ kernel::impl_has_work! {
 impl workqueue::WorkItem for Retry {
     type Pointer = Pin<KBox<Self>>;
 
-    /// Polls every 50 ms, for up to a minute, until no context bank is
-    /// named `name` (the previous instance's files are closed), then binds
-    /// the channel again.
+    /// Polls every 50 ms, for up to a minute, until none of the context
+    /// bank names is in use (the previous instance's files are closed),
+    /// then binds the channel again.
     fn run(this: Pin<KBox<Self>>) {
         for _ in 0..1200 {
             fsleep(Delta::from_millis(50));
             if !bus::is_registered(&this.dev) {
                 break;
             }
-            if !bus::name_in_use(&this.name) {
+            if !this.names.iter().any(|n| bus::name_in_use(n)) {
                 bus::attach_again(&this.dev);
                 break;
             }
@@ -149,13 +149,13 @@ impl workqueue::WorkItem for Retry {
     }
 }
 
-/// Binds `dev` again once no context bank is named `name` any more.
-fn retry_when_free(dev: &kernel::device::Device, name: CString) -> Result {
+/// Binds `dev` again once none of its context banks' `names` is in use.
+fn retry_when_free(dev: &kernel::device::Device, names: KVec<CString>) -> Result {
     let retry = KBox::pin_init(
         pin_init!(Retry {
             work <- kernel::new_work!("qda::Retry"),
             dev: dev.into(),
-            name,
+            names,
         }),
         GFP_KERNEL,
     )?;
@@ -207,37 +207,34 @@ impl rpmsg::Driver for QdaDriver {
         })?;
         let cfg = dt::read_channel(dev, node)?;
 
+        let mut names = KVec::new();
+        for (_, spec) in &cfg.cbs {
+            names.push(
+                CString::try_from_fmt(fmt!("{}-cb{}", domain.label(), spec.sid))?,
+                GFP_KERNEL,
+            )?;
+        }
+        if names.iter().any(|n| bus::name_in_use(n)) {
+            // A previous incarnation of this DSP (before a subsystem
+            // restart) still has open files: its context banks hold the
+            // same SMMU streams. Bind once they are all gone.
+            dev_info!(
+                dev,
+                "{}: previous DSP instance still in use; binding when its files are closed\n",
+                domain.label()
+            );
+            retry_when_free(dev, names)?;
+            return Err(EPROBE_DEFER);
+        }
         let mut cbs = KVec::new();
-        for (child, spec) in &cfg.cbs {
-            let name = CString::try_from_fmt(fmt!("{}-cb{}", domain.label(), spec.sid))?;
-            if bus::name_in_use(&name) {
-                // A previous incarnation of this DSP (before a subsystem
-                // restart) still has open files: its context banks hold
-                // the same SMMU streams. Bind once they are closed.
-                dev_info!(
-                    dev,
-                    "{}: previous DSP instance still in use; binding when its files are closed\n",
-                    domain.label()
-                );
-                retry_when_free(dev, name)?;
-                return Err(EPROBE_DEFER);
-            }
+        for ((child, spec), name) in cfg.cbs.iter().zip(names) {
             let mut cb = CbDevice::new(child, name)?;
             if matches!(cfg.region, Some(r) if r.kind == RegionKind::Cma) {
                 // Contiguous allocations on this CB come from the DSP's pool.
                 cb.assign_reserved_mem(node)?;
             }
             cbs.push(
-                (
-                    Arc::new(
-                        ContextBank {
-                            dev: cb,
-                            sid: spec.sid,
-                        },
-                        GFP_KERNEL,
-                    )?,
-                    spec.nsessions,
-                ),
+                (ContextBank::new(cb, spec.sid)?, spec.nsessions),
                 GFP_KERNEL,
             )?;
         }

@@ -93,6 +93,14 @@ pub(crate) struct Payload {
 
 impl CallMemory for Payload {}
 
+impl Drop for Payload {
+    fn drop(&mut self) {
+        if let Some(buf) = self.buf.take() {
+            self._cb.give_back(buf);
+        }
+    }
+}
+
 /// A marshalled call.
 pub(crate) struct Marshalled {
     /// The payload (shared with the channel while in flight).
@@ -170,7 +178,7 @@ pub(crate) fn marshal(
         });
     }
     let alloc = layout::align_up(size, layout::PAGE) as usize;
-    let mut buf = CoherentBuf::new(cb.dev.as_ref(), alloc)?;
+    let mut buf = cb.take_payload(alloc)?;
     let base = topology::dsp_addr(cb.sid, buf.dma_addr()).ok_or(EOVERFLOW)?;
     let bytes = buf.as_mut_slice();
     for (i, a) in args.iter().enumerate() {

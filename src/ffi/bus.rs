@@ -246,9 +246,18 @@ unsafe impl Send for CbDevice {}
 // SAFETY: `&self` only reads the device through thread-safe kernel APIs.
 unsafe impl Sync for CbDevice {}
 
+/// CB devices being deleted: off the bus already, their sysfs entries not
+/// yet gone.
+static DELETING: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
 /// Whether a CB device named `name` exists (one of an earlier incarnation
-/// of the channel may live on while files of that DSP are open).
+/// of the channel may live on while files of that DSP are open). While any
+/// CB device is being deleted the answer is yes: its name is only free once
+/// `device_del` returned.
 pub(crate) fn name_in_use(name: &CStr) -> bool {
+    if DELETING.load(core::sync::atomic::Ordering::Acquire) != 0 {
+        return true;
+    }
     // SAFETY: the bus is registered; `device_match_name` compares names.
     let dev = unsafe {
         bindings::bus_find_device(
@@ -415,6 +424,7 @@ impl AsRef<device::Device> for CbDevice {
 impl Drop for CbDevice {
     fn drop(&mut self) {
         let dev = self.dev.as_ptr();
+        DELETING.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
         // SAFETY: by the invariant the device is registered and we own one
         // reference. `device_del` unbinds it and, through the bus notifier,
         // removes it from its IOMMU group before the final put.
@@ -425,5 +435,6 @@ impl Drop for CbDevice {
             bindings::device_del(dev);
             bindings::put_device(dev);
         }
+        DELETING.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
     }
 }

@@ -80,6 +80,11 @@ impl CoherentBuf {
         self.dma
     }
 
+    /// Size in bytes.
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
     /// The buffer's pages as a table (for dma-buf importers).
     pub(crate) fn sg_table(&self) -> Result<super::gem::SgTable> {
         // INVARIANT of `CoherentBuf`: a live allocation on `dev`.
