@@ -587,17 +587,6 @@ impl DspSim {
         cur.rpdev = rpdev;
         cur.state = Some(state);
         drop(cur);
-        let mut label: *const kernel::ffi::c_char = ptr::null();
-        // SAFETY: valid node and property name; `label` points into the DT.
-        let name = if unsafe {
-            bindings::of_property_read_string(node, c"label".as_char_ptr(), &mut label)
-        } == 0
-        {
-            // SAFETY: a NUL-terminated DT string.
-            CString::try_from(unsafe { CStr::from_char_ptr(label) })?
-        } else {
-            CString::try_from_fmt(fmt!("channel{index}"))?
-        };
         let file = KBox::pin_init(
             self._dir
                 .read_write_callback_file(&name, knob, &show_knob, &write_knob),
