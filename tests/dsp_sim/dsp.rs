@@ -115,6 +115,22 @@ impl Dsp {
         }
     }
 
+    /// Overwrites the metadata of `msg`'s payload (remote arguments, page
+    /// table, fd and CRC lists) with `0xff` bytes, as broken firmware
+    /// might after running a method. The driver must not trust any of it.
+    pub(crate) fn scribble(&self, msg: &Msg) {
+        let n = Scalars(msg.sc).len();
+        if n == 0 {
+            return;
+        }
+        let Ok(junk) = KVec::from_elem(0xffu8, layout::metalen(n), GFP_KERNEL) else {
+            return;
+        };
+        if self.smmu.write(msg.addr, &junk).is_err() {
+            pr_warn!("scribble: payload {:#x} not writable\n", msg.addr);
+        }
+    }
+
     fn try_handle(&self, msg: &Msg) -> Result<i32> {
         let sc = Scalars(msg.sc);
         let n = sc.len();

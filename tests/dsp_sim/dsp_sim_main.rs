@@ -145,6 +145,11 @@ enum Fault {
     Stale,
     /// Crash: the channel goes away (subsystem restart) and comes back.
     Crash,
+    /// Behave like broken firmware: overwrite the call's metadata (lengths,
+    /// pointers, page table) with `0xff` bytes after running the method,
+    /// and send a truncated and an oversized garbage message before the
+    /// real answer.
+    Hostile,
 }
 
 /// Fault control of one channel, stable across simulated crashes:
@@ -237,6 +242,7 @@ fn show_knob(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Resu
         Some(Fault::Duplicate) => "duplicate",
         Some(Fault::Stale) => "stale",
         Some(Fault::Crash) => "crash",
+        Some(Fault::Hostile) => "hostile",
     };
     let cur = k.current.lock();
     writeln!(
@@ -248,7 +254,7 @@ fn show_knob(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Resu
 }
 
 /// debugfs write: `error N`, `delay MS`, `drop`, `duplicate`, `stale`,
-/// `crash` (armed for the next call on a module handle), or `release`.
+/// `crash`, `hostile` (armed for the next call on a module handle), or `release`.
 fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result {
     let mut buf = [0u8; 32];
     let n = r.len().min(buf.len());
@@ -263,6 +269,7 @@ fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result
         Some("duplicate") => Fault::Duplicate,
         Some("stale") => Fault::Stale,
         Some("crash") => Fault::Crash,
+        Some("hostile") => Fault::Hostile,
         Some("release") => {
             k.release();
             return Ok(());
@@ -316,6 +323,13 @@ fn answer(state: Arc<ChanState>, msg: wire::Msg) {
             });
             state.reply(&rsp(state.dsp.handle(&msg)));
         }
+        Some(Fault::Hostile) => {
+            let r = rsp(state.dsp.handle(&msg));
+            state.dsp.scribble(&msg);
+            state.send(&[0xff; 4]);
+            state.send(&[0xff; 64]);
+            state.reply(&r);
+        }
         None => state.reply(&rsp(state.dsp.handle(&msg))),
     }
 }
@@ -323,7 +337,11 @@ fn answer(state: Arc<ChanState>, msg: wire::Msg) {
 impl ChanState {
     /// Delivers a reply, unless the endpoint is gone.
     fn reply(&self, rsp: &wire::Rsp) {
-        let bytes = rsp.encode();
+        self.send(&rsp.encode());
+    }
+
+    /// Delivers raw bytes to the driver's endpoint, unless it is gone.
+    fn send(&self, bytes: &[u8]) {
         let r = self.receiver.lock();
         if let Some(rx) = r.as_ref() {
             if let Some(cb) = rx.cb {

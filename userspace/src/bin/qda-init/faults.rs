@@ -1,7 +1,7 @@
 //! Userspace tests of fault handling, driven by the simulator's knobs
 //! (`/sys/kernel/debug/qda_dsp_sim/<dsp>`): an error code, a late reply
 //! and a signal, a lost reply and a timeout, duplicate and stale replies,
-//! and a DSP crash (subsystem restart) during a call. Each ends with no
+//! hostile metadata and garbage messages, and a DSP crash (subsystem restart) during a call. Each ends with no
 //! call left in flight.
 
 use std::{
@@ -164,6 +164,50 @@ pub fn duplicate_and_stale_replies_are_dropped() -> Outcome {
         "dropped replies {:?}, want {}",
         calls("cdsp", "dropped_replies"),
         dropped + 2
+    );
+    all_reaped()
+}
+
+/// Broken firmware overwrites the call's metadata with `0xff` (every
+/// length, pointer and page entry huge) and sends a truncated and an
+/// oversized garbage message before its answer: the driver copies back
+/// exactly the caller's lengths, drops both messages and stays healthy.
+pub fn hostile_metadata_and_garbage_replies_are_contained() -> Outcome {
+    let (d, h) = session()?;
+    let dropped = calls("cdsp", "dropped_replies")?;
+    let v: Vec<u8> = [5i32, 7, 11].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let prim = 3u32.to_le_bytes();
+    // The sum goes to the first 8 bytes; the rest is a canary.
+    let mut out = [0xa5u8; 64];
+    knob("cdsp", "hostile")?;
+    let mut args = [
+        Arg::input(&prim),
+        Arg::input(&v),
+        Arg::output(&mut out[..8]),
+    ];
+    let r = d
+        .invoke(h, scalars(2, 2, 1), &mut args)
+        .map_err(|e| format!("call answered by hostile firmware: {e}"))?;
+    check!(r == 0, "remote {r}");
+    check!(
+        i64::from_le_bytes(out[..8].try_into().unwrap()) == 23,
+        "sum {:?}",
+        &out[..8]
+    );
+    check!(
+        out[8..].iter().all(|&b| b == 0xa5),
+        "bytes past the output buffer changed"
+    );
+    check!(
+        eventually(|| calls("cdsp", "dropped_replies") == Ok(dropped + 2)),
+        "dropped replies {:?}, want {}",
+        calls("cdsp", "dropped_replies"),
+        dropped + 2
+    );
+    // The next call is unaffected.
+    check!(
+        d.calculator_sum(h, &[4, 4]).map_err(|e| e.to_string())? == 8,
+        "call after the hostile one"
     );
     all_reaped()
 }

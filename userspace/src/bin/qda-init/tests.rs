@@ -359,6 +359,10 @@ pub fn run(loaded: bool) {
         faults::duplicate_and_stale_replies_are_dropped,
     );
     s.case(
+        "hostile_metadata_and_garbage_replies_are_contained",
+        faults::hostile_metadata_and_garbage_replies_are_contained,
+    );
+    s.case(
         "a_dsp_crash_fails_the_call_and_the_dsp_comes_back",
         faults::a_dsp_crash_fails_the_call_and_the_dsp_comes_back,
     );
