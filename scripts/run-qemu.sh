@@ -55,12 +55,15 @@ step "building the device tree"
 bash "$QDA_ROOT/scripts/make-dtb.sh" "$OUT" "dt-$name" "${MACHINE[@]}"
 
 LOG="$OUT/console-$name.log"
+# The test boot also hunts leaks with kmemleak (configured off by default).
+EXTRA_ARGS=""
+[ "$mode" = test ] && EXTRA_ARGS="kmemleak=on"
 step "booting QEMU ($mode, timeout ${TIMEOUT}s); console -> $LOG"
 set +e
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-aarch64 "${MACHINE[@]}" -no-reboot \
     -kernel "$KBUILD/arch/arm64/boot/Image" -dtb "$OUT/dt-$name.dtb" \
     -initrd "$OUT/initramfs.cpio" \
-    -append "console=ttyAMA0 panic=-1 oops=panic qda_mode=$mode" \
+    -append "console=ttyAMA0 panic=-1 oops=panic qda_mode=$mode $EXTRA_ARGS" \
     < /dev/null > "$LOG" 2>&1
 rc=$?
 set -e

@@ -7,6 +7,7 @@
 
 mod backends;
 mod faults;
+mod kmemleak;
 mod ktap;
 mod memory;
 mod prime;

@@ -6,7 +6,7 @@ use std::{io, path::Path};
 use qda::{uapi, Device};
 
 use crate::{
-    backends, faults,
+    backends, faults, kmemleak,
     ktap::{check, Outcome, Suite},
     memory, prime, rpc, sessions, sys, MODULES,
 };
@@ -218,6 +218,13 @@ pub fn run(loaded: bool) {
         check!(loaded, "insmod of qda or qda_dsp_sim failed (see above)");
         Ok(())
     });
+    s.case("kmemleak_baseline", || {
+        check!(
+            kmemleak::enabled(),
+            "kmemleak is off (the test boot passes kmemleak=on)"
+        );
+        kmemleak::baseline()
+    });
     s.case("two_accel_nodes", two_accel_nodes);
     s.case("query_reports_adsp_and_cdsp", query_reports_adsp_and_cdsp);
     s.case("query_name_is_nul_padded", query_name_is_nul_padded);
@@ -377,5 +384,6 @@ pub fn run(loaded: bool) {
         open_file_fails_cleanly_when_dsp_goes_away,
     );
     s.case("rmmod_and_insmod_again", rmmod_and_insmod_again);
+    s.case("kmemleak_finds_no_leak", kmemleak::nothing_leaked);
     print!("{}", s.render());
 }
