@@ -70,14 +70,17 @@ impl FileData for QdaFile {
     type Device = QdaDevice;
 
     fn open(dev: &QdaDevice) -> Result<Self> {
-        let tgid = kernel::current!().tgid();
-        let session = dev.sessions.acquire(tgid).inspect_err(|_| {
-            pr_info!(
-                "{}: no free session for process {}\n",
-                dev.domain.label(),
-                tgid
-            );
-        })?;
+        let current = kernel::current!();
+        let session = dev
+            .sessions
+            .acquire(current.group_leader())
+            .inspect_err(|_| {
+                pr_info!(
+                    "{}: no free session for process {}\n",
+                    dev.domain.label(),
+                    current.tgid()
+                );
+            })?;
         Ok(Self {
             session: Some(session),
             channel: dev.channel.clone(),

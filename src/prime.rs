@@ -39,12 +39,12 @@ impl PrimeImport for QdaDevice {
         drm: *mut bindings::drm_device,
         buf: &DmaBuf,
     ) -> Result<*mut bindings::drm_gem_object> {
-        let tgid = kernel::current!().tgid();
-        let cb = self.sessions.cb_of(tgid).ok_or_else(|| {
+        let current = kernel::current!();
+        let cb = self.sessions.cb_of(current.group_leader()).ok_or_else(|| {
             pr_info!(
                 "{}: import by process {} which has no session\n",
                 self.domain.label(),
-                tgid
+                current.tgid()
             );
             EINVAL
         })?;

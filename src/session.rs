@@ -8,14 +8,23 @@
 //! of the process is closed. With no free session, open fails with
 //! `-EBUSY`. Everything a process maps for the DSP lives in its session's
 //! CB IOMMU domain, which isolates processes from each other.
+//!
+//! A process is identified by its thread-group leader's `task_struct`, of
+//! which a session holds a reference: unlike a tgid number, it cannot be
+//! reused by a new process while an old file (e.g. one passed over a
+//! socket) keeps the session alive.
 
 use kernel::{
     prelude::*,
     sync::{
+        aref::ARef,
         Arc,
         Mutex, //
     },
-    task::Pid, //
+    task::{
+        Pid,
+        Task, //
+    },
 };
 
 use crate::{
@@ -83,11 +92,25 @@ impl ContextBank {
     }
 }
 
+/// The process using a session slot.
+struct Owner {
+    /// Its thread-group leader (held, so the pointer stays unique).
+    leader: ARef<Task>,
+    /// How many of its files are open.
+    files: usize,
+}
+
+impl Owner {
+    fn is(&self, leader: &Task) -> bool {
+        core::ptr::eq::<Task>(&*self.leader, leader)
+    }
+}
+
 /// One session slot.
 struct Slot {
     cb: Arc<ContextBank>,
-    /// The process using the slot and how many of its files are open.
-    owner: Option<(Pid, usize)>,
+    /// The process using the slot.
+    owner: Option<Owner>,
     /// The process's DSP side, once attached or created.
     process: Option<Process>,
 }
@@ -130,19 +153,27 @@ impl Sessions {
         )
     }
 
-    /// Joins the session of process `tgid`, or takes a free one.
-    pub(crate) fn acquire(self: &Arc<Self>, tgid: Pid) -> Result<SessionRef> {
+    /// Joins the session of the process led by `leader`, or takes a free
+    /// one.
+    pub(crate) fn acquire(self: &Arc<Self>, leader: &Task) -> Result<SessionRef> {
         let mut slots = self.slots.lock();
         let index = match slots
             .iter()
-            .position(|s| matches!(s.owner, Some((p, _)) if p == tgid))
+            .position(|s| s.owner.as_ref().is_some_and(|o| o.is(leader)))
         {
             Some(i) => i,
             None => slots.iter().position(|s| s.owner.is_none()).ok_or(EBUSY)?,
         };
         let slot = &mut slots[index];
-        let users = slot.owner.map_or(0, |(_, n)| n);
-        slot.owner = Some((tgid, users + 1));
+        match slot.owner.as_mut() {
+            Some(o) => o.files += 1,
+            None => {
+                slot.owner = Some(Owner {
+                    leader: leader.into(),
+                    files: 1,
+                })
+            }
+        }
         Ok(SessionRef {
             sessions: self.clone(),
             index,
@@ -150,20 +181,26 @@ impl Sessions {
         })
     }
 
-    /// The context bank of process `tgid`'s session, if it has one.
-    pub(crate) fn cb_of(&self, tgid: Pid) -> Option<Arc<ContextBank>> {
+    /// The context bank of the session of the process led by `leader`, if
+    /// it has one.
+    pub(crate) fn cb_of(&self, leader: &Task) -> Option<Arc<ContextBank>> {
         let slots = self.slots.lock();
         slots
             .iter()
-            .find(|s| matches!(s.owner, Some((p, _)) if p == tgid))
+            .find(|s| s.owner.as_ref().is_some_and(|o| o.is(leader)))
             .map(|s| s.cb.clone())
     }
 
-    /// Calls `f(slot, context bank, (owner, open files))` for every slot.
+    /// Calls `f(slot, context bank, (owner tgid, open files))` for every
+    /// slot.
     pub(crate) fn for_each(&self, mut f: impl FnMut(usize, &ContextBank, Option<(Pid, usize)>)) {
         let slots = self.slots.lock();
         for (i, s) in slots.iter().enumerate() {
-            f(i, &s.cb, s.owner);
+            f(
+                i,
+                &s.cb,
+                s.owner.as_ref().map(|o| (o.leader.tgid(), o.files)),
+            );
         }
     }
 }
@@ -215,9 +252,9 @@ impl SessionRef {
     pub(crate) fn close(self) -> Option<Process> {
         let mut slots = self.sessions.slots.lock();
         let slot = &mut slots[self.index];
-        match slot.owner {
-            Some((p, n)) if n > 1 => {
-                slot.owner = Some((p, n - 1));
+        match slot.owner.as_mut() {
+            Some(o) if o.files > 1 => {
+                o.files -= 1;
                 None
             }
             _ => {
