@@ -4,7 +4,8 @@
 # The README's test command (`make check`), also what .ci/run calls.
 # Sets everything up (idempotent, cached), then runs:
 #   host   cargo tests of the userspace crate and of the driver's pure code
-#   lint   rustfmt, a warning-free module build, and CLIPPY=1
+#   lint   rustfmt, generated userspace UAPI up to date, a warning-free
+#          module build, and CLIPPY=1
 #   guest  QEMU arm64 boot: KUnit suites of qda + the userspace suite,
 #          parsed by the kernel's own kunit.py; the console must be free of
 #          BUG/WARNING/Oops/lockdep/DMA-API reports.
@@ -49,6 +50,13 @@ if rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" \
     pass "rustfmt clean"
 else
     fail "rustfmt: run 'make fmt' (diff in $OUT/rustfmt.log)"; head -40 "$OUT/rustfmt.log"
+fi
+
+step "lint: userspace UAPI bindings match the header"
+if bash "$QDA_ROOT/scripts/gen-uapi.sh" --check > "$OUT/gen-uapi.log" 2>&1; then
+    pass "userspace/src/uapi/sys.rs is generated from include/uapi/drm/qda_accel.h"
+else
+    fail "userspace UAPI bindings are stale: run scripts/gen-uapi.sh"; tail -20 "$OUT/gen-uapi.log"
 fi
 
 # --- guest --------------------------------------------------------------

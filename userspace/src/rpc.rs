@@ -10,7 +10,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-use std::io;
+use std::{io, mem::size_of};
 
 use crate::{ioctl_raw, uapi, Device};
 
@@ -38,89 +38,49 @@ pub const fn scalars(method: u32, inb: u32, outb: u32) -> u32 {
 
 /// One argument of an invoke (`struct drm_qda_invoke_arg`). Buffers
 /// borrowed by an `Arg` must outlive the call.
-#[repr(C)]
+#[repr(transparent)]
 #[derive(Clone, Copy, Debug)]
-pub struct Arg {
-    ptr: u64,
-    length: u64,
-    fd: i32,
-    attr: u32,
-}
+pub struct Arg(uapi::InvokeArg);
 
 impl Arg {
+    fn new(ptr: u64, length: u64, fd: i32) -> Self {
+        Self(uapi::InvokeArg {
+            ptr,
+            length,
+            fd,
+            attr: 0,
+        })
+    }
+
     /// An input buffer, copied into the call.
     pub fn input(b: &[u8]) -> Self {
-        Self {
-            ptr: b.as_ptr() as u64,
-            length: b.len() as u64,
-            fd: -1,
-            attr: 0,
-        }
+        Self::new(b.as_ptr() as u64, b.len() as u64, -1)
     }
 
     /// An output buffer, copied back after the call.
     pub fn output(b: &mut [u8]) -> Self {
-        Self {
-            ptr: b.as_mut_ptr() as u64,
-            length: b.len() as u64,
-            fd: -1,
-            attr: 0,
-        }
+        Self::new(b.as_mut_ptr() as u64, b.len() as u64, -1)
     }
 
     /// A buffer inside a mapping of dma-buf `fd` (a qda buffer exported
     /// with [`crate::Bo::export`], or a heap buffer): passed zero copy.
     pub fn dmabuf(fd: i32, b: &[u8]) -> Self {
-        Self {
-            ptr: b.as_ptr() as u64,
-            length: b.len() as u64,
-            fd,
-            attr: 0,
-        }
+        Self::new(b.as_ptr() as u64, b.len() as u64, fd)
     }
 
     /// A dma-buf handle argument: `{fd, offset, len}`.
     pub fn handle(fd: i32, offset: u32, len: u32) -> Self {
-        Self {
-            ptr: u64::from(offset),
-            length: u64::from(len),
-            fd,
-            attr: 0,
-        }
+        Self::new(u64::from(offset), u64::from(len), fd)
     }
 }
 
-/// `struct drm_qda_invoke`.
-#[repr(C)]
-struct Invoke {
-    handle: u32,
-    sc: u32,
-    args: u64,
-}
-
-/// `struct drm_qda_init_create`.
-#[repr(C)]
-#[derive(Default)]
-struct InitCreate {
-    filelen: u32,
-    filefd: i32,
-    attrs: u32,
-    siglen: u32,
-    file: u64,
-}
-
-/// `DRM_IOCTL_QDA_INIT_CREATE`.
-const DRM_IOCTL_QDA_INIT_CREATE: u32 =
-    uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 4, size_of::<InitCreate>());
-/// `DRM_IOCTL_QDA_INVOKE`.
-pub const DRM_IOCTL_QDA_INVOKE: u32 =
-    uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 7, size_of::<Invoke>());
 /// `DRM_IOCTL_QDA_INVOKE` as the FastRPC library encodes it (with the size
 /// of one argument); the driver accepts both.
-pub const DRM_IOCTL_QDA_INVOKE_LIB: u32 =
-    uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 7, size_of::<Arg>());
-
-const _: () = assert!(size_of::<Arg>() == 24 && size_of::<Invoke>() == 16);
+pub const DRM_IOCTL_QDA_INVOKE_LIB: u32 = uapi::drm_iowr(
+    uapi::DRM_COMMAND_BASE + uapi::sys::DRM_QDA_INVOKE,
+    size_of::<uapi::InvokeArg>(),
+);
+pub use uapi::DRM_IOCTL_QDA_INVOKE;
 
 impl Device {
     /// Attaches this process to the DSP's root PD (`DRM_IOCTL_QDA_INIT_ATTACH`).
@@ -138,30 +98,42 @@ impl Device {
 
     /// Creates a dynamic user PD running `shell` (`DRM_IOCTL_QDA_INIT_CREATE`).
     pub fn create(&self, shell: &[u8], attrs: u32) -> io::Result<()> {
-        let mut a = InitCreate {
+        let mut a = uapi::InitCreate {
             filelen: shell.len() as u32,
             filefd: -1,
             attrs,
             siglen: 0,
             file: shell.as_ptr() as u64,
         };
-        // SAFETY: INIT_CREATE reads one `InitCreate`; `shell` outlives it.
-        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_INIT_CREATE, (&raw mut a).cast())? };
+        // SAFETY: INIT_CREATE reads one `struct drm_qda_init_create`; `shell` outlives it.
+        unsafe {
+            ioctl_raw(
+                self.fd(),
+                uapi::DRM_IOCTL_QDA_INIT_CREATE,
+                (&raw mut a).cast(),
+            )?
+        };
         Ok(())
     }
 
     /// Creates a dynamic user PD running the `len`-byte shell held in
     /// dma-buf `fd` (no mapping needed).
     pub fn create_from_dmabuf(&self, fd: i32, len: u32, attrs: u32) -> io::Result<()> {
-        let mut a = InitCreate {
+        let mut a = uapi::InitCreate {
             filelen: len,
             filefd: fd,
             attrs,
             siglen: 0,
             file: 0,
         };
-        // SAFETY: INIT_CREATE reads one `InitCreate`.
-        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_INIT_CREATE, (&raw mut a).cast())? };
+        // SAFETY: INIT_CREATE reads one `struct drm_qda_init_create`.
+        unsafe {
+            ioctl_raw(
+                self.fd(),
+                uapi::DRM_IOCTL_QDA_INIT_CREATE,
+                (&raw mut a).cast(),
+            )?
+        };
         Ok(())
     }
 
@@ -177,11 +149,11 @@ impl Device {
         // touch the first 16 bytes.
         #[repr(C)]
         struct Padded {
-            inv: Invoke,
+            inv: uapi::Invoke,
             tail: [u8; 8],
         }
         let mut p = Padded {
-            inv: Invoke {
+            inv: uapi::Invoke {
                 handle,
                 sc,
                 args: args.as_mut_ptr() as u64,
@@ -260,51 +232,10 @@ impl Device {
     }
 }
 
-/// `struct drm_qda_map`.
-#[repr(C)]
-#[derive(Default)]
-struct MapReq {
-    request: u32,
-    flags: u32,
-    fd: i32,
-    attrs: u32,
-    offset: u32,
-    reserved: u32,
-    vaddrin: u64,
-    size: u64,
-    vaddrout: u64,
-}
-
-/// `struct drm_qda_munmap`.
-#[repr(C)]
-#[derive(Default)]
-struct MunmapReq {
-    request: u32,
-    fd: i32,
-    vaddr: u64,
-    vaddrout: u64,
-    size: u64,
-}
-
-/// `struct drm_qda_get_attr`.
-#[repr(C)]
-#[derive(Default)]
-struct GetAttr {
-    attribute_id: u32,
-    value: u32,
-}
-
-const DRM_IOCTL_QDA_MAP: u32 = uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 5, size_of::<MapReq>());
-const DRM_IOCTL_QDA_MUNMAP: u32 =
-    uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 6, size_of::<MunmapReq>());
-const DRM_IOCTL_QDA_GET_ATTR: u32 =
-    uapi::drm_iowr(uapi::DRM_COMMAND_BASE + 10, size_of::<GetAttr>());
-const _: () = assert!(size_of::<MapReq>() == 48 && size_of::<MunmapReq>() == 32);
-
 /// `QDA_MAP_REQUEST_LEGACY`: a plain mapping (kernel pages or a dma-buf).
-pub const MAP_LEGACY: u32 = 1;
+pub const MAP_LEGACY: u32 = uapi::QDA_MAP_REQUEST_LEGACY;
 /// `QDA_MAP_REQUEST_ATTR`: a dma-buf mapping with SMMU attributes.
-pub const MAP_ATTR: u32 = 2;
+pub const MAP_ATTR: u32 = uapi::QDA_MAP_REQUEST_ATTR;
 
 /// A mapping on the DSP, as [`Device::map`] made it.
 #[derive(Clone, Copy, Debug)]
@@ -325,7 +256,7 @@ impl Device {
     /// Maps memory into the DSP process (`DRM_IOCTL_QDA_MAP`): `fd` -1
     /// with `MAP_LEGACY` lets the kernel allocate the pages.
     pub fn map(&self, request: u32, fd: i32, vaddrin: u64, size: u64) -> io::Result<RemoteMapping> {
-        let mut a = MapReq {
+        let mut a = uapi::Map {
             request,
             fd,
             vaddrin,
@@ -333,8 +264,8 @@ impl Device {
             flags: 0x1000,
             ..Default::default()
         };
-        // SAFETY: MAP reads and writes one `MapReq`.
-        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_MAP, (&raw mut a).cast())? };
+        // SAFETY: MAP reads and writes one `struct drm_qda_map`.
+        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_QDA_MAP, (&raw mut a).cast())? };
         Ok(RemoteMapping {
             request,
             fd,
@@ -346,26 +277,26 @@ impl Device {
 
     /// Undoes a mapping (`DRM_IOCTL_QDA_MUNMAP`).
     pub fn unmap(&self, m: &RemoteMapping) -> io::Result<()> {
-        let mut a = MunmapReq {
+        let mut a = uapi::Munmap {
             request: m.request,
             fd: m.fd,
             vaddr: m.vaddrin,
             vaddrout: m.vaddrout,
             size: m.size,
         };
-        // SAFETY: MUNMAP reads and writes one `MunmapReq`.
-        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_MUNMAP, (&raw mut a).cast())? };
+        // SAFETY: MUNMAP reads and writes one `struct drm_qda_munmap`.
+        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_QDA_MUNMAP, (&raw mut a).cast())? };
         Ok(())
     }
 
     /// One DSP attribute (`DRM_IOCTL_QDA_GET_ATTR`).
     pub fn attribute(&self, id: u32) -> io::Result<u32> {
-        let mut a = GetAttr {
+        let mut a = uapi::GetAttr {
             attribute_id: id,
             value: 0,
         };
-        // SAFETY: GET_ATTR reads and writes one `GetAttr`.
-        unsafe { ioctl_raw(self.fd(), DRM_IOCTL_QDA_GET_ATTR, (&raw mut a).cast())? };
+        // SAFETY: GET_ATTR reads and writes one `struct drm_qda_get_attr`.
+        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_QDA_GET_ATTR, (&raw mut a).cast())? };
         Ok(a.value)
     }
 }

@@ -1,9 +1,16 @@
 //! The qda UAPI (`include/uapi/drm/qda_accel.h`) for userspace.
 //!
-//! Layouts are checked at compile time against the sizes the header
-//! documents; the kernel side checks the same numbers in KUnit.
+//! The structures and request numbers come from [`sys`], generated from
+//! the header by `scripts/gen-uapi.sh` (`make check` fails if the two
+//! disagree); this module gives them Rust names. Only the generic DRM
+//! requests, which `drm.h` defines with function-like macros, are computed
+//! here.
 
 use core::mem::size_of;
+
+#[allow(non_camel_case_types, non_upper_case_globals, dead_code)]
+#[rustfmt::skip]
+pub mod sys;
 
 const IOC_NONE: u32 = 0;
 const IOC_WRITE: u32 = 1;
@@ -11,7 +18,7 @@ const IOC_READ: u32 = 2;
 /// DRM's ioctl type character.
 const DRM_IOCTL_BASE: u32 = b'd' as u32;
 /// First driver-private DRM ioctl number.
-pub const DRM_COMMAND_BASE: u32 = 0x40;
+pub const DRM_COMMAND_BASE: u32 = sys::DRM_COMMAND_BASE;
 
 /// `_IOC(dir, type, nr, size)`.
 pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
@@ -31,19 +38,36 @@ pub const fn drm_io(nr: u32) -> u32 {
 }
 
 /// Length of [`Query::dsp_name`].
-pub const DSP_NAME_LEN: usize = 16;
+pub const DSP_NAME_LEN: usize = sys::QDA_DSP_NAME_LEN as usize;
 
 /// `struct drm_qda_query`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Query {
-    /// DT label of the DSP, NUL padded.
-    pub dsp_name: [u8; DSP_NAME_LEN],
-    /// Capability bits.
-    pub capabilities: u32,
-}
+pub type Query = sys::drm_qda_query;
+/// `struct drm_qda_gem_create`.
+pub type GemCreate = sys::drm_qda_gem_create;
+/// `struct drm_qda_gem_create_ex`.
+pub type GemCreateEx = sys::drm_qda_gem_create_ex;
+/// `struct drm_qda_gem_mmap_offset`.
+pub type GemMmapOffset = sys::drm_qda_gem_mmap_offset;
+/// `struct drm_qda_gem_info`.
+pub type GemInfo = sys::drm_qda_gem_info;
+/// `struct drm_qda_init_create`.
+pub type InitCreate = sys::drm_qda_init_create;
+/// `struct drm_qda_invoke`.
+pub type Invoke = sys::drm_qda_invoke;
+/// `struct drm_qda_invoke_arg`.
+pub type InvokeArg = sys::drm_qda_invoke_arg;
+/// `struct drm_qda_map`.
+pub type Map = sys::drm_qda_map;
+/// `struct drm_qda_munmap`.
+pub type Munmap = sys::drm_qda_munmap;
+/// `struct drm_qda_get_attr`.
+pub type GetAttr = sys::drm_qda_get_attr;
+/// `struct drm_gem_close` (generic DRM).
+pub type GemClose = sys::drm_gem_close;
+/// `struct drm_prime_handle` (generic DRM).
+pub type PrimeHandle = sys::drm_prime_handle;
 
-/// `struct drm_version` (generic DRM).
+/// `struct drm_version` (generic DRM; not part of the qda header).
 #[repr(C)]
 #[derive(Debug)]
 pub struct DrmVersion {
@@ -58,86 +82,33 @@ pub struct DrmVersion {
     pub desc: *mut u8,
 }
 
-/// `struct drm_qda_gem_create`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GemCreate {
-    /// Requested size in bytes.
-    pub size: u64,
-    /// Returned handle.
-    pub handle: u32,
-    /// Must be zero.
-    pub pad: u32,
-}
+pub use sys::{
+    QDA_MAP_REQUEST_ATTR, QDA_MAP_REQUEST_LEGACY, QDA_MEM_CARVEOUT, QDA_MEM_CMA,
+    QDA_MEM_DMA_COHERENT, QDA_MEM_IMPORTED, QDA_PROC_ATTR_DEBUG, QDA_PROC_ATTR_PRIVILEGED,
+};
 
-/// `struct drm_qda_gem_create_ex`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GemCreateEx {
-    /// Requested size in bytes.
-    pub size: u64,
-    /// Returned handle.
-    pub handle: u32,
-    /// `QDA_MEM_*` backend, 0 for the default.
-    pub backend: u32,
-}
-
-/// `struct drm_qda_gem_mmap_offset`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GemMmapOffset {
-    /// Handle to map.
-    pub handle: u32,
-    /// Must be zero.
-    pub pad: u32,
-    /// Returned fake offset for `mmap()`.
-    pub offset: u64,
-}
-
-/// `struct drm_qda_gem_info`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GemInfo {
-    /// Handle to describe.
-    pub handle: u32,
-    /// Returned `QDA_MEM_*` backend.
-    pub backend: u32,
-    /// Returned size in bytes.
-    pub size: u64,
-    /// Returned DSP address (IOVA | SID << 32).
-    pub dsp_addr: u64,
-}
-
-/// `struct drm_gem_close` (generic DRM).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GemClose {
-    /// Handle to close.
-    pub handle: u32,
-    /// Must be zero.
-    pub pad: u32,
-}
-
-/// `struct drm_prime_handle` (generic DRM).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PrimeHandle {
-    /// GEM handle.
-    pub handle: u32,
-    /// `DRM_CLOEXEC | DRM_RDWR` for export.
-    pub flags: u32,
-    /// dma-buf fd.
-    pub fd: i32,
-}
-
-/// `QDA_MEM_DMA_COHERENT`.
-pub const QDA_MEM_DMA_COHERENT: u32 = 1;
-/// `QDA_MEM_CMA`.
-pub const QDA_MEM_CMA: u32 = 2;
-/// `QDA_MEM_CARVEOUT`.
-pub const QDA_MEM_CARVEOUT: u32 = 3;
-/// `QDA_MEM_IMPORTED`.
-pub const QDA_MEM_IMPORTED: u32 = 4;
+/// `DRM_IOCTL_QDA_QUERY`.
+pub const DRM_IOCTL_QDA_QUERY: u32 = sys::DRM_IOCTL_QDA_QUERY;
+/// `DRM_IOCTL_QDA_GEM_CREATE`.
+pub const DRM_IOCTL_QDA_GEM_CREATE: u32 = sys::DRM_IOCTL_QDA_GEM_CREATE;
+/// `DRM_IOCTL_QDA_GEM_MMAP_OFFSET`.
+pub const DRM_IOCTL_QDA_GEM_MMAP_OFFSET: u32 = sys::DRM_IOCTL_QDA_GEM_MMAP_OFFSET;
+/// `DRM_IOCTL_QDA_INIT_ATTACH`.
+pub const DRM_IOCTL_QDA_INIT_ATTACH: u32 = sys::DRM_IOCTL_QDA_INIT_ATTACH;
+/// `DRM_IOCTL_QDA_INIT_CREATE`.
+pub const DRM_IOCTL_QDA_INIT_CREATE: u32 = sys::DRM_IOCTL_QDA_INIT_CREATE;
+/// `DRM_IOCTL_QDA_MAP`.
+pub const DRM_IOCTL_QDA_MAP: u32 = sys::DRM_IOCTL_QDA_MAP;
+/// `DRM_IOCTL_QDA_MUNMAP`.
+pub const DRM_IOCTL_QDA_MUNMAP: u32 = sys::DRM_IOCTL_QDA_MUNMAP;
+/// `DRM_IOCTL_QDA_INVOKE`.
+pub const DRM_IOCTL_QDA_INVOKE: u32 = sys::DRM_IOCTL_QDA_INVOKE;
+/// `DRM_IOCTL_QDA_GEM_INFO`.
+pub const DRM_IOCTL_QDA_GEM_INFO: u32 = sys::DRM_IOCTL_QDA_GEM_INFO;
+/// `DRM_IOCTL_QDA_GEM_CREATE_EX`.
+pub const DRM_IOCTL_QDA_GEM_CREATE_EX: u32 = sys::DRM_IOCTL_QDA_GEM_CREATE_EX;
+/// `DRM_IOCTL_QDA_GET_ATTR`.
+pub const DRM_IOCTL_QDA_GET_ATTR: u32 = sys::DRM_IOCTL_QDA_GET_ATTR;
 
 /// `DRM_IOCTL_GEM_CLOSE`.
 pub const DRM_IOCTL_GEM_CLOSE: u32 = ioc(IOC_WRITE, DRM_IOCTL_BASE, 0x09, size_of::<GemClose>());
@@ -145,29 +116,16 @@ pub const DRM_IOCTL_GEM_CLOSE: u32 = ioc(IOC_WRITE, DRM_IOCTL_BASE, 0x09, size_o
 pub const DRM_IOCTL_PRIME_HANDLE_TO_FD: u32 = drm_iowr(0x2d, size_of::<PrimeHandle>());
 /// `DRM_IOCTL_PRIME_FD_TO_HANDLE`.
 pub const DRM_IOCTL_PRIME_FD_TO_HANDLE: u32 = drm_iowr(0x2e, size_of::<PrimeHandle>());
-/// `DRM_IOCTL_QDA_GEM_CREATE`.
-pub const DRM_IOCTL_QDA_GEM_CREATE: u32 = drm_iowr(DRM_COMMAND_BASE + 1, size_of::<GemCreate>());
-/// `DRM_IOCTL_QDA_GEM_MMAP_OFFSET`.
-pub const DRM_IOCTL_QDA_GEM_MMAP_OFFSET: u32 =
-    drm_iowr(DRM_COMMAND_BASE + 2, size_of::<GemMmapOffset>());
-/// `DRM_IOCTL_QDA_GEM_INFO`.
-pub const DRM_IOCTL_QDA_GEM_INFO: u32 = drm_iowr(DRM_COMMAND_BASE + 8, size_of::<GemInfo>());
-
-/// `DRM_IOCTL_QDA_GEM_CREATE_EX`.
-pub const DRM_IOCTL_QDA_GEM_CREATE_EX: u32 =
-    drm_iowr(DRM_COMMAND_BASE + 9, size_of::<GemCreateEx>());
-
 /// `DRM_IOCTL_VERSION`.
 pub const DRM_IOCTL_VERSION: u32 = drm_iowr(0x00, size_of::<DrmVersion>());
-/// `DRM_IOCTL_QDA_QUERY`.
-pub const DRM_IOCTL_QDA_QUERY: u32 = drm_ior(DRM_COMMAND_BASE, size_of::<Query>());
-/// `DRM_IOCTL_QDA_INIT_ATTACH`.
-pub const DRM_IOCTL_QDA_INIT_ATTACH: u32 = drm_io(DRM_COMMAND_BASE + 3);
 
+// The sizes the header documents (and the FastRPC library relies on).
 const _: () = assert!(size_of::<Query>() == 20);
 const _: () = assert!(size_of::<GemCreate>() == 16);
 const _: () = assert!(size_of::<GemMmapOffset>() == 16);
 const _: () = assert!(size_of::<GemInfo>() == 24);
+const _: () = assert!(size_of::<InvokeArg>() == 24 && size_of::<Invoke>() == 16);
+const _: () = assert!(size_of::<Map>() == 48 && size_of::<Munmap>() == 32);
 const _: () = assert!(DRM_IOCTL_GEM_CLOSE == 0x4008_6409);
 const _: () = assert!(DRM_IOCTL_PRIME_HANDLE_TO_FD == 0xc00c_642d);
 const _: () = assert!(DRM_IOCTL_QDA_QUERY == 0x8014_6440);
@@ -183,6 +141,57 @@ mod tests {
         assert_eq!(DRM_IOCTL_QDA_INIT_ATTACH, 0x0000_6443);
         // INVOKE as the library encodes it (size of the 24-byte argument).
         assert_eq!(drm_iowr(DRM_COMMAND_BASE + 7, 24), 0xc018_6447);
+    }
+
+    #[test]
+    fn header_request_numbers_encode_their_structures() {
+        use sys::*;
+        let base = DRM_COMMAND_BASE;
+        assert_eq!(
+            DRM_IOCTL_QDA_QUERY,
+            drm_ior(base + DRM_QDA_QUERY, size_of::<Query>())
+        );
+        assert_eq!(
+            DRM_IOCTL_QDA_INIT_ATTACH,
+            drm_io(base + DRM_QDA_INIT_ATTACH)
+        );
+        for (req, nr, size) in [
+            (
+                DRM_IOCTL_QDA_GEM_CREATE,
+                DRM_QDA_GEM_CREATE,
+                size_of::<GemCreate>(),
+            ),
+            (
+                DRM_IOCTL_QDA_GEM_MMAP_OFFSET,
+                DRM_QDA_GEM_MMAP_OFFSET,
+                size_of::<GemMmapOffset>(),
+            ),
+            (
+                DRM_IOCTL_QDA_INIT_CREATE,
+                DRM_QDA_INIT_CREATE,
+                size_of::<InitCreate>(),
+            ),
+            (DRM_IOCTL_QDA_MAP, DRM_QDA_MAP, size_of::<Map>()),
+            (DRM_IOCTL_QDA_MUNMAP, DRM_QDA_MUNMAP, size_of::<Munmap>()),
+            (DRM_IOCTL_QDA_INVOKE, DRM_QDA_INVOKE, size_of::<Invoke>()),
+            (
+                DRM_IOCTL_QDA_GEM_INFO,
+                DRM_QDA_GEM_INFO,
+                size_of::<GemInfo>(),
+            ),
+            (
+                DRM_IOCTL_QDA_GEM_CREATE_EX,
+                DRM_QDA_GEM_CREATE_EX,
+                size_of::<GemCreateEx>(),
+            ),
+            (
+                DRM_IOCTL_QDA_GET_ATTR,
+                DRM_QDA_GET_ATTR,
+                size_of::<GetAttr>(),
+            ),
+        ] {
+            assert_eq!(req, drm_iowr(base + nr, size), "request {nr:#x}");
+        }
     }
 
     #[test]
