@@ -156,10 +156,12 @@ pub(crate) fn marshal(
     let mut ov = vec_of(n, Overlap::default())?;
     let mut pos = vec_of(n, 0u64)?;
     layout::overlaps(&ranges, &inline, &mut order, &mut ov);
-    let size = layout::place(n, &lens, &inline, &order, &ov, &mut pos);
-    if size > MAX_PAYLOAD {
-        return Err(E2BIG);
-    }
+    let size = layout::place(n, &lens, &inline, &order, &ov, &mut pos)
+        .filter(|&s| s <= MAX_PAYLOAD)
+        .ok_or_else(|| {
+            pr_info!("invoke: inline arguments exceed {MAX_PAYLOAD} bytes\n");
+            E2BIG
+        })?;
     let mut attachments = KVec::new();
     let mut bufs = KVec::new();
     if n == 0 {

@@ -138,7 +138,8 @@ pub(crate) fn overlaps(
 
 /// Places the inline buffers after `n`'s metadata: `pos[i]` is where
 /// argument `i` starts in the payload (for inline ones); returns the
-/// payload size.
+/// payload size, or `None` if it does not fit in 64 bits (lengths come
+/// from userspace: the caller rejects sizes above its own limit).
 pub(crate) fn place(
     n: usize,
     lens: &[u64],
@@ -146,7 +147,7 @@ pub(crate) fn place(
     order: &[usize],
     ov: &[Overlap],
     pos: &mut [u64],
-) -> u64 {
+) -> Option<u64> {
     let mut cursor = metalen(n) as u64;
     for &i in &order[..lens.len()] {
         pos[i] = 0;
@@ -154,12 +155,12 @@ pub(crate) fn place(
             continue;
         }
         if ov[i].offset == 0 {
-            cursor = align_up(cursor, ALIGN);
+            cursor = cursor.checked_next_multiple_of(ALIGN)?;
         }
-        pos[i] = cursor - ov[i].offset;
-        cursor += ov[i].mend - ov[i].mstart;
+        pos[i] = cursor.checked_sub(ov[i].offset)?;
+        cursor = cursor.checked_add(ov[i].mend.checked_sub(ov[i].mstart)?)?;
     }
-    cursor
+    Some(cursor)
 }
 
 /// Writes `v` little-endian at `off`.

@@ -69,6 +69,6 @@ mod tests {
         assert_eq!(pos[0], 512);
         assert_eq!(pos[1], 512 + 0x40);
         assert_eq!(pos[2], 512 + 0xc0);
-        assert_eq!(size, 512 + 0x140);
+        assert_eq!(size, Some(512 + 0x140));
     }
 }

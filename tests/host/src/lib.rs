@@ -282,8 +282,33 @@ mod fastrpc_tests {
         let (mut order, mut ov, mut pos) = (vec![0; n], vec![Overlap::default(); n], vec![0; n]);
         overlaps(ranges, inline, &mut order, &mut ov);
         let lens: Vec<u64> = ranges.iter().map(|r| r.1 - r.0).collect();
-        let size = place(n, &lens, inline, &order, &ov, &mut pos);
+        let size = place(n, &lens, inline, &order, &ov, &mut pos).expect("fits");
         (ov, pos, size)
+    }
+
+    #[test]
+    fn absurd_lengths_are_reported_not_wrapped() {
+        // Lengths straight from a hostile caller: two disjoint buffers
+        // that together cover the address space do not fit after the
+        // metadata.
+        let ranges = [(0, 1 << 63), (1 << 63, u64::MAX)];
+        let lens = [1 << 63, u64::MAX - (1 << 63)];
+        let inline = [true, true];
+        let (mut order, mut ov, mut pos) = ([0; 2], [Overlap::default(); 2], [0; 2]);
+        overlaps(&ranges, &inline, &mut order, &mut ov);
+        assert_eq!(place(2, &lens, &inline, &order, &ov, &mut pos), None);
+        // Alone, the first one fits (the caller's limit rejects it).
+        assert_eq!(
+            place(
+                1,
+                &lens[..1],
+                &inline[..1],
+                &order[..1],
+                &ov[..1],
+                &mut pos[..1]
+            ),
+            Some(align_up(metalen(1) as u64, 128) + (1 << 63))
+        );
     }
 
     #[test]

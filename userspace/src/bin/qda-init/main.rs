@@ -7,6 +7,7 @@
 
 mod backends;
 mod faults;
+mod fuzz;
 mod kmemleak;
 mod ktap;
 mod memory;

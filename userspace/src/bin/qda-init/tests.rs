@@ -6,7 +6,7 @@ use std::{io, path::Path};
 use qda::{uapi, Device};
 
 use crate::{
-    backends, faults, kmemleak,
+    backends, faults, fuzz, kmemleak,
     ktap::{check, Outcome, Suite},
     memory, prime, rpc, sessions, sys, MODULES,
 };
@@ -372,6 +372,10 @@ pub fn run(loaded: bool) {
     s.case(
         "a_dsp_crash_fails_the_call_and_the_dsp_comes_back",
         faults::a_dsp_crash_fails_the_call_and_the_dsp_comes_back,
+    );
+    s.case(
+        "random_ioctls_get_clean_errnos",
+        fuzz::random_ioctls_get_clean_errnos,
     );
     s.case("no_call_left_in_flight", rpc::no_call_left_in_flight);
     s.case("nothing_leaked", memory::nothing_leaked);

@@ -1,0 +1,246 @@
+//! Random ioctls: a forked child (attached to the cdsp, then another one
+//! not attached) issues thousands of driver, GEM and PRIME requests with random sizes and contents
+//! (small numbers, -1, random words, pointers to a scratch area holding
+//! random invoke arguments). The driver must answer each with success or an
+//! errno the UAPI documents, the child must survive, and once it has
+//! exited nothing may be left behind.
+
+use std::{collections::BTreeMap, io::Read, os::fd::FromRawFd};
+
+use qda::{uapi, Device};
+
+use crate::{
+    ktap::{check, Outcome},
+    memory, rpc,
+};
+
+/// Seeded xorshift64*: the same sequence on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const ITERATIONS: usize = 4000;
+
+/// The errnos the driver documents for bad requests.
+const ALLOWED: &[i32] = &[
+    libc::EINVAL,
+    libc::EFAULT,
+    libc::ENOENT,
+    libc::EBADF,
+    libc::ENOMEM,
+    libc::EPERM,
+    libc::ENOTTY,
+    libc::EALREADY,
+    libc::ENOTCONN,
+    libc::EOVERFLOW,
+    libc::ENODEV,
+    libc::EOPNOTSUPP,
+    libc::E2BIG,
+    libc::EIO,
+];
+
+/// Every request the fuzzer issues.
+fn requests() -> Vec<u32> {
+    use uapi::*;
+    vec![
+        DRM_IOCTL_QDA_QUERY,
+        DRM_IOCTL_QDA_GEM_CREATE,
+        DRM_IOCTL_QDA_GEM_MMAP_OFFSET,
+        DRM_IOCTL_QDA_INIT_ATTACH,
+        DRM_IOCTL_QDA_INIT_CREATE,
+        DRM_IOCTL_QDA_MAP,
+        DRM_IOCTL_QDA_MUNMAP,
+        DRM_IOCTL_QDA_INVOKE,
+        DRM_IOCTL_QDA_GEM_INFO,
+        DRM_IOCTL_QDA_GEM_CREATE_EX,
+        DRM_IOCTL_QDA_GET_ATTR,
+        DRM_IOCTL_GEM_CLOSE,
+        DRM_IOCTL_PRIME_HANDLE_TO_FD,
+        DRM_IOCTL_PRIME_FD_TO_HANDLE,
+    ]
+}
+
+/// One random 64-bit field.
+fn word(rng: &mut Rng, scratch: &[u8]) -> u64 {
+    match rng.below(6) {
+        0 | 1 => rng.below(5),
+        2 => u64::MAX,
+        3 => rng.next(),
+        4 => scratch.as_ptr() as u64 + rng.below(scratch.len() as u64 / 2),
+        _ => (rng.below(1 << 20) << 32) | rng.below(5),
+    }
+}
+
+/// Fills `scratch` with invoke arguments pointing back into it.
+fn fill_scratch(rng: &mut Rng, scratch: &mut [u8]) {
+    let base = scratch.as_ptr() as u64;
+    let half = scratch.len() / 2;
+    for i in 0..16 {
+        let o = i * 24;
+        let ptr = base + half as u64 + rng.below(half as u64 / 2);
+        let len = match rng.below(4) {
+            0 => rng.next(),
+            _ => rng.below(half as u64 / 2),
+        };
+        let fd: i32 = if rng.below(4) == 0 {
+            rng.below(8) as i32
+        } else {
+            -1
+        };
+        scratch[o..o + 8].copy_from_slice(&ptr.to_le_bytes());
+        scratch[o + 8..o + 16].copy_from_slice(&len.to_le_bytes());
+        scratch[o + 16..o + 20].copy_from_slice(&fd.to_le_bytes());
+        scratch[o + 20..o + 24].copy_from_slice(&0u32.to_le_bytes());
+    }
+    for b in &mut scratch[half..] {
+        *b = rng.next() as u8;
+    }
+}
+
+const NR_GEM_CREATE: u32 = uapi::DRM_IOCTL_QDA_GEM_CREATE & 0xff;
+const NR_GEM_CREATE_EX: u32 = uapi::DRM_IOCTL_QDA_GEM_CREATE_EX & 0xff;
+const NR_MAP: u32 = uapi::DRM_IOCTL_QDA_MAP & 0xff;
+
+/// Frees what a successful allocating request made, so that memory does
+/// not pile up over the run (the child's exit would free it anyway).
+fn undo(d: &Device, nr: u32, arg: &[u64; 8]) {
+    match nr {
+        NR_GEM_CREATE | NR_GEM_CREATE_EX => {
+            let _ = qda::bo::close_handle(d.fd(), arg[1] as u32);
+        }
+        NR_MAP => {
+            let mut u = uapi::Munmap {
+                request: arg[0] as u32,
+                fd: arg[1] as i32,
+                vaddr: arg[3],
+                vaddrout: arg[5],
+                size: arg[4],
+            };
+            // SAFETY: MUNMAP reads one `struct drm_qda_munmap`.
+            let _ =
+                unsafe { qda::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_MUNMAP, (&raw mut u).cast()) };
+        }
+        _ => {}
+    }
+}
+
+/// The child: returns "errno count ..." of unexpected results, or "".
+/// Attached first, or not (then INIT_CREATE gets random requests too).
+fn child(seed: u64, attach: bool) -> String {
+    let Ok(d) = Device::by_name("cdsp") else {
+        return "open failed".into();
+    };
+    if attach && d.attach().is_err() {
+        return "attach failed".into();
+    }
+    let reqs = requests();
+    let mut rng = Rng(seed);
+    let mut scratch = vec![0u8; 8192];
+    let mut bad: BTreeMap<i32, usize> = BTreeMap::new();
+    for _ in 0..ITERATIONS {
+        fill_scratch(&mut rng, &mut scratch);
+        let mut req = reqs[rng.below(reqs.len() as u64) as usize];
+        if rng.below(8) == 0 {
+            // A wrong size in the request number.
+            req = (req & !(0x3fff << 16)) | ((rng.below(64) as u32) << 16);
+        }
+        let mut arg = [0u64; 8];
+        for w in &mut arg {
+            *w = word(&mut rng, &scratch);
+        }
+        let nr = req & 0xff;
+        // Sizes the driver accepts only exercise the machine's memory
+        // (and the OOM killer): keep accepted allocations small.
+        let size_word = match nr {
+            NR_GEM_CREATE | NR_GEM_CREATE_EX => Some(0),
+            NR_MAP => Some(4),
+            _ => None,
+        };
+        if let Some(i) = size_word {
+            if (64 << 10..=1 << 30).contains(&arg[i]) {
+                arg[i] = 4096;
+            }
+        }
+        // SAFETY: `arg` holds 64 bytes, as much as any request may declare
+        // with the sizes used here (at most 63); pointers inside point to
+        // `scratch` or nowhere, and the kernel must check them.
+        let r = unsafe { qda::ioctl_raw(d.fd(), req, arg.as_mut_ptr().cast()) };
+        match r {
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(0);
+                if !ALLOWED.contains(&errno) {
+                    *bad.entry(errno).or_default() += 1;
+                }
+            }
+            Ok(_) => undo(&d, nr, &arg),
+        }
+    }
+    drop(d);
+    bad.iter()
+        .map(|(e, n)| format!("errno {e} x{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn random_ioctls_get_clean_errnos() -> Outcome {
+    run_child(0x9e37_79b9_7f4a_7c15, true)?;
+    run_child(0x1234_5678_9abc_def1, false)?;
+    let path = "/sys/kernel/debug/qda/cdsp/memory";
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    for line in text.lines().skip(1).filter(|l| !l.starts_with("pool ")) {
+        check!(line.ends_with(" 0 0"), "still allocated: {line}");
+    }
+    memory::nothing_leaked()
+}
+
+/// Runs [`child`] in a forked process and checks how it ended.
+fn run_child(seed: u64, attach: bool) -> Outcome {
+    let mut p = [0i32; 2];
+    // SAFETY: plain pipe/fork; the child reports through the pipe and
+    // leaves with `_exit`.
+    let pid = unsafe {
+        if libc::pipe(p.as_mut_ptr()) != 0 {
+            return Err("pipe failed".into());
+        }
+        let pid = libc::fork();
+        if pid == 0 {
+            libc::close(p[0]);
+            let report = child(seed, attach);
+            libc::write(p[1], report.as_ptr().cast(), report.len());
+            libc::_exit(0);
+        }
+        libc::close(p[1]);
+        pid
+    };
+    check!(pid > 0, "fork failed");
+    let mut report = String::new();
+    // SAFETY: `p[0]` is the read end we own.
+    let mut rd = unsafe { std::fs::File::from_raw_fd(p[0]) };
+    let _ = rd.read_to_string(&mut report);
+    let mut status = 0;
+    // SAFETY: reaps our child.
+    unsafe { libc::waitpid(pid, &raw mut status, 0) };
+    check!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the fuzzing child died (status {status:#x}, attached: {attach})"
+    );
+    check!(
+        report.is_empty(),
+        "unexpected results (attached: {attach}): {report}"
+    );
+    check!(
+        rpc::calls("cdsp", "in_flight")? == 0,
+        "calls left in flight (attached: {attach})"
+    );
+    Ok(())
+}
