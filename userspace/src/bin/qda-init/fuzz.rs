@@ -5,7 +5,11 @@
 //! errno the UAPI documents, the child must survive, and once it has
 //! exited nothing may be left behind.
 
-use std::{collections::BTreeMap, io::Read, os::fd::FromRawFd};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    io::Read,
+    os::fd::FromRawFd,
+};
 
 use qda::{uapi, Device};
 
@@ -110,13 +114,49 @@ fn fill_scratch(rng: &mut Rng, scratch: &mut [u8]) {
 const NR_GEM_CREATE: u32 = uapi::DRM_IOCTL_QDA_GEM_CREATE & 0xff;
 const NR_GEM_CREATE_EX: u32 = uapi::DRM_IOCTL_QDA_GEM_CREATE_EX & 0xff;
 const NR_MAP: u32 = uapi::DRM_IOCTL_QDA_MAP & 0xff;
+const NR_MMAP_OFFSET: u32 = uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET & 0xff;
+
+/// Maps `pages` pages at a fake offset the driver handed out (with a
+/// random page shift) and touches every byte of the mapping: the driver
+/// either refuses the mmap or backs all of it; a SIGBUS kills the child.
+fn map_and_touch(d: &Device, offset: u64, rng: &mut Rng) {
+    let pages = 1 + rng.below(3) as usize;
+    let offset = offset + rng.below(2) * 4096;
+    // SAFETY: a fresh shared mapping of the accel fd, unmapped below.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            pages * 4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            d.fd(),
+            offset as libc::off_t,
+        );
+        if p == libc::MAP_FAILED {
+            return;
+        }
+        let b = p.cast::<u8>();
+        for i in (0..pages * 4096).step_by(512) {
+            b.add(i)
+                .write_volatile(b.add(i).read_volatile().wrapping_add(1));
+        }
+        libc::munmap(p, pages * 4096);
+    }
+}
 
 /// Frees what a successful allocating request made, so that memory does
-/// not pile up over the run (the child's exit would free it anyway).
-fn undo(d: &Device, nr: u32, arg: &[u64; 8]) {
+/// not pile up over the run (the child's exit would free it anyway). The
+/// last few buffers stay alive, so that later requests naming small
+/// handles find them.
+fn undo(d: &Device, nr: u32, arg: &[u64; 8], live: &mut VecDeque<u32>) {
     match nr {
         NR_GEM_CREATE | NR_GEM_CREATE_EX => {
-            let _ = qda::bo::close_handle(d.fd(), arg[1] as u32);
+            live.push_back(arg[1] as u32);
+            if live.len() > 8 {
+                if let Some(h) = live.pop_front() {
+                    let _ = qda::bo::close_handle(d.fd(), h);
+                }
+            }
         }
         NR_MAP => {
             let mut u = uapi::Munmap {
@@ -147,6 +187,7 @@ fn child(seed: u64, attach: bool) -> String {
     let mut rng = Rng(seed);
     let mut scratch = vec![0u8; 8192];
     let mut bad: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut live = VecDeque::new();
     for _ in 0..ITERATIONS {
         fill_scratch(&mut rng, &mut scratch);
         let mut req = reqs[rng.below(reqs.len() as u64) as usize];
@@ -182,7 +223,8 @@ fn child(seed: u64, attach: bool) -> String {
                     *bad.entry(errno).or_default() += 1;
                 }
             }
-            Ok(_) => undo(&d, nr, &arg),
+            Ok(_) if nr == NR_MMAP_OFFSET => map_and_touch(&d, arg[1], &mut rng),
+            Ok(_) => undo(&d, nr, &arg, &mut live),
         }
     }
     drop(d);
