@@ -64,13 +64,6 @@ impl Backend for CmaBackend {
             );
             return Err(ENOMEM);
         }
-        let mem: KBox<dyn Memory> = KBox::new(
-            CoherentMemory {
-                buf,
-                _cb: cb.clone(),
-            },
-            GFP_KERNEL,
-        )?;
-        Ok(mem)
+        CoherentMemory::boxed(buf, cb)
     }
 }

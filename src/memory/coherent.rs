@@ -35,8 +35,22 @@ pub(crate) struct CoherentBackend;
 /// A DMA allocation on a CB device; keeps its CB (and IOMMU domain)
 /// alive. Also used by the CMA backend.
 pub(super) struct CoherentMemory {
-    pub(super) buf: CoherentBuf,
-    pub(super) _cb: Arc<ContextBank>,
+    buf: CoherentBuf,
+    _cb: Arc<ContextBank>,
+}
+
+impl CoherentMemory {
+    /// `buf`, allocated on `cb`'s device, as a backend allocation.
+    pub(super) fn boxed(buf: CoherentBuf, cb: &Arc<ContextBank>) -> Result<KBox<dyn Memory>> {
+        let mem: KBox<dyn Memory> = KBox::new(
+            Self {
+                buf,
+                _cb: cb.clone(),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(mem)
+    }
 }
 
 impl Memory for CoherentMemory {
@@ -63,14 +77,6 @@ impl Backend for CoherentBackend {
     }
 
     fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<KBox<dyn Memory>> {
-        let buf = CoherentBuf::new(cb.dev.as_ref(), size)?;
-        let mem: KBox<dyn Memory> = KBox::new(
-            CoherentMemory {
-                buf,
-                _cb: cb.clone(),
-            },
-            GFP_KERNEL,
-        )?;
-        Ok(mem)
+        CoherentMemory::boxed(CoherentBuf::new(cb.dev.as_ref(), size)?, cb)
     }
 }

@@ -98,35 +98,30 @@ impl Device {
 
     /// Creates a dynamic user PD running `shell` (`DRM_IOCTL_QDA_INIT_CREATE`).
     pub fn create(&self, shell: &[u8], attrs: u32) -> io::Result<()> {
-        let mut a = uapi::InitCreate {
+        self.init_create(uapi::InitCreate {
             filelen: shell.len() as u32,
             filefd: -1,
             attrs,
             siglen: 0,
             file: shell.as_ptr() as u64,
-        };
-        // SAFETY: INIT_CREATE reads one `struct drm_qda_init_create`; `shell` outlives it.
-        unsafe {
-            ioctl_raw(
-                self.fd(),
-                uapi::DRM_IOCTL_QDA_INIT_CREATE,
-                (&raw mut a).cast(),
-            )?
-        };
-        Ok(())
+        })
     }
 
     /// Creates a dynamic user PD running the `len`-byte shell held in
     /// dma-buf `fd` (no mapping needed).
     pub fn create_from_dmabuf(&self, fd: i32, len: u32, attrs: u32) -> io::Result<()> {
-        let mut a = uapi::InitCreate {
+        self.init_create(uapi::InitCreate {
             filelen: len,
             filefd: fd,
             attrs,
             siglen: 0,
             file: 0,
-        };
-        // SAFETY: INIT_CREATE reads one `struct drm_qda_init_create`.
+        })
+    }
+
+    fn init_create(&self, mut a: uapi::InitCreate) -> io::Result<()> {
+        // SAFETY: INIT_CREATE reads one `struct drm_qda_init_create`; the
+        // shell it points to (if any) is borrowed by the caller.
         unsafe {
             ioctl_raw(
                 self.fd(),
