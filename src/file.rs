@@ -75,7 +75,7 @@ impl FileData for QdaFile {
             .sessions
             .acquire(current.group_leader())
             .inspect_err(|_| {
-                pr_info!(
+                crate::ratelimit::pr_info_ratelimited!(
                     "{}: no free session for process {}\n",
                     dev.domain.label(),
                     current.tgid()
@@ -99,7 +99,11 @@ impl Drop for QdaFile {
             // gone there is nothing to release.
             if let Err(e) = process::release(&self.channel, &cb, client_id, &p) {
                 if e != ENODEV {
-                    pr_info!("release of session {} failed: {:?}\n", client_id, e);
+                    crate::ratelimit::pr_info_ratelimited!(
+                        "release of session {} failed: {:?}\n",
+                        client_id,
+                        e
+                    );
                 }
             }
         }
@@ -143,7 +147,7 @@ fn create_bo(dev: &QdaDevice, file: &File<QdaFile>, size: u64, backend: u32) -> 
     let size = memory::bo_size(size)?;
     let cb = file.data().session().cb();
     let mem = dev.memory.alloc(cb, size, backend).inspect_err(|e| {
-        pr_info!(
+        crate::ratelimit::pr_info_ratelimited!(
             "{}: allocating {} bytes (backend {}) failed: {:?}\n",
             dev.domain.label(),
             size,

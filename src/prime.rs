@@ -41,7 +41,7 @@ impl PrimeImport for QdaDevice {
     ) -> Result<*mut bindings::drm_gem_object> {
         let current = kernel::current!();
         let cb = self.sessions.cb_of(current.group_leader()).ok_or_else(|| {
-            pr_info!(
+            crate::ratelimit::pr_info_ratelimited!(
                 "{}: import by process {} which has no session\n",
                 self.domain.label(),
                 current.tgid()

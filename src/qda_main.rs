@@ -23,6 +23,7 @@ mod file;
 mod gem;
 mod memory;
 mod prime;
+mod ratelimit;
 mod session;
 mod topology;
 mod transport;

@@ -159,7 +159,9 @@ pub(crate) fn marshal(
     let size = layout::place(n, &lens, &inline, &order, &ov, &mut pos)
         .filter(|&s| s <= MAX_PAYLOAD)
         .ok_or_else(|| {
-            pr_info!("invoke: inline arguments exceed {MAX_PAYLOAD} bytes\n");
+            crate::ratelimit::pr_info_ratelimited!(
+                "invoke: inline arguments exceed {MAX_PAYLOAD} bytes\n"
+            );
             E2BIG
         })?;
     let mut attachments = KVec::new();

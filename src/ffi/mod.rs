@@ -28,3 +28,9 @@ pub(crate) fn current_comm() -> [u8; 16] {
     out[15] = 0;
     out
 }
+
+/// Monotonic time in nanoseconds (NMI-safe, for rate limiting).
+pub(crate) fn monotonic_ns() -> u64 {
+    // SAFETY: no preconditions; callable from any context.
+    unsafe { kernel::bindings::ktime_get_mono_fast_ns() }
+}

@@ -55,7 +55,7 @@ impl Backend for CmaBackend {
         let end = phys.checked_add(size as u64).ok_or(ENOMEM)?;
         if phys < self.base || end > self.base + self.size {
             // Fallback pages: not what was asked for.
-            pr_info!(
+            crate::ratelimit::pr_info_ratelimited!(
                 "CMA pool {:#x}+{:#x} exhausted ({} bytes landed at {:#x})\n",
                 self.base,
                 self.size,

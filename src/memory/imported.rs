@@ -67,7 +67,7 @@ impl Memory for ImportedMemory {
 pub(crate) fn import(cb: &Arc<ContextBank>, buf: &DmaBuf) -> Result<KBox<dyn Memory>> {
     let attachment = buf.attach(cb.dev.as_ref())?;
     let (iova, len) = attachment.contiguous_range().inspect_err(|_| {
-        pr_info!(
+        crate::ratelimit::pr_info_ratelimited!(
             "import: dma-buf not mapped contiguously for SID {}\n",
             cb.sid
         );

@@ -12,6 +12,9 @@ mod domain;
 mod layout;
 #[path = "../../../src/memory/page_bitmap.rs"]
 mod page_bitmap;
+#[path = "../../../src/ratelimit.rs"]
+#[allow(unused_imports, unused_macros)]
+mod ratelimit;
 #[path = "../../../src/memory/regions.rs"]
 mod regions;
 #[path = "../../../src/fastrpc/scalars.rs"]
@@ -372,5 +375,27 @@ mod fastrpc_tests {
             &[1, 0, 0, 0, 0, 0, 0, 0]
         );
         assert_eq!(&meta[32..36], &7i32.to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+mod ratelimit_tests {
+    use super::ratelimit::{RateLimit, BURST, INTERVAL_NS};
+
+    #[test]
+    fn a_burst_per_window_then_the_count_of_suppressed_lines() {
+        let r = RateLimit::new();
+        let t0 = 7_000_000_000;
+        for i in 0..BURST {
+            assert_eq!(r.check(t0 + u64::from(i)), Some(0), "line {i}");
+        }
+        for i in 0..25 {
+            assert_eq!(r.check(t0 + 1000 + i), None);
+        }
+        // Still the same window.
+        assert_eq!(r.check(t0 + INTERVAL_NS - 1), None);
+        // A new window: the first line reports the 26 suppressed ones.
+        assert_eq!(r.check(t0 + INTERVAL_NS), Some(26));
+        assert_eq!(r.check(t0 + INTERVAL_NS + 1), Some(0));
     }
 }

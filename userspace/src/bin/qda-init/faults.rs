@@ -250,3 +250,87 @@ pub fn a_dsp_crash_fails_the_call_and_the_dsp_comes_back() -> Outcome {
     );
     all_reaped()
 }
+
+/// One process's share of the load: three threads calling the calculator
+/// until the DSP goes away. Returns an error naming any result other than
+/// a correct sum, -EPIPE (in flight at the crash) or -ENODEV (after it).
+fn load_until_crash() -> Result<u64, String> {
+    let (d, h) = session()?;
+    let d = &d;
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..3i32)
+            .map(|t| {
+                s.spawn(move || -> Result<u64, String> {
+                    let mut ok = 0u64;
+                    for k in 0.. {
+                        match d.calculator_sum(h, &[k, t]) {
+                            Ok(v) if v == i64::from(k + t) => ok += 1,
+                            Ok(v) => return Err(format!("sum {v} for {k} + {t}")),
+                            Err(e) => match e.raw_os_error() {
+                                Some(libc::EPIPE) | Some(libc::ENODEV) => return Ok(ok),
+                                _ => return Err(format!("call failed with {e}")),
+                            },
+                        }
+                    }
+                    Ok(ok)
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for w in workers {
+            total += w.join().map_err(|_| "worker panicked".to_string())??;
+        }
+        Ok(total)
+    })
+}
+
+/// A crash while two processes with three threads each are calling: every
+/// call either completes correctly or fails with -EPIPE/-ENODEV, nothing
+/// hangs (a child stuck for 20 s dies of SIGALRM), and the DSP comes back
+/// once the old files are closed.
+pub fn a_crash_under_load_fails_every_call_cleanly() -> Outcome {
+    let mut pids = Vec::new();
+    for _ in 0..2 {
+        // SAFETY: the child runs the load and leaves with `_exit`.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: a hung call ends the child instead of the suite.
+            unsafe { libc::alarm(20) };
+            let code = match load_until_crash() {
+                Ok(n) if n > 0 => 0,
+                Ok(_) => 2,
+                Err(e) => {
+                    eprintln!("crash under load: {e}");
+                    1
+                }
+            };
+            // SAFETY: leave without the parent's destructors.
+            unsafe { libc::_exit(code) };
+        }
+        check!(pid > 0, "fork failed");
+        pids.push(pid);
+    }
+    // Let both get going, then crash in the middle of their calls.
+    sleep(Duration::from_millis(200));
+    knob("cdsp", "crash")?;
+    for pid in pids {
+        let mut status = 0;
+        // SAFETY: reaps our child.
+        unsafe { libc::waitpid(pid, &raw mut status, 0) };
+        check!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "child {pid} ended with status {status:#x} (1: bad result, 2: no call \
+             succeeded, signal 14: a call hung)"
+        );
+    }
+    check!(
+        eventually(|| Device::by_name("cdsp").is_ok()),
+        "cdsp did not come back"
+    );
+    let (d, h) = session()?;
+    check!(
+        d.calculator_sum(h, &[1, 2]).map_err(|e| e.to_string())? == 3,
+        "call after the restart"
+    );
+    all_reaped()
+}

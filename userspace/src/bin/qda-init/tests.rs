@@ -374,6 +374,10 @@ pub fn run(loaded: bool) {
         faults::a_dsp_crash_fails_the_call_and_the_dsp_comes_back,
     );
     s.case(
+        "a_crash_under_load_fails_every_call_cleanly",
+        faults::a_crash_under_load_fails_every_call_cleanly,
+    );
+    s.case(
         "random_ioctls_get_clean_errnos",
         fuzz::random_ioctls_get_clean_errnos,
     );
