@@ -50,6 +50,9 @@ pub(crate) struct ContextBank {
 
 /// Payload buffers kept per context bank.
 const PAYLOAD_CACHE: usize = 4;
+/// Largest payload buffer kept: small calls gain most from reuse, and a
+/// CB never holds more than `PAYLOAD_CACHE` times this much idle memory.
+const PAYLOAD_CACHE_MAX_SIZE: usize = 1 << 20;
 
 impl ContextBank {
     /// A context bank over `dev` with stream id `sid`.
@@ -75,15 +78,20 @@ impl ContextBank {
         };
         match cached {
             Some(Ok(mut b)) => {
-                b.as_mut_slice()[..size].fill(0);
+                // All of it: the tail may hold an earlier process's data.
+                b.as_mut_slice().fill(0);
                 Ok(b)
             }
             _ => CoherentBuf::new(self.dev.as_ref(), size),
         }
     }
 
-    /// Returns a payload buffer for reuse (or frees it if enough are kept).
+    /// Returns a payload buffer for reuse (or frees it if it is large or
+    /// enough are kept).
     pub(crate) fn give_back(&self, buf: CoherentBuf) {
+        if buf.size() > PAYLOAD_CACHE_MAX_SIZE {
+            return;
+        }
         let mut c = self.payloads.lock();
         if c.len() < PAYLOAD_CACHE {
             // On allocation failure the buffer is simply freed.
