@@ -95,8 +95,8 @@ pub(crate) struct Stats {
 pub(crate) struct Channel {
     #[pin]
     table: SpinLockIrq<Table>,
-    #[pin]
-    done: CondVar,
+    /// One wait queue per slot: a reply wakes only its caller.
+    waiters: KVec<Pin<KBox<CondVar>>>,
     #[pin]
     transport: Mutex<Option<KBox<dyn Transport>>>,
     #[pin]
@@ -154,10 +154,14 @@ impl Channel {
                 GFP_KERNEL,
             )?;
         }
+        let mut waiters = KVec::with_capacity(SLOTS, GFP_KERNEL)?;
+        for _ in 0..SLOTS {
+            waiters.push(KBox::pin_init(new_condvar!(), GFP_KERNEL)?, GFP_KERNEL)?;
+        }
         Arc::pin_init(
             pin_init!(Self {
                 table <- new_spinlock_irq!(Table { slots, cursor: 0 }),
-                done <- new_condvar!(),
+                waiters,
                 transport <- new_mutex!(Some(transport)),
                 reaper <- new_work!("qda::Channel::reaper"),
                 seq: AtomicU64::new(0),
@@ -250,12 +254,12 @@ impl Channel {
                 _ => {}
             }
             let gave_up = match deadline {
-                Some(j) => match self.done.wait_interruptible_timeout(&mut t, j) {
+                Some(j) => match self.waiters[i].wait_interruptible_timeout(&mut t, j) {
                     CondVarTimeoutResult::Timeout => Some(ETIMEDOUT),
                     CondVarTimeoutResult::Signal { .. } => Some(EINTR),
                     CondVarTimeoutResult::Woken { .. } => None,
                 },
-                None => self.done.wait_interruptible(&mut t).then_some(EINTR),
+                None => self.waiters[i].wait_interruptible(&mut t).then_some(EINTR),
             };
             if let Some(e) = gave_up {
                 if t.slots[i].state == State::Pending {
@@ -293,7 +297,7 @@ impl Channel {
             State::Pending => {
                 t.slots[i].state = State::Done(rsp.retval);
                 drop(t);
-                self.done.notify_all();
+                self.waiters[i].notify_all();
             }
             State::Orphan => {
                 t.slots[i].state = State::Reapable;
@@ -344,7 +348,9 @@ impl Channel {
                 }
             }
         }
-        self.done.notify_all();
+        for w in self.waiters.iter() {
+            w.notify_all();
+        }
         self.reap(|s| matches!(s, State::Orphan | State::Reapable));
     }
 }
