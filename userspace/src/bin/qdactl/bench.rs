@@ -143,12 +143,34 @@ pub fn run_rpc(iterations: u32) -> io::Result<()> {
     println!("-- FastRPC (cdsp, simulated DSP answering from a worker)");
     let null =
         d.open_module("file:///libnull_skel.so?null_skel_handle_invoke&_modver=1.0&_dom=cdsp")?;
+    let single = time(iterations, || {
+        d.invoke(null, scalars(2, 0, 0), &mut []).map(|_| ())
+    });
+    let base = single.as_ref().ok().copied();
+    row("null invoke round trip", single, None);
+    // Four threads of one process calling at once: aggregate rate.
+    let threads = 4u32;
+    let per_thread = (iterations / threads).max(1);
+    let t = Instant::now();
+    let all = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    for _ in 0..per_thread {
+                        d.invoke(null, scalars(2, 0, 0), &mut [])?;
+                    }
+                    Ok::<(), io::Error>(())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .try_for_each(|w| w.join().unwrap_or_else(|_| Err(io::Error::other("panic"))))
+    });
     row(
-        "null invoke round trip",
-        time(iterations, || {
-            d.invoke(null, scalars(2, 0, 0), &mut []).map(|_| ())
-        }),
-        None,
+        "null invoke, 4 threads (aggregate)",
+        all.map(|()| t.elapsed() / (per_thread * threads)),
+        base,
     );
     let copy =
         d.open_module("file:///libcopy_skel.so?copy_skel_handle_invoke&_modver=1.0&_dom=cdsp")?;
