@@ -79,6 +79,14 @@ struct Table {
     cursor: usize,
 }
 
+/// Who is sending: sends run concurrently (on glink one may wait for the
+/// remote side's receive intents), and [`Channel::shutdown`] waits for
+/// them to finish before the endpoint can go away.
+struct Senders {
+    active: usize,
+    closed: bool,
+}
+
 /// Counters for debugfs and the tests.
 #[derive(Default)]
 pub(crate) struct Stats {
@@ -97,8 +105,14 @@ pub(crate) struct Channel {
     table: SpinLockIrq<Table>,
     /// One wait queue per slot: a reply wakes only its caller.
     waiters: KVec<Pin<KBox<CondVar>>>,
+    /// Used only by senders registered in `senders`.
+    transport: KBox<dyn Transport>,
+    /// Sends in progress; once closed, no new ones start.
     #[pin]
-    transport: Mutex<Option<KBox<dyn Transport>>>,
+    senders: Mutex<Senders>,
+    /// Signalled when the last send of a closed channel ends.
+    #[pin]
+    senders_idle: CondVar,
     #[pin]
     reaper: Work<Channel>,
     seq: AtomicU64,
@@ -162,7 +176,12 @@ impl Channel {
             pin_init!(Self {
                 table <- new_spinlock_irq!(Table { slots, cursor: 0 }),
                 waiters,
-                transport <- new_mutex!(Some(transport)),
+                transport,
+                senders <- new_mutex!(Senders {
+                    active: 0,
+                    closed: false,
+                }),
+                senders_idle <- new_condvar!(),
                 reaper <- new_work!("qda::Channel::reaper"),
                 seq: AtomicU64::new(0),
                 user_timeout_ms: AtomicU32::new(0),
@@ -222,13 +241,7 @@ impl Channel {
             addr: req.payload.0,
             size: req.payload.1,
         };
-        let sent = {
-            let t = self.transport.lock();
-            match t.as_ref() {
-                Some(t) => t.send(&msg.encode()),
-                None => Err(ENODEV),
-            }
-        };
+        let sent = self.send(&msg.encode());
         if let Err(e) = sent {
             drop(self.release(i));
             return Err(e);
@@ -273,6 +286,24 @@ impl Channel {
                 // The reply won the race: take it.
             }
         }
+    }
+
+    /// Sends `bytes` unless the channel is shut down (`-ENODEV`).
+    fn send(&self, bytes: &[u8]) -> Result {
+        {
+            let mut s = self.senders.lock();
+            if s.closed {
+                return Err(ENODEV);
+            }
+            s.active += 1;
+        }
+        let r = self.transport.send(bytes);
+        let mut s = self.senders.lock();
+        s.active -= 1;
+        if s.closed && s.active == 0 {
+            self.senders_idle.notify_all();
+        }
+        r
     }
 
     /// Handles a reply from the transport's receive path (may be atomic
@@ -339,7 +370,13 @@ impl Channel {
     /// The DSP went away: no more sends, every waiting call fails with
     /// `-EPIPE`, every orphan is reaped.
     pub(crate) fn shutdown(&self) {
-        drop(self.transport.lock().take());
+        {
+            let mut s = self.senders.lock();
+            s.closed = true;
+            while s.active > 0 {
+                self.senders_idle.wait(&mut s);
+            }
+        }
         {
             let mut t = self.table.lock();
             for s in t.slots.iter_mut() {

@@ -15,8 +15,9 @@ pub(crate) struct RpmsgTransport {
 }
 
 impl RpmsgTransport {
-    /// A transport over `ept`. The channel drops it before the endpoint
-    /// goes away (see [`crate::fastrpc::channel::Channel::shutdown`]).
+    /// A transport over `ept`. The channel stops using it before the
+    /// endpoint goes away: [`crate::fastrpc::channel::Channel::shutdown`]
+    /// waits for sends in progress and refuses new ones.
     pub(crate) fn new(ept: Endpoint) -> Self {
         Self { ept }
     }
