@@ -50,6 +50,7 @@ const ALLOWED: &[i32] = &[
     libc::ENODEV,
     libc::EOPNOTSUPP,
     libc::E2BIG,
+    libc::EFBIG,
     libc::EIO,
 ];
 
