@@ -35,10 +35,10 @@ fn set_timeout(dsp: &str, ms: u32) -> Result<(), String> {
     fs::write(&p, ms.to_string()).map_err(|e| format!("{p}: {e}"))
 }
 
-/// Waits up to 3 s for `cond`.
+/// Waits up to 10 s for `cond` (returns as soon as it holds).
 fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(3) {
+    while t.elapsed() < Duration::from_secs(10) {
         if cond() {
             return true;
         }
