@@ -1,9 +1,12 @@
 //! Random ioctls: a forked child (attached to the cdsp, then another one
-//! not attached) issues thousands of driver, GEM and PRIME requests with random sizes and contents
-//! (small numbers, -1, random words, pointers to a scratch area holding
-//! random invoke arguments). The driver must answer each with success or an
-//! errno the UAPI documents, the child must survive, and once it has
-//! exited nothing may be left behind.
+//! not attached) issues thousands of driver, GEM and PRIME requests with
+//! random sizes and contents (small numbers, -1, random words, pointers to
+//! a scratch area holding random invoke arguments), and maps and touches
+//! the mmap offsets it is handed. The driver must answer each with success
+//! or an errno the UAPI documents, the child must survive, and once it has
+//! exited nothing may be left behind. Errnos that the simulated DSP
+//! returns (`-EFAULT` for an SMMU fault, `-ENOENT`, `-EINVAL`, `-EIO`)
+//! reach the caller as they are and are accepted too.
 
 use std::{
     collections::{BTreeMap, VecDeque},
