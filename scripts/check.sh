@@ -52,6 +52,15 @@ else
     fail "rustfmt: run 'make fmt' (diff in $OUT/rustfmt.log)"; head -40 "$OUT/rustfmt.log"
 fi
 
+# (The driver's files are linted by the CLIPPY=1 module build below, with
+# the kernel's clippy configuration; the host-test crate reuses them.)
+step "lint: cargo clippy (userspace crate)"
+if (cd "$QDA_ROOT/userspace" && cargo clippy --locked --all-targets -- -D warnings) > "$OUT/clippy-userspace.log" 2>&1; then
+    pass "userspace crate is clippy-clean"
+else
+    fail "cargo clippy (see $OUT/clippy-userspace.log)"; grep -E -A8 '^(warning|error)' "$OUT/clippy-userspace.log" | head -40
+fi
+
 step "lint: userspace UAPI bindings match the header"
 if bash "$QDA_ROOT/scripts/gen-uapi.sh" --check > "$OUT/gen-uapi.log" 2>&1; then
     pass "userspace/src/uapi/sys.rs is generated from include/uapi/drm/qda_accel.h"
