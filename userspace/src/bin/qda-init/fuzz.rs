@@ -1,5 +1,5 @@
-//! Random ioctls: a forked child (attached to the cdsp, then another one
-//! not attached) issues thousands of driver, GEM and PRIME requests with
+//! Random ioctls: forked children (attached to the cdsp, not attached,
+//! attached to the adsp) issue thousands of driver, GEM and PRIME requests with
 //! random sizes and contents (small numbers, -1, random words, pointers to
 //! a scratch area holding random invoke arguments), and maps and touches
 //! the mmap offsets it is handed. The driver must answer each with success
@@ -180,8 +180,8 @@ fn undo(d: &Device, nr: u32, arg: &[u64; 8], live: &mut VecDeque<u32>) {
 
 /// The child: returns "errno count ..." of unexpected results, or "".
 /// Attached first, or not (then INIT_CREATE gets random requests too).
-fn child(seed: u64, attach: bool) -> String {
-    let Ok(d) = Device::by_name("cdsp") else {
+fn child(dsp: &str, seed: u64, attach: bool) -> String {
+    let Ok(d) = Device::by_name(dsp) else {
         return "open failed".into();
     };
     if attach && d.attach().is_err() {
@@ -239,18 +239,22 @@ fn child(seed: u64, attach: bool) -> String {
 }
 
 pub fn random_ioctls_get_clean_errnos() -> Outcome {
-    run_child(0x9e37_79b9_7f4a_7c15, true)?;
-    run_child(0x1234_5678_9abc_def1, false)?;
-    let path = "/sys/kernel/debug/qda/cdsp/memory";
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    for line in text.lines().skip(1).filter(|l| !l.starts_with("pool ")) {
-        check!(line.ends_with(" 0 0"), "still allocated: {line}");
+    // cdsp: DMA-coherent and carve-out memory; adsp: DMA-coherent and CMA.
+    run_child("cdsp", 0x9e37_79b9_7f4a_7c15, true)?;
+    run_child("cdsp", 0x1234_5678_9abc_def1, false)?;
+    run_child("adsp", 0x0f1e_2d3c_4b5a_6978, true)?;
+    for dsp in ["adsp", "cdsp"] {
+        let path = format!("/sys/kernel/debug/qda/{dsp}/memory");
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        for line in text.lines().skip(1).filter(|l| !l.starts_with("pool ")) {
+            check!(line.ends_with(" 0 0"), "{dsp}: still allocated: {line}");
+        }
     }
     memory::nothing_leaked()
 }
 
 /// Runs [`child`] in a forked process and checks how it ended.
-fn run_child(seed: u64, attach: bool) -> Outcome {
+fn run_child(dsp: &str, seed: u64, attach: bool) -> Outcome {
     let mut p = [0i32; 2];
     // SAFETY: plain pipe/fork; the child reports through the pipe and
     // leaves with `_exit`.
@@ -261,7 +265,7 @@ fn run_child(seed: u64, attach: bool) -> Outcome {
         let pid = libc::fork();
         if pid == 0 {
             libc::close(p[0]);
-            let report = child(seed, attach);
+            let report = child(dsp, seed, attach);
             libc::write(p[1], report.as_ptr().cast(), report.len());
             libc::_exit(0);
         }
@@ -278,15 +282,15 @@ fn run_child(seed: u64, attach: bool) -> Outcome {
     unsafe { libc::waitpid(pid, &raw mut status, 0) };
     check!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "the fuzzing child died (status {status:#x}, attached: {attach})"
+        "the fuzzing child died (status {status:#x}, {dsp}, attached: {attach})"
     );
     check!(
         report.is_empty(),
-        "unexpected results (attached: {attach}): {report}"
+        "unexpected results ({dsp}, attached: {attach}): {report}"
     );
     check!(
-        rpc::calls("cdsp", "in_flight")? == 0,
-        "calls left in flight (attached: {attach})"
+        rpc::calls(dsp, "in_flight")? == 0,
+        "calls left in flight ({dsp}, attached: {attach})"
     );
     Ok(())
 }
