@@ -1,10 +1,10 @@
 //! Random ioctls: forked children (attached to the cdsp, not attached,
-//! attached to the adsp) issue thousands of driver, GEM and PRIME requests with
-//! random sizes and contents (small numbers, -1, random words, pointers to
-//! a scratch area holding random invoke arguments), and maps and touches
-//! the mmap offsets it is handed. The driver must answer each with success
-//! or an errno the UAPI documents, the child must survive, and once it has
-//! exited nothing may be left behind. Errnos that the simulated DSP
+//! attached to the adsp) issue thousands of driver, GEM and PRIME requests
+//! with random sizes and contents (small numbers, -1, random words,
+//! pointers to a scratch area holding random invoke arguments), and map and
+//! touch the mmap offsets they are handed. The driver must answer each with
+//! success or an errno the UAPI documents, every child must survive, and
+//! once they have exited nothing may be left behind. Errnos that the simulated DSP
 //! returns (`-EFAULT` for an SMMU fault, `-ENOENT`, `-EINVAL`, `-EIO`)
 //! reach the caller as they are and are accepted too.
 
