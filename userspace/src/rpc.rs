@@ -82,6 +82,34 @@ pub const DRM_IOCTL_QDA_INVOKE_LIB: u32 = uapi::drm_iowr(
 );
 pub use uapi::DRM_IOCTL_QDA_INVOKE;
 
+/// Opens a module by URI through remote control (handle 0, method 0),
+/// with `call(handle, sc, args)` doing the invoke: [`Device::open_module`],
+/// or another driver's invoke (`qdactl compare` drives fastrpc.ko).
+pub fn open_module_with(
+    call: impl FnOnce(u32, u32, &mut [Arg]) -> io::Result<i32>,
+    uri: &str,
+) -> io::Result<u32> {
+    let mut name = uri.as_bytes().to_vec();
+    name.push(0);
+    let mut err = [0u8; 128];
+    let prim_in = [
+        (name.len() as u32).to_le_bytes(),
+        (err.len() as u32).to_le_bytes(),
+    ]
+    .concat();
+    let mut handle = [0u8; 4];
+    let mut args = [
+        Arg::input(&prim_in),
+        Arg::input(&name),
+        Arg::output(&mut handle),
+        Arg::output(&mut err),
+    ];
+    match call(0, scalars(0, 2, 2), &mut args)? {
+        0 => Ok(u32::from_le_bytes(handle)),
+        r => Err(io::Error::other(format!("open {uri:?}: remote error {r}"))),
+    }
+}
+
 impl Device {
     /// Attaches this process to the DSP's root PD (`DRM_IOCTL_QDA_INIT_ATTACH`).
     pub fn attach(&self) -> io::Result<()> {
@@ -165,25 +193,7 @@ impl Device {
 
     /// Opens a module by URI through remote control (handle 0, method 0).
     pub fn open_module(&self, uri: &str) -> io::Result<u32> {
-        let mut name = uri.as_bytes().to_vec();
-        name.push(0);
-        let mut err = [0u8; 128];
-        let prim_in = [
-            (name.len() as u32).to_le_bytes(),
-            (err.len() as u32).to_le_bytes(),
-        ]
-        .concat();
-        let mut handle = [0u8; 4];
-        let mut args = [
-            Arg::input(&prim_in),
-            Arg::input(&name),
-            Arg::output(&mut handle),
-            Arg::output(&mut err),
-        ];
-        match self.invoke(0, scalars(0, 2, 2), &mut args)? {
-            0 => Ok(u32::from_le_bytes(handle)),
-            r => Err(io::Error::other(format!("open {uri:?}: remote error {r}"))),
-        }
+        open_module_with(|h, sc, args| self.invoke(h, sc, args), uri)
     }
 
     /// Closes a module handle (handle 0, method 1).

@@ -12,7 +12,7 @@ use std::{
 use qda::{heap, uapi, Bo, Device};
 
 /// Runs `op` `n` times and returns the mean time per call.
-fn time(n: u32, mut op: impl FnMut() -> io::Result<()>) -> io::Result<Duration> {
+pub fn time(n: u32, mut op: impl FnMut() -> io::Result<()>) -> io::Result<Duration> {
     let t = Instant::now();
     for _ in 0..n {
         op()?;

@@ -2,26 +2,17 @@
 //! simulated DSP, in the same boot (qda drives adsp, fastrpc.ko cdsp).
 //! Compare the ratios, not the absolute figures.
 
-use std::{
-    fs::OpenOptions,
-    io,
-    os::fd::AsRawFd,
-    time::{Duration, Instant},
-};
+use std::{fs::OpenOptions, io, os::fd::AsRawFd};
 
+use crate::bench::time;
 use qda::{
-    rpc::{scalars, Arg},
-    uapi::ioc,
+    rpc::{open_module_with, scalars, Arg},
+    uapi::{self, ioc},
     Device,
 };
 
-/// `struct fastrpc_invoke` (the same layout as `struct drm_qda_invoke`).
-#[repr(C)]
-struct Invoke {
-    handle: u32,
-    sc: u32,
-    args: u64,
-}
+/// `struct fastrpc_invoke` has the layout of `struct drm_qda_invoke`.
+type Invoke = uapi::Invoke;
 
 const FASTRPC_IOCTL_INVOKE: u32 = ioc(3, b'R' as u32, 3, size_of::<Invoke>());
 const FASTRPC_IOCTL_INIT_ATTACH: u32 = ioc(0, b'R' as u32, 4, 0);
@@ -33,25 +24,7 @@ trait Remote {
     fn call(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32>;
 
     fn open(&self, uri: &str) -> io::Result<u32> {
-        let mut name = uri.as_bytes().to_vec();
-        name.push(0);
-        let mut err = [0u8; 64];
-        let prim = [
-            (name.len() as u32).to_le_bytes(),
-            (err.len() as u32).to_le_bytes(),
-        ]
-        .concat();
-        let mut h = [0u8; 4];
-        let mut args = [
-            Arg::input(&prim),
-            Arg::input(&name),
-            Arg::output(&mut h),
-            Arg::output(&mut err),
-        ];
-        match self.call(0, scalars(0, 2, 2), &mut args)? {
-            0 => Ok(u32::from_le_bytes(h)),
-            r => Err(io::Error::other(format!("open {uri}: {r}"))),
-        }
+        open_module_with(|h, sc, args| self.call(h, sc, args), uri)
     }
 }
 
@@ -81,17 +54,9 @@ impl Remote for Device {
     }
 }
 
-fn per_op(n: u32, mut f: impl FnMut() -> io::Result<()>) -> io::Result<Duration> {
-    let t = Instant::now();
-    for _ in 0..n {
-        f()?;
-    }
-    Ok(t.elapsed() / n)
-}
-
 fn null_rate(r: &dyn Remote, n: u32) -> io::Result<f64> {
     let h = r.open(NULL_URI)?;
-    let d = per_op(n, || r.call(h, scalars(2, 0, 0), &mut []).map(|_| ()))?;
+    let d = time(n, || r.call(h, scalars(2, 0, 0), &mut []).map(|_| ()))?;
     Ok(1.0 / d.as_secs_f64())
 }
 
@@ -99,7 +64,7 @@ fn copy_mbs(r: &dyn Remote, size: usize, n: u32) -> io::Result<f64> {
     let h = r.open(COPY_URI)?;
     let src = vec![0x5au8; size];
     let mut dst = vec![0u8; size];
-    let d = per_op(n, || {
+    let d = time(n, || {
         let mut args = [Arg::input(&src), Arg::output(&mut dst)];
         r.call(h, scalars(2, 1, 1), &mut args).map(|_| ())
     })?;
