@@ -256,14 +256,12 @@ pub(crate) fn invoke(
     let pd = s.pd().ok_or(ENOTCONN)?;
     let sc = Scalars(args.sc);
     let n = sc.len();
-    let mut raw = KVec::from_elem(0u8, n * INVOKE_ARG_SIZE, GFP_KERNEL)?;
-    if n > 0 {
-        UserSlice::new(UserPtr::from_addr(args.args as usize), raw.len())
-            .reader()
-            .read_slice(&mut raw)?;
-    }
+    let mut reader =
+        UserSlice::new(UserPtr::from_addr(args.args as usize), n * INVOKE_ARG_SIZE).reader();
     let mut list = KVec::with_capacity(n, GFP_KERNEL)?;
-    for (i, a) in raw.chunks_exact(INVOKE_ARG_SIZE).enumerate() {
+    for i in 0..n {
+        let mut a = [0u8; INVOKE_ARG_SIZE];
+        reader.read_slice(&mut a)?;
         let ptr = u64::from_le_bytes(a[0..8].try_into().map_err(|_| EINVAL)?);
         let len = u64::from_le_bytes(a[8..16].try_into().map_err(|_| EINVAL)?);
         let fd = i32::from_le_bytes(a[16..20].try_into().map_err(|_| EINVAL)?);
