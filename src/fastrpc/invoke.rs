@@ -113,14 +113,6 @@ pub(crate) struct Marshalled {
 /// Largest payload (metadata and inline data).
 const MAX_PAYLOAD: u64 = 64 << 20;
 
-fn vec_of<T: Clone>(n: usize, v: T) -> Result<KVec<T>> {
-    let mut k = KVec::with_capacity(n, GFP_KERNEL)?;
-    for _ in 0..n {
-        k.push(v.clone(), GFP_KERNEL)?;
-    }
-    Ok(k)
-}
-
 /// Where user address `ptr` lies in its mapping: the offset from the
 /// mapping's start (the mapping of a buffer starts at the buffer).
 fn mapping_offset(ptr: u64) -> Result<u64> {
@@ -152,9 +144,9 @@ pub(crate) fn marshal(
         inline.push(a.inline(), GFP_KERNEL)?;
         lens.push(a.len(), GFP_KERNEL)?;
     }
-    let mut order = vec_of(n, 0usize)?;
-    let mut ov = vec_of(n, Overlap::default())?;
-    let mut pos = vec_of(n, 0u64)?;
+    let mut order = KVec::from_elem(0usize, n, GFP_KERNEL)?;
+    let mut ov = KVec::from_elem(Overlap::default(), n, GFP_KERNEL)?;
+    let mut pos = KVec::from_elem(0u64, n, GFP_KERNEL)?;
     layout::overlaps(&ranges, &inline, &mut order, &mut ov);
     let size = layout::place(n, &lens, &inline, &order, &ov, &mut pos)
         .filter(|&s| s <= MAX_PAYLOAD)
