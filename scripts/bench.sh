@@ -7,6 +7,8 @@
 # the same simulated DSP.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# Figures come from the kernel without debug machinery (KASAN etc.).
+export QDA_KERNEL=bench
 bash "$QDA_ROOT/scripts/setup.sh"
 bash "$QDA_ROOT/scripts/run-qemu.sh" bench
 LOG=${QDA_OUT:-$QDA_ROOT/build}/console-bench.log

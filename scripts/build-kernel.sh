@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Builds the arm64 test kernel (Image + modules) from Debian's
-# linux-source-7.3 into a cache outside the repository:
-#   $QDA_CACHE/linux-<srcver>/       unpacked, unmodified source
-#   $QDA_CACHE/build-<key>/          O= build directory
-# key = hash(config fragment, source version, toolchain versions). An
-# existing build with the same key is reused as it is.
-# Records the build directory in $QDA_CACHE/kbuild-dir.
+# build-kernel.sh [test|bench]
+# Builds an arm64 kernel (Image + modules) from Debian's linux-source-7.3
+# into a cache outside the repository. Two flavours, each cached on its own:
+#   test   kernel/qda.config + kernel/debug.config (KASAN, UBSAN, ...):
+#          make check and make demo
+#   bench  kernel/qda.config only: make bench
+#   $QDA_CACHE/linux-<srcver>/             unpacked, unmodified source
+#   $QDA_CACHE/build-<flavour>-<key>/      O= build directory
+# key = hash(config fragments, source version, toolchain versions). An
+# existing build with the same key is reused as it is; a build of the same
+# flavour with another key is removed (the other flavour is kept).
+# Records the build directory in $QDA_CACHE/kbuild-dir-<flavour>.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-FRAG="$QDA_ROOT/kernel/qda.config"
+FLAVOUR=${1:-test}
+case "$FLAVOUR" in
+    test) FRAGS=("$QDA_ROOT/kernel/qda.config" "$QDA_ROOT/kernel/debug.config") ;;
+    bench) FRAGS=("$QDA_ROOT/kernel/qda.config") ;;
+    *) die "unknown kernel flavour '$FLAVOUR' (test or bench)" ;;
+esac
+FRAG="$QDA_CACHE/fragment-$FLAVOUR.config"
 TARBALL=$(ls /usr/src/linux-source-7.3.tar.* 2>/dev/null | head -n1)
 [ -n "$TARBALL" ] || die "linux-source-7.3 is not installed: run scripts/setup.sh"
 SRCVER=$(dpkg-query -W -f='${Version}' linux-source-7.3)
-key=$( { cat "$FRAG"; echo "$SRCVER"; rustc --version; clang-19 --version | head -n1;
+key=$( { cat "${FRAGS[@]}"; echo "$SRCVER"; rustc --version; clang-19 --version | head -n1;
          bindgen --version; } | sha256sum | cut -c1-16)
 SRC="$QDA_CACHE/linux-$SRCVER"
-OUT="$QDA_CACHE/build-$key"
+OUT="$QDA_CACHE/build-$FLAVOUR-$key"
 mkdir -p "$QDA_CACHE"
+cat "${FRAGS[@]}" > "$FRAG"
 
 if [ -f "$OUT/.qda-stamp" ] && [ "$(cat "$OUT/.qda-stamp")" = "$key" ]; then
     info "kernel cache hit: $OUT (key $key)"
-    echo "$OUT" > "$QDA_CACHE/kbuild-dir"
+    echo "$OUT" > "$QDA_CACHE/kbuild-dir-$FLAVOUR"
     exit 0
 fi
 
@@ -36,8 +48,9 @@ if [ ! -f "$SRC/.qda-unpacked" ]; then
     touch "$SRC/.qda-unpacked"
 fi
 
-# Only one build directory is kept: remove builds with a stale key.
-for old in "$QDA_CACHE"/build-*; do
+# One build directory per flavour is kept: remove its builds with a stale
+# key, and builds of the layout before flavours (build-<key>).
+for old in "$QDA_CACHE"/build-"$FLAVOUR"-* "$QDA_CACHE"/build-[0-9a-f]*; do
     [ -d "$old" ] && [ "$old" != "$OUT" ] && { info "removing stale build $old"; rm -rf "$old"; }
 done
 mkdir -p "$OUT"
@@ -46,7 +59,7 @@ K=("${KMAKE[@]}" -C "$SRC" O="$OUT")
 step "checking the Rust toolchain (make rustavailable)"
 "${K[@]}" -s rustavailable >/dev/null || die "the kernel does not accept this Rust toolchain"
 
-step "configuring: allnoconfig + kernel/qda.config"
+step "configuring ($FLAVOUR): allnoconfig + ${FRAGS[*]##*/}"
 "${K[@]}" -s allnoconfig
 (cd "$OUT" && ARCH=arm64 "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "$FRAG" >/dev/null)
 "${K[@]}" -s olddefconfig
@@ -59,13 +72,13 @@ while IFS= read -r line; do
 done < "$FRAG"
 if [ ${#dropped[@]} -gt 0 ]; then
     printf '  dropped: %s\n' "${dropped[@]}" >&2
-    die "${#dropped[@]} option(s) of kernel/qda.config did not survive olddefconfig (missing dependencies?)"
+    die "${#dropped[@]} option(s) of ${FRAGS[*]##*/} did not survive olddefconfig (missing dependencies?)"
 fi
 info "all $(grep -c '^CONFIG_' "$FRAG") options of the fragment are set"
 
-step "building Image and modules (make -j$(nproc)); this takes ~10 min cold"
+step "building the $FLAVOUR kernel: Image and modules (make -j$(nproc)); this takes ~10 min cold"
 t=$(date +%s)
 "${K[@]}" -s -j"$(nproc)" Image modules
 info "kernel built in $(( $(date +%s) - t ))s"
 echo "$key" > "$OUT/.qda-stamp"
-echo "$OUT" > "$QDA_CACHE/kbuild-dir"
+echo "$OUT" > "$QDA_CACHE/kbuild-dir-$FLAVOUR"

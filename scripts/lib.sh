@@ -16,9 +16,11 @@ RUST_LIB_SRC=/usr/src/rustc-$RUSTC_VER/library
 KMAKE=(make ARCH=arm64 LLVM=-19 RUST_LIB_SRC="$RUST_LIB_SRC")
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# Builds (or reuses) the cached kernel, progress on stderr, and prints its
-# build directory on stdout.
+# kernel_build_dir [test|bench]: builds (or reuses) the cached kernel of
+# that flavour (default: $QDA_KERNEL, else test), progress on stderr, and
+# prints its build directory on stdout.
 kernel_build_dir() {
-    bash "$QDA_ROOT/scripts/build-kernel.sh" >&2 || return 1
-    cat "$QDA_CACHE/kbuild-dir"
+    local flavour=${1:-${QDA_KERNEL:-test}}
+    bash "$QDA_ROOT/scripts/build-kernel.sh" "$flavour" >&2 || return 1
+    cat "$QDA_CACHE/kbuild-dir-$flavour"
 }
