@@ -5,9 +5,10 @@
 //! The payload is DMA memory of the calling process's context bank, so the
 //! DSP reaches it only through that CB. Inline buffers are copied in (input)
 //! and out (output, at most the caller's own length: nothing the DSP writes
-//! in the metadata is trusted). Buffers backed by a dma-buf fd are passed
-//! zero copy: the dma-buf is attached to the CB for the duration of the
-//! call and the DSP gets its IOVA.
+//! in the metadata is trusted). Buffers named by a GEM handle of the
+//! caller's file (own or PRIME-imported, so already mapped in the caller's
+//! CB) are passed zero copy: the call holds a reference to the object and
+//! the DSP gets its IOVA.
 
 use kernel::{
     prelude::*,
@@ -28,12 +29,9 @@ use super::{
 use crate::{
     ffi::{
         dma::CoherentBuf,
-        dmabuf::{
-            Attachment,
-            DmaBuf,
-            DmaBufRef, //
-        },
+        gem::ObjectRef, //
     },
+    gem::Bo,
     session::ContextBank,
     topology, //
 };
@@ -49,10 +47,21 @@ pub(crate) enum Arg<'a> {
     UserIn { ptr: u64, len: u64 },
     /// User memory, copied out.
     UserOut { ptr: u64, len: u64 },
-    /// User memory inside an mmap of dma-buf `fd`: passed zero copy.
-    Mapped { fd: i32, ptr: u64, len: u64 },
-    /// A dma-buf handle: `{fd, offset, len}` and its whole mapping.
-    Handle { fd: i32, offset: u32, len: u32 },
+    /// User memory inside an mmap of buffer object `bo` (`ptr` 0: from
+    /// its start): passed zero copy.
+    Mapped {
+        bo: &'a ObjectRef<Bo>,
+        ptr: u64,
+        len: u64,
+    },
+    /// A buffer handle: `{handle, offset, len}` and the object's whole
+    /// mapping.
+    Handle {
+        bo: &'a ObjectRef<Bo>,
+        handle: u32,
+        offset: u32,
+        len: u32,
+    },
 }
 
 impl Arg<'_> {
@@ -83,11 +92,11 @@ impl Arg<'_> {
     }
 }
 
-/// What a call keeps alive: the payload and the dma-buf attachments.
+/// What a call keeps alive: the payload and the buffer objects the DSP
+/// may touch.
 pub(crate) struct Payload {
     buf: Option<CoherentBuf>,
-    _attachments: KVec<Attachment>,
-    _bufs: KVec<DmaBufRef>,
+    _objs: KVec<ObjectRef<Bo>>,
     _cb: Arc<ContextBank>,
 }
 
@@ -123,18 +132,22 @@ fn mapping_offset(ptr: u64) -> Result<u64> {
     Ok(ptr - vma.start() as u64)
 }
 
-/// No dma-buf is resident (for kernel calls).
-pub(crate) fn none_resident(_: &DmaBuf) -> Option<u64> {
-    None
+/// The IOVA of `bo` in `cb` and a new reference to it; `-EINVAL` if it
+/// is mapped in another context bank.
+fn in_cb(cb: &ContextBank, bo: &ObjectRef<Bo>) -> Result<(u64, ObjectRef<Bo>)> {
+    if bo.backing().sid != cb.sid {
+        crate::ratelimit::pr_info_ratelimited!(
+            "invoke: buffer of SID {} passed to a call on SID {}\n",
+            bo.backing().sid,
+            cb.sid
+        );
+        return Err(EINVAL);
+    }
+    Ok((bo.backing().mem.memory().iova(), bo.clone()))
 }
 
 /// Builds the payload of a call with `args` for a process on `cb`.
-/// `resident` gives the IOVA in `cb` of a dma-buf already mapped there.
-pub(crate) fn marshal(
-    cb: &Arc<ContextBank>,
-    args: &[Arg<'_>],
-    resident: &dyn Fn(&DmaBuf) -> Option<u64>,
-) -> Result<Marshalled> {
+pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
     let n = args.len();
     let mut ranges = KVec::with_capacity(n, GFP_KERNEL)?;
     let mut inline = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -156,15 +169,13 @@ pub(crate) fn marshal(
             );
             E2BIG
         })?;
-    let mut attachments = KVec::new();
-    let mut bufs = KVec::new();
+    let mut objs = KVec::new();
     if n == 0 {
         return Ok(Marshalled {
             payload: Arc::new(
                 Payload {
                     buf: None,
-                    _attachments: attachments,
-                    _bufs: bufs,
+                    _objs: objs,
                     _cb: cb.clone(),
                 },
                 GFP_KERNEL,
@@ -180,41 +191,31 @@ pub(crate) fn marshal(
     for (i, a) in args.iter().enumerate() {
         let len = lens[i];
         match *a {
-            Arg::Handle { fd, offset, len } => {
-                let dmabuf = DmaBufRef::from_fd(fd)?;
-                let att = dmabuf.attach(cb.dev.as_ref())?;
-                let (iova, maplen) = att.contiguous_range()?;
+            Arg::Handle {
+                bo,
+                handle,
+                offset,
+                len,
+            } => {
+                let (iova, obj) = in_cb(cb, bo)?;
                 let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
-                layout::write_handle(bytes, n, i, fd, offset, len, (addr, maplen as u64));
-                attachments.push(att, GFP_KERNEL)?;
+                let whole = (addr, bo.size() as u64);
+                layout::write_handle(bytes, n, i, handle as i32, offset, len, whole);
+                objs.push(obj, GFP_KERNEL)?;
             }
-            Arg::Mapped { fd, ptr, len } => {
-                let dmabuf = DmaBufRef::from_fd(fd)?;
+            Arg::Mapped { bo, ptr, len } => {
                 // No pointer: the whole buffer from its start (a shell
-                // passed by fd only).
+                // passed by handle only).
                 let offset = if ptr == 0 { 0 } else { mapping_offset(ptr)? };
                 let end = offset.checked_add(len).ok_or(EINVAL)?;
-                if end > dmabuf.size() as u64 {
+                if end > bo.size() as u64 {
                     return Err(EINVAL);
                 }
-                let iova = match resident(&dmabuf) {
-                    // Already mapped in this CB (a qda buffer of this
-                    // process): no new mapping; holding the dma-buf keeps
-                    // the buffer alive.
-                    Some(iova) => {
-                        bufs.push(dmabuf, GFP_KERNEL)?;
-                        iova
-                    }
-                    None => {
-                        let att = dmabuf.attach(cb.dev.as_ref())?;
-                        let (iova, _) = att.contiguous_range()?;
-                        attachments.push(att, GFP_KERNEL)?;
-                        iova
-                    }
-                };
+                let (iova, obj) = in_cb(cb, bo)?;
                 let page = topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1)))
                     .ok_or(EOVERFLOW)?;
                 layout::write_buf(bytes, n, i, ptr, len, (page, layout::page_span(ptr, len)));
+                objs.push(obj, GFP_KERNEL)?;
             }
             _ if len == 0 => layout::write_buf(bytes, n, i, 0, 0, (0, 0)),
             _ => {
@@ -245,8 +246,7 @@ pub(crate) fn marshal(
         payload: Arc::new(
             Payload {
                 buf: Some(buf),
-                _attachments: attachments,
-                _bufs: bufs,
+                _objs: objs,
                 _cb: cb.clone(),
             },
             GFP_KERNEL,

@@ -384,6 +384,25 @@ impl<B: Backing> ObjectRef<B> {
     }
 }
 
+impl<B: Backing> Clone for ObjectRef<B> {
+    fn clone(&self) -> Self {
+        // SAFETY: the object is valid (we own a reference); this takes
+        // another one.
+        unsafe { bindings::drm_gem_object_get(self.obj.as_ptr()) };
+        // INVARIANT: the same object, with one more reference owned.
+        Self {
+            obj: self.obj,
+            _b: PhantomData,
+        }
+    }
+}
+
+// SAFETY: a GEM object reference may be used and dropped on any thread:
+// the reference count is atomic and the backing `B` is `Send + Sync`.
+unsafe impl<B: Backing> Send for ObjectRef<B> {}
+// SAFETY: as for `Send`; `&ObjectRef` only reads immutable object fields.
+unsafe impl<B: Backing> Sync for ObjectRef<B> {}
+
 impl<B> Drop for ObjectRef<B> {
     fn drop(&mut self) {
         // SAFETY: by the invariant we own one reference.
