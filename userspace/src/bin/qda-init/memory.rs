@@ -159,7 +159,10 @@ pub fn bad_gem_requests_get_specific_errnos() -> Outcome {
     };
     // SAFETY: GEM_CREATE reads and writes one `GemCreate`.
     let r = unsafe { qda::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_GEM_CREATE, (&raw mut a).cast()) };
-    check!(r.is_ok() && a.handle != 0, "GEM_CREATE with garbage pad: {r:?}");
+    check!(
+        r.is_ok() && a.handle != 0,
+        "GEM_CREATE with garbage pad: {r:?}"
+    );
     Bo::from_handle(&d, a.handle)
         .close()
         .map_err(|e| format!("close: {e}"))?;
