@@ -262,6 +262,18 @@ fn ssr(log: &Syslog) -> Verdict {
     }
 }
 
+/// Kernel objects the library's processes left behind (they have all
+/// exited, so qda must have freed everything they used).
+fn leaks(kmemleak: bool) -> Verdict {
+    if !kmemleak {
+        return Verdict::Skip("kmemleak is not running".into());
+    }
+    match crate::kmemleak::nothing_leaked() {
+        Ok(()) => Verdict::Pass,
+        Err(e) => Verdict::Fail(e),
+    }
+}
+
 /// Runs the suite and prints it as KTAP.
 pub fn run_suite() {
     let names = [
@@ -273,6 +285,7 @@ pub fn run_suite() {
         "multithreading_on_adsp",
         "two_sessions_in_one_process",
         "subsystem_restart",
+        "kmemleak_finds_no_leak",
     ];
     let cases: Vec<(String, Verdict)> = if !Path::new(FASTRPC_TEST).exists() {
         let why =
@@ -282,12 +295,16 @@ pub fn run_suite() {
             .map(|n| (n.to_string(), Verdict::Skip(why.into())))
             .collect()
     } else {
+        // Leaks found before this suite are the userspace suite's.
+        let kmemleak = crate::kmemleak::enabled()
+            && std::fs::write("/sys/kernel/debug/kmemleak", "clear").is_ok();
         let log = serve_syslog();
         let mut c = examples_on("cdsp", 3, &log);
         c.extend(examples_on("adsp", 0, &log));
         let (v, _) = libtest("two_sessions_in_one_process", &["multisession"], &log);
         c.push(("two_sessions_in_one_process".into(), v));
         c.push(("subsystem_restart".into(), ssr(&log)));
+        c.push(("kmemleak_finds_no_leak".into(), leaks(kmemleak)));
         c
     };
     print!("{}", render(&cases));
