@@ -127,7 +127,7 @@ fn run(case: &str, mut cmd: Command, limit: Duration, log: &Syslog) -> Result<Ru
     for l in &syslog {
         println!("qda-lib[{case}] syslog: {l}");
     }
-    println!("qda-lib[{case}]: exit status {status}");
+    println!("qda-lib[{case}]: {status}");
     Ok(Run {
         lines,
         syslog,
@@ -218,8 +218,21 @@ fn example_verdict(r: &Run, ex: &str) -> Verdict {
     match (v, check_example(ex, &lines)) {
         ("PASS", Ok(())) => Verdict::Pass,
         ("PASS", Err(e)) => Verdict::Fail(format!("[PASS] printed but {e}")),
-        (v, _) => Verdict::Fail(format!("[{v}] lib{ex}.so; last lines: {}", last(3))),
+        (v, _) => Verdict::Fail(format!(
+            "[{v}] lib{ex}.so; last lines: {}{}",
+            last(3),
+            first_error(r)
+        )),
     }
+}
+
+/// The first error the library logged during `r`, as a message suffix.
+fn first_error(r: &Run) -> String {
+    r.syslog
+        .iter()
+        .find(|l| l.contains("Error") || l.contains("failed"))
+        .map(|l| format!("\nfirst library error: {l}"))
+        .unwrap_or_default()
 }
 
 /// A qda_libtest scenario: exit 0 and its PASS line.
@@ -234,7 +247,7 @@ fn libtest(case: &str, args: &[&str], log: &Syslog) -> (Verdict, Option<Run>) {
                 Verdict::Pass
             } else {
                 let fails: Vec<_> = r.lines.iter().filter(|l| l.contains("FAIL")).collect();
-                Verdict::Fail(format!("exit {:?}; {fails:?}", r.code))
+                Verdict::Fail(format!("exit {:?}; {fails:?}{}", r.code, first_error(&r)))
             };
             (v, Some(r))
         }
