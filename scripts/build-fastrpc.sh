@@ -10,6 +10,7 @@
 # Tarball: $QDA_FASTRPC_TARBALL, else the single *.tar.xz in
 # $QDA_ROOT/../shared/fastrpc/. $QDA_FASTRPC_SRC may instead name an
 # unpacked checkout (then the cache key is its file list and contents).
+# QDA_FASTRPC_TARBALL=none leaves the library out on purpose.
 #
 # Also caches busybox (busybox-static:arm64, a shell for the guest) and a
 # stand-in DSP shell image (see make_shell_standins below).
@@ -26,6 +27,10 @@ CONFIGURE_FLAGS=(--host=aarch64-linux-gnu --prefix=/usr --enable-accel-driver)
 
 src=${QDA_FASTRPC_SRC:-}
 tarball=${QDA_FASTRPC_TARBALL:-}
+if [ "$tarball" = none ]; then
+    info "QDA_FASTRPC_TARBALL=none: library tests will be skipped"
+    exit 0
+fi
 if [ -z "$src" ] && [ -z "$tarball" ]; then
     shopt -s nullglob
     cands=("$QDA_ROOT"/../shared/fastrpc/*.tar.xz)
