@@ -124,9 +124,7 @@ fn run(case: &str, mut cmd: Command, limit: Duration, log: &Syslog) -> Result<Ru
         lines.push(l);
     }
     let syslog = std::mem::take(&mut *log.lock().unwrap());
-    for l in &syslog {
-        println!("qda-lib[{case}] syslog: {l}");
-    }
+    echo_syslog(case, &syslog);
     println!("qda-lib[{case}]: {status}");
     Ok(Run {
         lines,
@@ -134,6 +132,21 @@ fn run(case: &str, mut cmd: Command, limit: Duration, log: &Syslog) -> Result<Ru
         code: status.code(),
         timed_out,
     })
+}
+
+/// Echoes the library's log of one run; the middle of a very long one
+/// (a retry loop) is elided.
+fn echo_syslog(case: &str, syslog: &[String]) {
+    const HEAD: usize = 200;
+    const TAIL: usize = 100;
+    for (i, l) in syslog.iter().enumerate() {
+        if i < HEAD || i + TAIL >= syslog.len() {
+            println!("qda-lib[{case}] syslog: {l}");
+        } else if i == HEAD {
+            let n = syslog.len() - HEAD - TAIL;
+            println!("qda-lib[{case}] syslog: ... {n} lines elided ...");
+        }
+    }
 }
 
 /// One example's share of the runner's output: the lines after the
