@@ -7,15 +7,24 @@
 
 use core::sync::atomic::Ordering;
 use kernel::{
+    new_mutex,
     prelude::*,
-    sync::Arc,
+    sync::{
+        Arc,
+        Mutex, //
+    },
     uaccess::{
         UserPtr,
-        UserSlice, //
+        UserSlice,
+        UserSliceReader, //
     },
 };
 
 use crate::{
+    buffer_ref::{
+        resolve,
+        Resolved, //
+    },
     driver::QdaDevice,
     fastrpc::{
         channel::{
@@ -26,7 +35,10 @@ use crate::{
             self,
             Arg, //
         },
-        process,
+        process::{
+            self,
+            Process, //
+        },
         scalars::Scalars, //
     },
     ffi::{
@@ -34,7 +46,6 @@ use crate::{
             File,
             FileData, //
         },
-        dmabuf::DmaBuf,
         gem::{
             create_handle,
             ObjectRef, //
@@ -49,20 +60,46 @@ use crate::{
     uapi, //
 };
 
-/// An open accel file: a hold on its process's session.
+/// An open accel file: a hold on its process's session (context bank),
+/// and the file's own DSP process once attached or created.
 pub(crate) struct QdaFile {
-    /// The session (context bank) of the opening process; `None` only
-    /// while closing.
-    session: Option<SessionRef>,
-    /// The DSP channel, for the release call on the last close.
+    /// The session of the opening process, with the file's client id.
+    session: SessionRef,
+    /// The DSP channel, for the release call on close.
     channel: Arc<Channel>,
+    /// The file's DSP process; the lock is held while it is being
+    /// started, so one file starts at most one.
+    process: Pin<KBox<Mutex<Option<Process>>>>,
 }
 
 impl QdaFile {
     /// The session of the file's process.
     pub(crate) fn session(&self) -> &SessionRef {
-        // INVARIANT: `session` is only taken in `drop`.
-        self.session.as_ref().expect("session taken before drop")
+        &self.session
+    }
+
+    /// PD type of the file's DSP process; `-ENOTCONN` before attach or
+    /// create.
+    fn pd(&self) -> Result<u32> {
+        self.process.lock().as_ref().map(|p| p.pd).ok_or(ENOTCONN)
+    }
+
+    /// Runs `f` on the file's DSP process; `-ENOTCONN` if it has none.
+    fn with_process<R>(&self, f: impl FnOnce(&mut Process) -> Result<R>) -> Result<R> {
+        let mut guard = self.process.lock();
+        let p: &mut Option<Process> = &mut guard;
+        f(p.as_mut().ok_or(ENOTCONN)?)
+    }
+
+    /// Gives the file its DSP process; `-EALREADY` if it has one. `make`
+    /// runs with the file's process lock held (it talks to the DSP).
+    fn start_process(&self, make: impl FnOnce() -> Result<Process>) -> Result {
+        let mut p = self.process.lock();
+        if p.is_some() {
+            return Err(EALREADY);
+        }
+        *p = Some(make()?);
+        Ok(())
     }
 }
 
@@ -82,29 +119,28 @@ impl FileData for QdaFile {
                 );
             })?;
         Ok(Self {
-            session: Some(session),
+            session,
             channel: dev.channel.clone(),
+            process: KBox::pin_init(new_mutex!(None), GFP_KERNEL)?,
         })
     }
 }
 
 impl Drop for QdaFile {
+    /// Ends the file's DSP process, before its client id is freed. If the
+    /// DSP is gone there is nothing to release.
     fn drop(&mut self) {
-        let Some(session) = self.session.take() else {
+        let Some(p) = self.process.lock().take() else {
             return;
         };
-        let (cb, client_id) = (session.cb().clone(), session.client_id());
-        if let Some(p) = session.close() {
-            // Last file of the process: end its DSP side. If the DSP is
-            // gone there is nothing to release.
-            if let Err(e) = process::release(&self.channel, &cb, client_id, &p) {
-                if e != ENODEV {
-                    crate::ratelimit::pr_info_ratelimited!(
-                        "release of session {} failed: {:?}\n",
-                        client_id,
-                        e
-                    );
-                }
+        let (cb, client_id) = (self.session.cb(), self.session.client_id());
+        if let Err(e) = process::release(&self.channel, cb, client_id, &p) {
+            if e != ENODEV {
+                crate::ratelimit::pr_info_ratelimited!(
+                    "release of client {} failed: {:?}\n",
+                    client_id,
+                    e
+                );
             }
         }
     }
@@ -135,9 +171,8 @@ pub(crate) fn gem_create(
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_gem_create,
 ) -> Result<u32> {
-    if args.pad != 0 {
-        return Err(EINVAL);
-    }
+    // `pad` is not checked: the library's struct has no such member, so
+    // its 4 tail bytes are whatever its stack held.
     args.handle = create_bo(dev, file, args.size, 0)?;
     Ok(0)
 }
@@ -208,7 +243,7 @@ pub(crate) fn init_attach(
 ) -> Result<u32> {
     let f = file.data();
     let s = f.session();
-    s.start_process(|| process::attach(&f.channel, s.cb(), s.client_id()))?;
+    f.start_process(|| process::attach(&f.channel, s.cb(), s.client_id()))?;
     Ok(0)
 }
 
@@ -226,23 +261,104 @@ pub(crate) fn init_create(
         .iter()
         .position(|&b| b == 0)
         .map_or(comm.len(), |n| n + 1);
+    // With a pointer, the shell's bytes are in the caller's memory: a
+    // reference that names no buffer mapped there (the library passes a
+    // GEM handle of its own allocation file) means they are copied.
+    let shell = match (args.filefd, args.file) {
+        (..=0, _) => None,
+        (fd, 0) => Some(resolve(file, fd, 0, "init_create")?),
+        (fd, ptr) => resolve(file, fd, ptr, "init_create").ok(),
+    };
     let a = process::CreateArgs {
         filelen: args.filelen,
-        filefd: args.filefd,
+        shell,
         attrs: args.attrs,
         siglen: args.siglen,
         file: args.file,
     };
-    s.start_process(|| process::create(&f.channel, s.cb(), s.client_id(), &comm[..name_len], &a))?;
+    f.start_process(|| process::create(&f.channel, s.cb(), s.client_id(), &comm[..name_len], &a))?;
     Ok(0)
 }
 
 /// Size of one `struct drm_qda_invoke_arg`.
 const INVOKE_ARG_SIZE: usize = 24;
 
+/// One `struct drm_qda_invoke_arg`: pointer, length, buffer handle.
+fn read_arg(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
+    let mut a = [0u8; INVOKE_ARG_SIZE];
+    reader.read_slice(&mut a)?;
+    let word = |o: usize| {
+        u64::from_le_bytes([
+            a[o],
+            a[o + 1],
+            a[o + 2],
+            a[o + 3],
+            a[o + 4],
+            a[o + 5],
+            a[o + 6],
+            a[o + 7],
+        ])
+    };
+    let fd = i32::from_le_bytes([a[16], a[17], a[18], a[19]]);
+    Ok((word(0), word(8), fd))
+}
+
+/// Reads the arguments of a call on `file` and resolves their buffer
+/// references: `refs[i]` is the buffer of argument `i`, if it has one.
+fn read_args(
+    file: &File<QdaFile>,
+    sc: Scalars,
+    ptr: u64,
+    refs: &mut KVec<Option<Resolved>>,
+) -> Result<KVec<(u64, u64, i32)>> {
+    let n = sc.len();
+    let mut reader = UserSlice::new(UserPtr::from_addr(ptr as usize), n * INVOKE_ARG_SIZE).reader();
+    let mut raw = KVec::with_capacity(n, GFP_KERNEL)?;
+    for i in 0..n {
+        let (ptr, len, fd) = read_arg(&mut reader)?;
+        // Buffers with a reference and bytes pass zero copy (the pointer
+        // must lie in the buffer); handle arguments always name a buffer.
+        let r = match (i < sc.buffers(), fd, len) {
+            (true, 1.., 1..) => Some(resolve(file, fd, ptr, "invoke")?),
+            (true, ..) => None,
+            (false, ..) => Some(resolve(file, fd, 0, "invoke")?),
+        };
+        refs.push(r, GFP_KERNEL)?;
+        raw.push((ptr, len, fd), GFP_KERNEL)?;
+    }
+    Ok(raw)
+}
+
+/// The marshalling of argument `i` of `sc`, read as `(ptr, len, fd)`.
+fn to_arg(
+    sc: Scalars,
+    i: usize,
+    (ptr, len, fd): (u64, u64, i32),
+    r: Option<&Resolved>,
+) -> Result<Arg<'_>> {
+    Ok(match r {
+        Some(r) if i >= sc.buffers() => Arg::Handle {
+            buf: &r.buf,
+            fd,
+            offset: ptr as u32,
+            len: u32::try_from(len).map_err(|_| EINVAL)?,
+        },
+        Some(r) => Arg::Mapped {
+            buf: &r.buf,
+            offset: r.offset,
+            ptr,
+            len,
+        },
+        None if i < sc.inbufs() => Arg::UserIn { ptr, len },
+        None => Arg::UserOut { ptr, len },
+    })
+}
+
 /// IOCTL: `DRM_IOCTL_QDA_INVOKE`, call a method on a remote handle. Only
 /// the 16 bytes of `struct drm_qda_invoke` are read and written, whatever
-/// size the request encodes. Returns the remote method's return value.
+/// size the request encodes. An argument's `fd` names the buffer its
+/// pointer lies in (see [`crate::buffer_ref`]; passed zero copy) or is
+/// -1/0 (copied inline). Returns the remote method's return value.
 pub(crate) fn invoke(
     _dev: &QdaDevice,
     file: &File<QdaFile>,
@@ -253,47 +369,15 @@ pub(crate) fn invoke(
     }
     let f = file.data();
     let s = f.session();
-    let pd = s.pd().ok_or(ENOTCONN)?;
+    let pd = f.pd()?;
     let sc = Scalars(args.sc);
-    let n = sc.len();
-    let mut reader =
-        UserSlice::new(UserPtr::from_addr(args.args as usize), n * INVOKE_ARG_SIZE).reader();
-    let mut list = KVec::with_capacity(n, GFP_KERNEL)?;
-    for i in 0..n {
-        let mut a = [0u8; INVOKE_ARG_SIZE];
-        reader.read_slice(&mut a)?;
-        let ptr = u64::from_le_bytes(a[0..8].try_into().map_err(|_| EINVAL)?);
-        let len = u64::from_le_bytes(a[8..16].try_into().map_err(|_| EINVAL)?);
-        let fd = i32::from_le_bytes(a[16..20].try_into().map_err(|_| EINVAL)?);
-        let zero_copy = fd > 0 && len > 0;
-        let arg = if i < sc.inbufs() {
-            if zero_copy {
-                Arg::Mapped { fd, ptr, len }
-            } else {
-                Arg::UserIn { ptr, len }
-            }
-        } else if i < sc.buffers() {
-            if zero_copy {
-                Arg::Mapped { fd, ptr, len }
-            } else {
-                Arg::UserOut { ptr, len }
-            }
-        } else {
-            Arg::Handle {
-                fd,
-                offset: ptr as u32,
-                len: u32::try_from(len).map_err(|_| EINVAL)?,
-            }
-        };
-        list.push(arg, GFP_KERNEL)?;
+    let mut refs = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
+    let raw = read_args(file, sc, args.args, &mut refs)?;
+    let mut list = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
+    for (i, (&a, r)) in raw.iter().zip(refs.iter()).enumerate() {
+        list.push(to_arg(sc, i, a, r.as_ref())?, GFP_KERNEL)?;
     }
-    let sid = s.cb().sid;
-    let drm = file.drm_device();
-    let resident = |buf: &DmaBuf| {
-        let bo = ObjectRef::from_own_export(drm, &BO_FUNCS, buf)?;
-        (bo.backing().sid == sid).then(|| bo.backing().mem.memory().iova())
-    };
-    let m = invoke::marshal(s.cb(), &list, &resident)?;
+    let m = invoke::marshal(s.cb(), &list)?;
     let req = Request {
         client_id: s.client_id(),
         pd,
@@ -328,24 +412,32 @@ pub(crate) fn map(
     }
     let f = file.data();
     let s = f.session();
-    let pd = s.pd().ok_or(ENOTCONN)?;
+    let pd = f.pd()?;
     let a = process::MapArgs {
         request: args.request,
         flags: args.flags,
         fd: args.fd,
+        buf: match args.fd {
+            ..=0 => None,
+            fd => Some(resolve(file, fd, args.vaddrin, "map")?.buf),
+        },
         offset: args.offset,
         vaddrin: args.vaddrin,
         size: args.size,
     };
-    let m = process::map(&f.channel, s.cb(), s.client_id(), pd, &a)?;
+    // Room for the record first, so that tracking cannot fail after the
+    // DSP made the mapping.
+    f.with_process(|p| Ok(p.maps.reserve(1, GFP_KERNEL)?))?;
+    let m = process::map(&f.channel, s.cb(), s.client_id(), pd, a)?;
     args.vaddrout = m.vaddrout;
-    s.with_process(|p| Ok(p.maps.push(m, GFP_KERNEL)?))?;
+    f.with_process(|p| Ok(p.maps.push(m, GFP_KERNEL)?))?;
     Ok(0)
 }
 
-/// IOCTL: `DRM_IOCTL_QDA_MUNMAP`, undo a mapping this process made:
-/// legacy ones by `vaddrout` and `size`, attribute ones by `fd`, `vaddr`
-/// and `size`. `-EINVAL` if the kernel made no such mapping.
+/// IOCTL: `DRM_IOCTL_QDA_MUNMAP`, undo a mapping this file made: legacy
+/// ones by `vaddrout` and `size`, attribute ones by `fd` and `vaddr`, the
+/// DSP address `DRM_IOCTL_QDA_MAP` returned (as the library does).
+/// `-EINVAL` if the kernel made no such mapping.
 pub(crate) fn munmap(
     _dev: &QdaDevice,
     file: &File<QdaFile>,
@@ -353,17 +445,16 @@ pub(crate) fn munmap(
 ) -> Result<u32> {
     let f = file.data();
     let s = f.session();
-    let pd = s.pd().ok_or(ENOTCONN)?;
-    let m = s.with_process(|p| {
+    let pd = f.pd()?;
+    let m = f.with_process(|p| {
         let i = p
             .maps
             .iter()
             .position(|m| {
                 m.request == args.request
-                    && m.size == args.size
                     && match args.request {
-                        process::MAP_LEGACY => m.vaddrout == args.vaddrout,
-                        _ => m.fd == args.fd && m.vaddrin == args.vaddr,
+                        process::MAP_LEGACY => m.vaddrout == args.vaddrout && m.size == args.size,
+                        _ => m.fd == args.fd && m.vaddrout == args.vaddr,
                     }
             })
             .ok_or(EINVAL)?;
@@ -371,7 +462,7 @@ pub(crate) fn munmap(
     })?;
     if let Err(e) = process::unmap(&f.channel, s.cb(), s.client_id(), pd, &m) {
         // The DSP still uses it: keep tracking it.
-        s.with_process(|p| Ok(p.maps.push(m, GFP_KERNEL)?))?;
+        f.with_process(|p| Ok(p.maps.push(m, GFP_KERNEL)?))?;
         return Err(e);
     }
     Ok(0)

@@ -9,6 +9,10 @@
 //! `-EBUSY`. Everything a process maps for the DSP lives in its session's
 //! CB IOMMU domain, which isolates processes from each other.
 //!
+//! Each open file is a DSP process of its own (the library's multiple
+//! sessions per process): it gets a client id of its own, unique on the
+//! channel, while sharing the CB with the other files of its process.
+//!
 //! A process is identified by its thread-group leader's `task_struct`, of
 //! which a session holds a reference: unlike a tgid number, it cannot be
 //! reused by a new process while an old file (e.g. one passed over a
@@ -27,12 +31,9 @@ use kernel::{
     },
 };
 
-use crate::{
-    fastrpc::process::Process,
-    ffi::{
-        bus::CbDevice,
-        dma::CoherentBuf, //
-    },
+use crate::ffi::{
+    bus::CbDevice,
+    dma::CoherentBuf, //
 };
 
 /// A context bank and its device.
@@ -119,22 +120,33 @@ struct Slot {
     cb: Arc<ContextBank>,
     /// The process using the slot.
     owner: Option<Owner>,
-    /// The process's DSP side, once attached or created.
-    process: Option<Process>,
+}
+
+/// Most open files (DSP processes) per channel: client ids are
+/// `1..=MAX_CLIENTS`.
+pub(crate) const MAX_CLIENTS: usize = 64;
+
+/// The slots and the client ids in use.
+struct Table {
+    slots: KVec<Slot>,
+    /// Bit `i` set: client id `i + 1` is in use.
+    clients: u64,
 }
 
 /// The sessions of one DSP channel.
 #[pin_data]
 pub(crate) struct Sessions {
     #[pin]
-    slots: Mutex<KVec<Slot>>,
+    table: Mutex<Table>,
 }
 
-/// One file's hold on its process's session; released on drop.
+/// One file's hold on its process's session, and the file's own client
+/// id (the DSP's name for the file's DSP process); released on drop.
 pub(crate) struct SessionRef {
     sessions: Arc<Sessions>,
     index: usize,
     cb: Arc<ContextBank>,
+    client_id: i32,
 }
 
 impl Sessions {
@@ -147,7 +159,6 @@ impl Sessions {
                     Slot {
                         cb: cb.clone(),
                         owner: None,
-                        process: None,
                     },
                     GFP_KERNEL,
                 )?;
@@ -155,24 +166,34 @@ impl Sessions {
         }
         Arc::pin_init(
             pin_init!(Self {
-                slots <- kernel::new_mutex!(slots),
+                table <- kernel::new_mutex!(Table { slots, clients: 0 }),
             }),
             GFP_KERNEL,
         )
     }
 
     /// Joins the session of the process led by `leader`, or takes a free
-    /// one.
+    /// one, and gives the new file a client id of its own.
     pub(crate) fn acquire(self: &Arc<Self>, leader: &Task) -> Result<SessionRef> {
-        let mut slots = self.slots.lock();
-        let index = match slots
+        let mut t = self.table.lock();
+        let free = (!t.clients).trailing_zeros() as usize;
+        if free >= MAX_CLIENTS {
+            return Err(EMFILE);
+        }
+        let index = match t
+            .slots
             .iter()
             .position(|s| s.owner.as_ref().is_some_and(|o| o.is(leader)))
         {
             Some(i) => i,
-            None => slots.iter().position(|s| s.owner.is_none()).ok_or(EBUSY)?,
+            None => t
+                .slots
+                .iter()
+                .position(|s| s.owner.is_none())
+                .ok_or(EBUSY)?,
         };
-        let slot = &mut slots[index];
+        t.clients |= 1 << free;
+        let slot = &mut t.slots[index];
         match slot.owner.as_mut() {
             Some(o) => o.files += 1,
             None => {
@@ -186,14 +207,15 @@ impl Sessions {
             sessions: self.clone(),
             index,
             cb: slot.cb.clone(),
+            client_id: free as i32 + 1,
         })
     }
 
     /// The context bank of the session of the process led by `leader`, if
     /// it has one.
     pub(crate) fn cb_of(&self, leader: &Task) -> Option<Arc<ContextBank>> {
-        let slots = self.slots.lock();
-        slots
+        let t = self.table.lock();
+        t.slots
             .iter()
             .find(|s| s.owner.as_ref().is_some_and(|o| o.is(leader)))
             .map(|s| s.cb.clone())
@@ -202,8 +224,8 @@ impl Sessions {
     /// Calls `f(slot, context bank, (owner tgid, open files))` for every
     /// slot.
     pub(crate) fn for_each(&self, mut f: impl FnMut(usize, &ContextBank, Option<(Pid, usize)>)) {
-        let slots = self.slots.lock();
-        for (i, s) in slots.iter().enumerate() {
+        let t = self.table.lock();
+        for (i, s) in t.slots.iter().enumerate() {
             f(
                 i,
                 &s.cb,
@@ -219,56 +241,21 @@ impl SessionRef {
         &self.cb
     }
 
-    /// The remote session id (slot + 1), as the DSP knows the process.
+    /// The file's client id, as the DSP knows the file's process.
     pub(crate) fn client_id(&self) -> i32 {
-        self.index as i32 + 1
+        self.client_id
     }
+}
 
-    /// PD type of the process's DSP side, if it has one.
-    pub(crate) fn pd(&self) -> Option<u32> {
-        self.sessions.slots.lock()[self.index]
-            .process
-            .as_ref()
-            .map(|p| p.pd)
-    }
-
-    /// Gives the process its DSP side; `-EALREADY` if it has one.
-    /// `make` runs without the session lock held (it talks to the DSP).
-    pub(crate) fn start_process(&self, make: impl FnOnce() -> Result<Process>) -> Result {
-        if self.pd().is_some() {
-            return Err(EALREADY);
-        }
-        let p = make()?;
-        let mut slots = self.sessions.slots.lock();
-        if slots[self.index].process.is_some() {
-            // Another file of the process won the race; keep its process.
-            drop(slots);
-            return Err(EALREADY);
-        }
-        slots[self.index].process = Some(p);
-        Ok(())
-    }
-
-    /// Runs `f` on the process's DSP side; `-ENOTCONN` if it has none.
-    pub(crate) fn with_process<R>(&self, f: impl FnOnce(&mut Process) -> Result<R>) -> Result<R> {
-        let mut slots = self.sessions.slots.lock();
-        f(slots[self.index].process.as_mut().ok_or(ENOTCONN)?)
-    }
-
-    /// Drops this file's hold; for the process's last file, returns its
-    /// DSP side so that the caller can release it.
-    pub(crate) fn close(self) -> Option<Process> {
-        let mut slots = self.sessions.slots.lock();
-        let slot = &mut slots[self.index];
+impl Drop for SessionRef {
+    /// Frees the client id; the process's last file frees the slot.
+    fn drop(&mut self) {
+        let mut t = self.sessions.table.lock();
+        t.clients &= !(1u64 << (self.client_id - 1));
+        let slot = &mut t.slots[self.index];
         match slot.owner.as_mut() {
-            Some(o) if o.files > 1 => {
-                o.files -= 1;
-                None
-            }
-            _ => {
-                slot.owner = None;
-                slot.process.take()
-            }
+            Some(o) if o.files > 1 => o.files -= 1,
+            _ => slot.owner = None,
         }
     }
 }

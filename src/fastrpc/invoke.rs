@@ -5,9 +5,10 @@
 //! The payload is DMA memory of the calling process's context bank, so the
 //! DSP reaches it only through that CB. Inline buffers are copied in (input)
 //! and out (output, at most the caller's own length: nothing the DSP writes
-//! in the metadata is trusted). Buffers backed by a dma-buf fd are passed
-//! zero copy: the dma-buf is attached to the CB for the duration of the
-//! call and the DSP gets its IOVA.
+//! in the metadata is trusted). Buffers named by a reference (see
+//! [`crate::buffer_ref`]) are passed zero copy: a qda buffer already mapped
+//! in the caller's CB is held by the call, any other dma-buf is attached to
+//! the CB for the call, and the DSP gets the IOVA.
 
 use kernel::{
     prelude::*,
@@ -26,14 +27,13 @@ use super::{
     },
 };
 use crate::{
+    buffer_ref::BufRef,
     ffi::{
         dma::CoherentBuf,
-        dmabuf::{
-            Attachment,
-            DmaBuf,
-            DmaBufRef, //
-        },
+        dmabuf::Attachment,
+        gem::ObjectRef, //
     },
+    gem::Bo,
     session::ContextBank,
     topology, //
 };
@@ -49,10 +49,21 @@ pub(crate) enum Arg<'a> {
     UserIn { ptr: u64, len: u64 },
     /// User memory, copied out.
     UserOut { ptr: u64, len: u64 },
-    /// User memory inside an mmap of dma-buf `fd`: passed zero copy.
-    Mapped { fd: i32, ptr: u64, len: u64 },
-    /// A dma-buf handle: `{fd, offset, len}` and its whole mapping.
-    Handle { fd: i32, offset: u32, len: u32 },
+    /// User memory at `ptr`, `offset` bytes into buffer `buf`: passed
+    /// zero copy.
+    Mapped {
+        buf: &'a BufRef,
+        offset: u64,
+        ptr: u64,
+        len: u64,
+    },
+    /// A buffer handle argument: `{fd, offset, len}` and the whole buffer.
+    Handle {
+        buf: &'a BufRef,
+        fd: i32,
+        offset: u32,
+        len: u32,
+    },
 }
 
 impl Arg<'_> {
@@ -83,12 +94,39 @@ impl Arg<'_> {
     }
 }
 
-/// What a call keeps alive: the payload and the dma-buf attachments.
+/// What a call keeps alive: the payload, and the buffers the DSP may
+/// touch (objects held, dma-bufs attached).
 pub(crate) struct Payload {
     buf: Option<CoherentBuf>,
-    _attachments: KVec<Attachment>,
-    _bufs: KVec<DmaBufRef>,
+    _held: Held,
     _cb: Arc<ContextBank>,
+}
+
+/// The buffers a call or a mapping keeps reachable by the DSP.
+#[derive(Default)]
+pub(crate) struct Held {
+    objs: KVec<ObjectRef<Bo>>,
+    attachments: KVec<Attachment>,
+}
+
+impl Held {
+    /// Makes `buf` reachable in `cb` for as long as `self` lives; returns
+    /// its IOVA and size there.
+    pub(crate) fn reach(&mut self, cb: &ContextBank, buf: &BufRef) -> Result<(u64, u64)> {
+        match buf {
+            BufRef::Bo(bo) => {
+                let (iova, obj) = in_cb(cb, bo)?;
+                self.objs.push(obj, GFP_KERNEL)?;
+                Ok((iova, bo.size() as u64))
+            }
+            BufRef::DmaBuf(d) => {
+                let att = d.attach(cb.dev.as_ref())?;
+                let (iova, len) = att.contiguous_range()?;
+                self.attachments.push(att, GFP_KERNEL)?;
+                Ok((iova, len as u64))
+            }
+        }
+    }
 }
 
 impl CallMemory for Payload {}
@@ -113,28 +151,22 @@ pub(crate) struct Marshalled {
 /// Largest payload (metadata and inline data).
 const MAX_PAYLOAD: u64 = 64 << 20;
 
-/// Where user address `ptr` lies in its mapping: the offset from the
-/// mapping's start (the mapping of a buffer starts at the buffer).
-fn mapping_offset(ptr: u64) -> Result<u64> {
-    let task = kernel::current!();
-    let mm = task.mm().ok_or(EFAULT)?;
-    let guard = mm.mmap_read_lock();
-    let vma = guard.vma_lookup(ptr as usize).ok_or(EFAULT)?;
-    Ok(ptr - vma.start() as u64)
-}
-
-/// No dma-buf is resident (for kernel calls).
-pub(crate) fn none_resident(_: &DmaBuf) -> Option<u64> {
-    None
+/// The IOVA of `bo` in `cb` and a new reference to it; `-EINVAL` if it
+/// is mapped in another context bank.
+fn in_cb(cb: &ContextBank, bo: &ObjectRef<Bo>) -> Result<(u64, ObjectRef<Bo>)> {
+    if bo.backing().sid != cb.sid {
+        crate::ratelimit::pr_info_ratelimited!(
+            "invoke: buffer of SID {} passed to a call on SID {}\n",
+            bo.backing().sid,
+            cb.sid
+        );
+        return Err(EINVAL);
+    }
+    Ok((bo.backing().mem.memory().iova(), bo.clone()))
 }
 
 /// Builds the payload of a call with `args` for a process on `cb`.
-/// `resident` gives the IOVA in `cb` of a dma-buf already mapped there.
-pub(crate) fn marshal(
-    cb: &Arc<ContextBank>,
-    args: &[Arg<'_>],
-    resident: &dyn Fn(&DmaBuf) -> Option<u64>,
-) -> Result<Marshalled> {
+pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
     let n = args.len();
     let mut ranges = KVec::with_capacity(n, GFP_KERNEL)?;
     let mut inline = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -156,15 +188,13 @@ pub(crate) fn marshal(
             );
             E2BIG
         })?;
-    let mut attachments = KVec::new();
-    let mut bufs = KVec::new();
+    let mut held = Held::default();
     if n == 0 {
         return Ok(Marshalled {
             payload: Arc::new(
                 Payload {
                     buf: None,
-                    _attachments: attachments,
-                    _bufs: bufs,
+                    _held: held,
                     _cb: cb.clone(),
                 },
                 GFP_KERNEL,
@@ -180,38 +210,26 @@ pub(crate) fn marshal(
     for (i, a) in args.iter().enumerate() {
         let len = lens[i];
         match *a {
-            Arg::Handle { fd, offset, len } => {
-                let dmabuf = DmaBufRef::from_fd(fd)?;
-                let att = dmabuf.attach(cb.dev.as_ref())?;
-                let (iova, maplen) = att.contiguous_range()?;
+            Arg::Handle {
+                buf,
+                fd,
+                offset,
+                len,
+            } => {
+                let (iova, size) = held.reach(cb, buf)?;
                 let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
-                layout::write_handle(bytes, n, i, fd, offset, len, (addr, maplen as u64));
-                attachments.push(att, GFP_KERNEL)?;
+                layout::write_handle(bytes, n, i, fd, offset, len, (addr, size));
             }
-            Arg::Mapped { fd, ptr, len } => {
-                let dmabuf = DmaBufRef::from_fd(fd)?;
-                // No pointer: the whole buffer from its start (a shell
-                // passed by fd only).
-                let offset = if ptr == 0 { 0 } else { mapping_offset(ptr)? };
-                let end = offset.checked_add(len).ok_or(EINVAL)?;
-                if end > dmabuf.size() as u64 {
+            Arg::Mapped {
+                buf,
+                offset,
+                ptr,
+                len,
+            } => {
+                let (iova, size) = held.reach(cb, buf)?;
+                if offset.checked_add(len).ok_or(EINVAL)? > size {
                     return Err(EINVAL);
                 }
-                let iova = match resident(&dmabuf) {
-                    // Already mapped in this CB (a qda buffer of this
-                    // process): no new mapping; holding the dma-buf keeps
-                    // the buffer alive.
-                    Some(iova) => {
-                        bufs.push(dmabuf, GFP_KERNEL)?;
-                        iova
-                    }
-                    None => {
-                        let att = dmabuf.attach(cb.dev.as_ref())?;
-                        let (iova, _) = att.contiguous_range()?;
-                        attachments.push(att, GFP_KERNEL)?;
-                        iova
-                    }
-                };
                 let page = topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1)))
                     .ok_or(EOVERFLOW)?;
                 layout::write_buf(bytes, n, i, ptr, len, (page, layout::page_span(ptr, len)));
@@ -245,8 +263,7 @@ pub(crate) fn marshal(
         payload: Arc::new(
             Payload {
                 buf: Some(buf),
-                _attachments: attachments,
-                _bufs: bufs,
+                _held: held,
                 _cb: cb.clone(),
             },
             GFP_KERNEL,

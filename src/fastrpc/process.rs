@@ -21,6 +21,10 @@ use super::{
     wire, //
 };
 use crate::{
+    buffer_ref::{
+        BufRef,
+        Resolved, //
+    },
     ffi::dma::CoherentBuf,
     session::ContextBank,
     topology, //
@@ -67,7 +71,7 @@ fn kernel_call_on(
     sc: Scalars,
     args: &[Arg<'_>],
 ) -> Result<KVec<u8>> {
-    let m = invoke::marshal(cb, args, &invoke::none_resident)?;
+    let m = invoke::marshal(cb, args)?;
     let req = Request {
         client_id: 0,
         pd,
@@ -133,19 +137,17 @@ const RMID_MEM_UNMAP: u32 = 11;
 
 /// Memory behind a DSP mapping, kept until it is unmapped.
 pub(crate) enum MapMemory {
-    /// Kernel-allocated pages (legacy map without a dma-buf).
-    Buffer { _pages: CoherentBuf },
-    /// A dma-buf attached to the process's CB.
-    DmaBuf {
-        _attachment: crate::ffi::dmabuf::Attachment,
-    },
+    /// Kernel-allocated pages (legacy map without a buffer).
+    Pages { _pages: CoherentBuf },
+    /// A buffer of the caller, reachable in the process's CB.
+    Buffer { _held: invoke::Held },
 }
 
 /// A mapping made on the DSP for a process, tracked by the kernel.
 pub(crate) struct RemoteMap {
     /// `QDA_MAP_REQUEST_*`.
     pub(crate) request: u32,
-    /// dma-buf fd given by the caller (-1 for kernel memory).
+    /// Buffer handle given by the caller (-1 for kernel memory).
     pub(crate) fd: i32,
     /// Caller's address (ATTR requests).
     pub(crate) vaddrin: u64,
@@ -162,7 +164,10 @@ pub(crate) struct RemoteMap {
 pub(crate) struct MapArgs {
     pub(crate) request: u32,
     pub(crate) flags: u32,
+    /// The buffer reference as the caller gave it, and its buffer
+    /// (`None`: no buffer).
     pub(crate) fd: i32,
+    pub(crate) buf: Option<BufRef>,
     pub(crate) offset: u32,
     pub(crate) vaddrin: u64,
     pub(crate) size: u64,
@@ -179,25 +184,23 @@ pub(crate) fn map(
     cb: &Arc<ContextBank>,
     client_id: i32,
     pd: u32,
-    a: &MapArgs,
+    a: MapArgs,
 ) -> Result<RemoteMap> {
     if a.size == 0 || a.size > (1 << 30) {
         return Err(EINVAL);
     }
-    let (mem, iova, len) = if a.fd > 0 {
-        let buf = crate::ffi::dmabuf::DmaBufRef::from_fd(a.fd)?;
-        let end = u64::from(a.offset).checked_add(a.size).ok_or(EINVAL)?;
-        if end > buf.size() as u64 {
+    let (mem, iova, len) = if let Some(buf) = a.buf.as_ref() {
+        let mut held = invoke::Held::default();
+        let (iova, len) = held.reach(cb, buf)?;
+        if u64::from(a.offset).checked_add(a.size).ok_or(EINVAL)? > len {
             return Err(EINVAL);
         }
-        let att = buf.attach(cb.dev.as_ref())?;
-        let (iova, len) = att.contiguous_range()?;
-        (MapMemory::DmaBuf { _attachment: att }, iova, len as u64)
+        (MapMemory::Buffer { _held: held }, iova, len)
     } else if a.request == MAP_LEGACY {
         let size = super::layout::align_up(a.size, super::layout::PAGE);
         let b = CoherentBuf::new(cb.dev.as_ref(), size as usize)?;
         let iova = b.dma_addr();
-        (MapMemory::Buffer { _pages: b }, iova, size)
+        (MapMemory::Pages { _pages: b }, iova, size)
     } else {
         return Err(EBADF);
     };
@@ -303,8 +306,8 @@ pub(crate) fn attach(
 pub(crate) struct CreateArgs {
     /// Shell image length.
     pub(crate) filelen: u32,
-    /// Shell as a dma-buf fd (> 0), else from `file`.
-    pub(crate) filefd: i32,
+    /// The buffer holding the shell, else it is read from `file`.
+    pub(crate) shell: Option<Resolved>,
     /// `QDA_PROC_ATTR_*`.
     pub(crate) attrs: u32,
     /// Signature length.
@@ -339,9 +342,10 @@ pub(crate) fn create(
     let mut pages = [0u8; 16];
     pages[0..8].copy_from_slice(&page_addr.to_le_bytes());
     pages[8..16].copy_from_slice(&memlen.to_le_bytes());
-    let file = if a.filefd > 0 {
+    let file = if let Some(r) = a.shell.as_ref() {
         Arg::Mapped {
-            fd: a.filefd,
+            buf: &r.buf,
+            offset: r.offset,
             ptr: a.file,
             len: u64::from(a.filelen),
         }

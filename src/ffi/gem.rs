@@ -342,6 +342,12 @@ impl<B: Backing> ObjectRef<B> {
         unsafe { bindings::drm_vma_node_offset_addr(&raw mut (*self.obj.as_ptr()).vma_node) }
     }
 
+    /// Whether `m` is an mmap of this object (through a GEM offset, or
+    /// of its PRIME export).
+    pub(crate) fn is_mapped_by(&self, m: &super::vma::MappingAt) -> bool {
+        m.is_of(core::ptr::null(), self.obj.as_ptr().cast_const().cast())
+    }
+
     /// The object's size in bytes.
     pub(crate) fn size(&self) -> usize {
         // SAFETY: the object is valid; its size never changes.
@@ -383,6 +389,25 @@ impl<B: Backing> ObjectRef<B> {
         obj
     }
 }
+
+impl<B: Backing> Clone for ObjectRef<B> {
+    fn clone(&self) -> Self {
+        // SAFETY: the object is valid (we own a reference); this takes
+        // another one.
+        unsafe { bindings::drm_gem_object_get(self.obj.as_ptr()) };
+        // INVARIANT: the same object, with one more reference owned.
+        Self {
+            obj: self.obj,
+            _b: PhantomData,
+        }
+    }
+}
+
+// SAFETY: a GEM object reference may be used and dropped on any thread:
+// the reference count is atomic and the backing `B` is `Send + Sync`.
+unsafe impl<B: Backing> Send for ObjectRef<B> {}
+// SAFETY: as for `Send`; `&ObjectRef` only reads immutable object fields.
+unsafe impl<B: Backing> Sync for ObjectRef<B> {}
 
 impl<B> Drop for ObjectRef<B> {
     fn drop(&mut self) {

@@ -62,15 +62,24 @@ impl Arg {
         Self::new(b.as_mut_ptr() as u64, b.len() as u64, -1)
     }
 
-    /// A buffer inside a mapping of dma-buf `fd` (a qda buffer exported
-    /// with [`crate::Bo::export`], or a heap buffer): passed zero copy.
-    pub fn dmabuf(fd: i32, b: &[u8]) -> Self {
-        Self::new(b.as_ptr() as u64, b.len() as u64, fd)
+    /// Bytes `b` inside the mapping of buffer `handle` (a GEM handle of
+    /// the calling file: a [`crate::Bo`], or a dma-buf imported with
+    /// [`crate::Bo::import`]): passed zero copy.
+    pub fn buffer(handle: u32, b: &[u8]) -> Self {
+        Self::new(b.as_ptr() as u64, b.len() as u64, handle as i32)
     }
 
-    /// A dma-buf handle argument: `{fd, offset, len}`.
-    pub fn handle(fd: i32, offset: u32, len: u32) -> Self {
-        Self::new(u64::from(offset), u64::from(len), fd)
+    /// Bytes `b` inside a mapping of dma-buf `fd` (the reference
+    /// `drivers/misc/fastrpc.c` and the FastRPC library use): passed zero
+    /// copy.
+    pub fn dmabuf(fd: std::os::fd::BorrowedFd<'_>, b: &[u8]) -> Self {
+        use std::os::fd::AsRawFd;
+        Self::new(b.as_ptr() as u64, b.len() as u64, fd.as_raw_fd())
+    }
+
+    /// A buffer handle argument: `{handle, offset, len}`.
+    pub fn handle(handle: u32, offset: u32, len: u32) -> Self {
+        Self::new(u64::from(offset), u64::from(len), handle as i32)
     }
 }
 
@@ -135,12 +144,24 @@ impl Device {
         })
     }
 
+    /// Creates a dynamic user PD running `shell`, passing `reference` as
+    /// its buffer reference (as the FastRPC library does).
+    pub fn create_with(&self, reference: i32, shell: &[u8], attrs: u32) -> io::Result<()> {
+        self.init_create(uapi::InitCreate {
+            filelen: shell.len() as u32,
+            filefd: reference,
+            attrs,
+            siglen: 0,
+            file: shell.as_ptr() as u64,
+        })
+    }
+
     /// Creates a dynamic user PD running the `len`-byte shell held in
-    /// dma-buf `fd` (no mapping needed).
-    pub fn create_from_dmabuf(&self, fd: i32, len: u32, attrs: u32) -> io::Result<()> {
+    /// buffer `handle` of this file (no mapping needed).
+    pub fn create_from_buffer(&self, handle: u32, len: u32, attrs: u32) -> io::Result<()> {
         self.init_create(uapi::InitCreate {
             filelen: len,
-            filefd: fd,
+            filefd: handle as i32,
             attrs,
             siglen: 0,
             file: 0,
@@ -237,9 +258,9 @@ impl Device {
     }
 }
 
-/// `QDA_MAP_REQUEST_LEGACY`: a plain mapping (kernel pages or a dma-buf).
+/// `QDA_MAP_REQUEST_LEGACY`: a plain mapping (kernel pages or a buffer).
 pub const MAP_LEGACY: u32 = uapi::QDA_MAP_REQUEST_LEGACY;
-/// `QDA_MAP_REQUEST_ATTR`: a dma-buf mapping with SMMU attributes.
+/// `QDA_MAP_REQUEST_ATTR`: a buffer mapping with SMMU attributes.
 pub const MAP_ATTR: u32 = uapi::QDA_MAP_REQUEST_ATTR;
 
 /// A mapping on the DSP, as [`Device::map`] made it.
@@ -247,7 +268,7 @@ pub const MAP_ATTR: u32 = uapi::QDA_MAP_REQUEST_ATTR;
 pub struct RemoteMapping {
     /// `MAP_LEGACY` or `MAP_ATTR`.
     pub request: u32,
-    /// dma-buf fd (-1: kernel pages).
+    /// Buffer handle (-1: kernel pages).
     pub fd: i32,
     /// The caller's address given at map time.
     pub vaddrin: u64,
@@ -258,8 +279,9 @@ pub struct RemoteMapping {
 }
 
 impl Device {
-    /// Maps memory into the DSP process (`DRM_IOCTL_QDA_MAP`): `fd` -1
-    /// with `MAP_LEGACY` lets the kernel allocate the pages.
+    /// Maps memory into the DSP process (`DRM_IOCTL_QDA_MAP`): `fd` is a
+    /// buffer handle of this file; -1 with `MAP_LEGACY` lets the kernel
+    /// allocate the pages.
     pub fn map(&self, request: u32, fd: i32, vaddrin: u64, size: u64) -> io::Result<RemoteMapping> {
         let mut a = uapi::Map {
             request,
@@ -280,12 +302,13 @@ impl Device {
         })
     }
 
-    /// Undoes a mapping (`DRM_IOCTL_QDA_MUNMAP`).
+    /// Undoes a mapping (`DRM_IOCTL_QDA_MUNMAP`); attribute mappings are
+    /// named by handle and DSP address, as the FastRPC library does.
     pub fn unmap(&self, m: &RemoteMapping) -> io::Result<()> {
         let mut a = uapi::Munmap {
             request: m.request,
             fd: m.fd,
-            vaddr: m.vaddrin,
+            vaddr: m.vaddrout,
             vaddrout: m.vaddrout,
             size: m.size,
         };

@@ -6,6 +6,20 @@
  * Userspace ABI. The numbers and layouts below are the ones the QDA backend
  * of the FastRPC userspace library already speaks; they never change. New
  * requests get new numbers from 0x08 up.
+ *
+ * Buffers: a buffer reference of this ABI (&drm_qda_init_create.filefd,
+ * &drm_qda_invoke_arg.fd, &drm_qda_map.fd, &drm_qda_munmap.fd) names the
+ * buffer its pointer lies in: a GEM handle of the calling file (created
+ * here or imported with DRM_IOCTL_PRIME_FD_TO_HANDLE) whose mmap holds the
+ * pointer, or else a dma-buf fd whose mapping holds it, as with
+ * drivers/misc/fastrpc.c. Without a pointer, a GEM handle of the calling
+ * file is taken first. -1 and 0 mean "no buffer". A reference that names
+ * no such buffer fails with -EBADF; the shell of INIT_CREATE is then
+ * copied from &drm_qda_init_create.file instead.
+ *
+ * Each open file is one DSP process (attached or created once); the files
+ * of one Linux process share its context bank (IOMMU domain), so their
+ * buffers are visible to each of its DSP processes.
  */
 #ifndef _QDA_ACCEL_H_
 #define _QDA_ACCEL_H_
@@ -61,7 +75,10 @@ struct drm_qda_gem_create {
 	__u64 size;
 	/** @handle: Output: GEM handle of the new object. */
 	__u32 handle;
-	/** @pad: Must be zero. */
+	/**
+	 * @pad: Ignored. The FastRPC library declares this struct without
+	 * it, so these bytes are whatever its stack held.
+	 */
 	__u32 pad;
 };
 
@@ -93,12 +110,13 @@ struct drm_qda_gem_mmap_offset {
  * struct drm_qda_init_create - Create a dynamic user process on the DSP.
  *
  * The ELF shell comes either from user memory (@file, @filelen) or from a
- * dma-buf (@filefd).
+ * buffer object (@filefd; @file then points into its mmap, or is 0 for
+ * the start of the buffer). -EALREADY if the file has a DSP process.
  */
 struct drm_qda_init_create {
 	/** @filelen: Length of the shell image in bytes. */
 	__u32 filelen;
-	/** @filefd: dma-buf fd holding the shell image, or -1. */
+	/** @filefd: Buffer reference of the shell, or -1/0. */
 	__s32 filefd;
 	/** @attrs: QDA_PROC_ATTR_* flags. */
 	__u32 attrs;
@@ -121,7 +139,10 @@ struct drm_qda_map {
 	__u32 request;
 	/** @flags: Mapping flags passed to the DSP. */
 	__u32 flags;
-	/** @fd: dma-buf fd to map. */
+	/**
+	 * @fd: Buffer reference (with @vaddrin as its pointer) of the buffer
+	 * to map; -1/0 for a legacy mapping of memory the kernel allocates.
+	 */
 	__s32 fd;
 	/** @attrs: SMMU attributes (ATTR requests). */
 	__u32 attrs;
@@ -143,9 +164,12 @@ struct drm_qda_map {
 struct drm_qda_munmap {
 	/** @request: QDA_MAP_REQUEST_*. */
 	__u32 request;
-	/** @fd: dma-buf fd of the mapping (ATTR requests). */
+	/** @fd: @fd of the mapping (ATTR requests). */
 	__s32 fd;
-	/** @vaddr: Caller's virtual address (ATTR requests). */
+	/**
+	 * @vaddr: The DSP address &drm_qda_map.vaddrout returned (ATTR
+	 * requests).
+	 */
 	__u64 vaddr;
 	/** @vaddrout: DSP virtual address (LEGACY requests). */
 	__u64 vaddrout;
@@ -161,7 +185,12 @@ struct drm_qda_invoke_arg {
 	__u64 ptr;
 	/** @length: Length of the argument in bytes. */
 	__u64 length;
-	/** @fd: dma-buf fd backing @ptr (zero copy), or -1 to copy inline. */
+	/**
+	 * @fd: Buffer reference of the buffer @ptr points into (passed zero
+	 * copy), or -1/0 to copy the bytes inline. For handle arguments
+	 * (after the buffers), the buffer passed; @ptr is then the offset
+	 * into it.
+	 */
 	__s32 fd;
 	/** @attr: Argument attributes. */
 	__u32 attr;

@@ -1,6 +1,9 @@
 //! Userspace tests of the FastRPC engine against the simulated DSP.
 
-use std::{fs, os::fd::AsRawFd};
+use std::{
+    fs,
+    os::fd::{AsFd, AsRawFd},
+};
 
 use qda::{
     heap,
@@ -106,18 +109,25 @@ pub fn create_a_user_pd_from_a_shell() -> Outcome {
     Ok(())
 }
 
-pub fn create_with_the_shell_in_a_dma_buf() -> Outcome {
+pub fn create_with_the_shell_in_a_buffer() -> Outcome {
     let d = open("adsp")?;
     let bo = Bo::new(&d, 128 * 1024).map_err(|e| e.to_string())?;
     bo.map().map_err(|e| e.to_string())?.as_mut_slice()[..4].copy_from_slice(b"\x7fELF");
+    // The UAPI names buffers by GEM handle: a dma-buf fd is not one.
     let fd = bo.export().map_err(|e| e.to_string())?;
+    let stray = fd.as_raw_fd() as u32 + 100;
     expect_errno(
-        d.create_from_dmabuf(fd.as_raw_fd(), 256 * 1024, 0),
-        libc::EINVAL,
-        "shell longer than its dma-buf",
+        d.create_from_buffer(stray, 4096, 0),
+        libc::EBADF,
+        "shell by a number that is no buffer",
     )?;
-    d.create_from_dmabuf(fd.as_raw_fd(), 128 * 1024, 1)
-        .map_err(|e| format!("create from a dma-buf: {e}"))?;
+    expect_errno(
+        d.create_from_buffer(bo.handle(), 256 * 1024, 0),
+        libc::EINVAL,
+        "shell longer than its buffer",
+    )?;
+    d.create_from_buffer(bo.handle(), 128 * 1024, 1)
+        .map_err(|e| format!("create from a buffer handle: {e}"))?;
     let h = d.open_module(CALC).map_err(|e| e.to_string())?;
     check!(
         d.calculator_sum(h, &[1, 2]).map_err(|e| e.to_string())? == 3,
@@ -131,34 +141,87 @@ pub fn zero_copy_arguments() -> Outcome {
     d.attach().map_err(|e| format!("attach: {e}"))?;
     let h = d.open_module(CALC).map_err(|e| e.to_string())?;
     let n = 4096usize;
-    // A qda buffer, exported, passed by fd with a pointer into its mapping.
+    // A qda buffer, passed by handle with a pointer into its mapping.
     let bo = Bo::new(&d, (n * 4) as u64).map_err(|e| e.to_string())?;
+    let mut m = bo.map().map_err(|e| e.to_string())?;
+    for (i, c) in m.as_mut_slice().chunks_exact_mut(4).enumerate() {
+        c.copy_from_slice(&(i as i32).to_le_bytes());
+    }
+    let sum = d
+        .calculator_sum_arg(h, n, Arg::buffer(bo.handle(), m.as_slice()))
+        .map_err(|e| format!("zero-copy sum (qda buffer): {e}"))?;
+    check!(sum == (n * (n - 1) / 2) as i64, "zero-copy sum = {sum}");
+    // A system-heap dma-buf: imported first, then passed by handle.
+    let hfd = heap::alloc("system", 4096).map_err(|e| e.to_string())?;
+    let mut hm = qda::Mapping::new(hfd.as_raw_fd(), 0, 4096).map_err(|e| e.to_string())?;
+    for (i, c) in hm.as_mut_slice()[..40].chunks_exact_mut(4).enumerate() {
+        c.copy_from_slice(&(i as i32 * 3).to_le_bytes());
+    }
+    let hbo = Bo::import(&d, hfd.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
+    let sum = d
+        .calculator_sum_arg(h, 10, Arg::buffer(hbo.handle(), &hm.as_slice()[..40]))
+        .map_err(|e| format!("zero-copy sum (heap buffer): {e}"))?;
+    check!(sum == 135, "heap zero-copy sum = {sum}");
+    // The same heap buffer by its dma-buf fd, as drivers/misc/fastrpc.c
+    // and the FastRPC library pass it (attached to the CB for the call).
+    let sum = d
+        .calculator_sum_arg(h, 10, Arg::dmabuf(hfd.as_fd(), &hm.as_slice()[..40]))
+        .map_err(|e| format!("zero-copy sum (heap dma-buf fd): {e}"))?;
+    check!(sum == 135, "heap dma-buf zero-copy sum = {sum}");
+    // A number that names no buffer.
+    expect_errno(
+        d.calculator_sum_arg(h, 10, Arg::buffer(hbo.handle() + 100, &hm.as_slice()[..40])),
+        libc::EBADF,
+        "a number that is neither a handle nor a dma-buf fd",
+    )?;
+    // A pointer outside the referenced buffer's mapping is refused, be
+    // the reference a handle or a dma-buf fd.
+    let stray = vec![0u8; 64];
+    expect_errno(
+        d.calculator_sum_arg(h, 16, Arg::buffer(bo.handle(), &stray)),
+        libc::EBADF,
+        "pointer outside the handle's buffer",
+    )?;
+    expect_errno(
+        d.calculator_sum_arg(h, 16, Arg::dmabuf(hfd.as_fd(), &stray)),
+        libc::EBADF,
+        "pointer outside the dma-buf",
+    )?;
+    Ok(())
+}
+
+pub fn the_librarys_buffers_pass_zero_copy() -> Outcome {
+    // The FastRPC library allocates on a file of its own on the first
+    // node (adsp here), maps the buffer through that file, and passes the
+    // dma-buf it exported in calls on another node's file (cdsp).
+    let alloc = open("adsp")?;
+    let d = open("cdsp")?;
+    d.attach().map_err(|e| e.to_string())?;
+    let h = d.open_module(CALC).map_err(|e| e.to_string())?;
+    let n = 1000usize;
+    let bo = Bo::new(&alloc, (n * 4) as u64).map_err(|e| e.to_string())?;
     let mut m = bo.map().map_err(|e| e.to_string())?;
     for (i, c) in m.as_mut_slice().chunks_exact_mut(4).enumerate() {
         c.copy_from_slice(&(i as i32).to_le_bytes());
     }
     let fd = bo.export().map_err(|e| e.to_string())?;
     let sum = d
-        .calculator_sum_arg(h, n, Arg::dmabuf(fd.as_raw_fd(), m.as_slice()))
-        .map_err(|e| format!("zero-copy sum (qda buffer): {e}"))?;
-    check!(sum == (n * (n - 1) / 2) as i64, "zero-copy sum = {sum}");
-    // A system-heap buffer.
-    let hfd = heap::alloc("system", 4096).map_err(|e| e.to_string())?;
-    let mut hm = qda::Mapping::new(hfd.as_raw_fd(), 0, 4096).map_err(|e| e.to_string())?;
-    for (i, c) in hm.as_mut_slice()[..40].chunks_exact_mut(4).enumerate() {
-        c.copy_from_slice(&(i as i32 * 3).to_le_bytes());
-    }
-    let sum = d
-        .calculator_sum_arg(h, 10, Arg::dmabuf(hfd.as_raw_fd(), &hm.as_slice()[..40]))
-        .map_err(|e| format!("zero-copy sum (heap buffer): {e}"))?;
-    check!(sum == 135, "heap zero-copy sum = {sum}");
-    // A pointer outside the dma-buf's mapping is refused.
-    let stray = vec![0u8; 64];
-    expect_errno(
-        d.calculator_sum_arg(h, 16, Arg::dmabuf(fd.as_raw_fd(), &stray)),
-        libc::EINVAL,
-        "pointer outside the dma-buf",
-    )?;
+        .calculator_sum_arg(h, n, Arg::dmabuf(fd.as_fd(), &m.as_slice()[..n * 4]))
+        .map_err(|e| format!("zero-copy sum of another node's export: {e}"))?;
+    check!(sum == 499_500, "sum = {sum}");
+    // The shell the library passes: a handle of its allocation file,
+    // which the calling file cannot resolve, plus a pointer: copied.
+    let shell_bo = Bo::new(&alloc, 64 * 1024).map_err(|e| e.to_string())?;
+    let mut sm = shell_bo.map().map_err(|e| e.to_string())?;
+    sm.as_mut_slice()[..4].copy_from_slice(b"\x7fELF");
+    let e = open("cdsp")?;
+    e.create_with(shell_bo.handle() as i32, sm.as_slice(), 0)
+        .map_err(|e| format!("create with another file's handle: {e}"))?;
+    let h = e.open_module(CALC).map_err(|e| e.to_string())?;
+    check!(
+        e.calculator_sum(h, &[4, 5]).map_err(|e| e.to_string())? == 9,
+        "call in the PD created from the library's shell"
+    );
     Ok(())
 }
 
@@ -220,36 +283,42 @@ pub fn every_map_flavour_is_tracked() -> Outcome {
     expect_errno(d.unmap(&wrong), libc::EINVAL, "unmap with the wrong size")?;
     d.unmap(&k).map_err(|e| format!("legacy unmap: {e}"))?;
     expect_errno(d.unmap(&k), libc::EINVAL, "second unmap")?;
-    // Legacy and attribute maps of a dma-buf.
+    // Legacy and attribute maps of a buffer, by handle.
     let bo = Bo::new(&d, 1 << 20).map_err(|e| e.to_string())?;
     let m = bo.map().map_err(|e| e.to_string())?;
-    let fd = bo.export().map_err(|e| e.to_string())?;
+    let h = bo.handle() as i32;
     let l = d
-        .map(MAP_LEGACY, fd.as_raw_fd(), 0, 1 << 20)
-        .map_err(|e| format!("legacy dma-buf map: {e}"))?;
+        .map(MAP_LEGACY, h, 0, 1 << 20)
+        .map_err(|e| format!("legacy buffer map: {e}"))?;
     let va = m.as_slice().as_ptr() as u64;
     let a = d
-        .map(MAP_ATTR, fd.as_raw_fd(), va, 1 << 20)
+        .map(MAP_ATTR, h, va, 1 << 20)
         .map_err(|e| format!("attr map: {e}"))?;
     check!(a.vaddrout != l.vaddrout, "two mappings at one DSP address");
     expect_errno(
         d.map(MAP_ATTR, -1, va, 4096),
         libc::EBADF,
-        "attr map without a dma-buf",
+        "attr map without a buffer",
     )?;
     expect_errno(
-        d.map(MAP_ATTR, fd.as_raw_fd(), va, 2 << 20),
-        libc::EINVAL,
-        "attr map past the dma-buf",
+        d.map(MAP_ATTR, h + 100, va, 4096),
+        libc::EBADF,
+        "attr map of a number that is no buffer",
     )?;
+    expect_errno(
+        d.map(MAP_ATTR, h, va, 2 << 20),
+        libc::EINVAL,
+        "attr map past the buffer",
+    )?;
+    // Attribute mappings are named by their DSP address.
     let other = RemoteMapping {
-        vaddrin: va + 4096,
+        vaddrout: a.vaddrout + 4096,
         ..a
     };
     expect_errno(
         d.unmap(&other),
         libc::EINVAL,
-        "attr unmap of another address",
+        "attr unmap of another DSP address",
     )?;
     d.unmap(&a).map_err(|e| format!("attr unmap: {e}"))?;
     d.unmap(&l)
@@ -290,10 +359,9 @@ pub fn handles_reach_the_dsp() -> Outcome {
     for (i, b) in m.as_mut_slice().iter_mut().enumerate() {
         *b = (i % 7) as u8;
     }
-    let fd = bo.export().map_err(|e| e.to_string())?;
     let want: u32 = m.as_slice()[16..116].iter().map(|&b| u32::from(b)).sum();
     let mut out = [0u8; 4];
-    let mut args = [Arg::output(&mut out), Arg::handle(fd.as_raw_fd(), 16, 100)];
+    let mut args = [Arg::output(&mut out), Arg::handle(bo.handle(), 16, 100)];
     let r = d
         .invoke(copy, qda::rpc::build_scalars(0, 4, 0, 1, 1, 0), &mut args)
         .map_err(|e| format!("invoke with a handle: {e}"))?;
@@ -303,10 +371,10 @@ pub fn handles_reach_the_dsp() -> Outcome {
         "checksum {} want {want}",
         u32::from_le_bytes(out)
     );
-    // The same buffer passed zero copy (it is resident in this process's CB).
+    // The same buffer passed zero copy.
     let mut out2 = [0u8; 4];
     let mut args = [
-        Arg::dmabuf(fd.as_raw_fd(), &m.as_slice()[16..116]),
+        Arg::buffer(bo.handle(), &m.as_slice()[16..116]),
         Arg::output(&mut out2),
     ];
     d.invoke(copy, scalars(3, 1, 1), &mut args)
@@ -316,5 +384,57 @@ pub fn handles_reach_the_dsp() -> Outcome {
         "zero-copy checksum {}",
         u32::from_le_bytes(out2)
     );
+    Ok(())
+}
+
+pub fn each_file_is_a_dsp_process_of_its_own() -> Outcome {
+    // Two files of one process (the library's sessions): two DSP
+    // processes, one context bank.
+    let a = open("cdsp")?;
+    let b = open("cdsp")?;
+    a.attach()
+        .map_err(|e| format!("attach on the first file: {e}"))?;
+    let shell: Vec<u8> = (0..16 * 1024).map(|i| (i % 251) as u8).collect();
+    b.create(&shell, 0)
+        .map_err(|e| format!("create on the second file: {e}"))?;
+    let ha = a.open_module(CALC).map_err(|e| e.to_string())?;
+    let hb = b.open_module(CALC).map_err(|e| e.to_string())?;
+    let sa = a
+        .calculator_sum(ha, &[1, 2, 3])
+        .map_err(|e| e.to_string())?;
+    let sb = b.calculator_sum(hb, &[10, 20]).map_err(|e| e.to_string())?;
+    check!(sa == 6 && sb == 30, "sums {sa} and {sb}");
+    // A module opened by one DSP process is unknown to the other.
+    if ha != hb {
+        check!(
+            b.calculator_sum(ha, &[1]).is_err(),
+            "the second DSP process used the first one's module"
+        );
+    }
+    let me = std::process::id() as i32;
+    let mine = crate::sessions::owned_by("cdsp", me)?;
+    check!(
+        mine.len() == 1 && mine[0].files == 2,
+        "two files of one process should share one session: {mine:?}"
+    );
+    // A buffer of one file is not a handle of the other; shared through
+    // PRIME it is the same memory in the same context bank.
+    let bo = Bo::new(&a, 4096).map_err(|e| e.to_string())?;
+    let fd = bo.export().map_err(|e| e.to_string())?;
+    let again = Bo::import(&b, fd.as_raw_fd()).map_err(|e| e.to_string())?;
+    let (ia, ib) = (
+        bo.info().map_err(|e| e.to_string())?,
+        again.info().map_err(|e| e.to_string())?,
+    );
+    check!(
+        ia.dsp_addr == ib.dsp_addr,
+        "shared buffer at {:#x} and {:#x}",
+        ia.dsp_addr,
+        ib.dsp_addr
+    );
+    drop((again, bo));
+    drop(a);
+    let sb = b.calculator_sum(hb, &[5, 5]).map_err(|e| e.to_string())?;
+    check!(sb == 10, "second DSP process after the first closed: {sb}");
     Ok(())
 }

@@ -335,10 +335,18 @@ pub fn run(loaded: bool) {
         rpc::create_a_user_pd_from_a_shell,
     );
     s.case(
-        "create_with_the_shell_in_a_dma_buf",
-        rpc::create_with_the_shell_in_a_dma_buf,
+        "create_with_the_shell_in_a_buffer",
+        rpc::create_with_the_shell_in_a_buffer,
+    );
+    s.case(
+        "each_file_is_a_dsp_process_of_its_own",
+        rpc::each_file_is_a_dsp_process_of_its_own,
     );
     s.case("zero_copy_arguments", rpc::zero_copy_arguments);
+    s.case(
+        "the_librarys_buffers_pass_zero_copy",
+        rpc::the_librarys_buffers_pass_zero_copy,
+    );
     s.case("handles_reach_the_dsp", rpc::handles_reach_the_dsp);
     s.case(
         "two_processes_call_concurrently",

@@ -186,11 +186,10 @@ pub fn run_rpc(iterations: u32) -> io::Result<()> {
         let bin = Bo::new(&d, size as u64)?;
         let bout = Bo::new(&d, size as u64)?;
         let (min, mout) = (bin.map()?, bout.map()?);
-        let (fin, fout) = (bin.export()?, bout.export()?);
         let zero = time(n, || {
             let mut args = [
-                Arg::dmabuf(fin.as_raw_fd(), min.as_slice()),
-                Arg::dmabuf(fout.as_raw_fd(), mout.as_slice()),
+                Arg::buffer(bin.handle(), min.as_slice()),
+                Arg::buffer(bout.handle(), mout.as_slice()),
             ];
             d.invoke(copy, scalars(2, 1, 1), &mut args).map(|_| ())
         });
