@@ -11,7 +11,15 @@
 //! (`test/linux/libmultithreading.so`): `parallel_sum` (method 2),
 //! `barriers` (3) and `mutexes` (4) take no arguments (sc `mid << 24`) and
 //! report only success (the real skel's results go to the DSP log), so the
-//! simulator checks the marshalling and succeeds. `null` and `copy` serve
+//! simulator checks the marshalling and succeeds. `hap_example` likewise
+//! follows `test/linux/libhap_example.so`: compute_res 2, compute_resv2 3,
+//! mem_reserve_va 8, perf 10, power 11 and sysmon_cachelock 12 take no
+//! arguments; farf_runtime 4 and mem_map_reserve_va 9 a 4-byte primIn;
+//! mem_fastrpc_mmap 7 an 8-byte primIn; mem_dmahandle 5 and
+//! mem_dmahandlev2 6 one input dma handle and nothing else. Their effects
+//! (log levels, resource requests, DSP-side mappings) are not observable
+//! through the interface, so only the marshalling is checked. `null` and
+//! `copy` serve
 //! the project's own tests.
 
 use kernel::prelude::*;
@@ -33,6 +41,7 @@ pub(crate) enum Module {
     Null,
     Copy,
     Multithreading,
+    HapExample,
 }
 
 impl Module {
@@ -43,6 +52,7 @@ impl Module {
             b"null" => Some(Self::Null),
             b"copy" => Some(Self::Copy),
             b"multithreading" => Some(Self::Multithreading),
+            b"hap_example" => Some(Self::HapExample),
             _ => None,
         }
     }
@@ -54,6 +64,7 @@ impl Module {
             Self::Null => Ok(0),
             Self::Copy => copy(call, outs),
             Self::Multithreading => multithreading(call),
+            Self::HapExample => hap_example(call),
         }
     }
 }
@@ -132,5 +143,27 @@ fn multithreading(call: &Call) -> Answer<i32> {
     }
     // No data crosses the interface: the example's DSP side only logs.
     skel::shape(call, 0, 0)?;
+    Ok(0)
+}
+
+fn hap_example(call: &Call) -> Answer<i32> {
+    match call.sc.method() {
+        2 | 3 | 8 | 10..=12 => skel::shape(call, 0, 0)?,
+        4 | 9 => {
+            skel::shape(call, 1, 0)?;
+            skel::prim_in(call, 4)?;
+        }
+        7 => {
+            skel::shape(call, 1, 0)?;
+            skel::prim_in(call, 8)?;
+        }
+        5 | 6 => {
+            let sc = call.sc;
+            if sc.buffers() != 0 || sc.in_handles() != 1 || sc.out_handles() != 0 {
+                return Err(skel::BADPARM);
+            }
+        }
+        _ => return Err(Refusal::Code(AEE_EUNSUPPORTED)),
+    }
     Ok(0)
 }
