@@ -23,7 +23,10 @@ use kernel::{
 use crate::{
     call::Call,
     current_process,
-    errors::AEE_EINVHANDLE,
+    errors::{
+        AEE_EBADSTATE,
+        AEE_EINVHANDLE, //
+    },
     kernel_calls, layout, listener,
     modules::{
         self,
@@ -231,8 +234,11 @@ impl Dsp {
 
 /// The module a call's handle names, opened by the calling process.
 fn module_of(st: &State, call: &Call) -> Result<Module, Refusal> {
-    if !st.procs.iter().any(|p| p.client_id == call.client_id) {
-        return Err(Refusal::Code(EACCES_RV));
+    match st.procs.iter().find(|p| p.client_id == call.client_id) {
+        None => return Err(Refusal::Code(EACCES_RV)),
+        // The process has exited: its modules are gone.
+        Some(p) if p.exiting() => return Err(Refusal::Code(AEE_EBADSTATE)),
+        Some(_) => {}
     }
     st.open
         .iter()

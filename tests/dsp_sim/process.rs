@@ -79,6 +79,12 @@ impl Process {
         }
     }
 
+    /// Whether `adsp_current_process1_exit` was called: the process runs no
+    /// more module methods.
+    pub(crate) fn exiting(&self) -> bool {
+        self.exiting
+    }
+
     /// `next2(prevCtx, prevResult, prevbufs) -> (ctx, handle, sc, bufs)`:
     /// takes in the answer to the last reverse call, then holds until the
     /// next one (or the process's end).
