@@ -325,13 +325,19 @@ fn answer(state: Arc<ChanState>, msg: wire::Msg) {
         _ => {}
     }
     let out = state.dsp.handle(&msg);
+    if let Some(retval) = out.retval {
+        reply_with_fault(&state, &msg, rsp(retval), fault);
+    }
+    // Held calls this message completed are answered after it: the
+    // library marks a session as exiting only once its exit call has
+    // returned, and must see that before its listener's `next2` ends.
     for r in out.done.iter() {
         state.reply(r);
     }
-    let Some(retval) = out.retval else {
-        return;
-    };
-    let r = rsp(retval);
+}
+
+/// Sends `r`, the answer to `msg`, as the armed `fault` wants.
+fn reply_with_fault(state: &ChanState, msg: &wire::Msg, r: wire::Rsp, fault: Option<Fault>) {
     match fault {
         Some(Fault::Drop) => {
             let _ = state.knob.current.lock().held.push(r, GFP_KERNEL);
@@ -341,7 +347,7 @@ fn answer(state: Arc<ChanState>, msg: wire::Msg) {
             state.reply(&r);
         }
         Some(Fault::Hostile) => {
-            state.dsp.scribble(&msg);
+            state.dsp.scribble(msg);
             state.send(&[0xff; 4]);
             state.send(&[0xff; 64]);
             state.reply(&r);
