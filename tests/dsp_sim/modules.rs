@@ -69,13 +69,14 @@ impl Module {
     }
 }
 
-/// Handles below this are static handles (0..=20) or, for the library,
-/// static-PD handles (256..512, `IS_STATICPD_HANDLE`).
-const LOWEST_MODULE_HANDLE: u32 = 0x200;
+/// Handles up to this are static handles (0..=20) or, for the library,
+/// static-PD handles (0x100..=0x200, `IS_STATICPD_HANDLE` in
+/// `inc/fastrpc_apps_user.h`).
+const HIGHEST_STATIC_HANDLE: u32 = 0x200;
 
 /// Whether `handle` can name an opened module (faults apply to these).
 pub(crate) fn is_module_handle(handle: u32) -> bool {
-    handle >= LOWEST_MODULE_HANDLE && handle != u32::MAX
+    handle > HIGHEST_STATIC_HANDLE && handle != u32::MAX
 }
 
 /// A fresh module handle: a large random 32-bit value, as firmware hands
