@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The simulated DSP's side of FastRPC: process control on handle 1, the
-//! remote-control interface on handle 0 (modules opened by URI), and the
-//! built-in modules `calculator`, `null` and `copy`.
+//! The simulated DSP's side of FastRPC: it decodes each request
+//! ([`Call`]), routes it by handle and answers, now or — for calls firmware
+//! holds — later, when the event they wait for arrives.
+//!
+//! Static handles: 0 `remotectl` and 8 `remotectl1` ([`remotectl`]),
+//! 1 process control and 2 capabilities ([`kernel_calls`]), 3
+//! `adsp_listener` and 7 `adsp_listener1` ([`listener`]), 4
+//! `adsp_current_process1` ([`current_process`]). Module handles are
+//! large random values ([`modules`]).
 //!
 //! Every argument is read and written through the SMMU ([`Smmu`]) at the
 //! addresses the metadata gives, checked against its page entry, exactly
@@ -15,72 +21,99 @@ use kernel::{
 };
 
 use crate::{
-    layout,
+    call::Call,
+    current_process,
+    errors::AEE_EINVHANDLE,
+    kernel_calls, layout, listener,
+    modules::{
+        self,
+        Module, //
+    },
+    process::{
+        Effects,
+        Process, //
+    },
+    remotectl,
     scalars::Scalars,
+    skel::Refusal,
     smmu::Smmu,
-    wire::Msg, //
+    wire::{
+        Msg,
+        Rsp, //
+    },
 };
 
-/// Return values (negative errnos come back to the caller as errnos).
+/// Return value of a call that faulted in the SMMU.
 const EFAULT_RV: i32 = -14;
-const EINVAL_RV: i32 = -22;
-const EACCES_RV: i32 = -13;
-const ENOENT_RV: i32 = -2;
-
-/// The built-in modules.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Module {
-    Calculator,
-    Null,
-    Copy,
-}
-
-/// An attached or created process.
-struct Proc {
-    client_id: i32,
-}
+/// Return value of a call from a client with no process.
+pub(crate) const EACCES_RV: i32 = -13;
 
 /// An open module handle.
-struct Open {
-    handle: u32,
-    client_id: i32,
-    module: Module,
+pub(crate) struct Open {
+    pub(crate) handle: u32,
+    pub(crate) client_id: i32,
+    pub(crate) module: Module,
 }
 
 /// A mapping made on the DSP.
-struct Mapping {
-    client_id: i32,
-    vaddr: u64,
-    size: u64,
+pub(crate) struct Mapping {
+    pub(crate) client_id: i32,
+    pub(crate) vaddr: u64,
+    pub(crate) size: u64,
     /// `fd` of an attribute mapping, -1 for a legacy one.
-    fd: i32,
-    vaddrin: u64,
+    pub(crate) fd: i32,
+    pub(crate) vaddrin: u64,
 }
 
-struct State {
-    procs: KVec<Proc>,
-    open: KVec<Open>,
-    maps: KVec<Mapping>,
-    next_handle: u32,
-    next_vaddr: u64,
+/// Everything the DSP keeps, under one lock.
+pub(crate) struct State {
+    pub(crate) procs: KVec<Process>,
+    pub(crate) open: KVec<Open>,
+    pub(crate) maps: KVec<Mapping>,
+    pub(crate) next_vaddr: u64,
 }
 
-/// The attributes the capability query reports (index 0 is the kernel's).
-const ATTRIBUTES: [u32; 8] = [0, 1, 1, 0, 1, 2, 4, 1];
+impl State {
+    /// The process of `client_id`.
+    pub(crate) fn process(&mut self, client_id: i32) -> Option<&mut Process> {
+        self.procs.iter_mut().find(|p| p.client_id == client_id)
+    }
+
+    /// Removes the process of `client_id` and all it holds; its held calls
+    /// complete.
+    pub(crate) fn remove_process(&mut self, client_id: i32, fx: &mut Effects<'_>) -> Result {
+        for p in self.procs.iter_mut().filter(|p| p.client_id == client_id) {
+            p.exit(fx)?;
+        }
+        self.procs.retain(|p| p.client_id != client_id);
+        self.open.retain(|o| o.client_id != client_id);
+        self.maps.retain(|m| m.client_id != client_id);
+        Ok(())
+    }
+}
+
+/// How a request is answered.
+pub(crate) enum Reply {
+    /// Now, with this return value (and the outputs produced).
+    Now(i32),
+    /// Later: the call is held until an event completes it.
+    Held,
+}
+
+/// What handling one request produced.
+pub(crate) struct Outcome {
+    /// The request's own return value, `None` if its reply is held.
+    pub(crate) retval: Option<i32>,
+    /// Replies to earlier held calls this request completed.
+    pub(crate) done: KVec<Rsp>,
+}
 
 /// One simulated DSP.
 #[pin_data]
 pub(crate) struct Dsp {
-    smmu: Smmu,
+    pub(crate) smmu: Smmu,
     #[pin]
     state: Mutex<State>,
-}
-
-/// First dynamic handle (1..=20 are static).
-const FIRST_DYNAMIC_HANDLE: u32 = 0x100;
-
-fn u32_at(b: &[u8], o: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?))
 }
 
 impl Dsp {
@@ -92,27 +125,53 @@ impl Dsp {
                 procs: KVec::new(),
                 open: KVec::new(),
                 maps: KVec::new(),
-                next_handle: FIRST_DYNAMIC_HANDLE,
                 next_vaddr: 0x4000_0000,
             }),
         })
     }
 
-    /// Handles one request; returns the reply's return value.
-    pub(crate) fn handle(&self, msg: &Msg) -> i32 {
-        match self.try_handle(msg) {
-            Ok(r) => r,
-            Err(e) if e == EFAULT => {
-                pr_warn!(
-                    "SMMU fault handling handle {} sc {:#x} (payload {:#x})\n",
-                    msg.handle,
-                    msg.sc,
-                    msg.addr
-                );
-                EFAULT_RV
-            }
-            Err(e) => e.to_errno(),
+    /// Handles one request.
+    pub(crate) fn handle(&self, msg: &Msg) -> Outcome {
+        let mut done = KVec::new();
+        let retval = match Call::read(&self.smmu, msg) {
+            Ok(call) => self.run(&call, &mut done),
+            Err(e) => Some(self.errno(e, msg)),
+        };
+        Outcome { retval, done }
+    }
+
+    fn run(&self, call: &Call, done: &mut KVec<Rsp>) -> Option<i32> {
+        let mut outs = KVec::new();
+        let r = self.dispatch(call, &mut outs, done);
+        let r = match r {
+            Ok(Reply::Held) => return None,
+            Ok(Reply::Now(r)) => call.write(&self.smmu, &outs).map(|()| r),
+            Err(Refusal::Code(c)) => Ok(c),
+            Err(Refusal::Kernel(e)) => Err(e),
+        };
+        Some(r.unwrap_or_else(|e| {
+            self.errno(
+                e,
+                &Msg {
+                    handle: call.handle,
+                    sc: call.sc.0,
+                    ..Msg::default()
+                },
+            )
+        }))
+    }
+
+    fn errno(&self, e: Error, msg: &Msg) -> i32 {
+        if e == EFAULT {
+            pr_warn!(
+                "SMMU fault handling handle {} sc {:#x} (payload {:#x})\n",
+                msg.handle,
+                msg.sc,
+                msg.addr
+            );
+            return EFAULT_RV;
         }
+        e.to_errno()
     }
 
     /// Overwrites the metadata of `msg`'s payload (remote arguments, page
@@ -131,297 +190,53 @@ impl Dsp {
         }
     }
 
-    fn try_handle(&self, msg: &Msg) -> Result<i32> {
-        let sc = Scalars(msg.sc);
-        let n = sc.len();
-        let mut meta = KVec::from_elem(0u8, layout::metalen(n), GFP_KERNEL)?;
-        if n > 0 {
-            self.smmu.read(msg.addr, &mut meta)?;
-        }
-        // Inputs, each read where its metadata says, within its page entry.
-        let mut ins: KVec<KVec<u8>> = KVec::new();
-        for i in 0..sc.inbufs() {
-            let (pv, len, page, psize) = layout::read_buf(&meta, n, i);
-            let addr = layout::dsp_data_addr(pv, page);
-            if addr.checked_add(len).is_none_or(|e| e > page + psize) || len > (64 << 20) {
-                return Err(EFAULT);
-            }
-            let mut b = KVec::from_elem(0u8, len as usize, GFP_KERNEL)?;
-            self.smmu.read(addr, &mut b)?;
-            ins.push(b, GFP_KERNEL)?;
-        }
-        // Input handles: `{fd, offset, len}` within their page entry.
-        for i in sc.buffers()..sc.buffers() + sc.in_handles() {
-            let offset = u64::from(u32_at(&meta, layout::rpra_off(n, i) + 4).ok_or(EINVAL)?);
-            let len = u64::from(u32_at(&meta, layout::rpra_off(n, i) + 8).ok_or(EINVAL)?);
-            let (addr, size) = (
-                layout::get_u64(&meta, layout::page_off(n, i)),
-                layout::get_u64(&meta, layout::page_off(n, i) + 8),
-            );
-            if offset + len > size {
-                return Err(EFAULT);
-            }
-            let mut b = KVec::from_elem(0u8, len as usize, GFP_KERNEL)?;
-            self.smmu.read(addr + offset, &mut b)?;
-            ins.push(b, GFP_KERNEL)?;
-        }
-        let mut outs: KVec<KVec<u8>> = KVec::new();
-        let r = self.dispatch(msg, sc, &ins, &mut outs)?;
-        for (k, i) in (sc.inbufs()..sc.buffers()).enumerate() {
-            let (pv, len, page, psize) = layout::read_buf(&meta, n, i);
-            let addr = layout::dsp_data_addr(pv, page);
-            if addr.checked_add(len).is_none_or(|e| e > page + psize) {
-                return Err(EFAULT);
-            }
-            if let Some(data) = outs.get(k) {
-                let m = data.len().min(len as usize);
-                self.smmu.write(addr, &data[..m])?;
-            }
-        }
-        Ok(r)
-    }
-
     fn dispatch(
         &self,
-        msg: &Msg,
-        sc: Scalars,
-        ins: &[KVec<u8>],
+        call: &Call,
         outs: &mut KVec<KVec<u8>>,
-    ) -> Result<i32> {
+        done: &mut KVec<Rsp>,
+    ) -> Result<Reply, Refusal> {
         let mut st = self.state.lock();
-        if msg.handle == 2 {
-            // Capability query: in u32 count, out u32 attrs[count].
-            let n = ins.first().and_then(|b| u32_at(b, 0)).ok_or(EINVAL)? as usize;
-            let mut out = KVec::new();
-            for i in 1..=n {
-                let v = ATTRIBUTES.get(i).copied().unwrap_or(0);
-                out.extend_from_slice(&v.to_le_bytes(), GFP_KERNEL)?;
-            }
-            outs.push(out, GFP_KERNEL)?;
-            return Ok(0);
+        if modules::is_module_handle(call.handle) {
+            let module = module_of(&st, call)?;
+            // Module methods run unlocked, concurrently.
+            drop(st);
+            return module.call(call, outs).map(Reply::Now);
         }
-        if msg.handle == 1 {
-            // Process control: kernel calls only (client id 0 on the wire).
-            if msg.client_id != 0 {
-                return Ok(EACCES_RV);
-            }
-            let client = ins.first().and_then(|b| u32_at(b, 0)).ok_or(EINVAL)? as i32;
-            return Ok(match sc.method() {
-                0 | 6 | 7 => {
-                    if sc.method() != 0 {
-                        // The shell and the init memory must be readable.
-                        let pages = ins.get(3).ok_or(EINVAL)?;
-                        let init = layout::get_u64(pages, 0);
-                        let mut probe = [0u8; 1];
-                        self.smmu.read(init, &mut probe)?;
-                    }
-                    st.procs.retain(|p| p.client_id != client);
-                    st.procs.push(Proc { client_id: client }, GFP_KERNEL)?;
-                    0
-                }
-                1 => {
-                    st.procs.retain(|p| p.client_id != client);
-                    st.open.retain(|o| o.client_id != client);
-                    st.maps.retain(|m| m.client_id != client);
-                    0
-                }
-                // MMAP {client, flags, vaddr, num} + page -> vaddr;
-                // MEM_MAP {client, fd, offset, flags, vaddrin, num, len} +
-                // page + empty -> vaddr.
-                4 | 10 => {
-                    if !st.procs.iter().any(|p| p.client_id == client) {
-                        return Ok(EACCES_RV);
-                    }
-                    let page = ins.get(1).ok_or(EINVAL)?;
-                    let (addr, size) = (layout::get_u64(page, 0), layout::get_u64(page, 8));
-                    // The DSP maps what the page entry names: it must be
-                    // reachable through the SMMU, first and last byte.
-                    let mut probe = [0u8; 1];
-                    self.smmu.read(addr, &mut probe)?;
-                    self.smmu.read(addr + size.max(1) - 1, &mut probe)?;
-                    let req = &ins[0];
-                    let (fd, vaddrin, size) = if sc.method() == 10 {
-                        let len = u64::from(u32_at(req, 28).ok_or(EINVAL)?);
-                        (
-                            u32_at(req, 4).ok_or(EINVAL)? as i32,
-                            layout::get_u64(req, 16),
-                            len,
-                        )
-                    } else {
-                        (-1, 0, size)
-                    };
-                    let vaddr = st.next_vaddr;
-                    st.next_vaddr += layout::align_up(size.max(1), 0x10_0000);
-                    st.maps.push(
-                        Mapping {
-                            client_id: client,
-                            vaddr,
-                            size,
-                            fd,
-                            vaddrin,
-                        },
-                        GFP_KERNEL,
-                    )?;
-                    let mut out = KVec::new();
-                    out.extend_from_slice(&vaddr.to_le_bytes(), GFP_KERNEL)?;
-                    outs.push(out, GFP_KERNEL)?;
-                    0
-                }
-                // MUNMAP {client, pad, vaddr, size}; MEM_UNMAP {client, fd,
-                // vaddrin, len}: must match a mapping.
-                5 | 11 => {
-                    let req = &ins[0];
-                    let (a, b) = (layout::get_u64(req, 8), layout::get_u64(req, 16));
-                    let fd = u32_at(req, 4).ok_or(EINVAL)? as i32;
-                    let before = st.maps.len();
-                    st.maps.retain(|m| {
-                        !(m.client_id == client
-                            && m.size == b
-                            && if sc.method() == 5 {
-                                m.fd == -1 && m.vaddr == a
-                            } else {
-                                m.fd == fd && m.vaddrin == a
-                            })
-                    });
-                    if st.maps.len() < before {
-                        0
-                    } else {
-                        EINVAL_RV
-                    }
-                }
-                _ => EINVAL_RV,
-            });
-        }
-        if !st.procs.iter().any(|p| p.client_id == msg.client_id) {
-            return Ok(EACCES_RV);
-        }
-        if msg.handle == 0 {
-            return self.remotectl(&mut st, msg.client_id, sc, ins, outs);
-        }
-        let Some(module) = st
-            .open
-            .iter()
-            .find(|o| o.handle == msg.handle && o.client_id == msg.client_id)
-            .map(|o| o.module)
-        else {
-            return Ok(EINVAL_RV);
+        let mut fx = Effects {
+            smmu: &self.smmu,
+            done,
+            finished: KVec::new(),
         };
-        drop(st);
-        module_call(module, sc, ins, outs)
-    }
-
-    /// Handle 0: `open(name) -> handle` (method 0) and `close(handle)`
-    /// (method 1), QAIC marshalled.
-    fn remotectl(
-        &self,
-        st: &mut State,
-        client: i32,
-        sc: Scalars,
-        ins: &[KVec<u8>],
-        outs: &mut KVec<KVec<u8>>,
-    ) -> Result<i32> {
-        match (sc.method(), sc.inbufs(), sc.outbufs()) {
-            (0, 2, 2) => {
-                let name = &ins[1];
-                let module = if contains(name, b"calculator") {
-                    Module::Calculator
-                } else if contains(name, b"null") {
-                    Module::Null
-                } else if contains(name, b"copy") {
-                    Module::Copy
-                } else {
-                    outs.push(KVec::new(), GFP_KERNEL)?;
-                    let mut err = KVec::new();
-                    err.extend_from_slice(b"no such module\0", GFP_KERNEL)?;
-                    outs.push(err, GFP_KERNEL)?;
-                    return Ok(ENOENT_RV);
-                };
-                let handle = st.next_handle;
-                st.next_handle += 1;
-                st.open.push(
-                    Open {
-                        handle,
-                        client_id: client,
-                        module,
-                    },
-                    GFP_KERNEL,
-                )?;
-                let mut h = KVec::new();
-                h.extend_from_slice(&handle.to_le_bytes(), GFP_KERNEL)?;
-                outs.push(h, GFP_KERNEL)?;
-                Ok(0)
-            }
-            (1, 1, _) => {
-                let handle = u32_at(&ins[0], 0).ok_or(EINVAL)?;
-                let before = st.open.len();
-                st.open
-                    .retain(|o| !(o.handle == handle && o.client_id == client));
-                Ok(if st.open.len() < before { 0 } else { EINVAL_RV })
-            }
-            _ => Ok(EINVAL_RV),
+        if let Some(r) = kernel_calls::handle(&mut st, call, outs, &mut fx)? {
+            return Ok(Reply::Now(r));
         }
+        if st.process(call.client_id).is_none() {
+            return Ok(Reply::Now(EACCES_RV));
+        }
+        let r = match call.handle {
+            0 | 8 => remotectl::handle(&mut st, call, outs, &mut fx),
+            3 | 7 => listener::handle(&mut st, call, outs, &mut fx),
+            4 => current_process::handle(&mut st, call, outs, &mut fx),
+            _ => Err(Refusal::Code(AEE_EINVHANDLE)),
+        };
+        // Opens whose skel load ended get their handles now.
+        let finished = core::mem::take(&mut fx.finished);
+        for f in finished {
+            remotectl::finish_open(&mut st, f, &mut fx)?;
+        }
+        r
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-fn push(outs: &mut KVec<KVec<u8>>, b: &[u8]) -> Result {
-    let mut v = KVec::new();
-    v.extend_from_slice(b, GFP_KERNEL)?;
-    outs.push(v, GFP_KERNEL)?;
-    Ok(())
-}
-
-/// A method of a built-in module.
-fn module_call(
-    module: Module,
-    sc: Scalars,
-    ins: &[KVec<u8>],
-    outs: &mut KVec<KVec<u8>>,
-) -> Result<i32> {
-    match (module, sc.method(), sc.inbufs(), sc.outbufs()) {
-        // Hexagon SDK calculator: primIn {u32 vecLen}, int32 vec[vecLen].
-        (Module::Calculator, m @ (2 | 3), 2, 1) => {
-            let n = u32_at(&ins[0], 0).ok_or(EINVAL)? as usize;
-            if ins[1].len() != n * 4 {
-                return Ok(EINVAL_RV);
-            }
-            let vals = ins[1]
-                .chunks_exact(4)
-                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-            if m == 2 {
-                let sum: i64 = vals.map(i64::from).sum();
-                push(outs, &sum.to_le_bytes())?;
-            } else {
-                let max = vals.max().unwrap_or(i32::MIN);
-                push(outs, &max.to_le_bytes())?;
-            }
-            Ok(0)
-        }
-        (Module::Null, _, _, _) => Ok(0),
-        // copy: in0 -> out0.
-        (Module::Copy, 2, 1, 1) => {
-            push(outs, &ins[0])?;
-            Ok(0)
-        }
-        // checksum of an input handle's bytes -> out0.
-        (Module::Copy, 4, 0, 1) if sc.in_handles() == 1 => {
-            let sum = ins[0]
-                .iter()
-                .fold(0u32, |a, &b| a.wrapping_add(u32::from(b)));
-            push(outs, &sum.to_le_bytes())?;
-            Ok(0)
-        }
-        // checksum: in0 -> out0 = u32 sum of bytes.
-        (Module::Copy, 3, 1, 1) => {
-            let sum = ins[0]
-                .iter()
-                .fold(0u32, |a, &b| a.wrapping_add(u32::from(b)));
-            push(outs, &sum.to_le_bytes())?;
-            Ok(0)
-        }
-        _ => Ok(EINVAL_RV),
+/// The module a call's handle names, opened by the calling process.
+fn module_of(st: &State, call: &Call) -> Result<Module, Refusal> {
+    if !st.procs.iter().any(|p| p.client_id == call.client_id) {
+        return Err(Refusal::Code(EACCES_RV));
     }
+    st.open
+        .iter()
+        .find(|o| o.handle == call.handle && o.client_id == call.client_id)
+        .map(|o| o.module)
+        .ok_or(Refusal::Code(AEE_EINVHANDLE))
 }

@@ -64,13 +64,24 @@ mod sys {
     include!("bindings_generated.rs");
 }
 
+mod call;
+mod current_process;
 mod dsp;
+mod errors;
+mod kernel_calls;
 #[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
 #[path = "../../src/fastrpc/layout.rs"]
 mod layout;
+mod listener;
+mod listener_buf;
+mod loader;
+mod modules;
+mod process;
+mod remotectl;
 #[allow(dead_code)] // Shared with qda.
 #[path = "../../src/fastrpc/scalars.rs"]
 mod scalars;
+mod skel;
 mod smmu;
 #[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
 #[path = "../../src/fastrpc/wire.rs"]
@@ -280,12 +291,13 @@ fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result
     Ok(())
 }
 
-/// First dynamic (module) handle: faults apply to module calls only.
-const FIRST_MODULE_HANDLE: u32 = 0x100;
-
-/// Answers `msg` on `state`, applying an armed fault.
+/// Answers `msg` on `state`, applying an armed fault to module calls.
+///
+/// Runs in a work item that never waits for another message: a call
+/// firmware holds (a listener's `next2`, an open waiting for its skel)
+/// is answered later by the message that completes it.
 fn answer(state: Arc<ChanState>, msg: wire::Msg) {
-    let fault = if msg.handle >= FIRST_MODULE_HANDLE {
+    let fault = if modules::is_module_handle(msg.handle) {
         state.knob.fault.lock().take()
     } else {
         None
@@ -295,21 +307,9 @@ fn answer(state: Arc<ChanState>, msg: wire::Msg) {
         retval,
     };
     match fault {
-        Some(Fault::Crash) => state.knob.crash(),
-        Some(Fault::Error(code)) => state.reply(&rsp(code)),
-        Some(Fault::Drop) => {
-            let r = rsp(state.dsp.handle(&msg));
-            let _ = state.knob.current.lock().held.push(r, GFP_KERNEL);
-        }
-        Some(Fault::Delay(ms)) => {
-            fsleep(Delta::from_millis(i64::from(ms)));
-            state.reply(&rsp(state.dsp.handle(&msg)));
-        }
-        Some(Fault::Duplicate) => {
-            let r = rsp(state.dsp.handle(&msg));
-            state.reply(&r);
-            state.reply(&r);
-        }
+        Some(Fault::Crash) => return state.knob.crash(),
+        Some(Fault::Error(code)) => return state.reply(&rsp(code)),
+        Some(Fault::Delay(ms)) => fsleep(Delta::from_millis(i64::from(ms))),
         Some(Fault::Stale) => {
             let (index, seq) = wire::ctx_decode(msg.ctx);
             let stale = wire::ctx_encode(
@@ -321,16 +321,32 @@ fn answer(state: Arc<ChanState>, msg: wire::Msg) {
                 ctx: stale,
                 retval: 0,
             });
-            state.reply(&rsp(state.dsp.handle(&msg)));
+        }
+        _ => {}
+    }
+    let out = state.dsp.handle(&msg);
+    for r in out.done.iter() {
+        state.reply(r);
+    }
+    let Some(retval) = out.retval else {
+        return;
+    };
+    let r = rsp(retval);
+    match fault {
+        Some(Fault::Drop) => {
+            let _ = state.knob.current.lock().held.push(r, GFP_KERNEL);
+        }
+        Some(Fault::Duplicate) => {
+            state.reply(&r);
+            state.reply(&r);
         }
         Some(Fault::Hostile) => {
-            let r = rsp(state.dsp.handle(&msg));
             state.dsp.scribble(&msg);
             state.send(&[0xff; 4]);
             state.send(&[0xff; 64]);
             state.reply(&r);
         }
-        None => state.reply(&rsp(state.dsp.handle(&msg))),
+        _ => state.reply(&r),
     }
 }
 

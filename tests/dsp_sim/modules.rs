@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module implementations built into the simulated DSP, and the
+//! handles open modules get.
+//!
+//! `calculator` follows the Hexagon SDK example as its prebuilt stub
+//! (`test/linux/libcalculator.so` of the FastRPC library) calls it:
+//! `sum` is method 2 with sc `0x02020100` (primIn `{vecLen}`, the vector,
+//! primROut an `int64`), `max` method 3 with sc `0x03020100` (primROut an
+//! `int32`). `null` and `copy` serve the project's own tests.
+
+use kernel::prelude::*;
+
+use crate::{
+    call::Call,
+    errors::AEE_EUNSUPPORTED,
+    skel::{
+        self,
+        Answer,
+        Refusal, //
+    }, //
+};
+
+/// A built-in module implementation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Module {
+    Calculator,
+    Null,
+    Copy,
+}
+
+impl Module {
+    /// The implementation called `name` (the IDL interface name).
+    pub(crate) fn by_name(name: &[u8]) -> Option<Self> {
+        match name {
+            b"calculator" => Some(Self::Calculator),
+            b"null" => Some(Self::Null),
+            b"copy" => Some(Self::Copy),
+            _ => None,
+        }
+    }
+
+    /// Runs a method; its outputs go to `outs`.
+    pub(crate) fn call(self, call: &Call, outs: &mut KVec<KVec<u8>>) -> Answer<i32> {
+        match self {
+            Self::Calculator => calculator(call, outs),
+            Self::Null => Ok(0),
+            Self::Copy => copy(call, outs),
+        }
+    }
+}
+
+/// Handles below this are static handles (0..=20) or, for the library,
+/// static-PD handles (256..512, `IS_STATICPD_HANDLE`).
+const LOWEST_MODULE_HANDLE: u32 = 0x200;
+
+/// Whether `handle` can name an opened module (faults apply to these).
+pub(crate) fn is_module_handle(handle: u32) -> bool {
+    handle >= LOWEST_MODULE_HANDLE && handle != u32::MAX
+}
+
+/// A fresh module handle: a large random 32-bit value, as firmware hands
+/// out (addresses of its module records), for which `taken` is false.
+pub(crate) fn new_handle(taken: impl Fn(u32) -> bool) -> u32 {
+    loop {
+        // SAFETY: `get_random_u32` has no preconditions.
+        let h = unsafe { kernel::bindings::get_random_u32() } & !0x7;
+        if is_module_handle(h) && !taken(h) {
+            return h;
+        }
+    }
+}
+
+/// The vector of `sum`/`max`: primIn `{vecLen}`, input 1 `vecLen` int32s.
+fn vector(call: &Call) -> Answer<impl Iterator<Item = i32> + '_> {
+    skel::shape(call, 2, 1)?;
+    let n = skel::word(skel::prim_in(call, 4)?, 0)? as usize;
+    let bytes = skel::input(call, 1, n.checked_mul(4).ok_or(skel::BADPARM)?)?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+}
+
+fn calculator(call: &Call, outs: &mut KVec<KVec<u8>>) -> Answer<i32> {
+    match call.sc.method() {
+        2 => {
+            skel::out_at_least(call, 0, 8)?;
+            let sum: i64 = vector(call)?.map(i64::from).sum();
+            outs.push(skel::out(&sum.to_le_bytes())?, GFP_KERNEL)?;
+        }
+        3 => {
+            skel::out_at_least(call, 0, 4)?;
+            let max = vector(call)?.max().unwrap_or(i32::MIN);
+            outs.push(skel::out(&max.to_le_bytes())?, GFP_KERNEL)?;
+        }
+        _ => return Err(Refusal::Code(AEE_EUNSUPPORTED)),
+    }
+    Ok(0)
+}
+
+/// Sum of bytes, as the `copy` checksums compute it.
+fn byte_sum(b: &[u8]) -> u32 {
+    b.iter().fold(0u32, |a, &x| a.wrapping_add(u32::from(x)))
+}
+
+fn copy(call: &Call, outs: &mut KVec<KVec<u8>>) -> Answer<i32> {
+    let sc = call.sc;
+    match (sc.method(), sc.inbufs(), sc.outbufs(), sc.in_handles()) {
+        // copy: in0 -> out0.
+        (2, 1, 1, 0) => outs.push(skel::out(&call.ins[0])?, GFP_KERNEL)?,
+        // checksum: in0 -> out0 = u32 sum of bytes.
+        (3, 1, 1, 0) => outs.push(skel::words(&[byte_sum(&call.ins[0])])?, GFP_KERNEL)?,
+        // checksum of an input handle's bytes -> out0.
+        (4, 0, 1, 1) => outs.push(skel::words(&[byte_sum(&call.ins[0])])?, GFP_KERNEL)?,
+        (2..=4, _, _, _) => return Err(skel::BADPARM),
+        _ => return Err(Refusal::Code(AEE_EUNSUPPORTED)),
+    }
+    Ok(0)
+}
