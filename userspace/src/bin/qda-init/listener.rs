@@ -5,7 +5,12 @@
 //! (`e_machine` 164) padded to some size; the simulated DSP checks the
 //! header and binds the module it implements itself.
 
-use std::{fs, path::PathBuf};
+use std::{
+    fs,
+    path::PathBuf,
+    thread::sleep,
+    time::{Duration, Instant},
+};
 
 use qda::{
     listener::End,
@@ -164,4 +169,68 @@ pub fn a_missing_skel_fails_with_the_dlerror() -> Outcome {
     );
     println!("# x86-64 skel: dlErr {dl:#x}: {text}");
     stopped(l, 2)
+}
+
+/// Waits up to 10 s for `cond` (the crash and the DSP's return are
+/// asynchronous).
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if cond() {
+            return true;
+        }
+        sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+pub fn a_dsp_crash_ends_the_listener() -> Outcome {
+    let dir = lib_dir("crash")?;
+    fs::write(dir.join("libcalculator_skel.so"), stand_in_elf(164, 8192))
+        .map_err(|e| e.to_string())?;
+    let d = process()?;
+    let l = d
+        .start_listener(&dir)
+        .map_err(|e| format!("start_listener: {e}"))?;
+    let (r, h, dl, text) = open1(&d, CALC)?;
+    check!(r == 0 && dl == 0, "open: {r:#x} {dl:#x} {text:?}");
+    check!(
+        d.calculator_sum(h, &[40, 2]).map_err(|e| e.to_string())? == 42,
+        "sum before the crash"
+    );
+    let knob = "/sys/kernel/debug/qda_dsp_sim/cdsp";
+    // Armed for the next call on a module handle: that call fails, the
+    // DSP goes away with the listener's next2 pending.
+    fs::write(knob, "crash").map_err(|e| format!("{knob}: {e}"))?;
+    check!(
+        d.calculator_sum(h, &[1]).is_err(),
+        "the call that crashes the DSP succeeded"
+    );
+    check!(
+        eventually(|| d.query().err().and_then(|e| e.raw_os_error()) == Some(libc::ENODEV)),
+        "the node did not go away"
+    );
+    // The pending next2 failed with the crash: the thread ends by itself.
+    check!(
+        eventually(|| l.is_finished()),
+        "the listener still waits on a crashed DSP"
+    );
+    let r = l.stop();
+    println!("# listener after the crash: {:?}, exit {:?}", r.end, r.exit);
+    check!(
+        matches!(&r.end, End::Os(e) if matches!(e.raw_os_error(), Some(libc::EPIPE | libc::ENODEV))),
+        "listener ended with {:?}",
+        r.end
+    );
+    check!(
+        r.exit.is_err(),
+        "exit on a crashed DSP answered {:?}",
+        r.exit
+    );
+    drop(d);
+    check!(
+        eventually(|| Device::by_name("cdsp").is_ok()),
+        "cdsp did not come back"
+    );
+    Ok(())
 }
