@@ -203,3 +203,51 @@ impl Drop for Listener {
         self.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Answers `init2` on handle 7 and 3 with canned DSP results.
+    struct Inits {
+        on7: i32,
+        on3: i32,
+        calls: RefCell<Vec<(u32, u32)>>,
+    }
+
+    impl Channel for Inits {
+        fn call(&self, handle: u32, sc: u32, _: &[&[u8]], _: &mut [&mut [u8]]) -> io::Result<i32> {
+            self.calls.borrow_mut().push((handle, sc));
+            Ok(if handle == 7 { self.on7 } else { self.on3 })
+        }
+    }
+
+    fn init_with(on7: i32, on3: i32) -> (io::Result<Iface>, Vec<(u32, u32)>) {
+        let ch = Inits {
+            on7,
+            on3,
+            calls: RefCell::new(Vec::new()),
+        };
+        let r = init(&ch);
+        (r, ch.calls.into_inner())
+    }
+
+    #[test]
+    fn init2_falls_back_to_the_non_domain_listener() {
+        let (r, calls) = init_with(0, 0);
+        assert_eq!(r.unwrap(), LISTENER1);
+        assert_eq!(calls, [(7, 0x0500_0000)]);
+        for missing in [aee::dsp(aee::ERPC), aee::dsp(aee::ENOSUCHMOD)] {
+            let (r, calls) = init_with(missing, 0);
+            assert_eq!(r.unwrap(), LISTENER);
+            assert_eq!(calls, [(7, 0x0500_0000), (3, 0x0300_0000)]);
+            let (r, _) = init_with(missing, aee::DSP_EBADSTATE);
+            assert!(r.is_err());
+        }
+        // Any other refusal is an error, without trying handle 3.
+        let (r, calls) = init_with(aee::dsp(aee::EBADPARM), 0);
+        assert!(r.is_err());
+        assert_eq!(calls.len(), 1);
+    }
+}
