@@ -6,9 +6,10 @@
 #   host   cargo tests of the userspace crate and of the driver's pure code
 #   lint   rustfmt, generated userspace UAPI up to date, a warning-free
 #          module build, and CLIPPY=1
-#   guest  QEMU arm64 boot: KUnit suites of qda + the userspace suite,
+#   guest  QEMU arm64 boot: KUnit suites of qda + the userspace suite +
+#          Qualcomm's FastRPC library and its examples (qda_library),
 #          parsed by the kernel's own kunit.py; the console must be free of
-#          BUG/WARNING/Oops/lockdep/DMA-API reports.
+#          BUG/WARNING/Oops/lockdep/DMA-API/UBSAN/ODEBUG reports.
 # Ends with "N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -167,14 +168,15 @@ PY
 )
     passed=$((passed + kp)); failed=$((failed + kf)); skipped=$((skipped + ks))
     info "KTAP: $kp passed, $kf failed, $ks skipped"
-    for suite in qda_domain qda_fastrpc qda_memory qda_topology qda_uapi qda_userspace; do
+    for suite in qda_domain qda_fastrpc qda_memory qda_topology qda_uapi qda_userspace qda_library; do
         grep -q "ok [0-9]* $suite\$" <(sed -e 's/\r$//' -e 's/^\[[^]]*\] *//' "$LOG") ||
             fail "suite $suite did not report"
     done
 
-    step "guest: console health (BUG/WARNING/Oops/lockdep/DMA-API)"
-    if sed -e 's/\r$//' "$LOG" | grep -n -E 'BUG:|WARNING:|Oops|DMA-API:|INFO: (possible|trying to register)|Unable to handle kernel|Kernel panic|Call trace:|stall' |
-            grep -v -E 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)$'; then
+    step "guest: console health (BUG/WARNING/Oops/lockdep/DMA-API/UBSAN/ODEBUG)"
+    if sed -e 's/\r$//' "$LOG" | grep -n -E 'BUG:|WARNING:|Oops|DMA-API:|UBSAN:|ODEBUG|INFO: (possible|trying to register)|Unable to handle kernel|Kernel panic|Call trace:|stall' |
+            grep -v -E 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)$' |
+            grep -v -E '^[0-9]+:qda-lib\['; then  # the library examples' own output
         fail "kernel reported problems (full console: $LOG)"
     else
         pass "console is free of kernel error reports"

@@ -13,17 +13,33 @@ mode=${1:-demo}
 name=${2:-$mode}
 OUT=${QDA_OUT:-$QDA_ROOT/build}
 mkdir -p "$OUT"
-TIMEOUT=${QDA_QEMU_TIMEOUT:-600}
+# The test boot runs a KASAN/lockdep/kmemleak kernel and the FastRPC
+# library's examples: more memory and time than the other modes.
+if [ "$mode" = test ]; then
+    TIMEOUT=${QDA_QEMU_TIMEOUT:-1200}
+    MEM=3G
+else
+    TIMEOUT=${QDA_QEMU_TIMEOUT:-600}
+    MEM=2G
+fi
 
 KBUILD=$(kernel_build_dir)
 [ -n "$KBUILD" ] || die "kernel build failed"
 GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu/release"
-MACHINE=(-M virt,iommu=smmuv3 -cpu cortex-a57 -smp 2 -m 2G -nographic -nic none)
+MACHINE=(-M virt,iommu=smmuv3 -cpu cortex-a57 -smp 2 -m $MEM -nographic -nic none)
 
 if [ "${QDA_SKIP_BUILD:-0}" != 1 ]; then
-step "building qda.ko and qda_dsp_sim.ko"
+# The objects live in the source tree: when the kernel flavour changes
+# (test <-> bench), rebuild them from scratch against the new one.
+stamp="$QDA_ROOT/.qda-modules-kbuild"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$KBUILD" ]; then
+    step "modules were built against another kernel: cleaning"
+    "${KMAKE[@]}" -s -C "$KBUILD" M="$QDA_ROOT" clean
+fi
+step "building qda.ko and qda_dsp_sim.ko against $(basename "$KBUILD")"
 "${KMAKE[@]}" -s -C "$KBUILD" M="$QDA_ROOT" modules 2>&1 | tee "$OUT/modules-build.log"
 [ "${PIPESTATUS[0]}" = 0 ] || die "module build failed"
+echo "$KBUILD" > "$stamp"
 
 bash "$QDA_ROOT/scripts/build-guest.sh"
 
@@ -47,6 +63,11 @@ for ko in drivers/firmware/qcom/qcom_tzmem.ko drivers/firmware/qcom/qcom_pas.ko 
           drivers/firmware/qcom/qcom-scm.ko drivers/misc/fastrpc.ko; do
     [ -f "$KBUILD/$ko" ] && echo "file /lib/modules/$(basename "$ko") $KBUILD/$ko 0644 0 0" >> "$OUT/initramfs.list"
 done
+# Qualcomm's FastRPC library, its examples and what they need to run
+# (only the test boot runs them).
+if [ "$mode" = test ]; then
+    bash "$QDA_ROOT/scripts/guest-library.sh" "$OUT" >> "$OUT/initramfs.list"
+fi
 "$KBUILD/usr/gen_init_cpio" "$OUT/initramfs.list" > "$OUT/initramfs.cpio"
 
 fi

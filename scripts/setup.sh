@@ -33,8 +33,18 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 done
 
+# Qualcomm's FastRPC library (scripts/build-fastrpc.sh) is cross-built for
+# arm64 against Debian's arm64 libyaml/libbsd; the guest also gets their
+# shared objects.
+FASTRPC_PKGS=(autoconf automake libtool pkg-config libyaml-dev:arm64 libbsd-dev:arm64)
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    step "dpkg --add-architecture arm64 (for the FastRPC library's dependencies)"
+    $SUDO dpkg --add-architecture arm64
+    $SUDO apt-get update -qq || info "apt-get update reported errors (some source unreachable?); continuing"
+fi
+
 missing=()
-for p in "${PKGS[@]}" linux-source-7.3 qemu-system-arm; do
+for p in "${PKGS[@]}" "${FASTRPC_PKGS[@]}" linux-source-7.3 qemu-system-arm; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 have_src_ver=$(dpkg-query -W -f='${Version}' rust-src 2>/dev/null || true)

@@ -21,6 +21,10 @@ use kernel::{
 };
 
 use crate::{
+    buffer_ref::{
+        resolve,
+        Resolved, //
+    },
     driver::QdaDevice,
     fastrpc::{
         channel::{
@@ -82,7 +86,9 @@ impl QdaFile {
 
     /// Runs `f` on the file's DSP process; `-ENOTCONN` if it has none.
     fn with_process<R>(&self, f: impl FnOnce(&mut Process) -> Result<R>) -> Result<R> {
-        f(self.process.lock().as_mut().ok_or(ENOTCONN)?)
+        let mut guard = self.process.lock();
+        let p: &mut Option<Process> = &mut guard;
+        f(p.as_mut().ok_or(ENOTCONN)?)
     }
 
     /// Gives the file its DSP process; `-EALREADY` if it has one. `make`
@@ -137,28 +143,6 @@ impl Drop for QdaFile {
                 );
             }
         }
-    }
-}
-
-/// Looks up buffer `handle` of `file` for a call; `-ENOENT` with a log
-/// line if there is none (a dma-buf fd must be imported with
-/// `DRM_IOCTL_PRIME_FD_TO_HANDLE` first).
-fn buffer(file: &File<QdaFile>, handle: i32, what: &str) -> Result<ObjectRef<Bo>> {
-    u32::try_from(handle)
-        .map_err(|_| ENOENT)
-        .and_then(|h| ObjectRef::lookup(file, &BO_FUNCS, h))
-        .inspect_err(|_| {
-            crate::ratelimit::pr_info_ratelimited!(
-                "{what}: {handle} is not a buffer handle of this file\n"
-            );
-        })
-}
-
-/// A buffer reference of the UAPI: a GEM handle, or none (`-1`, `0`).
-fn optional_buffer(file: &File<QdaFile>, handle: i32, what: &str) -> Result<Option<ObjectRef<Bo>>> {
-    match handle {
-        ..=0 => Ok(None),
-        h => buffer(file, h, what).map(Some),
     }
 }
 
@@ -277,9 +261,17 @@ pub(crate) fn init_create(
         .iter()
         .position(|&b| b == 0)
         .map_or(comm.len(), |n| n + 1);
+    // With a pointer, the shell's bytes are in the caller's memory: a
+    // reference that names no buffer mapped there (the library passes a
+    // GEM handle of its own allocation file) means they are copied.
+    let shell = match (args.filefd, args.file) {
+        (..=0, _) => None,
+        (fd, 0) => Some(resolve(file, fd, 0, "init_create")?),
+        (fd, ptr) => resolve(file, fd, ptr, "init_create").ok(),
+    };
     let a = process::CreateArgs {
         filelen: args.filelen,
-        shell: optional_buffer(file, args.filefd, "init_create")?,
+        shell,
         attrs: args.attrs,
         siglen: args.siglen,
         file: args.file,
@@ -295,50 +287,68 @@ const INVOKE_ARG_SIZE: usize = 24;
 fn read_arg(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
     let mut a = [0u8; INVOKE_ARG_SIZE];
     reader.read_slice(&mut a)?;
-    let word = |o: usize| u64::from_le_bytes([a[o], a[o + 1], a[o + 2], a[o + 3], a[o + 4], a[o + 5], a[o + 6], a[o + 7]]);
+    let word = |o: usize| {
+        u64::from_le_bytes([
+            a[o],
+            a[o + 1],
+            a[o + 2],
+            a[o + 3],
+            a[o + 4],
+            a[o + 5],
+            a[o + 6],
+            a[o + 7],
+        ])
+    };
     let fd = i32::from_le_bytes([a[16], a[17], a[18], a[19]]);
     Ok((word(0), word(8), fd))
 }
 
-/// Reads the `n` arguments of a call on `file`, looking up the buffer
-/// handles: `bos[i]` is the object of argument `i`, if it has one.
+/// Reads the arguments of a call on `file` and resolves their buffer
+/// references: `refs[i]` is the buffer of argument `i`, if it has one.
 fn read_args(
     file: &File<QdaFile>,
     sc: Scalars,
     ptr: u64,
-    bos: &mut KVec<Option<ObjectRef<Bo>>>,
+    refs: &mut KVec<Option<Resolved>>,
 ) -> Result<KVec<(u64, u64, i32)>> {
     let n = sc.len();
     let mut reader = UserSlice::new(UserPtr::from_addr(ptr as usize), n * INVOKE_ARG_SIZE).reader();
     let mut raw = KVec::with_capacity(n, GFP_KERNEL)?;
     for i in 0..n {
         let (ptr, len, fd) = read_arg(&mut reader)?;
-        // Buffers pass zero copy when they have a handle and bytes;
-        // handle arguments always name a buffer.
-        let bo = if i >= sc.buffers() || len > 0 {
-            optional_buffer(file, fd, "invoke")?
-        } else {
-            None
+        // Buffers with a reference and bytes pass zero copy (the pointer
+        // must lie in the buffer); handle arguments always name a buffer.
+        let r = match (i < sc.buffers(), fd, len) {
+            (true, 1.., 1..) => Some(resolve(file, fd, ptr, "invoke")?),
+            (true, ..) => None,
+            (false, ..) => Some(resolve(file, fd, 0, "invoke")?),
         };
-        if i >= sc.buffers() && bo.is_none() {
-            return Err(EBADF);
-        }
-        bos.push(bo, GFP_KERNEL)?;
+        refs.push(r, GFP_KERNEL)?;
         raw.push((ptr, len, fd), GFP_KERNEL)?;
     }
     Ok(raw)
 }
 
 /// The marshalling of argument `i` of `sc`, read as `(ptr, len, fd)`.
-fn to_arg<'a>(sc: Scalars, i: usize, (ptr, len, fd): (u64, u64, i32), bo: Option<&'a ObjectRef<Bo>>) -> Result<Arg<'a>> {
-    Ok(match bo {
-        Some(bo) if i >= sc.buffers() => Arg::Handle {
-            bo,
-            handle: fd as u32,
+fn to_arg(
+    sc: Scalars,
+    i: usize,
+    (ptr, len, fd): (u64, u64, i32),
+    r: Option<&Resolved>,
+) -> Result<Arg<'_>> {
+    Ok(match r {
+        Some(r) if i >= sc.buffers() => Arg::Handle {
+            buf: &r.buf,
+            fd,
             offset: ptr as u32,
             len: u32::try_from(len).map_err(|_| EINVAL)?,
         },
-        Some(bo) => Arg::Mapped { bo, ptr, len },
+        Some(r) => Arg::Mapped {
+            buf: &r.buf,
+            offset: r.offset,
+            ptr,
+            len,
+        },
         None if i < sc.inbufs() => Arg::UserIn { ptr, len },
         None => Arg::UserOut { ptr, len },
     })
@@ -346,9 +356,9 @@ fn to_arg<'a>(sc: Scalars, i: usize, (ptr, len, fd): (u64, u64, i32), bo: Option
 
 /// IOCTL: `DRM_IOCTL_QDA_INVOKE`, call a method on a remote handle. Only
 /// the 16 bytes of `struct drm_qda_invoke` are read and written, whatever
-/// size the request encodes. An argument's `fd` is a buffer handle of this
-/// file (passed zero copy) or -1/0 (copied inline). Returns the remote
-/// method's return value.
+/// size the request encodes. An argument's `fd` names the buffer its
+/// pointer lies in (see [`crate::buffer_ref`]; passed zero copy) or is
+/// -1/0 (copied inline). Returns the remote method's return value.
 pub(crate) fn invoke(
     _dev: &QdaDevice,
     file: &File<QdaFile>,
@@ -361,11 +371,11 @@ pub(crate) fn invoke(
     let s = f.session();
     let pd = f.pd()?;
     let sc = Scalars(args.sc);
-    let mut bos = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
-    let raw = read_args(file, sc, args.args, &mut bos)?;
+    let mut refs = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
+    let raw = read_args(file, sc, args.args, &mut refs)?;
     let mut list = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
-    for (i, (&r, bo)) in raw.iter().zip(bos.iter()).enumerate() {
-        list.push(to_arg(sc, i, r, bo.as_ref())?, GFP_KERNEL)?;
+    for (i, (&a, r)) in raw.iter().zip(refs.iter()).enumerate() {
+        list.push(to_arg(sc, i, a, r.as_ref())?, GFP_KERNEL)?;
     }
     let m = invoke::marshal(s.cb(), &list)?;
     let req = Request {
@@ -407,7 +417,10 @@ pub(crate) fn map(
         request: args.request,
         flags: args.flags,
         fd: args.fd,
-        bo: optional_buffer(file, args.fd, "map")?,
+        buf: match args.fd {
+            ..=0 => None,
+            fd => Some(resolve(file, fd, args.vaddrin, "map")?.buf),
+        },
         offset: args.offset,
         vaddrin: args.vaddrin,
         size: args.size,
@@ -440,9 +453,7 @@ pub(crate) fn munmap(
             .position(|m| {
                 m.request == args.request
                     && match args.request {
-                        process::MAP_LEGACY => {
-                            m.vaddrout == args.vaddrout && m.size == args.size
-                        }
+                        process::MAP_LEGACY => m.vaddrout == args.vaddrout && m.size == args.size,
                         _ => m.fd == args.fd && m.vaddrout == args.vaddr,
                     }
             })

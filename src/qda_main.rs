@@ -13,6 +13,7 @@
 
 use kernel::prelude::*;
 
+mod buffer_ref;
 mod debugfs;
 mod domain;
 mod driver;

@@ -31,11 +31,9 @@ use kernel::{
     },
 };
 
-use crate::{
-    ffi::{
-        bus::CbDevice,
-        dma::CoherentBuf, //
-    },
+use crate::ffi::{
+    bus::CbDevice,
+    dma::CoherentBuf, //
 };
 
 /// A context bank and its device.
@@ -188,7 +186,11 @@ impl Sessions {
             .position(|s| s.owner.as_ref().is_some_and(|o| o.is(leader)))
         {
             Some(i) => i,
-            None => t.slots.iter().position(|s| s.owner.is_none()).ok_or(EBUSY)?,
+            None => t
+                .slots
+                .iter()
+                .position(|s| s.owner.is_none())
+                .ok_or(EBUSY)?,
         };
         t.clients |= 1 << free;
         let slot = &mut t.slots[index];

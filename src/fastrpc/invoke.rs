@@ -5,10 +5,10 @@
 //! The payload is DMA memory of the calling process's context bank, so the
 //! DSP reaches it only through that CB. Inline buffers are copied in (input)
 //! and out (output, at most the caller's own length: nothing the DSP writes
-//! in the metadata is trusted). Buffers named by a GEM handle of the
-//! caller's file (own or PRIME-imported, so already mapped in the caller's
-//! CB) are passed zero copy: the call holds a reference to the object and
-//! the DSP gets its IOVA.
+//! in the metadata is trusted). Buffers named by a reference (see
+//! [`crate::buffer_ref`]) are passed zero copy: a qda buffer already mapped
+//! in the caller's CB is held by the call, any other dma-buf is attached to
+//! the CB for the call, and the DSP gets the IOVA.
 
 use kernel::{
     prelude::*,
@@ -27,8 +27,10 @@ use super::{
     },
 };
 use crate::{
+    buffer_ref::BufRef,
     ffi::{
         dma::CoherentBuf,
+        dmabuf::Attachment,
         gem::ObjectRef, //
     },
     gem::Bo,
@@ -47,18 +49,18 @@ pub(crate) enum Arg<'a> {
     UserIn { ptr: u64, len: u64 },
     /// User memory, copied out.
     UserOut { ptr: u64, len: u64 },
-    /// User memory inside an mmap of buffer object `bo` (`ptr` 0: from
-    /// its start): passed zero copy.
+    /// User memory at `ptr`, `offset` bytes into buffer `buf`: passed
+    /// zero copy.
     Mapped {
-        bo: &'a ObjectRef<Bo>,
+        buf: &'a BufRef,
+        offset: u64,
         ptr: u64,
         len: u64,
     },
-    /// A buffer handle: `{handle, offset, len}` and the object's whole
-    /// mapping.
+    /// A buffer handle argument: `{fd, offset, len}` and the whole buffer.
     Handle {
-        bo: &'a ObjectRef<Bo>,
-        handle: u32,
+        buf: &'a BufRef,
+        fd: i32,
         offset: u32,
         len: u32,
     },
@@ -92,12 +94,39 @@ impl Arg<'_> {
     }
 }
 
-/// What a call keeps alive: the payload and the buffer objects the DSP
-/// may touch.
+/// What a call keeps alive: the payload, and the buffers the DSP may
+/// touch (objects held, dma-bufs attached).
 pub(crate) struct Payload {
     buf: Option<CoherentBuf>,
-    _objs: KVec<ObjectRef<Bo>>,
+    _held: Held,
     _cb: Arc<ContextBank>,
+}
+
+/// The buffers a call or a mapping keeps reachable by the DSP.
+#[derive(Default)]
+pub(crate) struct Held {
+    objs: KVec<ObjectRef<Bo>>,
+    attachments: KVec<Attachment>,
+}
+
+impl Held {
+    /// Makes `buf` reachable in `cb` for as long as `self` lives; returns
+    /// its IOVA and size there.
+    pub(crate) fn reach(&mut self, cb: &ContextBank, buf: &BufRef) -> Result<(u64, u64)> {
+        match buf {
+            BufRef::Bo(bo) => {
+                let (iova, obj) = in_cb(cb, bo)?;
+                self.objs.push(obj, GFP_KERNEL)?;
+                Ok((iova, bo.size() as u64))
+            }
+            BufRef::DmaBuf(d) => {
+                let att = d.attach(cb.dev.as_ref())?;
+                let (iova, len) = att.contiguous_range()?;
+                self.attachments.push(att, GFP_KERNEL)?;
+                Ok((iova, len as u64))
+            }
+        }
+    }
 }
 
 impl CallMemory for Payload {}
@@ -121,16 +150,6 @@ pub(crate) struct Marshalled {
 
 /// Largest payload (metadata and inline data).
 const MAX_PAYLOAD: u64 = 64 << 20;
-
-/// Where user address `ptr` lies in its mapping: the offset from the
-/// mapping's start (the mapping of a buffer starts at the buffer).
-fn mapping_offset(ptr: u64) -> Result<u64> {
-    let task = kernel::current!();
-    let mm = task.mm().ok_or(EFAULT)?;
-    let guard = mm.mmap_read_lock();
-    let vma = guard.vma_lookup(ptr as usize).ok_or(EFAULT)?;
-    Ok(ptr - vma.start() as u64)
-}
 
 /// The IOVA of `bo` in `cb` and a new reference to it; `-EINVAL` if it
 /// is mapped in another context bank.
@@ -169,13 +188,13 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
             );
             E2BIG
         })?;
-    let mut objs = KVec::new();
+    let mut held = Held::default();
     if n == 0 {
         return Ok(Marshalled {
             payload: Arc::new(
                 Payload {
                     buf: None,
-                    _objs: objs,
+                    _held: held,
                     _cb: cb.clone(),
                 },
                 GFP_KERNEL,
@@ -192,30 +211,28 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
         let len = lens[i];
         match *a {
             Arg::Handle {
-                bo,
-                handle,
+                buf,
+                fd,
                 offset,
                 len,
             } => {
-                let (iova, obj) = in_cb(cb, bo)?;
+                let (iova, size) = held.reach(cb, buf)?;
                 let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
-                let whole = (addr, bo.size() as u64);
-                layout::write_handle(bytes, n, i, handle as i32, offset, len, whole);
-                objs.push(obj, GFP_KERNEL)?;
+                layout::write_handle(bytes, n, i, fd, offset, len, (addr, size));
             }
-            Arg::Mapped { bo, ptr, len } => {
-                // No pointer: the whole buffer from its start (a shell
-                // passed by handle only).
-                let offset = if ptr == 0 { 0 } else { mapping_offset(ptr)? };
-                let end = offset.checked_add(len).ok_or(EINVAL)?;
-                if end > bo.size() as u64 {
+            Arg::Mapped {
+                buf,
+                offset,
+                ptr,
+                len,
+            } => {
+                let (iova, size) = held.reach(cb, buf)?;
+                if offset.checked_add(len).ok_or(EINVAL)? > size {
                     return Err(EINVAL);
                 }
-                let (iova, obj) = in_cb(cb, bo)?;
                 let page = topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1)))
                     .ok_or(EOVERFLOW)?;
                 layout::write_buf(bytes, n, i, ptr, len, (page, layout::page_span(ptr, len)));
-                objs.push(obj, GFP_KERNEL)?;
             }
             _ if len == 0 => layout::write_buf(bytes, n, i, 0, 0, (0, 0)),
             _ => {
@@ -246,7 +263,7 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
         payload: Arc::new(
             Payload {
                 buf: Some(buf),
-                _objs: objs,
+                _held: held,
                 _cb: cb.clone(),
             },
             GFP_KERNEL,

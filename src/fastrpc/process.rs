@@ -21,11 +21,11 @@ use super::{
     wire, //
 };
 use crate::{
-    ffi::{
-        dma::CoherentBuf,
-        gem::ObjectRef, //
+    buffer_ref::{
+        BufRef,
+        Resolved, //
     },
-    gem::Bo,
+    ffi::dma::CoherentBuf,
     session::ContextBank,
     topology, //
 };
@@ -137,10 +137,10 @@ const RMID_MEM_UNMAP: u32 = 11;
 
 /// Memory behind a DSP mapping, kept until it is unmapped.
 pub(crate) enum MapMemory {
-    /// Kernel-allocated pages (legacy map without a dma-buf).
-    Buffer { _pages: CoherentBuf },
-    /// A buffer object of the caller, mapped in the process's CB.
-    Bo { _bo: ObjectRef<Bo> },
+    /// Kernel-allocated pages (legacy map without a buffer).
+    Pages { _pages: CoherentBuf },
+    /// A buffer of the caller, reachable in the process's CB.
+    Buffer { _held: invoke::Held },
 }
 
 /// A mapping made on the DSP for a process, tracked by the kernel.
@@ -164,10 +164,10 @@ pub(crate) struct RemoteMap {
 pub(crate) struct MapArgs {
     pub(crate) request: u32,
     pub(crate) flags: u32,
-    /// The buffer handle as the caller gave it, and its object (`None`:
-    /// no buffer).
+    /// The buffer reference as the caller gave it, and its buffer
+    /// (`None`: no buffer).
     pub(crate) fd: i32,
-    pub(crate) bo: Option<ObjectRef<Bo>>,
+    pub(crate) buf: Option<BufRef>,
     pub(crate) offset: u32,
     pub(crate) vaddrin: u64,
     pub(crate) size: u64,
@@ -189,18 +189,18 @@ pub(crate) fn map(
     if a.size == 0 || a.size > (1 << 30) {
         return Err(EINVAL);
     }
-    let (mem, iova, len) = if let Some(bo) = a.bo {
-        let end = u64::from(a.offset).checked_add(a.size).ok_or(EINVAL)?;
-        if end > bo.size() as u64 || bo.backing().sid != cb.sid {
+    let (mem, iova, len) = if let Some(buf) = a.buf.as_ref() {
+        let mut held = invoke::Held::default();
+        let (iova, len) = held.reach(cb, buf)?;
+        if u64::from(a.offset).checked_add(a.size).ok_or(EINVAL)? > len {
             return Err(EINVAL);
         }
-        let (iova, len) = (bo.backing().mem.memory().iova(), bo.size() as u64);
-        (MapMemory::Bo { _bo: bo }, iova, len)
+        (MapMemory::Buffer { _held: held }, iova, len)
     } else if a.request == MAP_LEGACY {
         let size = super::layout::align_up(a.size, super::layout::PAGE);
         let b = CoherentBuf::new(cb.dev.as_ref(), size as usize)?;
         let iova = b.dma_addr();
-        (MapMemory::Buffer { _pages: b }, iova, size)
+        (MapMemory::Pages { _pages: b }, iova, size)
     } else {
         return Err(EBADF);
     };
@@ -306,8 +306,8 @@ pub(crate) fn attach(
 pub(crate) struct CreateArgs {
     /// Shell image length.
     pub(crate) filelen: u32,
-    /// The buffer object holding the shell, else it is read from `file`.
-    pub(crate) shell: Option<ObjectRef<Bo>>,
+    /// The buffer holding the shell, else it is read from `file`.
+    pub(crate) shell: Option<Resolved>,
     /// `QDA_PROC_ATTR_*`.
     pub(crate) attrs: u32,
     /// Signature length.
@@ -342,9 +342,10 @@ pub(crate) fn create(
     let mut pages = [0u8; 16];
     pages[0..8].copy_from_slice(&page_addr.to_le_bytes());
     pages[8..16].copy_from_slice(&memlen.to_le_bytes());
-    let file = if let Some(bo) = a.shell.as_ref() {
+    let file = if let Some(r) = a.shell.as_ref() {
         Arg::Mapped {
-            bo,
+            buf: &r.buf,
+            offset: r.offset,
             ptr: a.file,
             len: u64::from(a.filelen),
         }

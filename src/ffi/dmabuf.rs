@@ -76,6 +76,16 @@ impl DmaBuf {
         self.0.get()
     }
 
+    /// Whether `m` is a mapping of this dma-buf: an mmap of its fd, or of
+    /// the object its exporter keeps as private data (a PRIME export's GEM
+    /// object, mapped through its DRM file).
+    pub(crate) fn is_mapped_by(&self, m: &super::vma::MappingAt) -> bool {
+        // SAFETY: `file` and `priv` of a live dma-buf are set at export and
+        // never change; they are only compared.
+        let (file, private) = unsafe { ((*self.0.get()).file, (*self.0.get()).priv_) };
+        m.is_of(file.cast_const().cast(), private.cast_const())
+    }
+
     /// Size in bytes.
     pub(crate) fn size(&self) -> usize {
         // SAFETY: the size of a dma-buf never changes.
@@ -164,6 +174,13 @@ impl Attachment {
             }
             Ok((start, usize::try_from(end - start).map_err(|_| EINVAL)?))
         }
+    }
+
+    /// The attached dma-buf.
+    pub(crate) fn dma_buf(&self) -> &DmaBuf {
+        // SAFETY: by the invariant we hold a reference on the dma-buf for
+        // as long as `self` lives.
+        unsafe { DmaBuf::from_raw((*self.attach.as_ptr()).dmabuf) }
     }
 
     /// Maps the whole buffer into `vma` through its exporter.

@@ -342,6 +342,12 @@ impl<B: Backing> ObjectRef<B> {
         unsafe { bindings::drm_vma_node_offset_addr(&raw mut (*self.obj.as_ptr()).vma_node) }
     }
 
+    /// Whether `m` is an mmap of this object (through a GEM offset, or
+    /// of its PRIME export).
+    pub(crate) fn is_mapped_by(&self, m: &super::vma::MappingAt) -> bool {
+        m.is_of(core::ptr::null(), self.obj.as_ptr().cast_const().cast())
+    }
+
     /// The object's size in bytes.
     pub(crate) fn size(&self) -> usize {
         // SAFETY: the object is valid; its size never changes.

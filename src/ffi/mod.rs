@@ -15,6 +15,7 @@ pub(crate) mod gem;
 pub(crate) mod of;
 pub(crate) mod rpmsg;
 pub(crate) mod sys;
+pub(crate) mod vma;
 
 /// The calling task's name (`comm`), NUL padded.
 pub(crate) fn current_comm() -> [u8; 16] {

@@ -7,7 +7,12 @@
 //! (`test/linux/libcalculator.so` of the FastRPC library) calls it:
 //! `sum` is method 2 with sc `0x02020100` (primIn `{vecLen}`, the vector,
 //! primROut an `int64`), `max` method 3 with sc `0x03020100` (primROut an
-//! `int32`). `null` and `copy` serve the project's own tests.
+//! `int32`). `multithreading` follows its prebuilt stub
+//! (`test/linux/libmultithreading.so`): `parallel_sum` (method 2),
+//! `barriers` (3) and `mutexes` (4) take no arguments (sc `mid << 24`) and
+//! report only success (the real skel's results go to the DSP log), so the
+//! simulator checks the marshalling and succeeds. `null` and `copy` serve
+//! the project's own tests.
 
 use kernel::prelude::*;
 
@@ -27,6 +32,7 @@ pub(crate) enum Module {
     Calculator,
     Null,
     Copy,
+    Multithreading,
 }
 
 impl Module {
@@ -36,6 +42,7 @@ impl Module {
             b"calculator" => Some(Self::Calculator),
             b"null" => Some(Self::Null),
             b"copy" => Some(Self::Copy),
+            b"multithreading" => Some(Self::Multithreading),
             _ => None,
         }
     }
@@ -46,6 +53,7 @@ impl Module {
             Self::Calculator => calculator(call, outs),
             Self::Null => Ok(0),
             Self::Copy => copy(call, outs),
+            Self::Multithreading => multithreading(call),
         }
     }
 }
@@ -115,5 +123,14 @@ fn copy(call: &Call, outs: &mut KVec<KVec<u8>>) -> Answer<i32> {
         (2..=4, _, _, _) => return Err(skel::BADPARM),
         _ => return Err(Refusal::Code(AEE_EUNSUPPORTED)),
     }
+    Ok(0)
+}
+
+fn multithreading(call: &Call) -> Answer<i32> {
+    if !(2..=4).contains(&call.sc.method()) {
+        return Err(Refusal::Code(AEE_EUNSUPPORTED));
+    }
+    // No data crosses the interface: the example's DSP side only logs.
+    skel::shape(call, 0, 0)?;
     Ok(0)
 }

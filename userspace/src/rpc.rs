@@ -69,6 +69,14 @@ impl Arg {
         Self::new(b.as_ptr() as u64, b.len() as u64, handle as i32)
     }
 
+    /// Bytes `b` inside a mapping of dma-buf `fd` (the reference
+    /// `drivers/misc/fastrpc.c` and the FastRPC library use): passed zero
+    /// copy.
+    pub fn dmabuf(fd: std::os::fd::BorrowedFd<'_>, b: &[u8]) -> Self {
+        use std::os::fd::AsRawFd;
+        Self::new(b.as_ptr() as u64, b.len() as u64, fd.as_raw_fd())
+    }
+
     /// A buffer handle argument: `{handle, offset, len}`.
     pub fn handle(handle: u32, offset: u32, len: u32) -> Self {
         Self::new(u64::from(offset), u64::from(len), handle as i32)
@@ -130,6 +138,18 @@ impl Device {
         self.init_create(uapi::InitCreate {
             filelen: shell.len() as u32,
             filefd: -1,
+            attrs,
+            siglen: 0,
+            file: shell.as_ptr() as u64,
+        })
+    }
+
+    /// Creates a dynamic user PD running `shell`, passing `reference` as
+    /// its buffer reference (as the FastRPC library does).
+    pub fn create_with(&self, reference: i32, shell: &[u8], attrs: u32) -> io::Result<()> {
+        self.init_create(uapi::InitCreate {
+            filelen: shell.len() as u32,
+            filefd: reference,
             attrs,
             siglen: 0,
             file: shell.as_ptr() as u64,

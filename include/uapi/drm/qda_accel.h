@@ -7,12 +7,15 @@
  * of the FastRPC userspace library already speaks; they never change. New
  * requests get new numbers from 0x08 up.
  *
- * Buffers: every buffer reference of this ABI (&drm_qda_init_create.filefd,
- * &drm_qda_invoke_arg.fd, &drm_qda_map.fd, &drm_qda_munmap.fd) is a GEM
- * handle of the calling file: one it created (DRM_IOCTL_QDA_GEM_CREATE) or
- * imported (DRM_IOCTL_PRIME_FD_TO_HANDLE, for a dma-buf of any exporter).
- * -1 and 0 mean "no buffer". A dma-buf fd that was not imported is not a
- * handle: the call fails with -ENOENT.
+ * Buffers: a buffer reference of this ABI (&drm_qda_init_create.filefd,
+ * &drm_qda_invoke_arg.fd, &drm_qda_map.fd, &drm_qda_munmap.fd) names the
+ * buffer its pointer lies in: a GEM handle of the calling file (created
+ * here or imported with DRM_IOCTL_PRIME_FD_TO_HANDLE) whose mmap holds the
+ * pointer, or else a dma-buf fd whose mapping holds it, as with
+ * drivers/misc/fastrpc.c. Without a pointer, a GEM handle of the calling
+ * file is taken first. -1 and 0 mean "no buffer". A reference that names
+ * no such buffer fails with -EBADF; the shell of INIT_CREATE is then
+ * copied from &drm_qda_init_create.file instead.
  *
  * Each open file is one DSP process (attached or created once); the files
  * of one Linux process share its context bank (IOMMU domain), so their
@@ -113,7 +116,7 @@ struct drm_qda_gem_mmap_offset {
 struct drm_qda_init_create {
 	/** @filelen: Length of the shell image in bytes. */
 	__u32 filelen;
-	/** @filefd: GEM handle of the buffer holding the shell, or -1/0. */
+	/** @filefd: Buffer reference of the shell, or -1/0. */
 	__s32 filefd;
 	/** @attrs: QDA_PROC_ATTR_* flags. */
 	__u32 attrs;
@@ -137,8 +140,8 @@ struct drm_qda_map {
 	/** @flags: Mapping flags passed to the DSP. */
 	__u32 flags;
 	/**
-	 * @fd: GEM handle of the buffer to map; -1/0 for a legacy mapping of
-	 * memory the kernel allocates.
+	 * @fd: Buffer reference (with @vaddrin as its pointer) of the buffer
+	 * to map; -1/0 for a legacy mapping of memory the kernel allocates.
 	 */
 	__s32 fd;
 	/** @attrs: SMMU attributes (ATTR requests). */
@@ -161,7 +164,7 @@ struct drm_qda_map {
 struct drm_qda_munmap {
 	/** @request: QDA_MAP_REQUEST_*. */
 	__u32 request;
-	/** @fd: GEM handle of the mapping (ATTR requests). */
+	/** @fd: @fd of the mapping (ATTR requests). */
 	__s32 fd;
 	/**
 	 * @vaddr: The DSP address &drm_qda_map.vaddrout returned (ATTR
@@ -183,9 +186,10 @@ struct drm_qda_invoke_arg {
 	/** @length: Length of the argument in bytes. */
 	__u64 length;
 	/**
-	 * @fd: GEM handle of the buffer @ptr points into (passed zero copy),
-	 * or -1/0 to copy the bytes inline. For handle arguments (after the
-	 * buffers), the buffer passed; @ptr is then the offset into it.
+	 * @fd: Buffer reference of the buffer @ptr points into (passed zero
+	 * copy), or -1/0 to copy the bytes inline. For handle arguments
+	 * (after the buffers), the buffer passed; @ptr is then the offset
+	 * into it.
 	 */
 	__s32 fd;
 	/** @attr: Argument attributes. */

@@ -2,14 +2,15 @@
 //!
 //! Mounts the pseudo filesystems, loads `qda.ko` and `qda_dsp_sim.ko`,
 //! then either shows the demo (`qda_mode=demo` on the kernel command line)
-//! or runs the userspace test-suite and prints it as KTAP
-//! (`qda_mode=test`), and powers the machine off.
+//! or runs the userspace test-suite and then the FastRPC library's suite
+//! and prints them as KTAP (`qda_mode=test`), and powers the machine off.
 
 mod backends;
 mod faults;
 mod fuzz;
 mod kmemleak;
 mod ktap;
+mod library;
 mod memory;
 mod prime;
 mod rpc;
@@ -112,7 +113,10 @@ fn main() {
     // Let the probe messages reach the console before our own output.
     std::thread::sleep(Duration::from_millis(200));
     match mode.as_str() {
-        "test" => tests::run(loaded),
+        "test" => {
+            tests::run(loaded);
+            library::run_suite();
+        }
         "probe" => probe(),
         "compare" => {
             if let Err(e) = std::process::Command::new("/bin/qdactl")

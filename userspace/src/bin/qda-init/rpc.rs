@@ -1,6 +1,9 @@
 //! Userspace tests of the FastRPC engine against the simulated DSP.
 
-use std::{fs, os::fd::AsRawFd};
+use std::{
+    fs,
+    os::fd::{AsFd, AsRawFd},
+};
 
 use qda::{
     heap,
@@ -115,8 +118,8 @@ pub fn create_with_the_shell_in_a_buffer() -> Outcome {
     let stray = fd.as_raw_fd() as u32 + 100;
     expect_errno(
         d.create_from_buffer(stray, 4096, 0),
-        libc::ENOENT,
-        "shell by a number that is no handle",
+        libc::EBADF,
+        "shell by a number that is no buffer",
     )?;
     expect_errno(
         d.create_from_buffer(bo.handle(), 256 * 1024, 0),
@@ -159,19 +162,66 @@ pub fn zero_copy_arguments() -> Outcome {
         .calculator_sum_arg(h, 10, Arg::buffer(hbo.handle(), &hm.as_slice()[..40]))
         .map_err(|e| format!("zero-copy sum (heap buffer): {e}"))?;
     check!(sum == 135, "heap zero-copy sum = {sum}");
-    // The dma-buf fd itself is not a handle of the file.
+    // The same heap buffer by its dma-buf fd, as drivers/misc/fastrpc.c
+    // and the FastRPC library pass it (attached to the CB for the call).
+    let sum = d
+        .calculator_sum_arg(h, 10, Arg::dmabuf(hfd.as_fd(), &hm.as_slice()[..40]))
+        .map_err(|e| format!("zero-copy sum (heap dma-buf fd): {e}"))?;
+    check!(sum == 135, "heap dma-buf zero-copy sum = {sum}");
+    // A number that names no buffer.
     expect_errno(
-        d.calculator_sum_arg(h, 10, Arg::buffer(hfd.as_raw_fd() as u32 + 100, &hm.as_slice()[..40])),
-        libc::ENOENT,
-        "a number that is no buffer handle",
+        d.calculator_sum_arg(h, 10, Arg::buffer(hbo.handle() + 100, &hm.as_slice()[..40])),
+        libc::EBADF,
+        "a number that is neither a handle nor a dma-buf fd",
     )?;
-    // A pointer outside the buffer's mapping is refused.
+    // A pointer outside the referenced buffer's mapping is refused, be
+    // the reference a handle or a dma-buf fd.
     let stray = vec![0u8; 64];
     expect_errno(
         d.calculator_sum_arg(h, 16, Arg::buffer(bo.handle(), &stray)),
-        libc::EINVAL,
-        "pointer outside the buffer",
+        libc::EBADF,
+        "pointer outside the handle's buffer",
     )?;
+    expect_errno(
+        d.calculator_sum_arg(h, 16, Arg::dmabuf(hfd.as_fd(), &stray)),
+        libc::EBADF,
+        "pointer outside the dma-buf",
+    )?;
+    Ok(())
+}
+
+pub fn the_librarys_buffers_pass_zero_copy() -> Outcome {
+    // The FastRPC library allocates on a file of its own on the first
+    // node (adsp here), maps the buffer through that file, and passes the
+    // dma-buf it exported in calls on another node's file (cdsp).
+    let alloc = open("adsp")?;
+    let d = open("cdsp")?;
+    d.attach().map_err(|e| e.to_string())?;
+    let h = d.open_module(CALC).map_err(|e| e.to_string())?;
+    let n = 1000usize;
+    let bo = Bo::new(&alloc, (n * 4) as u64).map_err(|e| e.to_string())?;
+    let mut m = bo.map().map_err(|e| e.to_string())?;
+    for (i, c) in m.as_mut_slice().chunks_exact_mut(4).enumerate() {
+        c.copy_from_slice(&(i as i32).to_le_bytes());
+    }
+    let fd = bo.export().map_err(|e| e.to_string())?;
+    let sum = d
+        .calculator_sum_arg(h, n, Arg::dmabuf(fd.as_fd(), &m.as_slice()[..n * 4]))
+        .map_err(|e| format!("zero-copy sum of another node's export: {e}"))?;
+    check!(sum == 499_500, "sum = {sum}");
+    // The shell the library passes: a handle of its allocation file,
+    // which the calling file cannot resolve, plus a pointer: copied.
+    let shell_bo = Bo::new(&alloc, 64 * 1024).map_err(|e| e.to_string())?;
+    let mut sm = shell_bo.map().map_err(|e| e.to_string())?;
+    sm.as_mut_slice()[..4].copy_from_slice(b"\x7fELF");
+    let e = open("cdsp")?;
+    e.create_with(shell_bo.handle() as i32, sm.as_slice(), 0)
+        .map_err(|e| format!("create with another file's handle: {e}"))?;
+    let h = e.open_module(CALC).map_err(|e| e.to_string())?;
+    check!(
+        e.calculator_sum(h, &[4, 5]).map_err(|e| e.to_string())? == 9,
+        "call in the PD created from the library's shell"
+    );
     Ok(())
 }
 
@@ -252,8 +302,8 @@ pub fn every_map_flavour_is_tracked() -> Outcome {
     )?;
     expect_errno(
         d.map(MAP_ATTR, h + 100, va, 4096),
-        libc::ENOENT,
-        "attr map of a number that is no handle",
+        libc::EBADF,
+        "attr map of a number that is no buffer",
     )?;
     expect_errno(
         d.map(MAP_ATTR, h, va, 2 << 20),
@@ -342,13 +392,16 @@ pub fn each_file_is_a_dsp_process_of_its_own() -> Outcome {
     // processes, one context bank.
     let a = open("cdsp")?;
     let b = open("cdsp")?;
-    a.attach().map_err(|e| format!("attach on the first file: {e}"))?;
+    a.attach()
+        .map_err(|e| format!("attach on the first file: {e}"))?;
     let shell: Vec<u8> = (0..16 * 1024).map(|i| (i % 251) as u8).collect();
     b.create(&shell, 0)
         .map_err(|e| format!("create on the second file: {e}"))?;
     let ha = a.open_module(CALC).map_err(|e| e.to_string())?;
     let hb = b.open_module(CALC).map_err(|e| e.to_string())?;
-    let sa = a.calculator_sum(ha, &[1, 2, 3]).map_err(|e| e.to_string())?;
+    let sa = a
+        .calculator_sum(ha, &[1, 2, 3])
+        .map_err(|e| e.to_string())?;
     let sb = b.calculator_sum(hb, &[10, 20]).map_err(|e| e.to_string())?;
     check!(sa == 6 && sb == 30, "sums {sa} and {sb}");
     // A module opened by one DSP process is unknown to the other.

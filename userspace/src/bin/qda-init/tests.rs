@@ -343,6 +343,10 @@ pub fn run(loaded: bool) {
         rpc::each_file_is_a_dsp_process_of_its_own,
     );
     s.case("zero_copy_arguments", rpc::zero_copy_arguments);
+    s.case(
+        "the_librarys_buffers_pass_zero_copy",
+        rpc::the_librarys_buffers_pass_zero_copy,
+    );
     s.case("handles_reach_the_dsp", rpc::handles_reach_the_dsp);
     s.case(
         "two_processes_call_concurrently",

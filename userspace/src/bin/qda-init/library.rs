@@ -1,0 +1,351 @@
+//! The `qda_library` KTAP suite: Qualcomm's FastRPC library (QDA backend)
+//! and the Hexagon SDK examples it ships, run unmodified against qda.
+//!
+//! The programs are dynamically linked arm64 binaries that
+//! `scripts/guest-library.sh` puts into the initramfs. Each runs as a child
+//! under a time limit (killed and failed when it expires); its stdout and
+//! stderr, and whatever the library logs to syslog (a `/dev/log` socket
+//! served here), are copied to the console with a `qda-lib[<case>]` prefix.
+//! A case passes only when the computed values are right, not on a status
+//! line alone. Without the library in the initramfs every case is a skip.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    os::unix::net::UnixDatagram,
+    path::Path,
+    process::{Command, Stdio},
+    sync::{mpsc, Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// The examples' runner from the library's test directory.
+const FASTRPC_TEST: &str = "/usr/bin/fastrpc_test";
+/// tests/library/qda_libtest.c.
+const LIBTEST: &str = "/usr/libexec/qda/qda_libtest";
+/// Makes the runner's stdout line-buffered (output survives a kill).
+const LINEBUF: &str = "/usr/libexec/qda/linebuf.so";
+/// Where the DSP side of the examples (the v68 skels) is installed.
+const SKELS: &str = "/usr/share/fastrpc_test/v68";
+/// The simulator's fault knob of cdsp.
+const CDSP_KNOB: &str = "/sys/kernel/debug/qda_dsp_sim/cdsp";
+/// The Hexagon SDK examples, by stub library.
+const EXAMPLES: [&str; 3] = ["calculator", "hap_example", "multithreading"];
+/// The array the calculator example's `run_test` sums: 0..CALC_N.
+const CALC_N: i64 = 1000;
+
+/// Outcome of one case.
+enum Verdict {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+/// What a child printed and how it ended.
+struct Run {
+    lines: Vec<String>,
+    syslog: Vec<String>,
+    /// Exit code; `None` when killed by a signal or by the time limit.
+    code: Option<i32>,
+    timed_out: bool,
+}
+
+/// Messages received on `/dev/log` since the last drain.
+type Syslog = Arc<Mutex<Vec<String>>>;
+
+/// Serves `/dev/log` so that the library's log lines are not lost.
+fn serve_syslog() -> Syslog {
+    let log: Syslog = Arc::default();
+    let _ = std::fs::remove_file("/dev/log");
+    match UnixDatagram::bind("/dev/log") {
+        Ok(sock) => {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = sock.recv(&mut buf) {
+                    let msg = String::from_utf8_lossy(&buf[..n]);
+                    // Drop the "<priority>" glibc puts first.
+                    let msg = msg.split_once('>').map_or(&*msg, |(_, m)| m);
+                    log.lock().unwrap().push(msg.trim_end().to_string());
+                }
+            });
+        }
+        Err(e) => println!("qda-lib: cannot serve /dev/log ({e}); library logs are lost"),
+    }
+    log
+}
+
+/// Copies `r` line by line into `tx`, tagged `tag`.
+fn forward(r: impl Read + Send + 'static, tag: &'static str, tx: mpsc::Sender<String>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(format!("{tag}{line}")).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// Runs `cmd` for at most `limit`, echoing its output as `qda-lib[case]`.
+fn run(case: &str, mut cmd: Command, limit: Duration, log: &Syslog) -> Result<Run, String> {
+    log.lock().unwrap().clear();
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.env("LD_LIBRARY_PATH", "/usr/lib:/lib")
+        .env("DSP_LIBRARY_PATH", SKELS)
+        .env("ADSP_LIBRARY_PATH", SKELS);
+    println!("qda-lib[{case}]: $ {cmd:?}");
+    let mut child = cmd.spawn().map_err(|e| format!("spawning {cmd:?}: {e}"))?;
+    let (tx, rx) = mpsc::channel();
+    forward(child.stdout.take().unwrap(), "", tx.clone());
+    forward(child.stderr.take().unwrap(), "stderr: ", tx);
+    let deadline = Instant::now() + limit;
+    let mut lines = Vec::new();
+    let mut timed_out = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                println!("qda-lib[{case}]: {l}");
+                lines.push(l);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                println!("qda-lib[{case}]: time limit of {limit:?} reached; killing it");
+                let _ = child.kill();
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("wait: {e}"))?;
+    // Output that raced with the kill.
+    while let Ok(l) = rx.try_recv() {
+        println!("qda-lib[{case}]: {l}");
+        lines.push(l);
+    }
+    let syslog = std::mem::take(&mut *log.lock().unwrap());
+    for l in &syslog {
+        println!("qda-lib[{case}] syslog: {l}");
+    }
+    println!("qda-lib[{case}]: {status}");
+    Ok(Run {
+        lines,
+        syslog,
+        code: status.code(),
+        timed_out,
+    })
+}
+
+/// One example's share of the runner's output: the lines after the
+/// previous example's verdict, up to its own `[PASS|FAIL|SKIP] lib<x>.so`.
+fn example_output<'a>(run: &'a Run, example: &str) -> Option<(&'a str, Vec<&'a str>)> {
+    let mut seg = Vec::new();
+    for l in &run.lines {
+        for v in ["PASS", "FAIL", "SKIP"] {
+            if let Some(rest) = l.strip_prefix(&format!("[{v}] ")) {
+                if rest.starts_with(&format!("lib{example}.so")) {
+                    return Some((v, seg));
+                }
+                seg.clear();
+            }
+        }
+        seg.push(l.as_str());
+    }
+    None
+}
+
+/// The value printed after `prefix` on one of `lines`.
+fn value_after(lines: &[&str], prefix: &str) -> Option<i64> {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Checks what the example computed (where the apps side can see it).
+fn check_example(example: &str, lines: &[&str]) -> Result<(), String> {
+    let has = |s: &str| lines.iter().any(|l| l.contains(s));
+    match example {
+        "calculator" => {
+            let (sum, max) = (CALC_N * (CALC_N - 1) / 2, CALC_N - 1);
+            match value_after(lines, "Sum =") {
+                Some(v) if v == sum => {}
+                v => return Err(format!("calculator_sum gave {v:?}, want {sum}")),
+            }
+            match value_after(lines, "Max value =") {
+                Some(v) if v == max => Ok(()),
+                v => Err(format!("calculator_max gave {v:?}, want {max}")),
+            }
+        }
+        // The skel checks its own results on the DSP and the stub prints
+        // the verdict; nothing numeric reaches the apps side.
+        "multithreading" if has("Test PASSED") => Ok(()),
+        "hap_example" if has("hap_example PASSED") => Ok(()),
+        _ => Err(format!("{example}: no success line from the example")),
+    }
+}
+
+/// `fastrpc_test` on one DSP; one verdict per example.
+fn examples_on(dsp: &str, domain: u32, log: &Syslog) -> Vec<(String, Verdict)> {
+    let case = format!("fastrpc_test_{dsp}");
+    let mut cmd = Command::new(FASTRPC_TEST);
+    let d = domain.to_string();
+    cmd.args(["-d", &d, "-U", "1", "-t", "linux", "-a", "v68"])
+        .env("LD_PRELOAD", LINEBUF);
+    let run = run(&case, cmd, Duration::from_secs(150), log);
+    EXAMPLES
+        .iter()
+        .map(|ex| {
+            let name = format!("{ex}_on_{dsp}");
+            let v = match &run {
+                Err(e) => Verdict::Fail(e.clone()),
+                Ok(r) => example_verdict(r, ex),
+            };
+            (name, v)
+        })
+        .collect()
+}
+
+fn example_verdict(r: &Run, ex: &str) -> Verdict {
+    let Some((v, lines)) = example_output(r, ex) else {
+        return Verdict::Fail(if r.timed_out {
+            format!("fastrpc_test was killed before reporting lib{ex}.so")
+        } else {
+            format!("fastrpc_test (exit {:?}) did not report lib{ex}.so", r.code)
+        });
+    };
+    let last = |n: usize| lines[lines.len().saturating_sub(n)..].join(" | ");
+    match (v, check_example(ex, &lines)) {
+        ("PASS", Ok(())) => Verdict::Pass,
+        ("PASS", Err(e)) => Verdict::Fail(format!("[PASS] printed but {e}")),
+        (v, _) => Verdict::Fail(format!(
+            "[{v}] lib{ex}.so; last lines: {}{}",
+            last(3),
+            first_error(r)
+        )),
+    }
+}
+
+/// The first error the library logged during `r`, as a message suffix.
+fn first_error(r: &Run) -> String {
+    r.syslog
+        .iter()
+        .find(|l| l.contains("Error") || l.contains("failed"))
+        .map(|l| format!("\nfirst library error: {l}"))
+        .unwrap_or_default()
+}
+
+/// A qda_libtest scenario: exit 0 and its PASS line.
+fn libtest(case: &str, args: &[&str], log: &Syslog) -> (Verdict, Option<Run>) {
+    let mut cmd = Command::new(LIBTEST);
+    cmd.args(args);
+    match run(case, cmd, Duration::from_secs(90), log) {
+        Err(e) => (Verdict::Fail(e), None),
+        Ok(r) => {
+            let pass = format!("qda_libtest: PASS {}", args[0]);
+            let v = if r.code == Some(0) && r.lines.contains(&pass) {
+                Verdict::Pass
+            } else {
+                let fails: Vec<_> = r.lines.iter().filter(|l| l.contains("FAIL")).collect();
+                Verdict::Fail(format!("exit {:?}; {fails:?}{}", r.code, first_error(&r)))
+            };
+            (v, Some(r))
+        }
+    }
+}
+
+/// The subsystem-restart case also needs the library's device monitor to
+/// have seen the node go and come back.
+fn ssr(log: &Syslog) -> Verdict {
+    let (v, r) = libtest("subsystem_restart", &["ssr", CDSP_KNOB], log);
+    let Some(r) = r else { return v };
+    let seen = |mask: &str| {
+        r.syslog
+            .iter()
+            .any(|l| l.contains("Device change detected: accel") && l.contains(mask))
+    };
+    match v {
+        Verdict::Pass if !seen("(mask 0x200)") => {
+            Verdict::Fail("the library did not log the node's removal (IN_DELETE)".into())
+        }
+        Verdict::Pass if !seen("(mask 0x100)") => {
+            Verdict::Fail("the library did not log the new node (IN_CREATE)".into())
+        }
+        v => v,
+    }
+}
+
+/// Kernel objects the library's processes left behind (they have all
+/// exited, so qda must have freed everything they used).
+fn leaks(kmemleak: bool) -> Verdict {
+    if !kmemleak {
+        return Verdict::Skip("kmemleak is not running".into());
+    }
+    match crate::kmemleak::nothing_leaked() {
+        Ok(()) => Verdict::Pass,
+        Err(e) => Verdict::Fail(e),
+    }
+}
+
+/// Runs the suite and prints it as KTAP.
+pub fn run_suite() {
+    let names = [
+        "calculator_on_cdsp",
+        "hap_example_on_cdsp",
+        "multithreading_on_cdsp",
+        "calculator_on_adsp",
+        "hap_example_on_adsp",
+        "multithreading_on_adsp",
+        "two_sessions_in_one_process",
+        "subsystem_restart",
+        "kmemleak_finds_no_leak",
+    ];
+    let cases: Vec<(String, Verdict)> = if !Path::new(FASTRPC_TEST).exists() {
+        let why =
+            "the FastRPC library is not in the initramfs (no tarball: set QDA_FASTRPC_TARBALL)";
+        names
+            .iter()
+            .map(|n| (n.to_string(), Verdict::Skip(why.into())))
+            .collect()
+    } else {
+        // Leaks found before this suite are the userspace suite's.
+        let kmemleak = crate::kmemleak::enabled()
+            && std::fs::write("/sys/kernel/debug/kmemleak", "clear").is_ok();
+        let log = serve_syslog();
+        let mut c = examples_on("cdsp", 3, &log);
+        c.extend(examples_on("adsp", 0, &log));
+        let (v, _) = libtest("two_sessions_in_one_process", &["multisession"], &log);
+        c.push(("two_sessions_in_one_process".into(), v));
+        c.push(("subsystem_restart".into(), ssr(&log)));
+        c.push(("kmemleak_finds_no_leak".into(), leaks(kmemleak)));
+        c
+    };
+    print!("{}", render(&cases));
+}
+
+/// The suite as one KTAP document.
+fn render(cases: &[(String, Verdict)]) -> String {
+    let mut s = String::from("KTAP version 1\n1..1\n    KTAP version 1\n");
+    s.push_str(&format!(
+        "    # Subtest: qda_library\n    1..{}\n",
+        cases.len()
+    ));
+    let mut ok_all = true;
+    for (i, (n, v)) in cases.iter().enumerate() {
+        let i = i + 1;
+        match v {
+            Verdict::Pass => s.push_str(&format!("    ok {i} {n}\n")),
+            Verdict::Skip(why) => s.push_str(&format!("    ok {i} {n} # SKIP {why}\n")),
+            Verdict::Fail(e) => {
+                ok_all = false;
+                for line in e.lines() {
+                    s.push_str(&format!("    # {n}: {line}\n"));
+                }
+                s.push_str(&format!("    not ok {i} {n}\n"));
+            }
+        }
+    }
+    let top = if ok_all { "ok" } else { "not ok" };
+    s.push_str(&format!("{top} 1 qda_library\n"));
+    s
+}
