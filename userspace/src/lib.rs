@@ -9,10 +9,12 @@
 
 pub mod bo;
 pub mod heap;
+pub mod listener;
 pub mod rpc;
 pub mod uapi;
 
 pub use bo::{Bo, BoInfo, Mapping};
+pub use listener::Listener;
 
 use std::{
     fs::{File, OpenOptions},
