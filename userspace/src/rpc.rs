@@ -1,14 +1,23 @@
 //! Remote procedure calls: starting a DSP process and calling methods.
 //!
+//! Modules are opened by URI through remote control. A `file:///` URI
+//! names a skel the DSP loads from the apps side, so it needs a running
+//! [`crate::Listener`] to serve the DSP's file reads:
+//!
 //! ```no_run
 //! let dsp = qda::Device::by_name("cdsp")?;
 //! dsp.attach()?;
+//! let listener = dsp.start_listener("/usr/lib/dsp")?;
 //! let calc = dsp.open_module(
 //!     "file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0&_dom=cdsp",
 //! )?;
 //! assert_eq!(dsp.calculator_sum(calc, &[1, 2, 3])?, 6);
+//! listener.stop();
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! Modules linked into the DSP image are opened by bare name (the
+//! simulated DSP has `calculator`, `null` and `copy`), with no listener.
 
 use std::{io, mem::size_of};
 
@@ -100,24 +109,39 @@ pub fn open_module_with(
 ) -> io::Result<u32> {
     let mut name = uri.as_bytes().to_vec();
     name.push(0);
-    let mut err = [0u8; 128];
+    let mut err = [0u8; DLERROR_LEN];
     let prim_in = [
         (name.len() as u32).to_le_bytes(),
         (err.len() as u32).to_le_bytes(),
     ]
     .concat();
-    let mut handle = [0u8; 4];
+    // primROut: {handle, dlErr}.
+    let mut rout = [0u8; 8];
     let mut args = [
         Arg::input(&prim_in),
         Arg::input(&name),
-        Arg::output(&mut handle),
+        Arg::output(&mut rout),
         Arg::output(&mut err),
     ];
-    match call(0, scalars(0, 2, 2), &mut args)? {
-        0 => Ok(u32::from_le_bytes(handle)),
-        r => Err(io::Error::other(format!("open {uri:?}: remote error {r}"))),
+    let r = call(0, scalars(0, 2, 2), &mut args)?;
+    let word = |i: usize| u32::from_le_bytes([rout[i], rout[i + 1], rout[i + 2], rout[i + 3]]);
+    match (r, word(4)) {
+        (0, 0) => Ok(word(0)),
+        (0, dl) => {
+            let text = err.split(|&b| b == 0).next().unwrap_or_default();
+            Err(io::Error::other(format!(
+                "open {uri:?}: load error {dl:#x}: {}",
+                String::from_utf8_lossy(text)
+            )))
+        }
+        (r, _) => Err(io::Error::other(format!(
+            "open {uri:?}: remote error {r:#x}"
+        ))),
     }
 }
+
+/// Size of the `dlerror` buffers of remote control (the library's).
+const DLERROR_LEN: usize = 255;
 
 impl Device {
     /// Attaches this process to the DSP's root PD (`DRM_IOCTL_QDA_INIT_ATTACH`).
@@ -219,12 +243,23 @@ impl Device {
 
     /// Closes a module handle (handle 0, method 1).
     pub fn close_module(&self, handle: u32) -> io::Result<()> {
-        let prim_in = [handle.to_le_bytes(), 0u32.to_le_bytes()].concat();
-        let mut err = [0u8; 0];
-        let mut args = [Arg::input(&prim_in), Arg::output(&mut err)];
-        match self.invoke(0, scalars(1, 1, 1), &mut args)? {
-            0 => Ok(()),
-            r => Err(io::Error::other(format!("close: remote error {r}"))),
+        let mut err = [0u8; DLERROR_LEN];
+        let prim_in = [handle.to_le_bytes(), (err.len() as u32).to_le_bytes()].concat();
+        // primROut: {dlErr}.
+        let mut rout = [0u8; 4];
+        let mut args = [
+            Arg::input(&prim_in),
+            Arg::output(&mut rout),
+            Arg::output(&mut err),
+        ];
+        match (
+            self.invoke(0, scalars(1, 1, 2), &mut args)?,
+            u32::from_le_bytes(rout),
+        ) {
+            (0, 0) => Ok(()),
+            (r, dl) => Err(io::Error::other(format!(
+                "close: remote error {r:#x}, load error {dl:#x}"
+            ))),
         }
     }
 

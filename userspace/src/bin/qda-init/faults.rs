@@ -22,8 +22,7 @@ use crate::{
     tests::expect_errno,
 };
 
-const CALC: &str =
-    "file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0&_dom=cdsp";
+const CALC: &str = "calculator";
 
 fn knob(dsp: &str, cmd: &str) -> Result<(), String> {
     let p = format!("/sys/kernel/debug/qda_dsp_sim/{dsp}");

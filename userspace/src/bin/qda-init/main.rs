@@ -11,6 +11,7 @@ mod fuzz;
 mod kmemleak;
 mod ktap;
 mod library;
+mod listener;
 mod memory;
 mod prime;
 mod rpc;
@@ -57,12 +58,7 @@ fn demo() {
         &["alloc", "cdsp", "8192", "carveout"][..],
         &["calc", "cdsp", "sum", "1", "2", "3", "4"][..],
         &["calc", "adsp", "max", "-7", "42", "5"][..],
-        &[
-            "invoke",
-            "cdsp",
-            "file:///libnull_skel.so?null_skel_handle_invoke&_modver=1.0&_dom=cdsp",
-            "2",
-        ][..],
+        &["invoke", "cdsp", "null", "2"][..],
     ] {
         println!("$ qdactl {}", args.join(" "));
         if let Err(e) = std::process::Command::new("/bin/qdactl")

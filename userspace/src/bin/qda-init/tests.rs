@@ -349,6 +349,14 @@ pub fn run(loaded: bool) {
     );
     s.case("handles_reach_the_dsp", rpc::handles_reach_the_dsp);
     s.case(
+        "listener_loads_a_skel_from_the_library_path",
+        crate::listener::a_skel_loads_from_the_library_path,
+    );
+    s.case(
+        "listener_missing_skel_fails_with_the_dlerror",
+        crate::listener::a_missing_skel_fails_with_the_dlerror,
+    );
+    s.case(
         "two_processes_call_concurrently",
         rpc::two_processes_call_concurrently,
     );
@@ -380,6 +388,10 @@ pub fn run(loaded: bool) {
     s.case(
         "a_dsp_crash_fails_the_call_and_the_dsp_comes_back",
         faults::a_dsp_crash_fails_the_call_and_the_dsp_comes_back,
+    );
+    s.case(
+        "listener_ends_when_the_dsp_crashes",
+        crate::listener::a_dsp_crash_ends_the_listener,
     );
     s.case(
         "a_crash_under_load_fails_every_call_cleanly",

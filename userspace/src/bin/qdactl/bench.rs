@@ -141,8 +141,7 @@ pub fn run_rpc(iterations: u32) -> io::Result<()> {
     let d = Device::by_name("cdsp")?;
     d.attach()?;
     println!("-- FastRPC (cdsp, simulated DSP answering from a worker)");
-    let null =
-        d.open_module("file:///libnull_skel.so?null_skel_handle_invoke&_modver=1.0&_dom=cdsp")?;
+    let null = d.open_module("null")?;
     let single = time(iterations, || {
         d.invoke(null, scalars(2, 0, 0), &mut []).map(|_| ())
     });
@@ -172,8 +171,7 @@ pub fn run_rpc(iterations: u32) -> io::Result<()> {
         all.map(|()| t.elapsed() / (per_thread * threads)),
         base,
     );
-    let copy =
-        d.open_module("file:///libcopy_skel.so?copy_skel_handle_invoke&_modver=1.0&_dom=cdsp")?;
+    let copy = d.open_module("copy")?;
     println!("-- copy in -> out, MB/s of input (inline: copied through the payload; zero copy: dma-bufs)");
     for size in [4usize << 10, 64 << 10, 1 << 20, 4 << 20] {
         let n = (iterations / (1 + (size as u32 >> 16))).max(4);

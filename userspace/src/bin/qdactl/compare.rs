@@ -16,8 +16,8 @@ type Invoke = uapi::Invoke;
 
 const FASTRPC_IOCTL_INVOKE: u32 = ioc(3, b'R' as u32, 3, size_of::<Invoke>());
 const FASTRPC_IOCTL_INIT_ATTACH: u32 = ioc(0, b'R' as u32, 4, 0);
-const NULL_URI: &str = "file:///libnull_skel.so?null_skel_handle_invoke&_modver=1.0&_dom=cdsp";
-const COPY_URI: &str = "file:///libcopy_skel.so?copy_skel_handle_invoke&_modver=1.0&_dom=cdsp";
+const NULL_URI: &str = "null";
+const COPY_URI: &str = "copy";
 
 /// Something that can invoke remote methods.
 trait Remote {

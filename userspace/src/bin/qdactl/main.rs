@@ -101,8 +101,7 @@ fn alloc(name: &str, size: u64, backend: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-const CALCULATOR: &str =
-    "file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0&_dom=cdsp";
+const CALCULATOR: &str = "calculator";
 
 /// Opens `name` and attaches this process to the DSP.
 fn session(name: &str) -> std::io::Result<qda::Device> {
