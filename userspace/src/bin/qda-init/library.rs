@@ -24,6 +24,8 @@ const FASTRPC_TEST: &str = "/usr/bin/fastrpc_test";
 const LIBTEST: &str = "/usr/libexec/qda/qda_libtest";
 /// Makes the runner's stdout line-buffered (output survives a kill).
 const LINEBUF: &str = "/usr/libexec/qda/linebuf.so";
+/// The library the examples' stubs link.
+const CDSPRPC: &str = "/usr/lib/libcdsprpc.so.1";
 /// Where the DSP side of the examples (the v68 skels) is installed.
 const SKELS: &str = "/usr/share/fastrpc_test/v68";
 /// The simulator's fault knob of cdsp.
@@ -264,8 +266,13 @@ fn examples_on(dsp: &str, domain: u32, log: &Syslog) -> Vec<(String, Verdict)> {
     let case = format!("fastrpc_test_{dsp}");
     let mut cmd = Command::new(FASTRPC_TEST);
     let d = domain.to_string();
+    // The library is preloaded so that it stays mapped while
+    // `fastrpc_test` dlcloses one example and opens the next: its device
+    // discovery starts an inotify thread (1 s poll) that nothing ever
+    // stops (`fastrpc_discovery_deinit` has no caller), which otherwise
+    // wakes up in the unloaded library and crashes the test (SIGSEGV).
     cmd.args(["-d", &d, "-U", "1", "-t", "linux", "-a", "v68"])
-        .env("LD_PRELOAD", LINEBUF);
+        .env("LD_PRELOAD", format!("{LINEBUF} {CDSPRPC}"));
     let run = run(&case, cmd, Duration::from_secs(150), log);
     let mut v: Vec<(String, Verdict)> = EXAMPLES
         .iter()
