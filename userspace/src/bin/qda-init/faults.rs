@@ -35,7 +35,7 @@ fn set_timeout(dsp: &str, ms: u32) -> Result<(), String> {
 }
 
 /// Waits up to 10 s for `cond` (returns as soon as it holds).
-fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+pub(crate) fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(10) {
         if cond() {

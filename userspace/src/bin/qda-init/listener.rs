@@ -5,12 +5,7 @@
 //! (`e_machine` 164) padded to some size; the simulated DSP checks the
 //! header and binds the module it implements itself.
 
-use std::{
-    fs,
-    path::PathBuf,
-    thread::sleep,
-    time::{Duration, Instant},
-};
+use std::{fs, path::PathBuf};
 
 use qda::{
     listener::End,
@@ -18,7 +13,10 @@ use qda::{
     Device,
 };
 
-use crate::ktap::{check, Outcome};
+use crate::{
+    faults::eventually,
+    ktap::{check, Outcome},
+};
 
 const CALC: &str =
     "file:///libcalculator_skel.so?calculator_skel_handle_invoke&_modver=1.0&_dom=cdsp";
@@ -169,19 +167,6 @@ pub fn a_missing_skel_fails_with_the_dlerror() -> Outcome {
     );
     println!("# x86-64 skel: dlErr {dl:#x}: {text}");
     stopped(l, 2)
-}
-
-/// Waits up to 10 s for `cond` (the crash and the DSP's return are
-/// asynchronous).
-fn eventually(mut cond: impl FnMut() -> bool) -> bool {
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(10) {
-        if cond() {
-            return true;
-        }
-        sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 pub fn a_dsp_crash_ends_the_listener() -> Outcome {
