@@ -39,6 +39,7 @@ use crate::{
             self,
             Process, //
         },
+        retval,
         scalars::Scalars, //
     },
     ffi::{
@@ -391,11 +392,7 @@ pub(crate) fn invoke(
     };
     let r = f.channel.call(&req, m.payload.clone())?;
     m.unmarshal(&list, &mut KVec::new())?;
-    match r {
-        -4095..=-1 => Err(Error::from_errno(r)),
-        // The DSP's own codes (e.g. AEE errors) reach the caller as they are.
-        r => Ok(r as u32),
-    }
+    retval::user_result(r).map_err(|e| Error::from_errno(-e))
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_MAP`, map memory into the DSP process: a legacy

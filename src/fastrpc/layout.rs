@@ -179,8 +179,8 @@ pub(crate) fn write_buf(meta: &mut [u8], n: usize, i: usize, pv: u64, len: u64, 
     put(meta, page_off(n, i) + 8, &page.1.to_le_bytes());
 }
 
-/// Fills the metadata of handle argument `i`: `{fd, offset, len}` and its
-/// page entry.
+/// Fills the metadata of handle argument `i`: `{fd, offset, len}`, list
+/// entry `{len != 0, i}` (as drivers/misc/fastrpc.c) and its page entry.
 pub(crate) fn write_handle(
     meta: &mut [u8],
     n: usize,
@@ -193,7 +193,7 @@ pub(crate) fn write_handle(
     put(meta, rpra_off(n, i), &fd.to_le_bytes());
     put(meta, rpra_off(n, i) + 4, &offset.to_le_bytes());
     put(meta, rpra_off(n, i) + 8, &len.to_le_bytes());
-    put(meta, list_off(n, i), &0u32.to_le_bytes());
+    put(meta, list_off(n, i), &u32::from(len != 0).to_le_bytes());
     put(meta, list_off(n, i) + 4, &(i as u32).to_le_bytes());
     put(meta, page_off(n, i), &page.0.to_le_bytes());
     put(meta, page_off(n, i) + 8, &page.1.to_le_bytes());

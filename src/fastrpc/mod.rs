@@ -3,8 +3,8 @@
 //! The FastRPC engine.
 //!
 //! Pure encoders and decoders, shared with the simulated DSP and tested on
-//! the host: the wire format ([`wire`]), scalars ([`scalars`]) and the
-//! invoke payload layout ([`layout`]). The engine: a channel of in-flight
+//! the host: the wire format ([`wire`]), scalars ([`scalars`]), the
+//! invoke payload layout ([`layout`]) and return values ([`retval`]). The engine: a channel of in-flight
 //! calls ([`channel`]), marshalling ([`invoke`]) and process control on
 //! handle 1 ([`process`]).
 
@@ -12,5 +12,6 @@ pub(crate) mod channel;
 pub(crate) mod invoke;
 pub(crate) mod layout;
 pub(crate) mod process;
+pub(crate) mod retval;
 pub(crate) mod scalars;
 pub(crate) mod wire;

@@ -54,10 +54,10 @@ pub(crate) struct Process {
 
 /// Maps a remote return value of a kernel call to a result.
 fn remote_result(r: i32) -> Result {
-    match r {
-        0 => Ok(()),
-        -4095..=-1 => Err(Error::from_errno(r)),
-        _ => Err(EIO),
+    match super::retval::user_result(r) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(EIO),
+        Err(e) => Err(Error::from_errno(-e)),
     }
 }
 
@@ -149,8 +149,6 @@ pub(crate) struct RemoteMap {
     pub(crate) request: u32,
     /// Buffer handle given by the caller (-1 for kernel memory).
     pub(crate) fd: i32,
-    /// Caller's address (ATTR requests).
-    pub(crate) vaddrin: u64,
     /// DSP virtual address.
     pub(crate) vaddrout: u64,
     /// Size in bytes, as the caller gave it.
@@ -205,9 +203,12 @@ pub(crate) fn map(
         return Err(EBADF);
     };
     let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
+    // MMAP names the whole memory; MEM_MAP the buffer's start and the
+    // requested length (as drivers/misc/fastrpc.c sends them).
+    let page_len = if a.request == MAP_ATTR { a.size } else { len };
     let mut page = [0u8; 16];
     page[0..8].copy_from_slice(&addr.to_le_bytes());
-    page[8..16].copy_from_slice(&len.to_le_bytes());
+    page[8..16].copy_from_slice(&page_len.to_le_bytes());
     let out = match a.request {
         MAP_LEGACY => {
             // {s32 client_id; u32 flags; u64 vaddr; s32 num; pad}: 24 B.
@@ -228,9 +229,8 @@ pub(crate) fn map(
             req[8..12].copy_from_slice(&a.offset.to_le_bytes());
             req[12..16].copy_from_slice(&a.flags.to_le_bytes());
             req[16..24].copy_from_slice(&a.vaddrin.to_le_bytes());
-            req[24..28].copy_from_slice(&1i32.to_le_bytes());
-            let data_len = i32::try_from(a.size).map_err(|_| EINVAL)?;
-            req[28..32].copy_from_slice(&data_len.to_le_bytes());
+            // num: the size of the page entry; data_len: no extra data.
+            req[24..28].copy_from_slice(&16i32.to_le_bytes());
             let args = [Arg::In(&req), Arg::In(&page), Arg::In(&[]), Arg::Out(8)];
             kernel_call(channel, cb, pd, Scalars::new(RMID_MEM_MAP, 3, 1), &args)?
         }
@@ -240,7 +240,6 @@ pub(crate) fn map(
     Ok(RemoteMap {
         request: a.request,
         fd: a.fd,
-        vaddrin: a.vaddrin,
         vaddrout,
         size: a.size,
         dsp_size: len,
@@ -265,9 +264,10 @@ pub(crate) fn unmap(
         req[16..24].copy_from_slice(&m.dsp_size.to_le_bytes());
         RMID_MUNMAP
     } else {
-        // {s32 client_id; s32 fd; u64 vaddrin; u64 len}.
+        // {s32 client_id; s32 fd; u64 vaddrin; u64 len}: vaddrin is the
+        // DSP address of the mapping.
         req[4..8].copy_from_slice(&m.fd.to_le_bytes());
-        req[8..16].copy_from_slice(&m.vaddrin.to_le_bytes());
+        req[8..16].copy_from_slice(&m.vaddrout.to_le_bytes());
         req[16..24].copy_from_slice(&m.size.to_le_bytes());
         RMID_MEM_UNMAP
     };

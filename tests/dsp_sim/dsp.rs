@@ -65,7 +65,6 @@ pub(crate) struct Mapping {
     pub(crate) size: u64,
     /// `fd` of an attribute mapping, -1 for a legacy one.
     pub(crate) fd: i32,
-    pub(crate) vaddrin: u64,
 }
 
 /// Everything the DSP keeps, under one lock.

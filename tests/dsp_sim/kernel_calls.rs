@@ -91,7 +91,8 @@ fn process_control(
 }
 
 /// MMAP {client, flags, vaddr, num} + page -> vaddr; MEM_MAP {client, fd,
-/// offset, flags, vaddrin, num, len} + page + empty -> vaddr.
+/// offset, flags, vaddrin, num, data_len} + page + empty -> vaddr. The
+/// size mapped is the page entry's.
 fn map(
     st: &mut State,
     call: &Call,
@@ -110,15 +111,19 @@ fn map(
     fx.smmu.read(addr, &mut probe)?;
     fx.smmu.read(addr + size.max(1) - 1, &mut probe)?;
     let req = &call.ins[0];
-    let (fd, vaddrin, size) = if call.sc.method() == 10 {
-        let len = u64::from(u32_at(req, 28).ok_or(EINVAL)?);
-        (
-            u32_at(req, 4).ok_or(EINVAL)? as i32,
-            layout::get_u64(req, 16),
-            len,
-        )
+    // `num` is the size of the page entry (16) in both requests; MEM_MAP
+    // carries no extra data (`data_len` 0, an empty third buffer).
+    let num_at = if call.sc.method() == 10 { 24 } else { 16 };
+    if u32_at(req, num_at) != Some(16) {
+        return Ok(EINVAL_RV);
+    }
+    let fd = if call.sc.method() == 10 {
+        if u32_at(req, 28) != Some(0) || call.ins.get(2).is_some_and(|b| !b.is_empty()) {
+            return Ok(EINVAL_RV);
+        }
+        u32_at(req, 4).ok_or(EINVAL)? as i32
     } else {
-        (-1, 0, size)
+        -1
     };
     let vaddr = st.next_vaddr;
     st.next_vaddr += layout::align_up(size.max(1), 0x10_0000);
@@ -128,7 +133,6 @@ fn map(
             vaddr,
             size,
             fd,
-            vaddrin,
         },
         GFP_KERNEL,
     )?;
@@ -139,7 +143,7 @@ fn map(
 }
 
 /// MUNMAP {client, pad, vaddr, size}; MEM_UNMAP {client, fd, vaddrin,
-/// len}: must match a mapping.
+/// len}, `vaddrin` being the DSP address: must match a mapping.
 fn unmap(st: &mut State, call: &Call, client: i32) -> Answer<i32> {
     let req = call.ins.first().ok_or(EINVAL)?;
     let (a, b) = (layout::get_u64(req, 8), layout::get_u64(req, 16));
@@ -152,7 +156,7 @@ fn unmap(st: &mut State, call: &Call, client: i32) -> Answer<i32> {
             && if legacy {
                 m.fd == -1 && m.vaddr == a
             } else {
-                m.fd == fd && m.vaddrin == a
+                m.fd == fd && m.vaddr == a
             })
     });
     Ok(if st.maps.len() < before { 0 } else { EINVAL_RV })

@@ -17,6 +17,8 @@ mod page_bitmap;
 mod ratelimit;
 #[path = "../../../src/memory/regions.rs"]
 mod regions;
+#[path = "../../../src/fastrpc/retval.rs"]
+mod retval;
 #[path = "../../../src/fastrpc/scalars.rs"]
 mod scalars;
 #[path = "../../../src/topology.rs"]
@@ -375,6 +377,16 @@ mod fastrpc_tests {
             &[1, 0, 0, 0, 0, 0, 0, 0]
         );
         assert_eq!(&meta[32..36], &7i32.to_le_bytes());
+        // A handle's list entry: {num = len != 0, pgidx = i}, as upstream.
+        assert_eq!(
+            &meta[list_off(n, 2)..list_off(n, 2) + 8],
+            &[1, 0, 0, 0, 2, 0, 0, 0]
+        );
+        write_handle(&mut meta, n, 1, 7, 0, 0, (0, 0));
+        assert_eq!(
+            &meta[list_off(n, 1)..list_off(n, 1) + 8],
+            &[0, 0, 0, 0, 1, 0, 0, 0]
+        );
     }
 }
 
@@ -397,5 +409,31 @@ mod ratelimit_tests {
         // A new window: the first line reports the 26 suppressed ones.
         assert_eq!(r.check(t0 + INTERVAL_NS), Some(26));
         assert_eq!(r.check(t0 + INTERVAL_NS + 1), Some(0));
+    }
+}
+
+#[cfg(test)]
+mod retval_tests {
+    use super::retval::user_result;
+
+    #[test]
+    fn real_errnos_pass_and_kernel_internal_ones_become_eio() {
+        assert_eq!(user_result(0), Ok(0));
+        assert_eq!(user_result(-5), Err(5));
+        assert_eq!(user_result(-133), Err(133));
+        // ERESTARTSYS, ERESTARTNOINTR, EPROBE_DEFER, ..., ENOTSUPP: never
+        // seen by userspace (a restart would send the call again).
+        for r in -531..=-512 {
+            assert_eq!(user_result(r), Err(5), "{r}");
+        }
+        assert_eq!(user_result(-134), Err(5));
+        assert_eq!(user_result(-4095), Err(5));
+    }
+
+    #[test]
+    fn dsp_codes_are_returned_as_they_are() {
+        assert_eq!(user_result(0x8000_0414u32 as i32), Ok(0x8000_0414));
+        assert_eq!(user_result(-4096), Ok(-4096i32 as u32));
+        assert_eq!(user_result(7), Ok(7));
     }
 }

@@ -68,6 +68,14 @@ pub fn remote_error_codes_reach_the_caller() -> Outcome {
     let (d, h) = session()?;
     knob("cdsp", "error -5")?;
     expect_errno(d.calculator_sum(h, &[1]), libc::EIO, "remote -EIO")?;
+    knob("cdsp", "error -2")?;
+    expect_errno(d.calculator_sum(h, &[1]), libc::ENOENT, "remote -ENOENT")?;
+    // Kernel-internal values (here -ERESTARTSYS) never reach the caller:
+    // a restarted ioctl would send the call again.
+    knob("cdsp", "error -512")?;
+    expect_errno(d.calculator_sum(h, &[1]), libc::EIO, "remote -ERESTARTSYS")?;
+    knob("cdsp", "error -517")?;
+    expect_errno(d.calculator_sum(h, &[1]), libc::EIO, "remote -EPROBE_DEFER")?;
     // A DSP code outside the errno range comes back as the ioctl's value.
     knob("cdsp", "error -2147482604")?;
     let prim = 0u32.to_le_bytes();
