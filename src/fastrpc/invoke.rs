@@ -189,20 +189,8 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
             E2BIG
         })?;
     let mut held = Held::default();
-    if n == 0 {
-        return Ok(Marshalled {
-            payload: Arc::new(
-                Payload {
-                    buf: None,
-                    _held: held,
-                    _cb: cb.clone(),
-                },
-                GFP_KERNEL,
-            )?,
-            dsp: (0, 0),
-            pos,
-        });
-    }
+    // Every call has a payload, even without arguments: the fd list,
+    // CRC list and poll word are there (as drivers/misc/fastrpc.c sends).
     let alloc = layout::align_up(size, layout::PAGE) as usize;
     let mut buf = cb.take_payload(alloc)?;
     let base = topology::dsp_addr(cb.sid, buf.dma_addr()).ok_or(EOVERFLOW)?;

@@ -171,6 +171,8 @@ pub(crate) struct MapArgs {
     pub(crate) size: u64,
 }
 
+/// The only legacy mapping flag: pages added to the process's heap.
+const ADSP_MMAP_ADD_PAGES: u32 = 0x1000;
 /// `QDA_MAP_REQUEST_LEGACY`.
 pub(crate) const MAP_LEGACY: u32 = 1;
 /// `QDA_MAP_REQUEST_ATTR`.
@@ -187,6 +189,12 @@ pub(crate) fn map(
     if a.size == 0 || a.size > (1 << 30) {
         return Err(EINVAL);
     }
+    if a.request == MAP_LEGACY && a.flags != ADSP_MMAP_ADD_PAGES {
+        // Heap pages (physical or hypervisor-assigned) are for static PDs;
+        // like drivers/misc/fastrpc.c, never fake them with SMMU pages.
+        crate::ratelimit::pr_info_ratelimited!("map: legacy flags {:#x} refused\n", a.flags);
+        return Err(EINVAL);
+    }
     let (mem, iova, len) = if let Some(buf) = a.buf.as_ref() {
         let mut held = invoke::Held::default();
         let (iova, len) = held.reach(cb, buf)?;
@@ -198,7 +206,8 @@ pub(crate) fn map(
         let size = super::layout::align_up(a.size, super::layout::PAGE);
         let b = CoherentBuf::new(cb.dev.as_ref(), size as usize)?;
         let iova = b.dma_addr();
-        (MapMemory::Pages { _pages: b }, iova, size)
+        // Allocated in whole pages, described with the size asked for.
+        (MapMemory::Pages { _pages: b }, iova, a.size)
     } else {
         return Err(EBADF);
     };

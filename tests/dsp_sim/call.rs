@@ -55,10 +55,14 @@ impl Call {
     pub(crate) fn read(smmu: &Smmu, msg: &Msg) -> Result<Self> {
         let sc = Scalars(msg.sc);
         let n = sc.len();
-        let mut meta = KVec::from_elem(0u8, layout::metalen(n), GFP_KERNEL)?;
-        if n > 0 {
-            smmu.read(msg.addr, &mut meta)?;
+        // Every call carries its metadata, even without arguments (the fd
+        // list, CRC list and poll word), in a payload of whole pages.
+        let meta_len = layout::metalen(n);
+        if msg.size < layout::align_up(meta_len as u64, layout::PAGE) {
+            return Err(EFAULT);
         }
+        let mut meta = KVec::from_elem(0u8, meta_len, GFP_KERNEL)?;
+        smmu.read(msg.addr, &mut meta)?;
         let mut ins = KVec::new();
         for i in 0..sc.inbufs() {
             let (addr, len) = buf_span(&meta, n, i)?;

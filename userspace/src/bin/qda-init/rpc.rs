@@ -271,6 +271,25 @@ pub fn every_map_flavour_is_tracked() -> Outcome {
         "map before attach",
     )?;
     d.attach().map_err(|e| e.to_string())?;
+    // Legacy maps only add pages to the process's heap: heap-address
+    // flags (4: physical heap, 8: remote heap) are refused, as upstream.
+    for flags in [4u32, 8, 0] {
+        let mut a = qda::uapi::Map {
+            request: MAP_LEGACY,
+            fd: -1,
+            size: 65536,
+            flags,
+            ..Default::default()
+        };
+        // SAFETY: MAP reads and writes one `struct drm_qda_map`.
+        let r =
+            unsafe { qda::ioctl_raw(d.fd(), qda::uapi::DRM_IOCTL_QDA_MAP, (&raw mut a).cast()) };
+        expect_errno(
+            r,
+            libc::EINVAL,
+            &format!("legacy map with flags {flags:#x}"),
+        )?;
+    }
     // Legacy, kernel pages.
     let k = d
         .map(MAP_LEGACY, -1, 0, 65536)
