@@ -318,11 +318,13 @@ fn read_args(
     for i in 0..n {
         let (ptr, len, fd) = read_arg(&mut reader)?;
         // Buffers with a reference and bytes pass zero copy (the pointer
-        // must lie in the buffer); handle arguments always name a buffer.
-        let r = match (i < sc.buffers(), fd, len) {
-            (true, 1.., 1..) => Some(resolve(file, fd, ptr, "invoke")?),
-            (true, ..) => None,
-            (false, ..) => Some(resolve(file, fd, 0, "invoke")?),
+        // must lie in the buffer); handle arguments name a buffer when
+        // they have one and bytes (fd 0/-1 or no length: none, as
+        // drivers/misc/fastrpc.c).
+        let r = match (fd, len) {
+            (1.., 1..) if i < sc.buffers() => Some(resolve(file, fd, ptr, "invoke")?),
+            (..=-2 | 1.., 1..) => Some(resolve(file, fd, 0, "invoke")?),
+            _ => None,
         };
         refs.push(r, GFP_KERNEL)?;
         raw.push((ptr, len, fd), GFP_KERNEL)?;
@@ -337,13 +339,15 @@ fn to_arg(
     (ptr, len, fd): (u64, u64, i32),
     r: Option<&Resolved>,
 ) -> Result<Arg<'_>> {
-    Ok(match r {
-        Some(r) if i >= sc.buffers() => Arg::Handle {
-            buf: &r.buf,
+    if i >= sc.buffers() {
+        return Ok(Arg::Handle {
+            buf: r.map(|r| &r.buf),
             fd,
             offset: ptr as u32,
             len: u32::try_from(len).map_err(|_| EINVAL)?,
-        },
+        });
+    }
+    Ok(match r {
         Some(r) => Arg::Mapped {
             buf: &r.buf,
             offset: r.offset,

@@ -57,9 +57,10 @@ pub(crate) enum Arg<'a> {
         ptr: u64,
         len: u64,
     },
-    /// A buffer handle argument: `{fd, offset, len}` and the whole buffer.
+    /// A buffer handle argument: `{fd, offset, len}` and the whole buffer
+    /// (`None`: no buffer, as for fd 0/-1 or length 0).
     Handle {
-        buf: &'a BufRef,
+        buf: Option<&'a BufRef>,
         fd: i32,
         offset: u32,
         len: u32,
@@ -204,9 +205,17 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
                 offset,
                 len,
             } => {
-                let (iova, size) = held.reach(cb, buf)?;
-                let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
-                layout::write_handle(bytes, n, i, fd, offset, len, (addr, size));
+                let page = match buf {
+                    Some(buf) => {
+                        let (iova, size) = held.reach(cb, buf)?;
+                        if u64::from(offset) + u64::from(len) > size {
+                            return Err(EINVAL);
+                        }
+                        (topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?, size)
+                    }
+                    None => (0, 0),
+                };
+                layout::write_handle(bytes, n, i, fd, offset, len, page);
             }
             Arg::Mapped {
                 buf,

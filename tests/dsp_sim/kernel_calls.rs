@@ -14,6 +14,7 @@ use crate::{
         State,
         EACCES_RV, //
     },
+    errors::AEE_EUNSUPPORTED,
     layout,
     process::{
         Effects,
@@ -65,6 +66,10 @@ fn process_control(
     outs: &mut KVec<KVec<u8>>,
     fx: &mut Effects<'_>,
 ) -> Answer<i32> {
+    // Methods the process-control interface does not have.
+    if !matches!(call.sc.method(), 0 | 1 | 4..=7 | 10 | 11) {
+        return Ok(AEE_EUNSUPPORTED);
+    }
     let ins = &call.ins;
     let client = ins.first().and_then(|b| u32_at(b, 0)).ok_or(EINVAL)? as i32;
     Ok(match call.sc.method() {

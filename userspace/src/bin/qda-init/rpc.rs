@@ -385,6 +385,21 @@ pub fn handles_reach_the_dsp() -> Outcome {
         "checksum {} want {want}",
         u32::from_le_bytes(out)
     );
+    // No buffer (fd -1, no bytes) is a valid handle argument, as upstream:
+    // the DSP gets an empty range.
+    let mut out0 = [0xffu8; 4];
+    let mut args = [Arg::output(&mut out0), Arg::handle(u32::MAX, 0, 0)];
+    let r = d
+        .invoke(copy, qda::rpc::build_scalars(0, 4, 0, 1, 1, 0), &mut args)
+        .map_err(|e| format!("invoke with an empty handle: {e}"))?;
+    check!(r == 0 && out0 == [0; 4], "empty handle: r {r}, {out0:?}");
+    // A range past the buffer's end is refused.
+    let mut args = [Arg::output(&mut out0), Arg::handle(bo.handle(), 4000, 200)];
+    expect_errno(
+        d.invoke(copy, qda::rpc::build_scalars(0, 4, 0, 1, 1, 0), &mut args),
+        libc::EINVAL,
+        "handle range past the buffer",
+    )?;
     // The same buffer passed zero copy.
     let mut out2 = [0u8; 4];
     let mut args = [
