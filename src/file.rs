@@ -304,17 +304,15 @@ fn read_arg(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
     Ok((word(0), word(8), fd))
 }
 
+/// One argument as read: `(ptr, len, fd)` and its resolved buffer.
+type ReadArg = ((u64, u64, i32), Option<Resolved>);
+
 /// Reads the arguments of a call on `file` and resolves their buffer
-/// references: `refs[i]` is the buffer of argument `i`, if it has one.
-fn read_args(
-    file: &File<QdaFile>,
-    sc: Scalars,
-    ptr: u64,
-    refs: &mut KVec<Option<Resolved>>,
-) -> Result<KVec<(u64, u64, i32)>> {
+/// references.
+fn read_args(file: &File<QdaFile>, sc: Scalars, ptr: u64) -> Result<KVec<ReadArg>> {
     let n = sc.len();
     let mut reader = UserSlice::new(UserPtr::from_addr(ptr as usize), n * INVOKE_ARG_SIZE).reader();
-    let mut raw = KVec::with_capacity(n, GFP_KERNEL)?;
+    let mut args = KVec::with_capacity(n, GFP_KERNEL)?;
     for i in 0..n {
         let (ptr, len, fd) = read_arg(&mut reader)?;
         // Buffers with a reference and bytes pass zero copy (the pointer
@@ -326,10 +324,9 @@ fn read_args(
             (..=-2 | 1.., 1..) => Some(resolve(file, fd, 0, "invoke")?),
             _ => None,
         };
-        refs.push(r, GFP_KERNEL)?;
-        raw.push((ptr, len, fd), GFP_KERNEL)?;
+        args.push(((ptr, len, fd), r), GFP_KERNEL)?;
     }
-    Ok(raw)
+    Ok(args)
 }
 
 /// The marshalling of argument `i` of `sc`, read as `(ptr, len, fd)`.
@@ -376,11 +373,10 @@ pub(crate) fn invoke(
     let s = f.session();
     let pd = f.pd()?;
     let sc = Scalars(args.sc);
-    let mut refs = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
-    let raw = read_args(file, sc, args.args, &mut refs)?;
+    let read = read_args(file, sc, args.args)?;
     let mut list = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
-    for (i, (&a, r)) in raw.iter().zip(refs.iter()).enumerate() {
-        list.push(to_arg(sc, i, a, r.as_ref())?, GFP_KERNEL)?;
+    for (i, (a, r)) in read.iter().enumerate() {
+        list.push(to_arg(sc, i, *a, r.as_ref())?, GFP_KERNEL)?;
     }
     let m = invoke::marshal(s.cb(), &list)?;
     let req = Request {
