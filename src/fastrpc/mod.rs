@@ -4,13 +4,16 @@
 //!
 //! Pure encoders and decoders, shared with the simulated DSP and tested on
 //! the host: the wire format ([`wire`]), scalars ([`scalars`]), the
-//! invoke payload layout ([`layout`]) and return values ([`retval`]). The engine: a channel of in-flight
+//! invoke payload layout ([`layout`]), the messages of the kernel-only
+//! calls on handles 1 and 2 ([`proc_msgs`]) and return values
+//! ([`retval`]). The engine: a channel of in-flight
 //! calls ([`channel`]), marshalling ([`invoke`]) and process control on
 //! handle 1 ([`process`]).
 
 pub(crate) mod channel;
 pub(crate) mod invoke;
 pub(crate) mod layout;
+pub(crate) mod proc_msgs;
 pub(crate) mod process;
 pub(crate) mod retval;
 pub(crate) mod scalars;

@@ -17,6 +17,20 @@ use super::{
         self,
         Arg, //
     },
+    proc_msgs::{
+        method,
+        CapsReq,
+        ClientReq,
+        CreateReq,
+        MapRsp,
+        MemMapReq,
+        MemUnmapReq,
+        MmapReq,
+        MunmapReq,
+        PhyPage,
+        CAPS_METHOD,
+        UTILITIES_HANDLE, //
+    },
     scalars::Scalars,
     wire, //
 };
@@ -30,13 +44,7 @@ use crate::{
     topology, //
 };
 
-/// The process-control handle.
-pub(crate) const INIT_HANDLE: u32 = 1;
-/// Method ids on [`INIT_HANDLE`].
-const RMID_ATTACH: u32 = 0;
-const RMID_RELEASE: u32 = 1;
-const RMID_CREATE: u32 = 6;
-const RMID_CREATE_ATTR: u32 = 7;
+pub(crate) use super::proc_msgs::INIT_HANDLE;
 /// Largest shell image.
 pub(crate) const INIT_FILELEN_MAX: u32 = 2 << 20;
 /// Timeout of kernel-originated calls.
@@ -103,37 +111,30 @@ fn kernel_call(
 
 /// The DSP's answer to a method it does not implement.
 const DSP_UNSUPPORTED_API: u32 = 0x8000_0414;
-/// The DSP utilities handle (capability query).
-const UTILITIES_HANDLE: u32 = 2;
 /// Attributes the capability query returns.
 pub(crate) const DSP_ATTRIBUTES: usize = 256;
 
 /// Queries the DSP's attributes (handle 2, method 0): `attrs[0]` is 0,
 /// `attrs[1..]` come from the DSP.
 pub(crate) fn capabilities(channel: &Arc<Channel>, cb: &Arc<ContextBank>) -> Result<KVec<u32>> {
-    let n = (DSP_ATTRIBUTES - 1) as u32;
-    let len = n.to_le_bytes();
+    let req = CapsReq {
+        count: (DSP_ATTRIBUTES - 1) as u32,
+    };
     let out = kernel_call_on(
         channel,
         cb,
         UTILITIES_HANDLE,
         wire::ROOT_PD,
-        Scalars::new(0, 1, 1),
-        &[Arg::In(&len), Arg::Out(n as usize * 4)],
+        Scalars::new(CAPS_METHOD, 1, 1),
+        &[Arg::In(&req.encode()), Arg::Out(req.answer_len())],
     )?;
     let mut attrs = KVec::with_capacity(DSP_ATTRIBUTES, GFP_KERNEL)?;
     attrs.push(0, GFP_KERNEL)?;
-    for c in out.chunks_exact(4) {
-        attrs.push(u32::from_le_bytes([c[0], c[1], c[2], c[3]]), GFP_KERNEL)?;
+    for a in super::proc_msgs::caps_attrs(&out) {
+        attrs.push(a, GFP_KERNEL)?;
     }
     Ok(attrs)
 }
-
-/// Method ids of the mapping calls on handle 1.
-const RMID_MMAP: u32 = 4;
-const RMID_MUNMAP: u32 = 5;
-const RMID_MEM_MAP: u32 = 10;
-const RMID_MEM_UNMAP: u32 = 11;
 
 /// Memory behind a DSP mapping, kept until it is unmapped.
 pub(crate) enum MapMemory {
@@ -214,38 +215,47 @@ pub(crate) fn map(
     let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
     // MMAP names the whole memory; MEM_MAP the buffer's start and the
     // requested length (as drivers/misc/fastrpc.c sends them).
-    let page_len = if a.request == MAP_ATTR { a.size } else { len };
-    let mut page = [0u8; 16];
-    page[0..8].copy_from_slice(&addr.to_le_bytes());
-    page[8..16].copy_from_slice(&page_len.to_le_bytes());
+    let page = PhyPage {
+        addr,
+        size: if a.request == MAP_ATTR { a.size } else { len },
+    }
+    .encode();
     let out = match a.request {
         MAP_LEGACY => {
-            // {s32 client_id; u32 flags; u64 vaddr; s32 num; pad}: 24 B.
-            let mut req = [0u8; 24];
-            req[0..4].copy_from_slice(&client_id.to_le_bytes());
-            req[4..8].copy_from_slice(&a.flags.to_le_bytes());
-            req[8..16].copy_from_slice(&a.vaddrin.to_le_bytes());
-            req[16..20].copy_from_slice(&16i32.to_le_bytes());
-            let args = [Arg::In(&req), Arg::In(&page), Arg::Out(8)];
-            kernel_call(channel, cb, pd, Scalars::new(RMID_MMAP, 2, 1), &args)?
+            let req = MmapReq {
+                client_id,
+                flags: a.flags,
+                vaddr: a.vaddrin,
+                num: PhyPage::NUM,
+                pad: 0,
+            }
+            .encode();
+            let args = [Arg::In(&req), Arg::In(&page), Arg::Out(MapRsp::SIZE)];
+            kernel_call(channel, cb, pd, Scalars::new(method::MMAP, 2, 1), &args)?
         }
         MAP_ATTR => {
-            // {s32 client_id; s32 fd; s32 offset; u32 flags; u64 vaddrin;
-            //  s32 num; s32 data_len}: 32 B.
-            let mut req = [0u8; 32];
-            req[0..4].copy_from_slice(&client_id.to_le_bytes());
-            req[4..8].copy_from_slice(&a.fd.to_le_bytes());
-            req[8..12].copy_from_slice(&a.offset.to_le_bytes());
-            req[12..16].copy_from_slice(&a.flags.to_le_bytes());
-            req[16..24].copy_from_slice(&a.vaddrin.to_le_bytes());
-            // num: the size of the page entry; data_len: no extra data.
-            req[24..28].copy_from_slice(&16i32.to_le_bytes());
-            let args = [Arg::In(&req), Arg::In(&page), Arg::In(&[]), Arg::Out(8)];
-            kernel_call(channel, cb, pd, Scalars::new(RMID_MEM_MAP, 3, 1), &args)?
+            // No extra data: data_len 0 and an empty third buffer.
+            let req = MemMapReq {
+                client_id,
+                fd: a.fd,
+                offset: a.offset as i32,
+                flags: a.flags,
+                vaddrin: a.vaddrin,
+                num: PhyPage::NUM,
+                data_len: 0,
+            }
+            .encode();
+            let args = [
+                Arg::In(&req),
+                Arg::In(&page),
+                Arg::In(&[]),
+                Arg::Out(MapRsp::SIZE),
+            ];
+            kernel_call(channel, cb, pd, Scalars::new(method::MEM_MAP, 3, 1), &args)?
         }
         _ => return Err(EINVAL),
     };
-    let vaddrout = super::layout::get_u64(&out, 0);
+    let vaddrout = MapRsp::decode(&out).ok_or(EIO)?.vaddr;
     Ok(RemoteMap {
         request: a.request,
         fd: a.fd,
@@ -265,20 +275,23 @@ pub(crate) fn unmap(
     pd: u32,
     m: &RemoteMap,
 ) -> Result {
-    let mut req = [0u8; 24];
-    req[0..4].copy_from_slice(&client_id.to_le_bytes());
-    let method = if m.request == MAP_LEGACY {
-        // {s32 client_id; pad; u64 vaddr; u64 size}.
-        req[8..16].copy_from_slice(&m.vaddrout.to_le_bytes());
-        req[16..24].copy_from_slice(&m.dsp_size.to_le_bytes());
-        RMID_MUNMAP
+    let (method, req) = if m.request == MAP_LEGACY {
+        let req = MunmapReq {
+            client_id,
+            pad: 0,
+            vaddr: m.vaddrout,
+            size: m.dsp_size,
+        };
+        (method::MUNMAP, req.encode())
     } else {
-        // {s32 client_id; s32 fd; u64 vaddrin; u64 len}: vaddrin is the
-        // DSP address of the mapping.
-        req[4..8].copy_from_slice(&m.fd.to_le_bytes());
-        req[8..16].copy_from_slice(&m.vaddrout.to_le_bytes());
-        req[16..24].copy_from_slice(&m.size.to_le_bytes());
-        RMID_MEM_UNMAP
+        // vaddrin is the DSP address of the mapping.
+        let req = MemUnmapReq {
+            client_id,
+            fd: m.fd,
+            vaddrin: m.vaddrout,
+            len: m.size,
+        };
+        (method::MEM_UNMAP, req.encode())
     };
     kernel_call(
         channel,
@@ -296,12 +309,12 @@ pub(crate) fn attach(
     cb: &Arc<ContextBank>,
     client_id: i32,
 ) -> Result<Process> {
-    let id = client_id.to_le_bytes();
+    let id = ClientReq { client_id }.encode();
     kernel_call(
         channel,
         cb,
         wire::ROOT_PD,
-        Scalars::new(RMID_ATTACH, 1, 0),
+        Scalars::new(method::ATTACH, 1, 0),
         &[Arg::In(&id)],
     )?;
     Ok(Process {
@@ -341,16 +354,20 @@ pub(crate) fn create(
     let memlen = super::layout::align_up((u64::from(a.filelen) * 4).max(2 << 20), 1 << 20);
     let init_mem = CoherentBuf::new(cb.dev.as_ref(), memlen as usize)?;
     let page_addr = topology::dsp_addr(cb.sid, init_mem.dma_addr()).ok_or(EOVERFLOW)?;
-    let mut inbuf = [0u8; 24];
-    inbuf[0..4].copy_from_slice(&client_id.to_le_bytes());
-    inbuf[4..8].copy_from_slice(&(comm.len() as u32).to_le_bytes());
-    inbuf[8..12].copy_from_slice(&a.filelen.to_le_bytes());
-    inbuf[12..16].copy_from_slice(&1u32.to_le_bytes());
-    inbuf[16..20].copy_from_slice(&a.attrs.to_le_bytes());
-    inbuf[20..24].copy_from_slice(&a.siglen.to_le_bytes());
-    let mut pages = [0u8; 16];
-    pages[0..8].copy_from_slice(&page_addr.to_le_bytes());
-    pages[8..16].copy_from_slice(&memlen.to_le_bytes());
+    let inbuf = CreateReq {
+        client_id,
+        namelen: comm.len() as u32,
+        filelen: a.filelen,
+        pageslen: 1,
+        attrs: a.attrs,
+        siglen: a.siglen,
+    }
+    .encode();
+    let pages = PhyPage {
+        addr: page_addr,
+        size: memlen,
+    }
+    .encode();
     let file = if let Some(r) = a.shell.as_ref() {
         Arg::Mapped {
             buf: &r.buf,
@@ -365,9 +382,9 @@ pub(crate) fn create(
         }
     };
     let method = if a.attrs != 0 {
-        RMID_CREATE_ATTR
+        method::CREATE_ATTR
     } else {
-        RMID_CREATE
+        method::CREATE
     };
     let args = [Arg::In(&inbuf), Arg::In(comm), file, Arg::In(&pages)];
     kernel_call(
@@ -391,12 +408,12 @@ pub(crate) fn release(
     client_id: i32,
     p: &Process,
 ) -> Result {
-    let id = client_id.to_le_bytes();
+    let id = ClientReq { client_id }.encode();
     kernel_call(
         channel,
         cb,
         p.pd,
-        Scalars::new(RMID_RELEASE, 1, 0),
+        Scalars::new(method::RELEASE, 1, 0),
         &[Arg::In(&id)],
     )
     .map(|_| ())

@@ -76,6 +76,9 @@ mod listener;
 mod listener_buf;
 mod loader;
 mod modules;
+#[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
+#[path = "../../src/fastrpc/proc_msgs.rs"]
+mod proc_msgs;
 mod process;
 mod remotectl;
 #[allow(dead_code)] // Shared with qda.

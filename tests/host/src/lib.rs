@@ -12,6 +12,8 @@ mod domain;
 mod layout;
 #[path = "../../../src/memory/page_bitmap.rs"]
 mod page_bitmap;
+#[path = "../../../src/fastrpc/proc_msgs.rs"]
+mod proc_msgs;
 #[path = "../../../src/ratelimit.rs"]
 #[allow(unused_imports, unused_macros)]
 mod ratelimit;
@@ -435,5 +437,214 @@ mod retval_tests {
         assert_eq!(user_result(0x8000_0414u32 as i32), Ok(0x8000_0414));
         assert_eq!(user_result(-4096), Ok(-4096i32 as u32));
         assert_eq!(user_result(7), Ok(7));
+    }
+}
+
+#[cfg(test)]
+mod proc_msgs_tests {
+    //! Golden vectors written from the C structures of
+    //! `drivers/misc/fastrpc.c` (arm64: little-endian, 8-byte aligned
+    //! `u64`, padding sent as zero).
+
+    use super::proc_msgs::*;
+
+    /// Little-endian bytes of the listed fields, in order.
+    fn le(fields: &[(u64, usize)]) -> Vec<u8> {
+        fields
+            .iter()
+            .flat_map(|&(v, n)| v.to_le_bytes()[..n].to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn method_ids_are_upstreams() {
+        assert_eq!((INIT_HANDLE, UTILITIES_HANDLE, CAPS_METHOD), (1, 2, 0));
+        assert_eq!(
+            [
+                method::ATTACH,
+                method::RELEASE,
+                method::MMAP,
+                method::MUNMAP,
+                method::CREATE,
+                method::CREATE_ATTR,
+                method::MEM_MAP,
+                method::MEM_UNMAP
+            ],
+            [0, 1, 4, 5, 6, 7, 10, 11]
+        );
+    }
+
+    #[test]
+    fn sizes_are_the_c_structures() {
+        assert_eq!(ClientReq::SIZE, 4);
+        assert_eq!(CreateReq::SIZE, 24);
+        assert_eq!(PhyPage::SIZE, 16);
+        assert_eq!(PhyPage::NUM, 16);
+        assert_eq!(MmapReq::SIZE, 24);
+        assert_eq!(MunmapReq::SIZE, 24);
+        assert_eq!(MemMapReq::SIZE, 32);
+        assert_eq!(MemUnmapReq::SIZE, 24);
+        assert_eq!(MapRsp::SIZE, 8);
+        assert_eq!(CapsReq::SIZE, 4);
+    }
+
+    #[test]
+    fn client_req_golden() {
+        let r = ClientReq { client_id: -2 };
+        assert_eq!(r.encode(), [0xfe, 0xff, 0xff, 0xff]);
+        assert_eq!(ClientReq::decode(&r.encode()), Some(r));
+        assert_eq!(ClientReq::decode(&[1, 0, 0]), None);
+    }
+
+    #[test]
+    fn create_req_golden() {
+        let r = CreateReq {
+            client_id: 3,
+            namelen: 9,
+            filelen: 0x1_2345,
+            pageslen: 1,
+            attrs: 0x8,
+            siglen: 0x40,
+        };
+        #[rustfmt::skip]
+        let want = [
+            3, 0, 0, 0,        9, 0, 0, 0,
+            0x45, 0x23, 1, 0,  1, 0, 0, 0,
+            8, 0, 0, 0,        0x40, 0, 0, 0,
+        ];
+        assert_eq!(r.encode(), want);
+        assert_eq!(CreateReq::decode(&want), Some(r));
+        assert_eq!(CreateReq::decode(&want[..23]), None);
+    }
+
+    #[test]
+    fn phy_page_golden() {
+        let p = PhyPage {
+            addr: 0x5_0000_3000,
+            size: 0x20_0000,
+        };
+        let want = le(&[(0x5_0000_3000, 8), (0x20_0000, 8)]);
+        assert_eq!(p.encode().to_vec(), want);
+        assert_eq!(PhyPage::decode(&want), Some(p));
+        assert_eq!(PhyPage::decode(&want[..15]), None);
+    }
+
+    #[test]
+    fn mmap_req_golden() {
+        // {s32 client_id; u32 flags; u64 vaddr; s32 num; 4 bytes tail}.
+        let r = MmapReq {
+            client_id: 1,
+            flags: 0x1000,
+            vaddr: 0,
+            num: 16,
+            pad: 0,
+        };
+        #[rustfmt::skip]
+        let want = [
+            1, 0, 0, 0,  0, 0x10, 0, 0,
+            0, 0, 0, 0,  0, 0, 0, 0,
+            16, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        assert_eq!(r.encode(), want);
+        assert_eq!(MmapReq::decode(&want), Some(r));
+        assert_eq!(MmapReq::decode(&want[..23]), None);
+    }
+
+    #[test]
+    fn munmap_req_golden() {
+        // {s32 client_id; 4 bytes padding; u64 vaddr; u64 size}.
+        let r = MunmapReq {
+            client_id: 1,
+            pad: 0,
+            vaddr: 0x1_0020_0000,
+            size: 0x1800,
+        };
+        let want = le(&[(1, 4), (0, 4), (0x1_0020_0000, 8), (0x1800, 8)]);
+        assert_eq!(r.encode().to_vec(), want);
+        assert_eq!(MunmapReq::decode(&want), Some(r));
+    }
+
+    #[test]
+    fn mem_map_req_golden() {
+        let r = MemMapReq {
+            client_id: 1,
+            fd: 7,
+            offset: 0,
+            flags: 0x1000,
+            vaddrin: 0x7f00_0000_1000,
+            num: 16,
+            data_len: 0,
+        };
+        #[rustfmt::skip]
+        let want = [
+            1, 0, 0, 0,                      7, 0, 0, 0,
+            0, 0, 0, 0,                      0, 0x10, 0, 0,
+            0, 0x10, 0, 0, 0, 0x7f, 0, 0,
+            16, 0, 0, 0,                     0, 0, 0, 0,
+        ];
+        assert_eq!(r.encode(), want);
+        assert_eq!(MemMapReq::decode(&want), Some(r));
+        assert_eq!(MemMapReq::decode(&want[..31]), None);
+        // Negative fields keep their two's complement bytes.
+        let n = MemMapReq {
+            fd: -1,
+            offset: -4096,
+            ..r
+        };
+        assert_eq!(
+            &n.encode()[4..12],
+            &[0xff, 0xff, 0xff, 0xff, 0, 0xf0, 0xff, 0xff]
+        );
+        assert_eq!(MemMapReq::decode(&n.encode()), Some(n));
+    }
+
+    #[test]
+    fn mem_unmap_req_golden() {
+        // {s32 client_id; s32 fd; u64 vaddrin; u64 len}.
+        let r = MemUnmapReq {
+            client_id: 1,
+            fd: 7,
+            vaddrin: 0x1_0010_0000,
+            len: 0x4000,
+        };
+        let want = le(&[(1, 4), (7, 4), (0x1_0010_0000, 8), (0x4000, 8)]);
+        assert_eq!(r.encode().to_vec(), want);
+        assert_eq!(MemUnmapReq::decode(&want), Some(r));
+        assert_eq!(MemUnmapReq::decode(&want[..23]), None);
+    }
+
+    #[test]
+    fn map_rsp_golden() {
+        let r = MapRsp {
+            vaddr: 0x0102_0304_0506_0708,
+        };
+        assert_eq!(r.encode(), [8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!(MapRsp::decode(&r.encode()), Some(r));
+        assert_eq!(MapRsp::decode(&[0; 7]), None);
+    }
+
+    #[test]
+    fn caps_query_golden() {
+        let r = CapsReq { count: 255 };
+        assert_eq!(r.encode(), [255, 0, 0, 0]);
+        assert_eq!(r.answer_len(), 1020);
+        assert_eq!(CapsReq::decode(&r.encode()), Some(r));
+        assert_eq!(CapsReq::decode(&[255, 0]), None);
+        let answer = [1, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0, 9];
+        assert_eq!(caps_attrs(&answer).collect::<Vec<_>>(), [1, 2, 256]);
+    }
+
+    #[test]
+    fn decode_ignores_trailing_bytes() {
+        let mut b = MemUnmapReq {
+            client_id: 2,
+            fd: 3,
+            vaddrin: 4,
+            len: 5,
+        }
+        .encode()
+        .to_vec();
+        b.push(0xaa);
+        assert_eq!(MemUnmapReq::decode(&b).map(|r| r.len), Some(5));
     }
 }
