@@ -648,3 +648,225 @@ mod proc_msgs_tests {
         assert_eq!(MemUnmapReq::decode(&b).map(|r| r.len), Some(5));
     }
 }
+
+/// Documentation/accel/qda/firmware-interface.rst against the typed
+/// messages: every structure it documents, at the size, offsets and widths
+/// the encoders write.
+#[cfg(test)]
+mod firmware_doc_tests {
+    use super::proc_msgs::*;
+    use std::collections::BTreeMap;
+
+    const DOC: &str = include_str!("../../../Documentation/accel/qda/firmware-interface.rst");
+
+    /// `name -> (size, [(field, offset, width)])` as the document gives them.
+    fn documented() -> BTreeMap<String, (usize, Vec<(String, usize, usize)>)> {
+        let mut out = BTreeMap::new();
+        let mut cur: Option<String> = None;
+        for line in DOC.lines() {
+            if let Some(rest) = line.strip_prefix("``") {
+                let mut it = rest.splitn(2, "`` (");
+                let (name, tail) = (it.next().unwrap(), it.next());
+                if let Some(size) = tail.and_then(|t| t.split(' ').next()?.parse().ok()) {
+                    out.insert(name.to_string(), (size, Vec::new()));
+                    cur = Some(name.to_string());
+                }
+                continue;
+            }
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if let (Some(name), [field, off, width]) = (&cur, f.as_slice()) {
+                if let (Ok(off), Ok(width)) = (off.parse(), width.parse()) {
+                    out.get_mut(name)
+                        .unwrap()
+                        .1
+                        .push((field.to_string(), off, width));
+                }
+            }
+        }
+        out
+    }
+
+    /// Each type's size, a sample's bytes, and each field's bytes in it.
+    fn encoded() -> BTreeMap<&'static str, (usize, Vec<u8>, Vec<(&'static str, Vec<u8>)>)> {
+        let mut m = BTreeMap::new();
+        let le4 = |v: u32| v.to_le_bytes().to_vec();
+        let le8 = |v: u64| v.to_le_bytes().to_vec();
+        m.insert(
+            "ClientReq",
+            (
+                ClientReq::SIZE,
+                ClientReq { client_id: 0x11 }.encode().to_vec(),
+                vec![("client_id", le4(0x11))],
+            ),
+        );
+        let c = CreateReq {
+            client_id: 1,
+            namelen: 2,
+            filelen: 3,
+            pageslen: 4,
+            attrs: 5,
+            siglen: 6,
+        };
+        m.insert(
+            "CreateReq",
+            (
+                CreateReq::SIZE,
+                c.encode().to_vec(),
+                vec![
+                    ("client_id", le4(1)),
+                    ("namelen", le4(2)),
+                    ("filelen", le4(3)),
+                    ("pageslen", le4(4)),
+                    ("attrs", le4(5)),
+                    ("siglen", le4(6)),
+                ],
+            ),
+        );
+        let p = PhyPage {
+            addr: 0x1_2345_6000,
+            size: 0x7000,
+        };
+        m.insert(
+            "PhyPage",
+            (
+                PhyPage::SIZE,
+                p.encode().to_vec(),
+                vec![("addr", le8(0x1_2345_6000)), ("size", le8(0x7000))],
+            ),
+        );
+        let r = MmapReq {
+            client_id: 1,
+            flags: 0x1000,
+            vaddr: 0xabc0_0000_1000,
+            num: 16,
+            pad: 0,
+        };
+        m.insert(
+            "MmapReq",
+            (
+                MmapReq::SIZE,
+                r.encode().to_vec(),
+                vec![
+                    ("client_id", le4(1)),
+                    ("flags", le4(0x1000)),
+                    ("vaddr", le8(0xabc0_0000_1000)),
+                    ("num", le4(16)),
+                    ("pad", le4(0)),
+                ],
+            ),
+        );
+        let r = MunmapReq {
+            client_id: 2,
+            pad: 0,
+            vaddr: 0x4000_0000,
+            size: 0x3000,
+        };
+        m.insert(
+            "MunmapReq",
+            (
+                MunmapReq::SIZE,
+                r.encode().to_vec(),
+                vec![
+                    ("client_id", le4(2)),
+                    ("pad", le4(0)),
+                    ("vaddr", le8(0x4000_0000)),
+                    ("size", le8(0x3000)),
+                ],
+            ),
+        );
+        let r = MemMapReq {
+            client_id: 3,
+            fd: 7,
+            offset: 8,
+            flags: 9,
+            vaddrin: 0x7f00_0000_1000,
+            num: 16,
+            data_len: 0,
+        };
+        m.insert(
+            "MemMapReq",
+            (
+                MemMapReq::SIZE,
+                r.encode().to_vec(),
+                vec![
+                    ("client_id", le4(3)),
+                    ("fd", le4(7)),
+                    ("offset", le4(8)),
+                    ("flags", le4(9)),
+                    ("vaddrin", le8(0x7f00_0000_1000)),
+                    ("num", le4(16)),
+                    ("data_len", le4(0)),
+                ],
+            ),
+        );
+        let r = MemUnmapReq {
+            client_id: 4,
+            fd: 5,
+            vaddrin: 0x4010_0000,
+            len: 0x2000,
+        };
+        m.insert(
+            "MemUnmapReq",
+            (
+                MemUnmapReq::SIZE,
+                r.encode().to_vec(),
+                vec![
+                    ("client_id", le4(4)),
+                    ("fd", le4(5)),
+                    ("vaddrin", le8(0x4010_0000)),
+                    ("len", le8(0x2000)),
+                ],
+            ),
+        );
+        m.insert(
+            "MapRsp",
+            (
+                MapRsp::SIZE,
+                MapRsp { vaddr: 0x4020_0000 }.encode().to_vec(),
+                vec![("vaddr", le8(0x4020_0000))],
+            ),
+        );
+        m.insert(
+            "CapsReq",
+            (
+                CapsReq::SIZE,
+                CapsReq { count: 255 }.encode().to_vec(),
+                vec![("count", le4(255))],
+            ),
+        );
+        m
+    }
+
+    #[test]
+    fn every_documented_structure_matches_its_encoder() {
+        let doc = documented();
+        let enc = encoded();
+        assert_eq!(
+            doc.keys().map(String::as_str).collect::<Vec<_>>(),
+            enc.keys().copied().collect::<Vec<_>>(),
+            "documented and typed structures differ"
+        );
+        for (name, (size, fields)) in &doc {
+            let (tsize, bytes, values) = &enc[name.as_str()];
+            assert_eq!((size, bytes.len()), (tsize, *tsize), "{name}: size");
+            let mut covered = 0;
+            for (field, off, width) in fields {
+                assert_eq!(*off, covered, "{name}.{field}: fields must be contiguous");
+                let v = &values
+                    .iter()
+                    .find(|(f, _)| f == field)
+                    .unwrap_or_else(|| panic!("{name}.{field}"))
+                    .1;
+                assert_eq!(v.len(), *width, "{name}.{field}: width");
+                assert_eq!(
+                    &bytes[*off..off + width],
+                    v.as_slice(),
+                    "{name}.{field}: offset"
+                );
+                covered = off + width;
+            }
+            assert_eq!(covered, *size, "{name}: fields do not cover the structure");
+            assert_eq!(fields.len(), values.len(), "{name}: undocumented fields");
+        }
+    }
+}
