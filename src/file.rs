@@ -40,7 +40,8 @@ use crate::{
             Process, //
         },
         retval,
-        scalars::Scalars, //
+        scalars::Scalars,
+        wire, //
     },
     ffi::{
         accel::{
@@ -470,7 +471,8 @@ fn attributes(dev: &QdaDevice, file: &File<QdaFile>) -> Result<KVec<u32>> {
     let mut cache = dev.attributes.lock();
     if cache.is_none() {
         let f = file.data();
-        *cache = Some(process::capabilities(&f.channel, f.session().cb())?);
+        let pd = f.pd().unwrap_or(wire::ROOT_PD);
+        *cache = Some(process::capabilities(&f.channel, f.session().cb(), pd)?);
     }
     let mut v = KVec::new();
     v.extend_from_slice(cache.as_deref().unwrap_or(&[]), GFP_KERNEL)?;

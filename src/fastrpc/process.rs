@@ -116,7 +116,13 @@ pub(crate) const DSP_ATTRIBUTES: usize = 256;
 
 /// Queries the DSP's attributes (handle 2, method 0): `attrs[0]` is 0,
 /// `attrs[1..]` come from the DSP.
-pub(crate) fn capabilities(channel: &Arc<Channel>, cb: &Arc<ContextBank>) -> Result<KVec<u32>> {
+/// `pd` is the PD type of the asking file's process (`ROOT_PD` before it
+/// has one), as upstream puts it in the message's `ctx`.
+pub(crate) fn capabilities(
+    channel: &Arc<Channel>,
+    cb: &Arc<ContextBank>,
+    pd: u32,
+) -> Result<KVec<u32>> {
     let req = CapsReq {
         count: (DSP_ATTRIBUTES - 1) as u32,
     };
@@ -124,7 +130,7 @@ pub(crate) fn capabilities(channel: &Arc<Channel>, cb: &Arc<ContextBank>) -> Res
         channel,
         cb,
         UTILITIES_HANDLE,
-        wire::ROOT_PD,
+        pd,
         Scalars::new(CAPS_METHOD, 1, 1),
         &[Arg::In(&req.encode()), Arg::Out(req.answer_len())],
     )?;
