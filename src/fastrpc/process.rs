@@ -61,10 +61,25 @@ pub(crate) struct Process {
 }
 
 /// Maps a remote return value of a kernel call to a result.
-fn remote_result(r: i32) -> Result {
+///
+/// Unlike `INVOKE`, the ioctls behind kernel calls (attach, create, map,
+/// unmap, the capability query) keep the errno convention of DRM ioctls:
+/// a real errno is passed on, the DSP's own codes become `EIO` with a
+/// rate-limited line naming the code (upstream returns them as the ioctl's
+/// value), and "unsupported API" becomes `EOPNOTSUPP`.
+fn remote_result(handle: u32, sc: Scalars, r: i32) -> Result {
     match super::retval::user_result(r) {
         Ok(0) => Ok(()),
-        Ok(_) => Err(EIO),
+        Ok(code) if code == DSP_UNSUPPORTED_API => Err(EOPNOTSUPP),
+        Ok(code) => {
+            crate::ratelimit::pr_info_ratelimited!(
+                "kernel call on handle {} method {}: DSP error {:#x}\n",
+                handle,
+                sc.method(),
+                code
+            );
+            Err(EIO)
+        }
         Err(e) => Err(Error::from_errno(-e)),
     }
 }
@@ -89,10 +104,7 @@ fn kernel_call_on(
         timeout_ms: Some(KERNEL_CALL_TIMEOUT_MS),
     };
     let r = channel.call(&req, m.payload.clone())?;
-    if r as u32 == DSP_UNSUPPORTED_API {
-        return Err(EOPNOTSUPP);
-    }
-    remote_result(r)?;
+    remote_result(handle, sc, r)?;
     let mut out = KVec::new();
     m.unmarshal(args, &mut out)?;
     Ok(out)
