@@ -107,345 +107,160 @@ impl<'a> Dec<'a> {
     }
 }
 
-/// Checks at build time that a type has exactly the size of its C
-/// structure (no implicit padding).
-macro_rules! sized {
-    ($t:ty) => {
-        const _: () = assert!(core::mem::size_of::<$t>() == <$t>::SIZE);
+/// Declares a wire structure: its fields in wire order (little-endian
+/// `i32`/`u32`/`u64`), `SIZE` (the C structure's size, checked at build
+/// time so that no implicit padding hides), `encode` and `decode` (`None`
+/// if the bytes are too short; extra bytes are ignored).
+macro_rules! wire_struct {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $size:literal {
+            $($(#[$fmeta:meta])* $field:ident: $ty:ident,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub(crate) struct $name {
+            $($(#[$fmeta])* pub(crate) $field: $ty,)*
+        }
+
+        const _: () = assert!(core::mem::size_of::<$name>() == <$name>::SIZE);
+
+        impl $name {
+            pub(crate) const SIZE: usize = $size;
+
+            /// The wire bytes.
+            #[allow(dead_code)] // Each side uses one direction.
+            pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
+                Enc::new()$(.put(&self.$field.to_le_bytes()))*.done()
+            }
+
+            /// Parses the wire bytes; `None` if they are too short.
+            #[allow(dead_code)] // Each side uses one direction.
+            pub(crate) fn decode(b: &[u8]) -> Option<Self> {
+                let mut d = Dec::new(b, Self::SIZE)?;
+                Some(Self { $($field: d.$ty(),)* })
+            }
+        }
     };
 }
 
-/// ATTACH and RELEASE: the client id alone (`int`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ClientReq {
-    pub(crate) client_id: i32,
-}
-sized!(ClientReq);
-
-impl ClientReq {
-    pub(crate) const SIZE: usize = 4;
-
-    /// The wire bytes.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        self.client_id.to_le_bytes()
-    }
-
-    /// Parses a request; `None` if it is too short.
-    #[allow(dead_code)] // The decoding side: used by the simulated DSP.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self { client_id: d.i32() })
+wire_struct! {
+    /// ATTACH and RELEASE: the client id alone (`int`).
+    ClientReq, 4 {
+        client_id: i32,
     }
 }
 
-/// CREATE and CREATE_ATTR: what follows in the other buffers.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct CreateReq {
-    pub(crate) client_id: i32,
-    /// Length of the process name (second buffer).
-    pub(crate) namelen: u32,
-    /// Length of the shell image (third buffer).
-    pub(crate) filelen: u32,
-    /// Page entries of the init memory (fourth buffer).
-    pub(crate) pageslen: u32,
-    /// `QDA_PROC_ATTR_*`.
-    pub(crate) attrs: u32,
-    /// Signature length.
-    pub(crate) siglen: u32,
-}
-sized!(CreateReq);
-
-impl CreateReq {
-    pub(crate) const SIZE: usize = 24;
-
-    /// The wire bytes.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        Enc::new()
-            .put(&self.client_id.to_le_bytes())
-            .put(&self.namelen.to_le_bytes())
-            .put(&self.filelen.to_le_bytes())
-            .put(&self.pageslen.to_le_bytes())
-            .put(&self.attrs.to_le_bytes())
-            .put(&self.siglen.to_le_bytes())
-            .done()
-    }
-
-    /// Parses a request; `None` if it is too short.
-    #[allow(dead_code)] // The decoding side: used by the simulated DSP.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self {
-            client_id: d.i32(),
-            namelen: d.u32(),
-            filelen: d.u32(),
-            pageslen: d.u32(),
-            attrs: d.u32(),
-            siglen: d.u32(),
-        })
+wire_struct! {
+    /// CREATE and CREATE_ATTR: what follows in the other buffers.
+    CreateReq, 24 {
+        client_id: i32,
+        /// Length of the process name (second buffer).
+        namelen: u32,
+        /// Length of the shell image (third buffer).
+        filelen: u32,
+        /// Page entries of the init memory (fourth buffer).
+        pageslen: u32,
+        /// `QDA_PROC_ATTR_*`.
+        attrs: u32,
+        /// Signature length.
+        siglen: u32,
     }
 }
 
-/// A contiguous region the DSP maps (`struct fastrpc_phy_page`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct PhyPage {
-    /// DSP (SMMU) address, with the stream id.
-    pub(crate) addr: u64,
-    /// Size in bytes.
-    pub(crate) size: u64,
+wire_struct! {
+    /// A contiguous region the DSP maps (`struct fastrpc_phy_page`).
+    PhyPage, 16 {
+        /// DSP (SMMU) address, with the stream id.
+        addr: u64,
+        /// Size in bytes.
+        size: u64,
+    }
 }
-sized!(PhyPage);
 
 impl PhyPage {
-    pub(crate) const SIZE: usize = 16;
     /// `num` of the map requests: the bytes of one page entry.
     pub(crate) const NUM: i32 = Self::SIZE as i32;
+}
 
-    /// The wire bytes.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        Enc::new()
-            .put(&self.addr.to_le_bytes())
-            .put(&self.size.to_le_bytes())
-            .done()
-    }
-
-    /// Parses a page entry; `None` if it is too short.
-    #[allow(dead_code)] // The decoding side: used by the simulated DSP.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self {
-            addr: d.u64(),
-            size: d.u64(),
-        })
+wire_struct! {
+    /// MMAP (legacy map of heap pages).
+    MmapReq, 24 {
+        client_id: i32,
+        /// `ADSP_MMAP_*`.
+        flags: u32,
+        /// Address asked for (0: any).
+        vaddr: u64,
+        /// Bytes of page entries ([`PhyPage::NUM`]).
+        num: i32,
+        /// Tail padding of the C structure.
+        pad: u32,
     }
 }
 
-/// MMAP (legacy map of heap pages).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct MmapReq {
-    pub(crate) client_id: i32,
-    /// `ADSP_MMAP_*`.
-    pub(crate) flags: u32,
-    /// Address asked for (0: any).
-    pub(crate) vaddr: u64,
-    /// Bytes of page entries ([`PhyPage::NUM`]).
-    pub(crate) num: i32,
-    /// Tail padding of the C structure.
-    pub(crate) pad: u32,
-}
-sized!(MmapReq);
-
-impl MmapReq {
-    pub(crate) const SIZE: usize = 24;
-
-    /// The wire bytes.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        Enc::new()
-            .put(&self.client_id.to_le_bytes())
-            .put(&self.flags.to_le_bytes())
-            .put(&self.vaddr.to_le_bytes())
-            .put(&self.num.to_le_bytes())
-            .put(&self.pad.to_le_bytes())
-            .done()
-    }
-
-    /// Parses a request; `None` if it is too short.
-    #[allow(dead_code)] // The decoding side: used by the simulated DSP.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self {
-            client_id: d.i32(),
-            flags: d.u32(),
-            vaddr: d.u64(),
-            num: d.i32(),
-            pad: d.u32(),
-        })
+wire_struct! {
+    /// MUNMAP (legacy unmap).
+    MunmapReq, 24 {
+        client_id: i32,
+        /// Padding before the 8-byte aligned `vaddr`.
+        pad: u32,
+        /// DSP address of the mapping.
+        vaddr: u64,
+        /// Size of the mapping.
+        size: u64,
     }
 }
 
-/// MUNMAP (legacy unmap).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct MunmapReq {
-    pub(crate) client_id: i32,
-    /// Padding before the 8-byte aligned `vaddr`.
-    pub(crate) pad: u32,
-    /// DSP address of the mapping.
-    pub(crate) vaddr: u64,
-    /// Size of the mapping.
-    pub(crate) size: u64,
-}
-sized!(MunmapReq);
-
-impl MunmapReq {
-    pub(crate) const SIZE: usize = 24;
-
-    /// The wire bytes.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        Enc::new()
-            .put(&self.client_id.to_le_bytes())
-            .put(&self.pad.to_le_bytes())
-            .put(&self.vaddr.to_le_bytes())
-            .put(&self.size.to_le_bytes())
-            .done()
-    }
-
-    /// Parses a request; `None` if it is too short.
-    #[allow(dead_code)] // The decoding side: used by the simulated DSP.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self {
-            client_id: d.i32(),
-            pad: d.u32(),
-            vaddr: d.u64(),
-            size: d.u64(),
-        })
+wire_struct! {
+    /// MEM_MAP (map a buffer).
+    MemMapReq, 32 {
+        client_id: i32,
+        /// The caller's buffer reference.
+        fd: i32,
+        /// Offset into the buffer.
+        offset: i32,
+        /// Mapping flags.
+        flags: u32,
+        /// The caller's address of the buffer.
+        vaddrin: u64,
+        /// Bytes of page entries ([`PhyPage::NUM`]).
+        num: i32,
+        /// Bytes of extra data (third buffer).
+        data_len: i32,
     }
 }
 
-/// MEM_MAP (map a buffer).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct MemMapReq {
-    pub(crate) client_id: i32,
-    /// The caller's buffer handle.
-    pub(crate) fd: i32,
-    /// Offset into the buffer.
-    pub(crate) offset: i32,
-    /// Mapping flags.
-    pub(crate) flags: u32,
-    /// The caller's address of the buffer.
-    pub(crate) vaddrin: u64,
-    /// Bytes of page entries ([`PhyPage::NUM`]).
-    pub(crate) num: i32,
-    /// Bytes of extra data (third buffer).
-    pub(crate) data_len: i32,
-}
-sized!(MemMapReq);
-
-impl MemMapReq {
-    pub(crate) const SIZE: usize = 32;
-
-    /// The wire bytes.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        Enc::new()
-            .put(&self.client_id.to_le_bytes())
-            .put(&self.fd.to_le_bytes())
-            .put(&self.offset.to_le_bytes())
-            .put(&self.flags.to_le_bytes())
-            .put(&self.vaddrin.to_le_bytes())
-            .put(&self.num.to_le_bytes())
-            .put(&self.data_len.to_le_bytes())
-            .done()
-    }
-
-    /// Parses a request; `None` if it is too short.
-    #[allow(dead_code)] // The decoding side: used by the simulated DSP.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self {
-            client_id: d.i32(),
-            fd: d.i32(),
-            offset: d.i32(),
-            flags: d.u32(),
-            vaddrin: d.u64(),
-            num: d.i32(),
-            data_len: d.i32(),
-        })
+wire_struct! {
+    /// MEM_UNMAP (unmap a buffer).
+    MemUnmapReq, 24 {
+        client_id: i32,
+        /// The caller's buffer reference.
+        fd: i32,
+        /// DSP address of the mapping.
+        vaddrin: u64,
+        /// Length of the mapping.
+        len: u64,
     }
 }
 
-/// MEM_UNMAP (unmap a buffer).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct MemUnmapReq {
-    pub(crate) client_id: i32,
-    /// The caller's buffer handle.
-    pub(crate) fd: i32,
-    /// DSP address of the mapping.
-    pub(crate) vaddrin: u64,
-    /// Length of the mapping.
-    pub(crate) len: u64,
-}
-sized!(MemUnmapReq);
-
-impl MemUnmapReq {
-    pub(crate) const SIZE: usize = 24;
-
-    /// The wire bytes.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        Enc::new()
-            .put(&self.client_id.to_le_bytes())
-            .put(&self.fd.to_le_bytes())
-            .put(&self.vaddrin.to_le_bytes())
-            .put(&self.len.to_le_bytes())
-            .done()
-    }
-
-    /// Parses a request; `None` if it is too short.
-    #[allow(dead_code)] // The decoding side: used by the simulated DSP.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self {
-            client_id: d.i32(),
-            fd: d.i32(),
-            vaddrin: d.u64(),
-            len: d.u64(),
-        })
+wire_struct! {
+    /// The answer to MMAP and MEM_MAP.
+    MapRsp, 8 {
+        /// DSP address of the new mapping.
+        vaddr: u64,
     }
 }
 
-/// The answer to MMAP and MEM_MAP.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct MapRsp {
-    /// DSP address of the new mapping.
-    pub(crate) vaddr: u64,
-}
-sized!(MapRsp);
-
-impl MapRsp {
-    pub(crate) const SIZE: usize = 8;
-
-    /// The wire bytes.
-    #[allow(dead_code)] // The encoding side: used by the simulated DSP.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        self.vaddr.to_le_bytes()
-    }
-
-    /// Parses an answer; `None` if it is too short.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self { vaddr: d.u64() })
+wire_struct! {
+    /// The capability query: how many attributes to return.
+    CapsReq, 4 {
+        count: u32,
     }
 }
-
-/// The capability query: how many attributes to return.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct CapsReq {
-    pub(crate) count: u32,
-}
-sized!(CapsReq);
 
 impl CapsReq {
-    pub(crate) const SIZE: usize = 4;
-
-    /// The wire bytes.
-    pub(crate) fn encode(&self) -> [u8; Self::SIZE] {
-        self.count.to_le_bytes()
-    }
-
-    /// Parses a request; `None` if it is too short.
-    #[allow(dead_code)] // The decoding side: used by the simulated DSP.
-    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        let mut d = Dec::new(b, Self::SIZE)?;
-        Some(Self { count: d.u32() })
-    }
-
     /// Bytes of the answer (`u32[count]`).
     pub(crate) const fn answer_len(&self) -> usize {
         self.count as usize * ATTR_SIZE
