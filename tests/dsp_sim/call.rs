@@ -5,12 +5,22 @@
 //! there ([`write_outputs`]), now or later: a call whose reply firmware
 //! holds (a listener's `next2`, a module open waiting for the apps side to
 //! serve the skel file) becomes a [`Held`] call, completed by an event.
+//!
+//! The metadata is checked as firmware checks it before running anything
+//! (refused with `AEE_EBADPARM`): argument `i` uses page entry `i`
+//! (`pgidx == i`) with `num` 1 if it has bytes and 0 if not; page entries
+//! are whole pages; a page entry reaching into the payload lies inside
+//! it, so metadata and inline data stay within `[addr, addr + size)`.
 
 use kernel::prelude::*;
 
 use crate::{
     layout,
     scalars::Scalars,
+    skel::{
+        Answer,
+        BADPARM, //
+    },
     smmu::Smmu,
     wire::{
         Msg,
@@ -52,22 +62,29 @@ pub(crate) struct Held {
 impl Call {
     /// Reads `msg`'s arguments through `smmu`, each checked against its
     /// page entry.
-    pub(crate) fn read(smmu: &Smmu, msg: &Msg) -> Result<Self> {
+    pub(crate) fn read(smmu: &Smmu, msg: &Msg) -> Answer<Self> {
         let sc = Scalars(msg.sc);
         let n = sc.len();
         // Every call carries its metadata, even without arguments (the fd
         // list, CRC list and poll word), in a payload of whole pages.
         let meta_len = layout::metalen(n);
         if msg.size < layout::align_up(meta_len as u64, layout::PAGE) {
-            return Err(EFAULT);
+            return Err(EFAULT.into());
+        }
+        let payload = (msg.addr, msg.addr.checked_add(msg.size).ok_or(BADPARM)?);
+        if msg.addr % layout::PAGE != 0 || msg.size % layout::PAGE != 0 {
+            return Err(BADPARM);
         }
         let mut meta = KVec::from_elem(0u8, meta_len, GFP_KERNEL)?;
         smmu.read(msg.addr, &mut meta)?;
+        for i in 0..n {
+            check_entry(&meta, sc, i, payload)?;
+        }
         let mut ins = KVec::new();
         for i in 0..sc.inbufs() {
             let (addr, len) = buf_span(&meta, n, i)?;
             if len > MAX_IN {
-                return Err(EFAULT);
+                return Err(EFAULT.into());
             }
             let mut b = KVec::from_elem(0u8, len as usize, GFP_KERNEL)?;
             smmu.read(addr, &mut b)?;
@@ -82,7 +99,7 @@ impl Call {
                 layout::get_u64(&meta, layout::page_off(n, i) + 8),
             );
             if offset + len > size {
-                return Err(EFAULT);
+                return Err(EFAULT.into());
             }
             let mut b = KVec::from_elem(0u8, len as usize, GFP_KERNEL)?;
             smmu.read(addr + offset, &mut b)?;
@@ -136,6 +153,34 @@ impl Held {
             retval,
         }
     }
+}
+
+/// Checks argument `i`'s list entry (`num` 1 if it has bytes, else 0;
+/// `pgidx == i`) and page entry (whole pages; inside the payload
+/// `[payload.0, payload.1)` if it reaches into it).
+fn check_entry(meta: &[u8], sc: Scalars, i: usize, payload: (u64, u64)) -> Answer<()> {
+    let n = sc.len();
+    let len = if i < sc.buffers() {
+        layout::get_u64(meta, layout::rpra_off(n, i) + 8)
+    } else {
+        u64::from(u32_at(meta, layout::rpra_off(n, i) + 8).ok_or(BADPARM)?)
+    };
+    let num = u32_at(meta, layout::list_off(n, i)).ok_or(BADPARM)?;
+    let pgidx = u32_at(meta, layout::list_off(n, i) + 4).ok_or(BADPARM)?;
+    if pgidx as usize != i || num != u32::from(len != 0) {
+        return Err(BADPARM);
+    }
+    let addr = layout::get_u64(meta, layout::page_off(n, i));
+    let size = layout::get_u64(meta, layout::page_off(n, i) + 8);
+    if addr % layout::PAGE != 0 || size % layout::PAGE != 0 {
+        return Err(BADPARM);
+    }
+    let end = addr.checked_add(size).ok_or(BADPARM)?;
+    let touches = size != 0 && addr < payload.1 && end > payload.0;
+    if touches && (addr < payload.0 || end > payload.1) {
+        return Err(BADPARM);
+    }
+    Ok(())
 }
 
 /// DSP address and length of buffer `i`, checked against its page entry.

@@ -137,7 +137,17 @@ impl Dsp {
         let mut done = KVec::new();
         let retval = match Call::read(&self.smmu, msg) {
             Ok(call) => self.run(&call, &mut done),
-            Err(e) => Some(self.errno(e, msg)),
+            Err(Refusal::Code(c)) => {
+                pr_warn!(
+                    "refused malformed metadata: handle {} sc {:#x} (payload {:#x}+{:#x})\n",
+                    msg.handle,
+                    msg.sc,
+                    msg.addr,
+                    msg.size
+                );
+                Some(c)
+            }
+            Err(Refusal::Kernel(e)) => Some(self.errno(e, msg)),
         };
         Outcome { retval, done }
     }

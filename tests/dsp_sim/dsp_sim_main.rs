@@ -484,6 +484,14 @@ unsafe extern "C" fn send(ept: *mut sys::rpmsg_endpoint, data: *const c_void, le
     };
     // SAFETY: the rpmsg core passes `len` readable bytes.
     let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) };
+    // A request is exactly one `fastrpc_msg`, as the upstream driver sends.
+    if len != wire::MSG_SIZE {
+        pr_warn!(
+            "refused a {len}-byte message (requests are {} bytes)\n",
+            wire::MSG_SIZE
+        );
+        return EINVAL.to_errno();
+    }
     let Some(msg) = wire::Msg::decode(bytes) else {
         return EINVAL.to_errno();
     };

@@ -4,6 +4,13 @@
 //! on handle 1 (create/attach, release, map and unmap) and the capability
 //! query on handle 2. Process release ends everything the process holds,
 //! completing its held calls.
+//!
+//! Firmware checks each request's shape before acting on it, and answers a
+//! malformed one with `AEE_EBADPARM`: the buffer counts of the method, the
+//! exact size of the request structure and its page entries, lengths that
+//! agree with the buffers they describe, and the PD type in `ctx` (root
+//! for attach, user for create). Unknown methods answer
+//! `AEE_EUNSUPPORTED`.
 
 use kernel::prelude::*;
 
@@ -27,6 +34,7 @@ use crate::{
         MmapReq,
         MunmapReq,
         PhyPage,
+        CAPS_METHOD,
         INIT_HANDLE,
         UTILITIES_HANDLE, //
     },
@@ -34,7 +42,16 @@ use crate::{
         Effects,
         Process, //
     },
-    skel::Answer,
+    skel::{
+        out_at_least,
+        shape,
+        Answer,
+        BADPARM, //
+    },
+    wire::{
+        ROOT_PD,
+        USER_PD, //
+    },
 };
 
 /// Return value of malformed or unmatched process-control calls.
@@ -58,9 +75,15 @@ pub(crate) fn handle(
     }
 }
 
-/// Capability query: in u32 count, out u32 attrs[count].
+/// Capability query (method 0 only): in u32 count, out u32 attrs[count].
 fn capabilities(call: &Call, outs: &mut KVec<KVec<u8>>) -> Answer<i32> {
+    if call.sc.method() != CAPS_METHOD {
+        return Ok(AEE_EUNSUPPORTED);
+    }
+    shape(call, 1, 1)?;
+    exact(call, 0, CapsReq::SIZE)?;
     let req = arg(call, 0, CapsReq::decode)?;
+    out_at_least(call, 0, u64::from(req.count) * 4)?;
     let mut out = KVec::new();
     for i in 1..=req.count as usize {
         let v = ATTRIBUTES.get(i).copied().unwrap_or(0);
@@ -76,25 +99,94 @@ fn arg<T>(call: &Call, i: usize, decode: fn(&[u8]) -> Option<T>) -> Answer<T> {
     Ok(call.ins.get(i).and_then(|b| decode(b)).ok_or(EINVAL)?)
 }
 
+/// Checks input `i` of `call` is exactly `len` bytes long.
+fn exact(call: &Call, i: usize, len: usize) -> Answer<()> {
+    match call.ins.get(i) {
+        Some(b) if b.len() == len => Ok(()),
+        _ => Err(BADPARM),
+    }
+}
+
+/// Checks the PD type in `call`'s `ctx` is `pd`.
+fn pd_is(call: &Call, pd: u32) -> Answer<()> {
+    if (call.ctx & 0xf) as u32 != pd {
+        return Err(BADPARM);
+    }
+    Ok(())
+}
+
+/// Checks the shape of a process-control request: its buffer counts, the
+/// size of its request structure (first input), page entries (second
+/// input of the maps), the map answer's room and the PD type. `false` for
+/// a method process control does not have.
+fn check_request(call: &Call) -> Answer<bool> {
+    // (inputs, outputs, request size, page entry input).
+    let (ins, outs, req, page) = match call.sc.method() {
+        method::ATTACH => {
+            pd_is(call, ROOT_PD)?;
+            (1, 0, ClientReq::SIZE, false)
+        }
+        method::RELEASE => (1, 0, ClientReq::SIZE, false),
+        method::MMAP => (2, 1, MmapReq::SIZE, true),
+        method::MUNMAP => (1, 0, MunmapReq::SIZE, false),
+        method::CREATE | method::CREATE_ATTR => {
+            pd_is(call, USER_PD)?;
+            (4, 0, CreateReq::SIZE, false)
+        }
+        method::MEM_MAP => (3, 1, MemMapReq::SIZE, true),
+        method::MEM_UNMAP => (1, 0, MemUnmapReq::SIZE, false),
+        _ => return Ok(false),
+    };
+    shape(call, ins, outs)?;
+    exact(call, 0, req)?;
+    if page {
+        exact(call, 1, PhyPage::SIZE)?;
+        out_at_least(call, 0, MapRsp::SIZE as u64)?;
+    }
+    Ok(true)
+}
+
+/// CREATE: the lengths in the request match the name, shell and page
+/// entry buffers (all read by now); every page of the init memory must be
+/// reachable, first and last byte.
+fn create(st: &mut State, call: &Call, fx: &mut Effects<'_>) -> Answer<i32> {
+    let r = arg(call, 0, CreateReq::decode)?;
+    let len = |i: usize| call.ins.get(i).map_or(0, |b| b.len());
+    let pages_len = (r.pageslen as usize).checked_mul(PhyPage::SIZE);
+    if len(1) != r.namelen as usize
+        || len(2) != r.filelen as usize
+        || r.pageslen == 0
+        || pages_len != Some(len(3))
+    {
+        return Err(BADPARM);
+    }
+    for entry in call.ins[3].chunks_exact(PhyPage::SIZE) {
+        let page = PhyPage::decode(entry).ok_or(BADPARM)?;
+        let last = page.size.checked_sub(1).ok_or(BADPARM)?;
+        let mut probe = [0u8; 1];
+        fx.smmu.read(page.addr, &mut probe)?;
+        fx.smmu
+            .read(page.addr.checked_add(last).ok_or(BADPARM)?, &mut probe)?;
+    }
+    start_process(st, r.client_id, fx)
+}
+
 fn process_control(
     st: &mut State,
     call: &Call,
     outs: &mut KVec<KVec<u8>>,
     fx: &mut Effects<'_>,
 ) -> Answer<i32> {
+    if !check_request(call)? {
+        // Methods the process-control interface does not have.
+        return Ok(AEE_EUNSUPPORTED);
+    }
     Ok(match call.sc.method() {
         method::ATTACH => {
             let client = arg(call, 0, ClientReq::decode)?.client_id;
             start_process(st, client, fx)?
         }
-        method::CREATE | method::CREATE_ATTR => {
-            let client = arg(call, 0, CreateReq::decode)?.client_id;
-            // The shell and the init memory must be readable.
-            let init = arg(call, 3, PhyPage::decode)?;
-            let mut probe = [0u8; 1];
-            fx.smmu.read(init.addr, &mut probe)?;
-            start_process(st, client, fx)?
-        }
+        method::CREATE | method::CREATE_ATTR => create(st, call, fx)?,
         method::RELEASE => {
             let client = arg(call, 0, ClientReq::decode)?.client_id;
             st.remove_process(client, fx)?;
