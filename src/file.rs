@@ -289,18 +289,7 @@ const INVOKE_ARG_SIZE: usize = 24;
 fn read_arg(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
     let mut a = [0u8; INVOKE_ARG_SIZE];
     reader.read_slice(&mut a)?;
-    let word = |o: usize| {
-        u64::from_le_bytes([
-            a[o],
-            a[o + 1],
-            a[o + 2],
-            a[o + 3],
-            a[o + 4],
-            a[o + 5],
-            a[o + 6],
-            a[o + 7],
-        ])
-    };
+    let word = |o: usize| u64::from_le_bytes(a[o..o + 8].try_into().unwrap_or([0; 8]));
     let fd = i32::from_le_bytes([a[16], a[17], a[18], a[19]]);
     Ok((word(0), word(8), fd))
 }
