@@ -22,13 +22,14 @@
 
 use kernel::prelude::*;
 
-use crate::ffi::gem::Backing;
-
 use crate::{
     ffi::{
         accel::File,
         dmabuf::DmaBufRef,
-        gem::ObjectRef,
+        gem::{
+            Backing,
+            ObjectRef, //
+        },
         vma::MappingAt, //
     },
     file::QdaFile,
