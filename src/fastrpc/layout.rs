@@ -20,6 +20,15 @@
 //!
 //! Pure code (no kernel API), also built and tested on the host.
 
+use super::{
+    codec::{
+        wire_struct,
+        Dec,
+        Enc, //
+    },
+    proc_msgs::PhyPage,
+};
+
 /// Alignment of inline buffers.
 pub(crate) const ALIGN: u64 = 128;
 /// Page size of the page table.
@@ -168,15 +177,54 @@ fn put(buf: &mut [u8], off: usize, v: &[u8]) {
     buf[off..off + v.len()].copy_from_slice(v);
 }
 
+wire_struct! {
+    /// The remote arg of a buffer (`struct fastrpc_remote_buf`).
+    RemoteBuf, 16 {
+        /// Where the caller's bytes are (the DSP uses only `pv & 0xfff`).
+        pv: u64,
+        /// Length in bytes.
+        len: u64,
+    }
+}
+
+wire_struct! {
+    /// The remote arg of a handle (`struct fastrpc_remote_dmahandle`), in
+    /// the first 12 bytes of its 16-byte slot.
+    RemoteDmaHandle, 12 {
+        fd: i32,
+        offset: u32,
+        len: u32,
+    }
+}
+
+wire_struct! {
+    /// A buffer-list entry (`struct fastrpc_invoke_buf`): how many page
+    /// entries the argument has (1 if it has bytes) and the first.
+    InvokeBuf, 8 {
+        num: u32,
+        pgidx: u32,
+    }
+}
+
+/// Fills the list and page entries of argument `i` (of `n`).
+fn write_pages(meta: &mut [u8], n: usize, i: usize, len: u64, page: (u64, u64)) {
+    let list = InvokeBuf {
+        num: u32::from(len != 0),
+        pgidx: i as u32,
+    };
+    put(meta, list_off(n, i), &list.encode());
+    let page = PhyPage {
+        addr: page.0,
+        size: page.1,
+    };
+    put(meta, page_off(n, i), &page.encode());
+}
+
 /// Fills the metadata of buffer argument `i` (of `n`): remote arg
 /// `{pv, len}`, list entry `{len != 0, i}` and page entry `{addr, size}`.
 pub(crate) fn write_buf(meta: &mut [u8], n: usize, i: usize, pv: u64, len: u64, page: (u64, u64)) {
-    put(meta, rpra_off(n, i), &pv.to_le_bytes());
-    put(meta, rpra_off(n, i) + 8, &len.to_le_bytes());
-    put(meta, list_off(n, i), &u32::from(len != 0).to_le_bytes());
-    put(meta, list_off(n, i) + 4, &(i as u32).to_le_bytes());
-    put(meta, page_off(n, i), &page.0.to_le_bytes());
-    put(meta, page_off(n, i) + 8, &page.1.to_le_bytes());
+    put(meta, rpra_off(n, i), &RemoteBuf { pv, len }.encode());
+    write_pages(meta, n, i, len, page);
 }
 
 /// Fills the metadata of handle argument `i`: `{fd, offset, len}`, list
@@ -190,13 +238,9 @@ pub(crate) fn write_handle(
     len: u32,
     page: (u64, u64),
 ) {
-    put(meta, rpra_off(n, i), &fd.to_le_bytes());
-    put(meta, rpra_off(n, i) + 4, &offset.to_le_bytes());
-    put(meta, rpra_off(n, i) + 8, &len.to_le_bytes());
-    put(meta, list_off(n, i), &u32::from(len != 0).to_le_bytes());
-    put(meta, list_off(n, i) + 4, &(i as u32).to_le_bytes());
-    put(meta, page_off(n, i), &page.0.to_le_bytes());
-    put(meta, page_off(n, i) + 8, &page.1.to_le_bytes());
+    let arg = RemoteDmaHandle { fd, offset, len };
+    put(meta, rpra_off(n, i), &arg.encode());
+    write_pages(meta, n, i, u64::from(len), page);
 }
 
 /// Reads a little-endian `u64` at `off`.

@@ -3,7 +3,8 @@
 //! The FastRPC engine.
 //!
 //! Pure encoders and decoders, shared with the simulated DSP and tested on
-//! the host: the wire format ([`wire`]), scalars ([`scalars`]), the
+//! the host: the wire format ([`wire`], structures declared with
+//! [`codec`]), scalars ([`scalars`]), the
 //! invoke payload layout ([`layout`]), the messages of the kernel-only
 //! calls on handles 1 and 2 ([`proc_msgs`]) and return values
 //! ([`retval`]). The engine: a channel of in-flight
@@ -11,6 +12,7 @@
 //! handle 1 ([`process`]).
 
 pub(crate) mod channel;
+pub(crate) mod codec;
 pub(crate) mod invoke;
 pub(crate) mod layout;
 pub(crate) mod proc_msgs;

@@ -65,6 +65,9 @@ mod sys {
 }
 
 mod call;
+#[allow(dead_code)] // Shared with qda.
+#[path = "../../src/fastrpc/codec.rs"]
+mod codec;
 mod current_process;
 mod dsp;
 mod errors;

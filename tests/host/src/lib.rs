@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../src/fastrpc/codec.rs"]
+mod codec;
 #[path = "../../../src/domain.rs"]
 mod domain;
 #[path = "../../../src/fastrpc/layout.rs"]
