@@ -120,6 +120,11 @@ impl Call {
         })
     }
 
+    /// The payload's metadata as read.
+    pub(crate) fn meta(&self) -> &[u8] {
+        &self.meta
+    }
+
     /// Writes `outs` into this call's output buffers.
     pub(crate) fn write(&self, smmu: &Smmu, outs: &[KVec<u8>]) -> Result {
         write_outputs(smmu, self.sc, &self.meta, outs)

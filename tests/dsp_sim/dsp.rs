@@ -17,7 +17,10 @@
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::Mutex, //
+    sync::{
+        Arc,
+        Mutex, //
+    },
 };
 
 use crate::{
@@ -40,6 +43,7 @@ use crate::{
     scalars::Scalars,
     skel::Refusal,
     smmu::Smmu,
+    trace::Trace,
     wire::{
         Msg,
         Rsp, //
@@ -114,15 +118,18 @@ pub(crate) struct Outcome {
 #[pin_data]
 pub(crate) struct Dsp {
     pub(crate) smmu: Smmu,
+    /// What this channel received (kept across simulated crashes).
+    trace: Arc<Mutex<Trace>>,
     #[pin]
     state: Mutex<State>,
 }
 
 impl Dsp {
-    /// A DSP reaching memory through `smmu`.
-    pub(crate) fn new(smmu: Smmu) -> impl PinInit<Self> {
+    /// A DSP reaching memory through `smmu`, recording into `trace`.
+    pub(crate) fn new(smmu: Smmu, trace: Arc<Mutex<Trace>>) -> impl PinInit<Self> {
         pin_init!(Self {
             smmu,
+            trace,
             state <- new_mutex!(State {
                 procs: KVec::new(),
                 open: KVec::new(),
@@ -135,7 +142,9 @@ impl Dsp {
     /// Handles one request.
     pub(crate) fn handle(&self, msg: &Msg) -> Outcome {
         let mut done = KVec::new();
-        let retval = match Call::read(&self.smmu, msg) {
+        let read = Call::read(&self.smmu, msg);
+        self.trace.lock().record(msg, read.as_ref().ok());
+        let retval = match read {
             Ok(call) => self.run(&call, &mut done),
             Err(Refusal::Code(c)) => {
                 pr_warn!(

@@ -89,6 +89,7 @@ mod remotectl;
 mod scalars;
 mod skel;
 mod smmu;
+mod trace;
 #[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
 #[path = "../../src/fastrpc/wire.rs"]
 mod wire;
@@ -102,7 +103,7 @@ module! {
     params: {
         upstream_cdsp: bool {
             default: false,
-            description: "Steer the cdsp channel to drivers/misc/fastrpc.c (comparison runs)",
+            description: "Steer the cdsp channel to drivers/misc/fastrpc.c and the others to qda (comparison runs)",
         },
     },
 }
@@ -178,6 +179,8 @@ struct Knob {
     index: u32,
     /// Driver to bind to instead of matching (comparison runs).
     driver_override: Option<&'static CStr>,
+    /// What the channel received: `/sys/kernel/debug/qda_dsp_sim/trace-<label>`.
+    trace: Arc<Mutex<trace::Trace>>,
     #[pin]
     fault: Mutex<Option<Fault>>,
     #[pin]
@@ -294,6 +297,18 @@ fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result
         _ => return Err(EINVAL),
     };
     *k.fault.lock() = Some(fault);
+    Ok(())
+}
+
+/// debugfs read of `trace-<label>`: the requests recorded.
+fn show_trace(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    k.trace.lock().show(f)
+}
+
+/// debugfs write of `trace-<label>`: anything clears the trace.
+fn clear_trace(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result {
+    r.skip(r.len())?;
+    k.trace.lock().clear();
     Ok(())
 }
 
@@ -546,9 +561,10 @@ unsafe fn register_channel(
 ) -> Result<(*mut sys::rpmsg_device, Arc<ChanState>)> {
     let driver_override = knob.driver_override;
     let smmu = smmu::Smmu::new(node)?;
+    let trace = knob.trace.clone();
     let state = Arc::pin_init(
         pin_init!(ChanState {
-            dsp <- dsp::Dsp::new(smmu),
+            dsp <- dsp::Dsp::new(smmu, trace),
             receiver <- new_mutex!(None),
             knob,
         }),
@@ -614,15 +630,21 @@ impl DspSim {
         } else {
             CString::try_from_fmt(fmt!("channel{index}"))?
         };
-        let driver_override = (module_parameters::upstream_cdsp.value()
-            && name.to_bytes() == b"cdsp")
-            .then_some(c"qcom,fastrpc");
+        // Comparison runs bind each channel to a named driver, whichever
+        // was loaded first.
+        let driver_override = match (module_parameters::upstream_cdsp.value(), name.to_bytes()) {
+            (false, _) => None,
+            (true, b"cdsp") => Some(c"qcom,fastrpc"),
+            (true, _) => Some(c"qda"),
+        };
+        let trace = Arc::pin_init(new_mutex!(trace::Trace::new()), GFP_KERNEL)?;
         let knob = Arc::pin_init(
             pin_init!(Knob {
                 node,
                 parent,
                 index,
                 driver_override,
+                trace,
                 fault <- new_mutex!(None),
                 current <- new_mutex!(Current {
                     rpdev: ptr::null_mut(),
@@ -643,7 +665,14 @@ impl DspSim {
         drop(cur);
         let file = KBox::pin_init(
             self._dir
-                .read_write_callback_file(&name, knob, &show_knob, &write_knob),
+                .read_write_callback_file(&name, knob.clone(), &show_knob, &write_knob),
+            GFP_KERNEL,
+        )?;
+        self._files.push(file, GFP_KERNEL)?;
+        let trace_name = CString::try_from_fmt(fmt!("trace-{}", &*name))?;
+        let file = KBox::pin_init(
+            self._dir
+                .read_write_callback_file(&trace_name, knob, &show_trace, &clear_trace),
             GFP_KERNEL,
         )?;
         self._files.push(file, GFP_KERNEL)?;
