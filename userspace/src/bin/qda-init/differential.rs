@@ -8,7 +8,7 @@
 //! ([`crate::divergence`]) have been applied to both.
 //!
 //! The simulator is reloaded between the runs: first with every channel
-//! bound to qda, then (`upstream=cdsp`) with cdsp bound to fastrpc.ko.
+//! bound to qda, then (`upstream_cdsp=1`) with cdsp bound to fastrpc.ko.
 //! Without fastrpc.ko in the initramfs the suite is skipped.
 
 use std::{
@@ -39,7 +39,7 @@ const TRACE: &str = "/sys/kernel/debug/qda_dsp_sim/trace-cdsp";
 /// The simulator's module.
 const SIM: &str = "qda_dsp_sim";
 /// The simulator's parameter binding `LABEL` to fastrpc.ko.
-const SIM_UPSTREAM: &str = "upstream=cdsp";
+const SIM_UPSTREAM: &str = "upstream_cdsp=1";
 /// fastrpc.ko and what it needs, in load order.
 const UPSTREAM_MODULES: [&str; 4] = ["qcom_tzmem", "qcom_pas", "qcom-scm", "fastrpc"];
 /// The upstream driver's node.
