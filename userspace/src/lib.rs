@@ -9,6 +9,7 @@
 
 pub mod bo;
 pub mod heap;
+pub mod legacy;
 pub mod listener;
 pub mod rpc;
 pub mod uapi;

@@ -86,6 +86,18 @@ impl Arg {
         Self::new(b.as_ptr() as u64, b.len() as u64, fd.as_raw_fd())
     }
 
+    /// A buffer of `len` bytes at `ptr`, for arguments no borrow can
+    /// express (an input and an output that overlap).
+    ///
+    /// # Safety
+    ///
+    /// `ptr..ptr + len` must stay valid for reads (and, for an output,
+    /// writes) until every call that is given this `Arg` has returned, and
+    /// nothing may access it while such a call writes it.
+    pub unsafe fn from_raw_parts(ptr: *mut u8, len: usize) -> Self {
+        Self::new(ptr as u64, len as u64, -1)
+    }
+
     /// A buffer handle argument: `{handle, offset, len}`.
     pub fn handle(handle: u32, offset: u32, len: u32) -> Self {
         Self::new(u64::from(offset), u64::from(len), handle as i32)
@@ -136,6 +148,33 @@ pub fn open_module_with(
         }
         (r, _) => Err(io::Error::other(format!(
             "open {uri:?}: remote error {r:#x}"
+        ))),
+    }
+}
+
+/// Closes a module handle through remote control (handle 0, method 1),
+/// with `call(handle, sc, args)` doing the invoke: [`Device::close_module`],
+/// or another driver's invoke.
+pub fn close_module_with(
+    call: impl FnOnce(u32, u32, &mut [Arg]) -> io::Result<i32>,
+    handle: u32,
+) -> io::Result<()> {
+    let mut err = [0u8; DLERROR_LEN];
+    let prim_in = [handle.to_le_bytes(), (err.len() as u32).to_le_bytes()].concat();
+    // primROut: {dlErr}.
+    let mut rout = [0u8; 4];
+    let mut args = [
+        Arg::input(&prim_in),
+        Arg::output(&mut rout),
+        Arg::output(&mut err),
+    ];
+    match (
+        call(0, scalars(1, 1, 2), &mut args)?,
+        u32::from_le_bytes(rout),
+    ) {
+        (0, 0) => Ok(()),
+        (r, dl) => Err(io::Error::other(format!(
+            "close: remote error {r:#x}, load error {dl:#x}"
         ))),
     }
 }
@@ -243,24 +282,7 @@ impl Device {
 
     /// Closes a module handle (handle 0, method 1).
     pub fn close_module(&self, handle: u32) -> io::Result<()> {
-        let mut err = [0u8; DLERROR_LEN];
-        let prim_in = [handle.to_le_bytes(), (err.len() as u32).to_le_bytes()].concat();
-        // primROut: {dlErr}.
-        let mut rout = [0u8; 4];
-        let mut args = [
-            Arg::input(&prim_in),
-            Arg::output(&mut rout),
-            Arg::output(&mut err),
-        ];
-        match (
-            self.invoke(0, scalars(1, 1, 2), &mut args)?,
-            u32::from_le_bytes(rout),
-        ) {
-            (0, 0) => Ok(()),
-            (r, dl) => Err(io::Error::other(format!(
-                "close: remote error {r:#x}, load error {dl:#x}"
-            ))),
-        }
+        close_module_with(|h, sc, args| self.invoke(h, sc, args), handle)
     }
 
     /// The calculator example's `sum` (method 2): copied in.
@@ -318,12 +340,25 @@ impl Device {
     /// buffer handle of this file; -1 with `MAP_LEGACY` lets the kernel
     /// allocate the pages.
     pub fn map(&self, request: u32, fd: i32, vaddrin: u64, size: u64) -> io::Result<RemoteMapping> {
+        self.map_with_flags(request, 0x1000, fd, vaddrin, size)
+    }
+
+    /// [`Device::map`] with the DSP's mapping `flags` given: `ADSP_MMAP_*`
+    /// for `MAP_LEGACY`, `FASTRPC_MAP_*` for `MAP_ATTR`.
+    pub fn map_with_flags(
+        &self,
+        request: u32,
+        flags: u32,
+        fd: i32,
+        vaddrin: u64,
+        size: u64,
+    ) -> io::Result<RemoteMapping> {
         let mut a = uapi::Map {
             request,
             fd,
             vaddrin,
             size,
-            flags: 0x1000,
+            flags,
             ..Default::default()
         };
         // SAFETY: MAP reads and writes one `struct drm_qda_map`.

@@ -19,7 +19,8 @@ pub(crate) use check;
 /// A KTAP suite being collected.
 pub struct Suite {
     name: &'static str,
-    cases: Vec<(String, Outcome)>,
+    /// Name and outcome; `Ok(Some(why))` is a skip.
+    cases: Vec<(String, Result<Option<String>, String>)>,
 }
 
 impl Suite {
@@ -34,7 +35,13 @@ impl Suite {
     /// Runs one case, recording a panic-free outcome.
     pub fn case(&mut self, name: &str, f: impl FnOnce() -> Outcome) {
         let r = f();
-        self.cases.push((name.to_string(), r));
+        self.cases.push((name.to_string(), r.map(|()| None)));
+    }
+
+    /// Records a case that was not run, and why.
+    pub fn skip(&mut self, name: &str, why: &str) {
+        self.cases
+            .push((name.to_string(), Ok(Some(why.to_string()))));
     }
 
     /// The suite as a KTAP document with one top-level test.
@@ -49,7 +56,8 @@ impl Suite {
         let mut ok_all = true;
         for (i, (n, r)) in self.cases.iter().enumerate() {
             match r {
-                Ok(()) => s.push_str(&format!("    ok {} {}\n", i + 1, n)),
+                Ok(None) => s.push_str(&format!("    ok {} {}\n", i + 1, n)),
+                Ok(Some(why)) => s.push_str(&format!("    ok {} {} # SKIP {why}\n", i + 1, n)),
                 Err(e) => {
                     ok_all = false;
                     for line in e.lines() {

@@ -2,10 +2,13 @@
 //!
 //! Mounts the pseudo filesystems, loads `qda.ko` and `qda_dsp_sim.ko`,
 //! then either shows the demo (`qda_mode=demo` on the kernel command line)
-//! or runs the userspace test-suite and then the FastRPC library's suite
-//! and prints them as KTAP (`qda_mode=test`), and powers the machine off.
+//! or runs the userspace test-suite, the FastRPC library's suite and the
+//! differential suite (qda against fastrpc.ko) and prints them as KTAP
+//! (`qda_mode=test`), and powers the machine off.
 
 mod backends;
+mod differential;
+mod divergence;
 mod faults;
 mod fuzz;
 mod kmemleak;
@@ -112,6 +115,7 @@ fn main() {
         "test" => {
             tests::run(loaded);
             library::run_suite();
+            differential::run();
         }
         "probe" => probe(),
         "compare" => {

@@ -2,20 +2,15 @@
 //! simulated DSP, in the same boot (qda drives adsp, fastrpc.ko cdsp).
 //! Compare the ratios, not the absolute figures.
 
-use std::{fs::OpenOptions, io, os::fd::AsRawFd};
+use std::io;
 
 use crate::bench::time;
 use qda::{
+    legacy::Legacy,
     rpc::{open_module_with, scalars, Arg},
-    uapi::{self, ioc},
     Device,
 };
 
-/// `struct fastrpc_invoke` has the layout of `struct drm_qda_invoke`.
-type Invoke = uapi::Invoke;
-
-const FASTRPC_IOCTL_INVOKE: u32 = ioc(3, b'R' as u32, 3, size_of::<Invoke>());
-const FASTRPC_IOCTL_INIT_ATTACH: u32 = ioc(0, b'R' as u32, 4, 0);
 const NULL_URI: &str = "null";
 const COPY_URI: &str = "copy";
 
@@ -28,23 +23,9 @@ trait Remote {
     }
 }
 
-struct Upstream(std::fs::File);
-
-impl Remote for Upstream {
+impl Remote for Legacy {
     fn call(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
-        let mut inv = Invoke {
-            handle,
-            sc,
-            args: args.as_mut_ptr() as u64,
-        };
-        // SAFETY: INVOKE reads one `Invoke` and the argument array.
-        unsafe {
-            qda::ioctl_raw(
-                self.0.as_raw_fd(),
-                FASTRPC_IOCTL_INVOKE,
-                (&raw mut inv).cast(),
-            )
-        }
+        self.invoke(handle, sc, args)
     }
 }
 
@@ -73,19 +54,8 @@ fn copy_mbs(r: &dyn Remote, size: usize, n: u32) -> io::Result<f64> {
 
 /// Prints the comparison table.
 pub fn run(n: u32) -> io::Result<()> {
-    let up = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/fastrpc-cdsp")?;
-    // SAFETY: INIT_ATTACH takes no argument.
-    unsafe {
-        qda::ioctl_raw(
-            up.as_raw_fd(),
-            FASTRPC_IOCTL_INIT_ATTACH,
-            std::ptr::null_mut(),
-        )?
-    };
-    let up = Upstream(up);
+    let up = Legacy::open("cdsp")?;
+    up.attach()?;
     let qda = Device::by_name("adsp")?;
     qda.attach()?;
     println!("qda vs drivers/misc/fastrpc.c on the same simulated DSP ({n} calls per row)");

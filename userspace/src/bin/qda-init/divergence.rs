@@ -1,0 +1,209 @@
+//! The declared divergences of the `qda_differential` suite, and the
+//! comparison of the two drivers' DSP traces.
+//!
+//! A trace line is what the simulated DSP recorded of one message: a
+//! header of space-separated fields (`h<N>` is the handle called), then
+//! one ` | `-separated part per argument, of `key=value` fields. qda
+//! deliberately differs from `drivers/misc/fastrpc.c` in a few ways the
+//! DSP can see; each such way is declared here with a rule that rewrites
+//! the lines of both drivers alike, so that what remains must be equal.
+//! A rule that never changes a line is stale and fails the suite, so the
+//! table cannot outlive the behaviour it describes.
+
+/// One deliberate difference from fastrpc.ko.
+pub struct Divergence {
+    /// Short name, reported when the rule is stale.
+    pub id: &'static str,
+    /// What fastrpc.c does and why qda does otherwise.
+    pub reason: &'static str,
+    /// Rewrites one trace line (of either driver); pure.
+    pub rule: fn(&str) -> String,
+}
+
+/// The table, applied in order to every line of both drivers.
+pub const DIVERGENCES: &[Divergence] = &[Divergence {
+    id: "kernel_call_inline_placement",
+    reason: "kernel-call inline buffers are placed in argument order, while \
+             fastrpc.c sorts them by kernel address; the bytes the DSP reads are identical",
+    rule: kernel_call_placement,
+}];
+
+/// Separator of a line's header and its arguments.
+const SEP: &str = " | ";
+
+/// Whether the header of `line` has field `field` (e.g. `h1`).
+fn has_header_field(line: &str, field: &str) -> bool {
+    let header = line.split(SEP).next().unwrap_or_default();
+    header.split(' ').any(|f| f == field)
+}
+
+/// `line` with the values of the argument fields named in `keys`
+/// replaced by `*`.
+fn mask_arg_fields(line: &str, keys: &[&str]) -> String {
+    let mut parts = line.split(SEP);
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        out.push_str(SEP);
+        let fields: Vec<String> = part
+            .split(' ')
+            .map(|f| match f.split_once('=') {
+                Some((k, _)) if keys.contains(&k) => format!("{k}=*"),
+                _ => f.to_string(),
+            })
+            .collect();
+        out.push_str(&fields.join(" "));
+    }
+    out
+}
+
+/// `kernel_call_inline_placement`: on process-control (`h1`) lines, the
+/// placement of the arguments (`pg=`, `at=`) is not compared.
+fn kernel_call_placement(line: &str) -> String {
+    if has_header_field(line, "h1") {
+        mask_arg_fields(line, &["pg", "at"])
+    } else {
+        line.to_string()
+    }
+}
+
+/// `lines` with every rule of `table` applied; `used[i]` is set when rule
+/// `i` changed a line.
+pub fn normalise(lines: &[String], table: &[Divergence], used: &mut [bool]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            for (i, d) in table.iter().enumerate() {
+                let r = (d.rule)(&l);
+                if r != l {
+                    used[i] = true;
+                    l = r;
+                }
+            }
+            l
+        })
+        .collect()
+}
+
+/// Compares the traces of one step after normalisation: `Err` with both
+/// sides' lines when they differ or a trace overflowed.
+pub fn compare(
+    qda: &[String],
+    upstream: &[String],
+    table: &[Divergence],
+    used: &mut [bool],
+) -> Result<(), String> {
+    let q = normalise(qda, table, used);
+    let u = normalise(upstream, table, used);
+    let overflow = |v: &[String]| v.iter().any(|l| l.starts_with("overflow"));
+    let why = if overflow(&q) || overflow(&u) {
+        "a trace overflowed".to_string()
+    } else if q == u {
+        return Ok(());
+    } else {
+        let at = q.iter().zip(&u).position(|(a, b)| a != b);
+        match at {
+            Some(i) => format!("the traces differ at message {i}"),
+            None => format!("qda sent {} messages, fastrpc.ko {}", q.len(), u.len()),
+        }
+    };
+    let mut s = format!("{why} (after the declared divergences)");
+    for (side, v) in [("qda", &q), ("fastrpc.ko", &u)] {
+        s.push_str(&format!("\n{side}: {} lines", v.len()));
+        for l in v.iter() {
+            s.push_str(&format!("\n{side}> {l}"));
+        }
+    }
+    Err(s)
+}
+
+/// `Err` naming the rules of `table` that never applied.
+pub fn stale(table: &[Divergence], used: &[bool]) -> Result<(), String> {
+    let stale: Vec<String> = table
+        .iter()
+        .zip(used)
+        .filter(|(_, &u)| !u)
+        .map(|(d, _)| format!("{}: {}", d.id, d.reason))
+        .collect();
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "declared divergences that changed no line (remove them):\n{}",
+            stale.join("\n")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|s| s.to_string()).collect()
+    }
+
+    const H1_QDA: &str = "c1 t0 x3 pd0 h1 sc02010000 sz8192 | in len=100 pg=p+1000/4096 at=p+1080 d=#0123 | out len=100 pg=p+1000/4096 at=p+10e4";
+    const H1_UP: &str = "c1 t0 x3 pd0 h1 sc02010000 sz8192 | in len=100 pg=p+2000/4096 at=p+2100 d=#0123 | out len=100 pg=p+2000/4096 at=p+2000";
+
+    #[test]
+    fn placement_is_masked_on_process_control_lines_only() {
+        assert_eq!(
+            kernel_call_placement(H1_QDA),
+            "c1 t0 x3 pd0 h1 sc02010000 sz8192 | in len=100 pg=* at=* d=#0123 | out len=100 pg=* at=*"
+        );
+        let user = "c1 t0 x3 pd0 h21 sc02010000 sz8192 | in len=100 pg=p+1000/4096 at=p+1080";
+        assert_eq!(kernel_call_placement(user), user);
+        // `h1` must be the whole field, and only header fields count.
+        let h12 = "c0 t0 x0 pd0 h12 sc00000000 sz0 | in len=4 pg=p+0/4096 at=p+0 d=h1";
+        assert_eq!(kernel_call_placement(h12), h12);
+        assert_eq!(kernel_call_placement("overflow 3"), "overflow 3");
+    }
+
+    #[test]
+    fn equal_after_the_rules_passes_and_marks_the_rule_used() {
+        let mut used = [false];
+        assert_eq!(
+            compare(&v(&[H1_QDA]), &v(&[H1_UP]), DIVERGENCES, &mut used),
+            Ok(())
+        );
+        assert_eq!(used, [true]);
+        assert_eq!(stale(DIVERGENCES, &used), Ok(()));
+    }
+
+    #[test]
+    fn a_remaining_difference_fails_with_both_sides() {
+        let mut used = [false];
+        let q = v(&["c0 t0 x0 pd0 h21 sc02000000 sz0"]);
+        let u = v(&["c0 t0 x0 pd0 h21 sc02000000 sz4096"]);
+        let e = compare(&q, &u, DIVERGENCES, &mut used).unwrap_err();
+        assert!(e.starts_with("the traces differ at message 0"), "{e}");
+        assert!(e.contains("\nqda> c0 t0 x0 pd0 h21 sc02000000 sz0"), "{e}");
+        assert!(
+            e.contains("\nfastrpc.ko> c0 t0 x0 pd0 h21 sc02000000 sz4096"),
+            "{e}"
+        );
+        assert_eq!(used, [false]);
+        let e = stale(DIVERGENCES, &used).unwrap_err();
+        assert!(e.contains("kernel_call_inline_placement"), "{e}");
+    }
+
+    #[test]
+    fn missing_messages_and_overflow_fail() {
+        let mut used = [false];
+        let e = compare(&v(&["a", "b"]), &v(&["a"]), DIVERGENCES, &mut used).unwrap_err();
+        assert!(e.starts_with("qda sent 2 messages, fastrpc.ko 1"), "{e}");
+        let o = v(&["a", "overflow 2"]);
+        let e = compare(&o, &o, DIVERGENCES, &mut used).unwrap_err();
+        assert!(e.starts_with("a trace overflowed"), "{e}");
+        assert_eq!(compare(&[], &[], DIVERGENCES, &mut used), Ok(()));
+    }
+
+    #[test]
+    fn every_divergence_is_explained() {
+        for d in DIVERGENCES {
+            assert!(!d.id.is_empty() && d.reason.len() > 40, "{}", d.id);
+            assert!(d.reason.contains("fastrpc.c"), "{}", d.id);
+        }
+    }
+}
