@@ -28,8 +28,7 @@ use kernel::prelude::*;
 
 use crate::{
     call::Call,
-    layout,
-    modules,
+    layout, modules,
     proc_msgs::{
         method,
         CapsReq,
@@ -145,7 +144,7 @@ impl Trace {
     }
 
     fn header(&mut self, l: &mut Line, msg: &Msg) -> core::fmt::Result {
-        let c = self.tok(Kind::Client, msg.client_id as u32 as u64);
+        let c = self.tok(Kind::Client, u64::from(msg.client_id as u32));
         let t = self.tok(Kind::Thread, u64::from(msg.tid as u32));
         let x = self.tok(Kind::Ctx, msg.ctx >> 8);
         write!(l, "c{c} t{t} x{x} pd{} ", msg.ctx & 0xff)?;
@@ -206,7 +205,7 @@ impl Trace {
         if fd <= 0 {
             return write!(l, "{fd}");
         }
-        let f = self.tok(Kind::Fd, fd as u64);
+        let f = self.tok(Kind::Fd, u64::from(fd as u32));
         write!(l, "f{f}")
     }
 
@@ -257,7 +256,7 @@ impl Trace {
     }
 
     fn client(&mut self, l: &mut Line, id: i32) -> core::fmt::Result {
-        let c = self.tok(Kind::Client, id as u32 as u64);
+        let c = self.tok(Kind::Client, u64::from(id as u32));
         write!(l, "c{c}")
     }
 
@@ -291,7 +290,11 @@ impl Trace {
         };
         l.write_str("{")?;
         self.client(l, r.client_id)?;
-        write!(l, " flags={:x} vaddr={:x} num={:x}}}", r.flags, r.vaddr, r.num)
+        write!(
+            l,
+            " flags={:x} vaddr={:x} num={:x}}}",
+            r.flags, r.vaddr, r.num
+        )
     }
 
     /// MUNMAP: the padding after the client id is not shown (upstream
@@ -379,7 +382,9 @@ impl Trace {
     }
 
     fn known(&self, k: Kind, v: u64) -> bool {
-        self.tokens.iter().any(|&(kind, value)| kind == k && value == v)
+        self.tokens
+            .iter()
+            .any(|&(kind, value)| kind == k && value == v)
     }
 }
 

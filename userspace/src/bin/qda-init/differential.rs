@@ -21,7 +21,7 @@ use std::{
 
 use qda::{
     legacy::{Legacy, ADSP_MMAP_ADD_PAGES, FASTRPC_MAP_FD},
-    rpc::{build_scalars, close_module_with, open_module_with, scalars, Arg, RemoteMapping},
+    rpc::{build_scalars, scalars, Arg, RemoteMapping},
     rpc::{MAP_ATTR, MAP_LEGACY},
     Bo, Device, Mapping,
 };
@@ -34,7 +34,9 @@ use crate::{
 
 /// The DSP both drivers talk to.
 const LABEL: &str = "cdsp";
-/// What the simulator recorded of `LABEL`'s messages.
+/// The DSP whose qda node exports the dma-bufs of both runs.
+const BUFFER_SOURCE: &str = "adsp";
+/// Where the simulator records what the DSP of `LABEL` receives.
 const TRACE: &str = "/sys/kernel/debug/qda_dsp_sim/trace-cdsp";
 /// The simulator's module.
 const SIM: &str = "qda_dsp_sim";
@@ -50,6 +52,8 @@ const NODE_WAIT: Duration = Duration::from_secs(5);
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 /// Where the guest keeps the DSP shells the FastRPC library loads.
 const SHELL: &str = "/usr/lib/dsp/fastrpc_shell_3";
+/// Size of remote control's `dlerror` buffers (the library's).
+const DLERROR_LEN: u32 = 255;
 /// Size of the legacy and attribute mappings.
 const MAP_SIZE: u64 = 64 << 10;
 
@@ -68,8 +72,20 @@ trait Driver {
     fn create(&self, shell: &DmaBuf, len: usize, attrs: u32) -> io::Result<()>;
     /// Invokes method `sc` of remote `handle`.
     fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32>;
-    /// A `size`-byte dma-buf of this driver, mapped.
-    fn dmabuf(&self, size: usize) -> io::Result<DmaBuf>;
+    /// A `size`-byte dma-buf, mapped: both drivers get the same kind, a
+    /// buffer exported by qda's adsp node (fastrpc.ko's own dma-bufs cannot
+    /// be mmapped without a lockdep warning in 7.3, and outliving their
+    /// file is a use after free there).
+    fn dmabuf(&self, size: usize) -> io::Result<DmaBuf> {
+        let dev = Device::open(node_of(BUFFER_SOURCE).ok_or(io::ErrorKind::NotFound)?)?;
+        let bo = Bo::new(&dev, size as u64)?;
+        let fd = bo.export()?;
+        let map = bo.map()?;
+        // The dma-buf and the mapping keep the object; no GEM handle is
+        // left that a buffer reference could be taken for.
+        bo.close()?;
+        Ok(DmaBuf { fd, map })
+    }
     /// Adds `size` bytes of kernel pages to the DSP process (MMAP).
     fn legacy_map(&self, size: u64) -> io::Result<u64>;
     /// Undoes [`Driver::legacy_map`].
@@ -81,13 +97,47 @@ trait Driver {
     /// DSP attribute `id`.
     fn caps(&self, id: u32) -> io::Result<u32>;
 
-    /// Opens a module by name through remote control.
+    /// Opens a module by name through remote control (handle 0, method
+    /// 0), its buffers in argument order in one allocation.
     fn open_module(&self, name: &str) -> io::Result<u32> {
-        open_module_with(|h, sc, args| self.invoke(h, sc, args), name)
+        let name = [name.as_bytes(), b"\0"].concat();
+        let mut arena = in_order(&[
+            &[(name.len() as u32).to_le_bytes(), DLERROR_LEN.to_le_bytes()].concat(),
+            &name,
+        ]);
+        arena.resize(arena.len() + 8 + DLERROR_LEN as usize, 0);
+        let (ins, outs) = arena.split_at_mut(8 + name.len());
+        let (prim_in, name) = ins.split_at(8);
+        let (rout, err) = outs.split_at_mut(8);
+        let mut args = [
+            Arg::input(prim_in),
+            Arg::input(name),
+            Arg::output(rout),
+            Arg::output(err),
+        ];
+        let r = self.invoke(0, scalars(0, 2, 2), &mut args)?;
+        let word = |i: usize| u32::from_le_bytes([rout[i], rout[i + 1], rout[i + 2], rout[i + 3]]);
+        match (r, word(4)) {
+            (0, 0) => Ok(word(0)),
+            (r, dl) => Err(io::Error::other(format!(
+                "open: remote {r:#x}, load {dl:#x}"
+            ))),
+        }
     }
-    /// Closes a module handle through remote control.
+    /// Closes a module handle through remote control (handle 0, method
+    /// 1), its buffers in argument order in one allocation.
     fn close_module(&self, handle: u32) -> io::Result<()> {
-        close_module_with(|h, sc, args| self.invoke(h, sc, args), handle)
+        let mut arena = [handle.to_le_bytes(), DLERROR_LEN.to_le_bytes()].concat();
+        arena.resize(8 + 4 + DLERROR_LEN as usize, 0);
+        let (prim_in, outs) = arena.split_at_mut(8);
+        let (rout, err) = outs.split_at_mut(4);
+        let mut args = [Arg::input(prim_in), Arg::output(rout), Arg::output(err)];
+        match (self.invoke(0, scalars(1, 1, 2), &mut args)?, rout) {
+            (0, [0, 0, 0, 0]) => Ok(()),
+            (r, dl) => Err(io::Error::other(format!(
+                "close: remote {r:#x}, load {dl:?}"
+            ))),
+        }
     }
 }
 
@@ -108,15 +158,6 @@ impl Driver for QdaFile {
     }
     fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
         self.0.invoke(handle, sc, args)
-    }
-    fn dmabuf(&self, size: usize) -> io::Result<DmaBuf> {
-        let bo = Bo::new(&self.0, size as u64)?;
-        let fd = bo.export()?;
-        let map = bo.map()?;
-        // The dma-buf and the mapping keep the object; no GEM handle is
-        // left that a buffer reference could be taken for.
-        bo.close()?;
-        Ok(DmaBuf { fd, map })
     }
     fn legacy_map(&self, size: u64) -> io::Result<u64> {
         Ok(self.0.map(MAP_LEGACY, -1, 0, size)?.vaddrout)
@@ -165,11 +206,6 @@ impl Driver for UpstreamFile {
     }
     fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
         self.0.invoke(handle, sc, args)
-    }
-    fn dmabuf(&self, size: usize) -> io::Result<DmaBuf> {
-        let fd = self.0.alloc_dma_buf(size as u64)?;
-        let map = Mapping::new(fd.as_raw_fd(), 0, size)?;
-        Ok(DmaBuf { fd, map })
     }
     fn legacy_map(&self, size: u64) -> io::Result<u64> {
         self.0.mmap(ADSP_MMAP_ADD_PAGES, size)
@@ -261,10 +297,18 @@ fn invoke_no_args(st: &mut State, _: &mut Vec<String>) -> Outcome {
     ok(a.close_module(h), "close null")
 }
 
-/// `copy` method 2 of `input` into a fresh output; checks the copy.
+/// `parts` one after the other in one allocation: the caller's buffers
+/// of a call in a fixed address order, so that both runs place them alike
+/// (the drivers sort inline buffers by the caller's addresses).
+fn in_order(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+/// `copy` method 2 of `input` into an output just above it; checks the copy.
 fn copy_inline(a: &dyn Driver, h: u32, input: &[u8]) -> Outcome {
-    let mut out = vec![0u8; input.len()];
-    let mut args = [Arg::input(input), Arg::output(&mut out)];
+    let mut arena = in_order(&[input, &vec![0u8; input.len()]]);
+    let (input, out) = arena.split_at_mut(input.len());
+    let mut args = [Arg::input(input), Arg::output(out)];
     let r = ok(a.invoke(h, scalars(2, 1, 1), &mut args), "copy")?;
     check!(r == 0, "copy of {} bytes returned {r}", input.len());
     check!(
@@ -284,15 +328,16 @@ fn invoke_inline(st: &mut State, _: &mut Vec<String>) -> Outcome {
     // Nothing in, nothing out.
     copy_inline(a, h, &[])?;
     // Checksum (method 3).
-    let input = pattern(100, 7);
-    let mut sum = [0u8; 4];
-    let mut args = [Arg::input(&input), Arg::output(&mut sum)];
+    // The output below the input this time.
+    let mut arena = in_order(&[&[0u8; 4], &pattern(100, 7)]);
+    let (sum, input) = arena.split_at_mut(4);
+    let mut args = [Arg::input(input), Arg::output(sum)];
     let r = ok(a.invoke(h, scalars(3, 1, 1), &mut args), "checksum")?;
     check!(
-        r == 0 && u32::from_le_bytes(sum) == byte_sum(&input),
+        r == 0 && u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]) == byte_sum(input),
         "checksum: r {r}, {} want {}",
-        u32::from_le_bytes(sum),
-        byte_sum(&input)
+        u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]),
+        byte_sum(input)
     );
     // Input v[0..200] and output v[100..300] of one buffer: the input is
     // copied in before the DSP runs, the output back after it.
@@ -530,14 +575,25 @@ fn load(name: &str, params: &str) -> Result<(), String> {
     }
 }
 
+/// qda's node of DSP `label`, found through sysfs (the DT label of the
+/// node's device) rather than QUERY, which would send the capability
+/// query before the step that compares it.
+fn node_of(label: &str) -> Option<PathBuf> {
+    let mut paths = Device::paths().ok()?;
+    paths.sort();
+    paths.into_iter().find(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let dt = format!("/sys/class/accel/{name}/device/of_node/label");
+        std::fs::read(dt).is_ok_and(|l| l.strip_suffix(b"\0").unwrap_or(&l) == label.as_bytes())
+    })
+}
+
 /// The qda run: the simulator with every DSP on qda.
 fn qda_side() -> Vec<Record> {
     let setup = || -> Result<PathBuf, String> {
         unload_sim()?;
         load(SIM, "")?;
-        wait_for(|| Device::by_name(LABEL).ok())
-            .map(|d| d.path().to_path_buf())
-            .ok_or(format!("no qda node of {LABEL} after insmod {SIM}"))
+        wait_for(|| node_of(LABEL)).ok_or(format!("no qda node of {LABEL} after insmod {SIM}"))
     };
     match setup() {
         Err(e) => failed(&e),
