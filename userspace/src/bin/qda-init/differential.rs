@@ -678,6 +678,18 @@ pub fn run() {
         println!("qda-init: restoring {SIM}: {e}");
     }
     print!("{}", render(&q, &u));
+    print_golden(&u);
+}
+
+/// Prints fastrpc.ko's trace as `qda-golden: <step>\t<line>` lines, the
+/// source of the host tests' golden vectors
+/// (`scripts/update-golden.sh` extracts them from the console).
+fn print_golden(u: &[Record]) {
+    for ((name, _), rec) in STEPS.iter().zip(u) {
+        for l in &rec.lines {
+            println!("qda-golden: {name}\t{l}");
+        }
+    }
 }
 
 #[cfg(test)]
