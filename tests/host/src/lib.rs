@@ -10,6 +10,8 @@
 mod codec;
 #[path = "../../../src/domain.rs"]
 mod domain;
+#[cfg(test)]
+mod golden;
 #[path = "../../../src/fastrpc/layout.rs"]
 mod layout;
 #[path = "../../../src/memory/page_bitmap.rs"]
