@@ -18,7 +18,8 @@
 //!
 //! `pg=` is the page entry (`p+OFF` inside the payload, `aN` elsewhere,
 //! `-` if empty) with its size, `at=` the argument's offset in its first
-//! page, `d=` the input bytes (words or hex up to 64 bytes, else a hash;
+//! page, `pv=` whether the remote arg's pointer is that DSP address
+//! (`dsp`) or another (`other`), `d=` the input bytes (words or hex up to 64 bytes, else a hash;
 //! the requests of handles 1 and 2 field by field). Sizes and offsets are
 //! hexadecimal.
 
@@ -185,6 +186,9 @@ impl Trace {
             self.page(l, msg, page, psize)?;
             if i < sc.buffers() {
                 write!(l, " at=+{:x}", pv & (layout::PAGE - 1))?;
+                if len != 0 {
+                    write!(l, " pv={}", pv_kind(pv, page))?;
+                }
             }
             if kind.ends_with("in") {
                 if let Some(data) = call.ins.get(input) {
@@ -385,6 +389,17 @@ impl Trace {
         self.tokens
             .iter()
             .any(|&(kind, value)| kind == k && value == v)
+    }
+}
+
+/// What a buffer's `pv` holds: the DSP address of its first byte, or
+/// another address (the caller's or a kernel one) of which firmware uses
+/// only the offset in the page.
+fn pv_kind(pv: u64, page: u64) -> &'static str {
+    if pv == layout::dsp_data_addr(pv, page) {
+        "dsp"
+    } else {
+        "other"
     }
 }
 

@@ -28,12 +28,13 @@ use qda::{
 
 use crate::{
     divergence::{self, DIVERGENCES},
+    interrupted,
     ktap::{check, Outcome, Suite},
     sys,
 };
 
 /// The DSP both drivers talk to.
-const LABEL: &str = "cdsp";
+pub(crate) const LABEL: &str = "cdsp";
 /// The DSP whose qda node exports the dma-bufs of both runs.
 const BUFFER_SOURCE: &str = "adsp";
 /// Where the simulator records what the DSP of `LABEL` receives.
@@ -64,12 +65,18 @@ pub struct DmaBuf {
 }
 
 /// One open file of a driver on the DSP: the operations of the script.
-trait Driver {
+pub(crate) trait Driver: Sync {
     /// Attaches the file to the root PD.
     fn attach(&self) -> io::Result<()>;
     /// Creates a dynamic user PD running the first `len` bytes of `shell`,
     /// passed by buffer.
     fn create(&self, shell: &DmaBuf, len: usize, attrs: u32) -> io::Result<()>;
+    /// Creates a dynamic user PD running `shell`, passed by pointer
+    /// (fastrpc.ko: `filefd` 0, qda: no buffer reference).
+    fn create_from_memory(&self, shell: &[u8], attrs: u32) -> io::Result<()>;
+    /// Whether a call interrupted by a signal whose handler has
+    /// `SA_RESTART` is restarted (fastrpc.ko) or fails with `EINTR` (qda).
+    fn restarts_interrupted_calls(&self) -> bool;
     /// Invokes method `sc` of remote `handle`.
     fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32>;
     /// A `size`-byte dma-buf, mapped: both drivers get the same kind, a
@@ -156,6 +163,12 @@ impl Driver for QdaFile {
         self.0
             .create_with(shell.fd.as_raw_fd(), &shell.map.as_slice()[..len], attrs)
     }
+    fn create_from_memory(&self, shell: &[u8], attrs: u32) -> io::Result<()> {
+        self.0.create(shell, attrs)
+    }
+    fn restarts_interrupted_calls(&self) -> bool {
+        false
+    }
     fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
         self.0.invoke(handle, sc, args)
     }
@@ -204,6 +217,13 @@ impl Driver for UpstreamFile {
         self.0
             .create(shell.fd.as_raw_fd(), &shell.map.as_slice()[..len], attrs)
     }
+    fn create_from_memory(&self, shell: &[u8], attrs: u32) -> io::Result<()> {
+        // fd 0 is "no buffer" to fastrpc.c: the image is copied inline.
+        self.0.create(0, shell, attrs)
+    }
+    fn restarts_interrupted_calls(&self) -> bool {
+        true
+    }
     fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
         self.0.invoke(handle, sc, args)
     }
@@ -236,14 +256,14 @@ pub struct Record {
 }
 
 /// The state the script carries from step to step.
-struct State<'a> {
+pub(crate) struct State<'a> {
     open: &'a Open,
     /// File A, open from `attach` to `close_releases`.
     a: Option<Box<dyn Driver>>,
 }
 
 impl State<'_> {
-    fn a(&self) -> Result<&dyn Driver, String> {
+    pub(crate) fn a(&self) -> Result<&dyn Driver, String> {
         self.a.as_deref().ok_or_else(|| "file A is not open".into())
     }
 }
@@ -252,7 +272,7 @@ impl State<'_> {
 type Step = fn(&mut State, &mut Vec<String>) -> Outcome;
 
 /// The script, in order.
-const STEPS: [(&str, Step); 10] = [
+const STEPS: [(&str, Step); 12] = [
     ("attach", attach),
     ("invoke_no_args", invoke_no_args),
     ("invoke_inline", invoke_inline),
@@ -261,17 +281,19 @@ const STEPS: [(&str, Step); 10] = [
     ("legacy_map", legacy_map),
     ("attr_map", attr_map),
     ("caps", caps),
+    ("interrupted_call", interrupted::step),
     ("close_releases", close_releases),
     ("create", create),
+    ("create_by_pointer", create_by_pointer),
 ];
 
 /// `r` with its error as a step failure saying `what` failed.
-fn ok<T>(r: io::Result<T>, what: &str) -> Result<T, String> {
+pub(crate) fn ok<T>(r: io::Result<T>, what: &str) -> Result<T, String> {
     r.map_err(|e| format!("{what}: {e}"))
 }
 
 /// Deterministic bytes: the same on both drivers.
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 24) as u8 ^ seed)
         .collect()
@@ -300,7 +322,7 @@ fn invoke_no_args(st: &mut State, _: &mut Vec<String>) -> Outcome {
 /// `parts` one after the other in one allocation: the caller's buffers
 /// of a call in a fixed address order, so that both runs place them alike
 /// (the drivers sort inline buffers by the caller's addresses).
-fn in_order(parts: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn in_order(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
 
@@ -468,6 +490,14 @@ fn shell_image() -> Vec<u8> {
     h
 }
 
+fn create_by_pointer(st: &mut State, _: &mut Vec<String>) -> Outcome {
+    let c = ok((st.open)(), "open file C")?;
+    ok(c.create_from_memory(&shell_image(), 0), "create")?;
+    let h = ok(c.open_module("copy"), "open copy")?;
+    copy_inline(c.as_ref(), h, &pattern(64, 17))?;
+    ok(c.close_module(h), "close copy")
+}
+
 fn create(st: &mut State, _: &mut Vec<String>) -> Outcome {
     let b = ok((st.open)(), "open file B")?;
     let shell = shell_image();
@@ -488,7 +518,7 @@ fn clear_trace() -> io::Result<()> {
 }
 
 /// The trace's lines.
-fn read_trace() -> io::Result<Vec<String>> {
+pub(crate) fn read_trace() -> io::Result<Vec<String>> {
     Ok(std::fs::read_to_string(TRACE)?
         .lines()
         .map(str::to_string)
@@ -734,7 +764,8 @@ mod tests {
         for (name, _) in STEPS {
             assert!(doc.contains(&format!(" {name}\n")), "{name}: {doc}");
         }
-        assert!(doc.contains("not ok 11 stale_divergences\n"), "{doc}");
+        let stale = format!("not ok {} stale_divergences\n", STEPS.len() + 1);
+        assert!(doc.contains(&stale), "{doc}");
         assert!(doc.ends_with("not ok 1 qda_differential\n"), "{doc}");
     }
 

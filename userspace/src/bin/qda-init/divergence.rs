@@ -16,19 +16,54 @@ pub struct Divergence {
     pub id: &'static str,
     /// What fastrpc.c does and why qda does otherwise.
     pub reason: &'static str,
-    /// Rewrites one trace line (of either driver); pure.
-    pub rule: fn(&str) -> String,
+    /// How both drivers' traces are rewritten; pure.
+    pub rule: Rule,
 }
 
-/// The table, applied in order to every line of both drivers.
-pub const DIVERGENCES: &[Divergence] = &[Divergence {
-    id: "kernel_call_inline_placement",
-    reason: "the inline buffers of kernel calls (process control, handle 1; capability \
-             query, handle 2) are placed in argument order, while fastrpc.c sorts them by \
-             the kernel addresses of its stack and slab objects; lengths, page sizes and \
-             the bytes the DSP reads are identical",
-    rule: kernel_call_placement,
-}];
+/// A rewrite of a trace.
+pub enum Rule {
+    /// Of each line on its own.
+    Line(fn(&str) -> String),
+    /// Of a step's whole trace (messages added or removed).
+    Trace(fn(&[String]) -> Vec<String>),
+}
+
+impl Rule {
+    fn apply(&self, lines: &[String]) -> Vec<String> {
+        match self {
+            Self::Line(f) => lines.iter().map(|l| f(l)).collect(),
+            Self::Trace(f) => f(lines),
+        }
+    }
+}
+
+/// The table, applied in order to the traces of both drivers.
+pub const DIVERGENCES: &[Divergence] = &[
+    Divergence {
+        id: "kernel_call_inline_placement",
+        reason: "the inline buffers of kernel calls (process control, handle 1; capability \
+                 query, handle 2) are placed in argument order, while fastrpc.c sorts them by \
+                 the kernel addresses of its stack and slab objects; lengths, page sizes and \
+                 the bytes the DSP reads are identical",
+        rule: Rule::Line(kernel_call_placement),
+    },
+    Divergence {
+        id: "inline_pv_is_dsp_address",
+        reason: "qda writes the DSP address of an inline buffer's first byte into its remote \
+                 arg's pv, fastrpc.c a kernel virtual address the DSP cannot use; firmware \
+                 finds the bytes from the page entry and pv's offset in the page (at=), which \
+                 are compared",
+        rule: Rule::Line(mask_pv),
+    },
+    Divergence {
+        id: "interrupted_call_not_restarted",
+        reason: "fastrpc.c returns -ERESTARTSYS when a signal interrupts the wait for the \
+                 DSP, so with SA_RESTART the syscall restarts and the DSP receives the same \
+                 call again and runs the method twice; qda fails the call with EINTR and sends \
+                 it once",
+        rule: Rule::Trace(drop_restarted),
+    },
+];
 
 /// Separator of a line's header and its arguments.
 const SEP: &str = " | ";
@@ -69,39 +104,91 @@ fn kernel_call_placement(line: &str) -> String {
     }
 }
 
-/// `line` with every rule of `table` applied; `changed[i]` is set when
-/// rule `i` changed it.
-fn apply(line: &str, table: &[Divergence], changed: &mut [bool]) -> String {
-    let mut l = line.to_string();
-    for (i, d) in table.iter().enumerate() {
-        let r = (d.rule)(&l);
-        if r != l {
-            changed[i] = true;
-            l = r;
+/// `line` with the value of `pv=` masked.
+fn mask_pv(line: &str) -> String {
+    mask_arg_fields(line, &["pv"])
+}
+
+/// `line`'s header without its context token (`x<N>`).
+fn without_ctx(line: &str) -> String {
+    let (header, args) = line.split_once(SEP).unwrap_or((line, ""));
+    let header: Vec<&str> = header.split(' ').filter(|f| !is_ctx_token(f)).collect();
+    format!("{}{SEP}{args}", header.join(" "))
+}
+
+fn is_ctx_token(f: &str) -> bool {
+    f.strip_prefix('x')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `lines` with their context tokens numbered again by first appearance.
+fn renumber_ctx(lines: &[String]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    lines
+        .iter()
+        .map(|l| {
+            let (header, args) = l
+                .split_once(SEP)
+                .map_or((l.as_str(), None), |(h, a)| (h, Some(a)));
+            let header: Vec<String> = header
+                .split(' ')
+                .map(|f| {
+                    if !is_ctx_token(f) {
+                        return f.to_string();
+                    }
+                    let n = seen.iter().position(|s| s == f).unwrap_or_else(|| {
+                        seen.push(f.to_string());
+                        seen.len() - 1
+                    });
+                    format!("x{n}")
+                })
+                .collect();
+            match args {
+                Some(a) => format!("{}{SEP}{a}", header.join(" ")),
+                None => header.join(" "),
+            }
+        })
+        .collect()
+}
+
+/// `interrupted_call_not_restarted`: a message that repeats the one
+/// before it but for its context is dropped (a restarted call), and the
+/// context tokens are numbered again.
+fn drop_restarted(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in lines {
+        if out.last().is_some_and(|p| without_ctx(p) == without_ctx(l)) {
+            continue;
         }
+        out.push(l.clone());
     }
-    l
+    if out.len() == lines.len() {
+        return out;
+    }
+    renumber_ctx(&out)
 }
 
 /// `lines` with every rule of `table` applied.
 pub fn normalise(lines: &[String], table: &[Divergence]) -> Vec<String> {
-    let mut ignored = vec![false; table.len()];
-    lines
-        .iter()
-        .map(|l| apply(l, table, &mut ignored))
-        .collect()
+    table.iter().fold(lines.to_vec(), |l, d| d.rule.apply(&l))
 }
 
-/// Marks in `used` the rules that rewrote a message whose raw lines
-/// differ between the drivers: only those rules are needed.
+/// Marks in `used` the rules needed to explain a difference: line rules
+/// that rewrite a message whose raw lines differ between the drivers,
+/// trace rules that rewrite a trace that differs.
 fn mark_needed(qda: &[String], upstream: &[String], table: &[Divergence], used: &mut [bool]) {
-    for (q, u) in qda.iter().zip(upstream).filter(|(q, u)| q != u) {
-        let mut changed = vec![false; table.len()];
-        apply(q, table, &mut changed);
-        apply(u, table, &mut changed);
-        for (u, c) in used.iter_mut().zip(changed) {
-            *u |= c;
-        }
+    if qda == upstream {
+        return;
+    }
+    for (d, used) in table.iter().zip(used.iter_mut()) {
+        let changes = |v: &[String]| d.rule.apply(v) != v;
+        *used |= match d.rule {
+            Rule::Line(f) => qda
+                .iter()
+                .zip(upstream)
+                .any(|(q, u)| q != u && (f(q) != *q || f(u) != *u)),
+            Rule::Trace(_) => changes(qda) || changes(upstream),
+        };
     }
 }
 
@@ -188,27 +275,29 @@ mod tests {
 
     #[test]
     fn equal_after_the_rules_passes_and_marks_the_rule_used() {
-        let mut used = [false];
+        let mut used = [false; 3];
         assert_eq!(
             compare(&v(&[H1_QDA]), &v(&[H1_UP]), DIVERGENCES, &mut used),
             Ok(())
         );
-        assert_eq!(used, [true]);
-        assert_eq!(stale(DIVERGENCES, &used), Ok(()));
+        assert_eq!(used, [true, false, false]);
+        let e = stale(DIVERGENCES, &used).unwrap_err();
+        assert!(!e.contains("kernel_call_inline_placement"), "{e}");
+        assert!(e.contains("inline_pv_is_dsp_address"), "{e}");
     }
 
     #[test]
     fn a_rule_that_only_rewrites_equal_lines_is_stale() {
-        let mut used = [false];
+        let mut used = [false; 3];
         let same = v(&[H1_QDA]);
         assert_eq!(compare(&same, &same, DIVERGENCES, &mut used), Ok(()));
-        assert_eq!(used, [false]);
+        assert_eq!(used, [false; 3]);
         assert!(stale(DIVERGENCES, &used).is_err());
     }
 
     #[test]
     fn a_remaining_difference_fails_with_both_sides() {
-        let mut used = [false];
+        let mut used = [false; 3];
         let q = v(&["c0 t0 x0 pd0 h21 sc02000000 sz0"]);
         let u = v(&["c0 t0 x0 pd0 h21 sc02000000 sz4096"]);
         let e = compare(&q, &u, DIVERGENCES, &mut used).unwrap_err();
@@ -218,14 +307,14 @@ mod tests {
             e.contains("\nfastrpc.ko> c0 t0 x0 pd0 h21 sc02000000 sz4096"),
             "{e}"
         );
-        assert_eq!(used, [false]);
+        assert_eq!(used, [false; 3]);
         let e = stale(DIVERGENCES, &used).unwrap_err();
         assert!(e.contains("kernel_call_inline_placement"), "{e}");
     }
 
     #[test]
     fn missing_messages_and_overflow_fail() {
-        let mut used = [false];
+        let mut used = [false; 3];
         let e = compare(&v(&["a", "b"]), &v(&["a"]), DIVERGENCES, &mut used).unwrap_err();
         assert!(e.starts_with("qda sent 2 messages, fastrpc.ko 1"), "{e}");
         let o = v(&["a", "overflow 2"]);
@@ -240,5 +329,33 @@ mod tests {
             assert!(!d.id.is_empty() && d.reason.len() > 40, "{}", d.id);
             assert!(d.reason.contains("fastrpc.c"), "{}", d.id);
         }
+    }
+
+    #[test]
+    fn pv_is_masked_everywhere() {
+        let q = "c0 t0 x0 pd0 hm0 sc02010100 sz1000 | in len=1 pg=p+0/1000 at=+200 pv=dsp d=x00";
+        let u = "c0 t0 x0 pd0 hm0 sc02010100 sz1000 | in len=1 pg=p+0/1000 at=+200 pv=other d=x00";
+        assert_eq!(mask_pv(q), mask_pv(u));
+        let mut used = [false; 3];
+        assert_eq!(compare(&v(&[q]), &v(&[u]), DIVERGENCES, &mut used), Ok(()));
+        assert_eq!(used, [false, true, false]);
+    }
+
+    #[test]
+    fn a_restarted_call_is_dropped_and_contexts_renumbered() {
+        let open = "c0 t0 x0 pd0 h0 sc00020200 sz1000";
+        let call = |x: u32| format!("c0 t0 x{x} pd0 hm0 sc02010100 sz1000 | in len=1 d=x00");
+        let close = |x: u32| format!("c0 t0 x{x} pd0 h0 sc01010200 sz1000");
+        let qda = v(&[open, &call(1), &close(2)]);
+        let up = v(&[open, &call(1), &call(2), &close(3)]);
+        assert_eq!(drop_restarted(&up), qda);
+        assert_eq!(drop_restarted(&qda), qda);
+        let mut used = [false; 3];
+        assert_eq!(compare(&qda, &up, DIVERGENCES, &mut used), Ok(()));
+        assert_eq!(used, [false, false, true]);
+        // A repeated call with other bytes is a difference.
+        let other = "c0 t0 x2 pd0 hm0 sc02010100 sz1000 | in len=1 d=x01";
+        let up = v(&[open, &call(1), other, &close(3)]);
+        assert!(compare(&qda, &up, DIVERGENCES, &mut used).is_err());
     }
 }

@@ -11,6 +11,7 @@ mod differential;
 mod divergence;
 mod faults;
 mod fuzz;
+mod interrupted;
 mod kmemleak;
 mod ktap;
 mod library;
