@@ -20,7 +20,10 @@ use kernel::{
 use crate::{
     driver::QdaDevice,
     ffi::{
-        accel::PrimeImport,
+        accel::{
+            DrmDevice,
+            PrimeImport, //
+        },
         dmabuf::DmaBuf,
         gem::{
             create_object,
@@ -34,11 +37,7 @@ use crate::{
 };
 
 impl PrimeImport for QdaDevice {
-    fn prime_import(
-        &self,
-        drm: *mut bindings::drm_device,
-        buf: &DmaBuf,
-    ) -> Result<*mut bindings::drm_gem_object> {
+    fn prime_import(&self, drm: &DrmDevice, buf: &DmaBuf) -> Result<*mut bindings::drm_gem_object> {
         let current = kernel::current!();
         let cb = self.sessions.cb_of(current.group_leader()).ok_or_else(|| {
             crate::ratelimit::pr_info_ratelimited!(

@@ -83,15 +83,32 @@ pub(crate) trait FileData: Sized + Send + Sync {
     fn open(dev: &Self::Device) -> Result<Self>;
 }
 
+/// A DRM device the DRM core handed us (in a callback or through an open
+/// file): alive for as long as the reference is.
+#[repr(transparent)]
+pub(crate) struct DrmDevice(Opaque<bindings::drm_device>);
+
+impl DrmDevice {
+    /// # Safety
+    ///
+    /// `ptr` must be a valid, registered DRM device for `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::drm_device) -> &'a Self {
+        // SAFETY: `DrmDevice` is a transparent wrapper; valid per the
+        // caller.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    /// The raw `struct drm_device`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::drm_device {
+        self.0.get()
+    }
+}
+
 /// PRIME import for an accel device whose per-device data implements it.
 pub(crate) trait PrimeImport: Send + Sync {
     /// Imports `buf` for the calling process on `drm`, returning a new
     /// reference to a GEM object for the DRM core.
-    fn prime_import(
-        &self,
-        drm: *mut bindings::drm_device,
-        buf: &DmaBuf,
-    ) -> Result<*mut bindings::drm_gem_object>;
+    fn prime_import(&self, drm: &DrmDevice, buf: &DmaBuf) -> Result<*mut bindings::drm_gem_object>;
 }
 
 /// # Safety
@@ -102,8 +119,14 @@ unsafe extern "C" fn prime_import_callback<T: PrimeImport>(
     buf: *mut bindings::dma_buf,
 ) -> *mut bindings::drm_gem_object {
     // SAFETY: `dev_private` holds the device data while files are open;
-    // `buf` is the dma-buf being imported, alive for the call.
-    let (dev, buf) = unsafe { (&*(*drm).dev_private.cast::<T>(), DmaBuf::from_raw(buf)) };
+    // `drm` and `buf` (the dma-buf being imported) are alive for the call.
+    let (dev, drm, buf) = unsafe {
+        (
+            &*(*drm).dev_private.cast::<T>(),
+            DrmDevice::from_raw(drm),
+            DmaBuf::from_raw(buf),
+        )
+    };
     match dev.prime_import(drm, buf) {
         Ok(obj) => obj,
         Err(e) => e.to_ptr(),
@@ -226,10 +249,11 @@ impl<F> File<F> {
         self.0.get()
     }
 
-    /// The raw `struct drm_device` the file was opened on.
-    pub(crate) fn drm_device(&self) -> *mut bindings::drm_device {
-        // SAFETY: an open file has a valid minor and device.
-        unsafe { (*(*self.0.get()).minor).dev }
+    /// The DRM device the file was opened on.
+    pub(crate) fn drm_device(&self) -> &DrmDevice {
+        // SAFETY: an open file has a valid minor and device, which outlive
+        // the file.
+        unsafe { DrmDevice::from_raw((*(*self.0.get()).minor).dev) }
     }
 }
 

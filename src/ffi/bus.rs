@@ -301,9 +301,7 @@ impl CbDevice {
         let fwnode = ptr::from_ref(node)
             .cast_mut()
             .cast::<bindings::fwnode_handle>();
-        // SAFETY: `FwNode` wraps a `struct fwnode_handle`; for a DT node it
-        // is the `fwnode` member of a `struct device_node`.
-        let np = unsafe { kernel::container_of!(fwnode, bindings::device_node, fwnode) };
+        let np = super::of::device_node(node)?;
         // SAFETY: `fwnode` is valid: this reference is released in
         // `cb_release`.
         unsafe { bindings::fwnode_handle_get(fwnode) };
@@ -388,13 +386,10 @@ impl CbDevice {
     /// CB, so that contiguous DMA allocations on it come from that CMA
     /// area. Released when the CB is dropped.
     pub(crate) fn assign_reserved_mem(&mut self, owner: &FwNode) -> Result {
-        // SAFETY: the device is registered; `owner` is a valid DT node.
+        let np = super::of::device_node(owner)?;
+        // SAFETY: the device is registered; `np` is a valid DT node.
         to_result(unsafe {
-            super::sys::of_reserved_mem_device_init_by_idx(
-                self.dev.as_ptr(),
-                super::of::device_node(owner),
-                0,
-            )
+            super::sys::of_reserved_mem_device_init_by_idx(self.dev.as_ptr(), np, 0)
         })?;
         self.reserved_mem = true;
         Ok(())

@@ -87,14 +87,18 @@ impl CoherentBuf {
 
     /// The buffer's pages as a table (for dma-buf importers).
     pub(crate) fn sg_table(&self) -> Result<super::gem::SgTable> {
-        // INVARIANT of `CoherentBuf`: a live allocation on `dev`.
-        super::gem::SgTable::for_dma(
-            &self.dev,
-            self.cpu.as_ptr(),
-            self.dma,
-            self.size,
-            self.attrs,
-        )
+        // SAFETY: by the invariant of `CoherentBuf`, a live allocation of
+        // `size` bytes on `dev` with `attrs`; the exporter drops the table
+        // before the buffer (it holds a reference to the buffer's owner).
+        unsafe {
+            super::gem::SgTable::for_dma(
+                &self.dev,
+                self.cpu.as_ptr(),
+                self.dma,
+                self.size,
+                self.attrs,
+            )
+        }
     }
 
     /// The kernel virtual address of the buffer.

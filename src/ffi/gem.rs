@@ -44,7 +44,12 @@ pub(crate) struct SgTable(NonNull<bindings::sg_table>);
 
 impl SgTable {
     /// Builds the table of a DMA allocation with `dma_get_sgtable_attrs`.
-    pub(crate) fn for_dma(
+    ///
+    /// # Safety
+    ///
+    /// `cpu` and `dma` must be a live allocation of `size` bytes made on
+    /// `dev` with `attrs`, and stay allocated while the table is used.
+    pub(crate) unsafe fn for_dma(
         dev: &kernel::device::Device,
         cpu: *mut core::ffi::c_void,
         dma: u64,
@@ -58,7 +63,7 @@ impl SgTable {
             .cast_mut()
             .cast::<bindings::device>();
         // SAFETY: `cpu`/`dma` is a live allocation of `size` bytes on `dev`
-        // (the caller's invariant); `sgt` is ours.
+        // (the caller's obligation); `sgt` is ours.
         let ret = unsafe { bindings::dma_get_sgtable_attrs(raw_dev, sgt, cpu, dma, size, attrs) };
         if ret != 0 {
             // SAFETY: nothing was allocated in the table; free the box.
@@ -247,7 +252,7 @@ unsafe extern "C" fn mmap_callback<B: Backing>(
 /// Creates an object of `size` bytes on `drm` backed by `backing`, with an
 /// mmap offset (and, for an imported backing, its attachment).
 pub(crate) fn create_object<B: Backing>(
-    drm: *mut bindings::drm_device,
+    drm: &super::accel::DrmDevice,
     funcs: &'static ObjectFuncs<B>,
     size: usize,
     backing: B,
@@ -261,7 +266,7 @@ pub(crate) fn create_object<B: Backing>(
     let obj = unsafe {
         let obj = &raw mut (*raw).base;
         (*obj).funcs = &funcs.0;
-        bindings::drm_gem_private_object_init(drm, obj, size);
+        bindings::drm_gem_private_object_init(drm.as_raw(), obj, size);
         if let Some(a) = (*raw).backing.attachment() {
             (*obj).import_attach = a.as_raw();
         }
@@ -359,14 +364,14 @@ impl<B: Backing> ObjectRef<B> {
     /// A new reference to the qda object `buf` was exported from, if it
     /// was exported by `drm` from an object of `funcs`.
     pub(crate) fn from_own_export(
-        drm: *mut bindings::drm_device,
+        drm: &super::accel::DrmDevice,
         funcs: &'static ObjectFuncs<B>,
         buf: &super::dmabuf::DmaBuf,
     ) -> Option<Self> {
         // SAFETY: `buf` is a live dma-buf; for a PRIME export of `drm` its
         // `priv` is the exported GEM object, which the dma-buf keeps alive.
         unsafe {
-            if !bindings::drm_gem_is_prime_exported_dma_buf(drm, buf.as_raw()) {
+            if !bindings::drm_gem_is_prime_exported_dma_buf(drm.as_raw(), buf.as_raw()) {
                 return None;
             }
             let obj = (*buf.as_raw()).priv_.cast::<bindings::drm_gem_object>();

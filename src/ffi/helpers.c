@@ -14,6 +14,12 @@ int qda_dma_mapping_error(struct device *dev, dma_addr_t addr)
 	return dma_mapping_error(dev, addr);
 }
 
+/* Whether a firmware node is a device-tree node. */
+bool qda_is_of_node(const struct fwnode_handle *fwnode)
+{
+	return is_of_node(fwnode);
+}
+
 /*
  * The context-bank bus, exported for the test-only DSP simulator
  * (tests/dsp_sim), which reads call memory through a CB's IOMMU domain as

@@ -4,5 +4,7 @@
  * directly. Implemented in helpers.c; one line each, no logic.
  */
 #include <linux/dma-mapping.h>
+#include <linux/of.h>
 
 int qda_dma_mapping_error(struct device *dev, dma_addr_t addr);
+bool qda_is_of_node(const struct fwnode_handle *fwnode);

@@ -20,11 +20,15 @@ pub(crate) mod vma;
 /// The calling task's name (`comm`), NUL padded.
 pub(crate) fn current_comm() -> [u8; 16] {
     let mut out = [0u8; 16];
-    // SAFETY: `current` is valid; `comm` is a fixed NUL-terminated array
-    // that the task only rewrites whole (a torn read yields another name).
-    let comm = unsafe { &(*kernel::task::Task::current_raw()).comm };
-    for (o, c) in out.iter_mut().zip(comm.iter()) {
-        *o = *c;
+    // SAFETY: `current` is valid for the duration of the call.
+    let comm = unsafe { &raw const (*kernel::task::Task::current_raw()).comm };
+    for (i, o) in out.iter_mut().enumerate() {
+        // SAFETY: `i` is inside the 16-byte array. Another thread may
+        // rename the task concurrently (`prctl(PR_SET_NAME)`): the kernel
+        // always leaves the array NUL terminated and padded, so each byte
+        // is read once, like `READ_ONCE`, and never through a reference;
+        // a torn read gives a mix of the old and new names.
+        *o = unsafe { core::ptr::read_volatile(comm.cast::<u8>().add(i)) };
     }
     out[15] = 0;
     out

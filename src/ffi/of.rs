@@ -9,6 +9,7 @@ use core::ptr::NonNull;
 use kernel::{
     bindings,
     device::property::FwNode,
+    prelude::*,
     sync::aref::ARef, //
 };
 
@@ -32,14 +33,19 @@ unsafe fn to_fwnode(np: *mut bindings::device_node) -> Option<ARef<FwNode>> {
     })
 }
 
-/// The `device_node` behind a DT `FwNode`.
-pub(crate) fn device_node(node: &FwNode) -> *mut bindings::device_node {
+/// The `device_node` behind `node`, if it is a device-tree node (an
+/// ACPI or software node is refused with `ENODEV`).
+pub(crate) fn device_node(node: &FwNode) -> Result<*mut bindings::device_node> {
     let fwnode = core::ptr::from_ref(node)
         .cast_mut()
         .cast::<bindings::fwnode_handle>();
-    // SAFETY: `FwNode` wraps a `struct fwnode_handle`; for a DT node it is
-    // the `fwnode` member of a `struct device_node`.
-    unsafe { kernel::container_of!(fwnode, bindings::device_node, fwnode) }
+    // SAFETY: `FwNode` wraps a valid `struct fwnode_handle`.
+    if !unsafe { sys::qda_is_of_node(fwnode.cast()) } {
+        return Err(ENODEV);
+    }
+    // SAFETY: checked above: the handle is the `fwnode` member of a
+    // `struct device_node`.
+    Ok(unsafe { kernel::container_of!(fwnode, bindings::device_node, fwnode) })
 }
 
 /// The node with phandle `phandle`.
@@ -50,15 +56,17 @@ pub(crate) fn node_by_phandle(phandle: u32) -> Option<ARef<FwNode>> {
 
 /// The parent of `node`.
 pub(crate) fn parent(node: &FwNode) -> Option<ARef<FwNode>> {
-    // SAFETY: `node` is a valid DT node; returns NULL or a referenced node.
-    unsafe { to_fwnode(bindings::of_get_parent(device_node(node))) }
+    let np = device_node(node).ok()?;
+    // SAFETY: `np` is a valid DT node; returns NULL or a referenced node.
+    unsafe { to_fwnode(bindings::of_get_parent(np)) }
 }
 
 /// Where the kernel placed reserved-memory region `node` at boot:
 /// `(base, size)`, or `None` if it was not reserved.
 pub(crate) fn reserved_region(node: &FwNode) -> Option<(u64, u64)> {
-    // SAFETY: `node` is a valid DT node; the table entry lives forever.
-    let rmem = unsafe { sys::of_reserved_mem_lookup(device_node(node)) };
+    let np = device_node(node).ok()?;
+    // SAFETY: `np` is a valid DT node; the table entry lives forever.
+    let rmem = unsafe { sys::of_reserved_mem_lookup(np) };
     if rmem.is_null() {
         return None;
     }

@@ -17,6 +17,11 @@ use kernel::{
     device,
     error::to_result,
     prelude::*,
+    sync::atomic::{
+        Acquire,
+        Atomic,
+        Release, //
+    },
     types::Opaque, //
 };
 
@@ -128,6 +133,8 @@ struct DriverStorage<C> {
 /// A registered rpmsg driver; unregistered on drop.
 pub(crate) struct Registration<T: Driver> {
     storage: Pin<KBox<Opaque<DriverStorage<T::Context>>>>,
+    /// Whether `__register_rpmsg_driver` succeeded (then `drop` unregisters).
+    registered: bool,
     _t: PhantomData<T>,
 }
 
@@ -171,13 +178,15 @@ impl<T: Driver> Registration<T> {
             drv.remove = Some(remove_callback::<T>);
             drv.callback = Some(rx_callback::<T>);
         }
-        let reg = Self {
+        let mut reg = Self {
             storage,
+            registered: false,
             _t: PhantomData,
         };
         // SAFETY: the driver structure is fully initialised and pinned; it
         // stays registered until `drop`, which unregisters it first.
         to_result(unsafe { sys::__register_rpmsg_driver(&raw mut (*s).drv, module.as_ptr()) })?;
+        reg.registered = true;
         Ok(reg)
     }
 }
@@ -185,11 +194,11 @@ impl<T: Driver> Registration<T> {
 impl<T: Driver> Drop for Registration<T> {
     fn drop(&mut self) {
         let s = self.storage.get();
-        // SAFETY: `drv` is registered unless `new` failed, in which case
-        // `drv.drv.p` is still NULL; unregistering unbinds every device,
-        // after which nothing refers to `ctx`, written in `new`.
+        // SAFETY: `drv` is registered if `registered`; unregistering
+        // unbinds every device, after which nothing refers to `ctx`,
+        // written in `new`.
         unsafe {
-            if !(*s).drv.drv.p.is_null() {
+            if self.registered {
                 sys::unregister_rpmsg_driver(&raw mut (*s).drv);
             }
             core::ptr::drop_in_place(&raw mut (*s).ctx);
@@ -203,9 +212,22 @@ impl<T: Driver> Drop for Registration<T> {
 ///
 /// `rpdev` must be a valid rpmsg device bound to a `T` driver.
 unsafe fn drvdata<T: Driver>(rpdev: *mut sys::rpmsg_device) -> *mut T::Data {
-    // SAFETY: valid per the caller; the field is only written by probe and
-    // remove, which the driver core serialises with the callbacks below.
-    unsafe { ptr::read_volatile(&raw const (*rpdev).dev.driver_data) }.cast()
+    // SAFETY: valid per the caller.
+    unsafe { drvdata_slot(rpdev) }.load(Acquire).cast()
+}
+
+/// The device's driver-data pointer, as an atomic: the receive callback
+/// can run (on the endpoint probe's caller created) while probe publishes
+/// the data, so the data is published with release and read with acquire.
+///
+/// # Safety
+///
+/// `rpdev` must be a valid rpmsg device; the slot is only used while it is.
+unsafe fn drvdata_slot<'a>(rpdev: *mut sys::rpmsg_device) -> &'a Atomic<*mut c_void> {
+    // SAFETY: `driver_data` is a properly aligned pointer-sized field of a
+    // valid device; the driver core reads it with plain loads only when no
+    // callback of ours runs (before probe, after remove).
+    unsafe { Atomic::from_ptr(&raw mut (*rpdev).dev.driver_data) }
 }
 
 /// # Safety
@@ -222,12 +244,7 @@ unsafe extern "C" fn probe_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) ->
     match T::probe(dev, ctx) {
         Ok(data) => {
             // SAFETY: `rpdev` is valid; the pointer is reclaimed in remove.
-            unsafe {
-                ptr::write_volatile(
-                    &raw mut (*rpdev).dev.driver_data,
-                    KBox::into_raw(data).cast(),
-                )
-            };
+            unsafe { drvdata_slot(rpdev) }.store(KBox::into_raw(data).cast(), Release);
             0
         }
         Err(e) => e.to_errno(),
@@ -257,7 +274,7 @@ unsafe extern "C" fn remove_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) {
     // SAFETY: `rpdev` is valid (see above).
     let data = unsafe { drvdata::<T>(rpdev) };
     // SAFETY: as above.
-    unsafe { ptr::write_volatile(&raw mut (*rpdev).dev.driver_data, ptr::null_mut()) };
+    unsafe { drvdata_slot(rpdev) }.store(ptr::null_mut(), Release);
     if !data.is_null() {
         // SAFETY: `data` came from `KBox::into_raw` in probe and nothing
         // else refers to it any more.
