@@ -503,10 +503,10 @@ unsafe extern "C" fn send(ept: *mut sys::rpmsg_endpoint, data: *const c_void, le
     // SAFETY: the rpmsg core passes `len` readable bytes.
     let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) };
     // A request is exactly one `fastrpc_msg`, as the upstream driver sends.
-    if len != wire::MSG_SIZE {
+    if len != wire::Msg::SIZE {
         pr_warn!(
             "refused a {len}-byte message (requests are {} bytes)\n",
-            wire::MSG_SIZE
+            wire::Msg::SIZE
         );
         return EINVAL.to_errno();
     }
