@@ -239,7 +239,7 @@ impl rpmsg::Driver for QdaDriver {
             )?;
         }
         let sessions = Sessions::new(cbs)?;
-        let memory = Arc::new(MemoryManager::new(cfg.region)?, GFP_KERNEL)?;
+        let memory = Arc::new(MemoryManager::new(cfg.region, cfg.carveout)?, GFP_KERNEL)?;
         let transport: KBox<dyn Transport> =
             KBox::new(RpmsgTransport::new(rpdev.endpoint()?), GFP_KERNEL)?;
         let channel = Channel::new(transport)?;

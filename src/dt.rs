@@ -46,6 +46,9 @@ pub(crate) struct ChannelConfig {
     pub(crate) sessions: usize,
     /// The `memory-region`, as placed at boot, if any.
     pub(crate) region: Option<Region>,
+    /// The same region as the reservation the carve-out backend may write
+    /// to, if it is a `no-map` carve-out.
+    pub(crate) carveout: Option<of::NoMapRegion>,
 }
 
 /// Logs a region error for `node`.
@@ -94,7 +97,10 @@ fn read_region(dev: &Device, node: &FwNode, parent: &FwNode) -> Result<Option<Re
 
 /// Reads the FastRPC node's `memory-region` and checks it against every
 /// other reserved region (no overlaps).
-fn read_memory_region(dev: &Device, node: &FwNode) -> Result<Option<Region>> {
+fn read_memory_region(
+    dev: &Device,
+    node: &FwNode,
+) -> Result<Option<(Region, Option<of::NoMapRegion>)>> {
     if !node.property_present(c"memory-region") {
         return Ok(None);
     }
@@ -136,7 +142,16 @@ fn read_memory_region(dev: &Device, node: &FwNode) -> Result<Option<Region>> {
     if let Err((i, e)) = regions::check_regions(&all) {
         return Err(region_error(dev, &names[i], e));
     }
-    Ok(Some(region))
+    let carveout = of::no_map_region(&target);
+    if region.kind == regions::RegionKind::Carveout && carveout.is_none() {
+        dev_err!(
+            dev,
+            "{}: carve-out is not a no-map reservation\n",
+            target.display_name()
+        );
+        return Err(EINVAL);
+    }
+    Ok(Some((region, carveout)))
 }
 
 /// Reads one `qcom,fastrpc-compute-cb` child.
@@ -235,11 +250,13 @@ pub(crate) fn read_channel(dev: &Device, node: &FwNode) -> Result<ChannelConfig>
         }
         EINVAL
     })?;
+    let (region, carveout) = read_memory_region(dev, node)?.unzip();
     Ok(ChannelConfig {
         non_secure: node.property_read_bool(c"qcom,non-secure-domain"),
         vmids,
         cbs,
         sessions,
-        region: read_memory_region(dev, node)?,
+        region,
+        carveout: carveout.flatten(),
     })
 }

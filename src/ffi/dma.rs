@@ -16,7 +16,10 @@ use kernel::{
     sync::aref::ARef, //
 };
 
-use super::gem::Vma;
+use super::{
+    gem::Vma,
+    of::NoMapRegion, //
+};
 
 /// A `dma_alloc_attrs()` allocation; freed on drop.
 ///
@@ -154,27 +157,56 @@ impl Drop for CoherentBuf {
     }
 }
 
-/// Physical memory without `struct page`s (a `no-map` carve-out) mapped
-/// into a device's DMA domain with `dma_map_resource()`; unmapped on drop
-/// with the same direction.
+/// Physical memory without `struct page`s (part of a `no-map` carve-out)
+/// mapped into a device's DMA domain with `dma_map_resource()`; unmapped
+/// on drop with the same direction.
+///
+/// For a device that is not `dma-coherent`, the memory is zeroed through a
+/// write-combined kernel mapping and mapped write-combined to userspace,
+/// so that neither side leaves data in CPU caches the device cannot see.
 ///
 /// # Invariants
 ///
-/// `iova` maps `size` bytes at `phys` on `dev`, bidirectionally.
+/// `iova` maps `size` bytes at `phys` on `dev`, bidirectionally; the range
+/// lies inside a [`NoMapRegion`].
 pub(crate) struct ResourceMapping {
     dev: ARef<device::Device>,
     phys: u64,
     iova: u64,
     size: usize,
+    coherent: bool,
 }
 
 impl ResourceMapping {
-    /// Zeroes `size` bytes at `phys` through a temporary (cached) kernel
-    /// mapping, then maps them for `dev`.
-    pub(crate) fn new_zeroed(dev: &device::Device, phys: u64, size: usize) -> Result<Self> {
-        // SAFETY: `phys` is a reserved region the caller owns; memremap
+    /// Zeroes `size` bytes at `offset` in `region` (whole pages, inside it)
+    /// through a temporary kernel mapping, then maps them for `dev`.
+    pub(crate) fn new_zeroed(
+        dev: &device::Device,
+        region: &NoMapRegion,
+        offset: u64,
+        size: usize,
+    ) -> Result<Self> {
+        let page = bindings::PAGE_SIZE as u64;
+        let len = size as u64;
+        let end = offset.checked_add(len).ok_or(EINVAL)?;
+        if size == 0 || offset % page != 0 || len % page != 0 || end > region.size() {
+            return Err(EINVAL);
+        }
+        let phys = region.base() + offset;
+        let raw = core::ptr::from_ref(dev)
+            .cast_mut()
+            .cast::<bindings::device>();
+        // SAFETY: `raw` is a valid device.
+        let coherent = unsafe { super::sys::qda_dev_is_dma_coherent(raw) };
+        let flags = if coherent {
+            bindings::MEMREMAP_WB
+        } else {
+            bindings::MEMREMAP_WC
+        };
+        // SAFETY: the range lies inside a `no-map` reservation (checked
+        // above), which nothing else in the kernel maps or uses; memremap
         // creates a kernel mapping of it or fails.
-        let va = unsafe { bindings::memremap(phys, size, bindings::MEMREMAP_WB as usize) };
+        let va = unsafe { bindings::memremap(phys, size, flags as usize) };
         if va.is_null() {
             return Err(ENOMEM);
         }
@@ -183,10 +215,7 @@ impl ResourceMapping {
             core::ptr::write_bytes(va.cast::<u8>(), 0, size);
             bindings::memunmap(va);
         }
-        let raw = core::ptr::from_ref(dev)
-            .cast_mut()
-            .cast::<bindings::device>();
-        // SAFETY: `raw` is a valid device; the range is owned by the caller.
+        // SAFETY: `raw` is a valid device; the range is checked above.
         let iova = unsafe {
             bindings::dma_map_resource(
                 raw,
@@ -200,12 +229,13 @@ impl ResourceMapping {
         if unsafe { super::sys::qda_dma_mapping_error(raw, iova) } != 0 {
             return Err(ENOMEM);
         }
-        // INVARIANT: mapped above.
+        // INVARIANT: mapped above, inside `region`.
         Ok(Self {
             dev: dev.into(),
             phys,
             iova,
             size,
+            coherent,
         })
     }
 
@@ -214,11 +244,22 @@ impl ResourceMapping {
         self.iova
     }
 
-    /// Maps the memory into a user mapping (bounds checked by the kernel).
+    /// Maps the memory into a user mapping (bounds checked by the kernel),
+    /// write-combined for a device that is not `dma-coherent`.
     pub(crate) fn mmap(&self, vma: &Vma) -> Result {
-        // SAFETY: `vma` is being set up by mmap; `vm_iomap_memory` checks
-        // that the mapping (with its offset) fits in the range.
-        to_result(unsafe { bindings::vm_iomap_memory(vma.as_raw(), self.phys, self.size) })
+        // SAFETY: `vma` is being set up by mmap (its protection may still
+        // change); `vm_iomap_memory` checks that the mapping (with its
+        // offset) fits in the range.
+        unsafe {
+            if !self.coherent {
+                super::sys::qda_vma_set_writecombine(vma.as_raw());
+            }
+            to_result(bindings::vm_iomap_memory(
+                vma.as_raw(),
+                self.phys,
+                self.size,
+            ))
+        }
     }
 }
 

@@ -4,6 +4,7 @@
  * helpers.h). All driver logic is Rust.
  */
 #include <linux/device/bus.h>
+#include <linux/dma-map-ops.h>
 #include <linux/export.h>
 
 #include "helpers.h"
@@ -12,6 +13,18 @@
 int qda_dma_mapping_error(struct device *dev, dma_addr_t addr)
 {
 	return dma_mapping_error(dev, addr);
+}
+
+/* Whether DMA of a device is cache coherent (its `dma-coherent`). */
+bool qda_dev_is_dma_coherent(struct device *dev)
+{
+	return dev_is_dma_coherent(dev);
+}
+
+/* Makes a user mapping being set up write-combined. */
+void qda_vma_set_writecombine(struct vm_area_struct *vma)
+{
+	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 }
 
 /* Whether a firmware node is a device-tree node. */

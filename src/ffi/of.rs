@@ -61,6 +61,37 @@ pub(crate) fn parent(node: &FwNode) -> Option<ARef<FwNode>> {
     unsafe { to_fwnode(bindings::of_get_parent(np)) }
 }
 
+/// A `no-map` reserved-memory region as the kernel reserved it at boot:
+/// physical memory it neither maps nor hands out, so writing to it cannot
+/// touch memory the kernel (or Rust code) uses. Only [`no_map_region`]
+/// makes one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NoMapRegion {
+    base: u64,
+    size: u64,
+}
+
+impl NoMapRegion {
+    /// Physical address of the first byte.
+    pub(crate) fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Size in bytes.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// Reserved-memory region `node`, if it is `no-map` and was reserved at
+/// boot.
+pub(crate) fn no_map_region(node: &FwNode) -> Option<NoMapRegion> {
+    if !node.property_read_bool(c"no-map") {
+        return None;
+    }
+    reserved_region(node).map(|(base, size)| NoMapRegion { base, size })
+}
+
 /// Where the kernel placed reserved-memory region `node` at boot:
 /// `(base, size)`, or `None` if it was not reserved.
 pub(crate) fn reserved_region(node: &FwNode) -> Option<(u64, u64)> {

@@ -36,6 +36,7 @@ use crate::{
             SgTable,
             Vma, //
         },
+        of::NoMapRegion,
     },
     session::ContextBank,
     uapi, //
@@ -48,7 +49,7 @@ const MAX_ALIGN_PAGES: usize = 16;
 /// The pages of a carve-out and which are in use.
 #[pin_data]
 pub(crate) struct CarveoutPool {
-    base: u64,
+    region: NoMapRegion,
     pages: usize,
     #[pin]
     map: Mutex<KVec<u64>>,
@@ -69,9 +70,9 @@ struct CarveoutMemory {
 }
 
 impl CarveoutBackend {
-    /// A backend for the carve-out at `base`, `size` bytes.
-    pub(crate) fn new(base: u64, size: u64) -> Result<Self> {
-        let pages = usize::try_from(size / PAGE_SIZE).map_err(|_| EINVAL)?;
+    /// A backend for the carve-out `region`.
+    pub(crate) fn new(region: NoMapRegion) -> Result<Self> {
+        let pages = usize::try_from(region.size() / PAGE_SIZE).map_err(|_| EINVAL)?;
         let mut words = KVec::with_capacity(page_bitmap::words_for(pages), GFP_KERNEL)?;
         for _ in 0..page_bitmap::words_for(pages) {
             words.push(0u64, GFP_KERNEL)?;
@@ -79,7 +80,7 @@ impl CarveoutBackend {
         Ok(Self {
             pool: Arc::pin_init(
                 pin_init!(CarveoutPool {
-                    base,
+                    region,
                     pages,
                     map <- new_mutex!(words),
                 }),
@@ -90,7 +91,7 @@ impl CarveoutBackend {
 
     /// `(base, size)` of the region.
     pub(crate) fn pool(&self) -> (u64, u64) {
-        (self.pool.base, self.pool.pages as u64 * PAGE_SIZE)
+        (self.pool.region.base(), self.pool.pages as u64 * PAGE_SIZE)
     }
 }
 
@@ -113,9 +114,15 @@ impl Backend for CarveoutBackend {
             pool: self.pool.clone(),
             _cb: cb.clone(),
         };
-        let phys = self.pool.base + start as u64 * PAGE_SIZE;
+        let offset = start as u64 * PAGE_SIZE;
+        let size = count * PAGE_SIZE as usize;
         // On failure `mem`'s drop returns the pages.
-        mem.mapping = Some(ResourceMapping::new_zeroed(cb.dev.as_ref(), phys, size)?);
+        mem.mapping = Some(ResourceMapping::new_zeroed(
+            cb.dev.as_ref(),
+            &self.pool.region,
+            offset,
+            size,
+        )?);
         let mem: KBox<dyn Memory> = KBox::new(mem, GFP_KERNEL)?;
         Ok(mem)
     }

@@ -51,6 +51,7 @@ use crate::{
             SgTable,
             Vma, //
         },
+        of::NoMapRegion,
     },
     session::ContextBank,
     uapi, //
@@ -199,16 +200,16 @@ pub(crate) struct MemoryManager {
 impl MemoryManager {
     /// A manager with the DMA-coherent backend, plus the CMA or carve-out
     /// backend for the DSP's `memory-region`, if any.
-    pub(crate) fn new(region: Option<regions::Region>) -> Result<Self> {
+    /// `nomap` is the reservation of a carve-out `region`.
+    pub(crate) fn new(region: Option<regions::Region>, nomap: Option<NoMapRegion>) -> Result<Self> {
         let (mut cma, mut carveout) = (None, None);
         match region {
             Some(r) if r.kind == regions::RegionKind::Cma => {
                 cma = Some(Accounting::new(cma::CmaBackend::new(r.base, r.size))?);
             }
             Some(r) if r.kind == regions::RegionKind::Carveout => {
-                carveout = Some(Accounting::new(carveout::CarveoutBackend::new(
-                    r.base, r.size,
-                )?)?);
+                let nomap = nomap.ok_or(EINVAL)?;
+                carveout = Some(Accounting::new(carveout::CarveoutBackend::new(nomap)?)?);
             }
             _ => {}
         }

@@ -85,6 +85,40 @@ fn probe() {
     }
     names.sort();
     println!("qda-probe: dsps={}", names.join(","));
+    for d in qda::Device::all().unwrap_or_default() {
+        let name = d.query().map(|q| q.name().to_string()).unwrap_or_default();
+        match carveout_roundtrip(&d) {
+            Ok(true) => println!("qda-probe: carveout {name} ok"),
+            Ok(false) => {}
+            Err(e) => println!("qda-probe: carveout {name} failed: {e}"),
+        }
+    }
+}
+
+/// A carve-out buffer of `d` (`Ok(false)` if it has no carve-out): zeroed
+/// when new, and what one mapping writes another reads back.
+fn carveout_roundtrip(d: &qda::Device) -> Result<bool, String> {
+    let bo = match qda::Bo::new_in(d, 3 * 4096, qda::uapi::QDA_MEM_CARVEOUT) {
+        Err(e) if e.raw_os_error() == Some(libc::ENODEV) => return Ok(false),
+        r => r.map_err(|e| format!("alloc: {e}"))?,
+    };
+    {
+        let mut m = bo.map().map_err(|e| format!("mmap: {e}"))?;
+        if m.as_slice().iter().any(|&b| b != 0) {
+            return Err("new buffer not zeroed".into());
+        }
+        for (i, b) in m.as_mut_slice().iter_mut().enumerate() {
+            *b = (i % 251) as u8;
+        }
+    }
+    let m = bo.map().map_err(|e| format!("mmap: {e}"))?;
+    let same = m
+        .as_slice()
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == (i % 251) as u8);
+    same.then_some(true)
+        .ok_or_else(|| "data differs after remapping".into())
 }
 
 fn main() {
