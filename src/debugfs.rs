@@ -6,8 +6,10 @@
 //!   address window, the owning process and its open files.
 //! - `invoke_timeout_ms`: timeout of user calls (0, the default: until
 //!   the reply or a signal). Writable.
-//! - `calls`: FastRPC calls in flight (pending or orphaned), orphans made
-//!   and reaped, replies dropped (unknown, stale, duplicate).
+//! - `calls`: FastRPC calls in flight (pending or orphaned), orphans made,
+//!   orphaned now (unanswered; user calls are refused at `orphan_limit`),
+//!   answered but not yet reaped (freed by the next call), and reaped,
+//!   replies dropped (unknown, stale, duplicate).
 //! - `memory`: live allocations and bytes per memory backend, then one
 //!   `pool <backend> <base> <size>` line per reserved region in use.
 //! - `iova_probe`: write a DSP address; reading then shows, for every
@@ -33,7 +35,10 @@ use kernel::{
 };
 
 use crate::{
-    fastrpc::channel::Channel,
+    fastrpc::channel::{
+        Channel,
+        ORPHAN_LIMIT, //
+    },
     memory::MemoryManager,
     session::Sessions,
     topology, //
@@ -76,6 +81,10 @@ fn show_sessions(s: &Arc<Sessions>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn show_calls(c: &Arc<Channel>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "in_flight {}", c.in_flight())?;
     writeln!(f, "orphaned {}", c.stats.orphaned.load(Ordering::Relaxed))?;
+    let (orphans, unreaped) = c.orphans();
+    writeln!(f, "orphans {orphans}")?;
+    writeln!(f, "orphan_limit {ORPHAN_LIMIT}")?;
+    writeln!(f, "unreaped {unreaped}")?;
     writeln!(f, "reaped {}", c.stats.reaped.load(Ordering::Relaxed))?;
     writeln!(
         f,

@@ -9,13 +9,12 @@ use core::sync::atomic::{
 };
 use kernel::{
     debugfs,
-    new_mutex,
     prelude::*,
     str::CString,
     sync::{
         aref::ARef,
         Arc,
-        Mutex, //
+        SetOnce, //
     },
     time::{
         delay::fsleep,
@@ -67,9 +66,9 @@ pub(crate) struct QdaDevice {
     pub(crate) memory: Arc<MemoryManager>,
     /// The FastRPC channel to the DSP.
     pub(crate) channel: Arc<Channel>,
-    /// The DSP's attributes, once queried.
-    #[pin]
-    pub(crate) attributes: Mutex<Option<KVec<u32>>>,
+    /// The DSP's attributes, published by the first capability query
+    /// that succeeds (see [`file`]); never changed after.
+    pub(crate) attributes: SetOnce<Arc<KVec<u32>>>,
 }
 
 /// The ioctls, indexed by their number relative to `DRM_COMMAND_BASE`.
@@ -250,7 +249,7 @@ impl rpmsg::Driver for QdaDriver {
                 sessions: s2,
                 memory: m2,
                 channel: c2,
-                attributes <- new_mutex!(None),
+                attributes: SetOnce::new(),
             }),
             GFP_KERNEL,
         )?;

@@ -28,6 +28,7 @@ use crate::{
     driver::QdaDevice,
     fastrpc::{
         channel::{
+            self,
             Channel,
             Request, //
         },
@@ -352,7 +353,7 @@ fn to_arg(
 /// pointer lies in (see [`crate::buffer_ref`]; passed zero copy) or is
 /// -1/0 (copied inline). Returns the remote method's return value.
 pub(crate) fn invoke(
-    _dev: &QdaDevice,
+    dev: &QdaDevice,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_invoke,
 ) -> Result<u32> {
@@ -379,8 +380,18 @@ pub(crate) fn invoke(
             0 => None,
             ms => Some(ms),
         },
+        user: true,
     };
-    let r = f.channel.call(&req, m.payload.clone())?;
+    let r = f.channel.call(&req, m.payload.clone()).inspect_err(|&e| {
+        if e == EAGAIN {
+            crate::ratelimit::pr_info_ratelimited!(
+                "{}: call refused: {} calls orphaned by callers that gave up (limit {})\n",
+                dev.domain.label(),
+                f.channel.orphans().0,
+                channel::ORPHAN_LIMIT
+            );
+        }
+    })?;
     m.unmarshal(&list, &mut KVec::new())?;
     retval::user_result(r).map_err(|e| Error::from_errno(-e))
 }
@@ -455,17 +466,25 @@ pub(crate) fn munmap(
     Ok(0)
 }
 
-/// The DSP's attributes, queried once per device and cached.
-fn attributes(dev: &QdaDevice, file: &File<QdaFile>) -> Result<KVec<u32>> {
-    let mut cache = dev.attributes.lock();
-    if cache.is_none() {
-        let f = file.data();
-        let pd = f.pd().unwrap_or(wire::ROOT_PD);
-        *cache = Some(process::capabilities(&f.channel, f.session().cb(), pd)?);
+/// The DSP's attributes: the first capability query that succeeds
+/// publishes them for the device's lifetime; until then every caller asks
+/// the DSP itself (no lock is held across the call, which may take up to
+/// the kernel call timeout). Concurrent first queries may each ask; the
+/// first answer published is kept, the others are dropped.
+fn attributes(dev: &QdaDevice, file: &File<QdaFile>) -> Result<Arc<KVec<u32>>> {
+    if let Some(a) = dev.attributes.as_ref() {
+        return Ok(a.clone());
     }
-    let mut v = KVec::new();
-    v.extend_from_slice(cache.as_deref().unwrap_or(&[]), GFP_KERNEL)?;
-    Ok(v)
+    let f = file.data();
+    let pd = f.pd().unwrap_or(wire::ROOT_PD);
+    let fresh = Arc::new(
+        process::capabilities(&f.channel, f.session().cb(), pd)?,
+        GFP_KERNEL,
+    )?;
+    dev.attributes.populate(fresh.clone());
+    // `None` only while a concurrent first query is publishing its
+    // answer: ours is as good.
+    Ok(dev.attributes.as_ref().cloned().unwrap_or(fresh))
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_GET_ATTR`, one DSP attribute (capability query on
@@ -478,6 +497,7 @@ pub(crate) fn get_attr(
     if args.attribute_id as usize >= process::DSP_ATTRIBUTES {
         return Err(EOVERFLOW);
     }
-    args.value = attributes(dev, file)?[args.attribute_id as usize];
+    let attrs = attributes(dev, file)?;
+    args.value = *attrs.get(args.attribute_id as usize).ok_or(EOVERFLOW)?;
     Ok(0)
 }

@@ -15,8 +15,21 @@
 //! A caller interrupted by a signal (`-EINTR`, never restarted: a remote
 //! call is not idempotent) or out of time (`-ETIMEDOUT`) leaves its slot
 //! *orphaned*: the channel keeps the call's memory (the DSP may still write
-//! into it) until the reply arrives, when a work item reaps it, or the DSP
-//! goes away. Nothing is leaked.
+//! into it) until the DSP is done with it. Nothing is leaked.
+//!
+//! Lifetime of an orphan's memory: the reply (receive path, possibly
+//! atomic) only marks the slot *reapable*. The memory is freed in process
+//! context by the first of these events: the next call on the channel
+//! (before it takes a slot), the DSP going away ([`Channel::shutdown`],
+//! from the rpmsg unbind), or the channel's drop. No work item is queued,
+//! so no driver code runs on behalf of the channel once the last of its
+//! callers has returned and the rpmsg driver data is gone, and module
+//! exit (which unbinds every channel first) has nothing to wait for.
+//!
+//! A DSP that stops answering could fill every slot with orphans; once
+//! [`ORPHAN_LIMIT`] slots are orphaned, new user calls are refused with
+//! `-EAGAIN` (kernel calls, such as a process's release, still get a slot
+//! while any is free) until the DSP answers or goes away.
 
 use core::sync::atomic::{
     AtomicU32,
@@ -24,7 +37,7 @@ use core::sync::atomic::{
     Ordering, //
 };
 use kernel::{
-    impl_has_work, new_condvar, new_mutex, new_spinlock_irq, new_work,
+    new_condvar, new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
         Arc,
@@ -34,11 +47,6 @@ use kernel::{
         SpinLockIrq, //
     },
     time::msecs_to_jiffies,
-    workqueue::{
-        self,
-        Work,
-        WorkItem, //
-    },
 };
 
 use super::wire::{
@@ -77,7 +85,32 @@ struct Slot {
 struct Table {
     slots: KVec<Slot>,
     cursor: usize,
+    /// Slots in state [`State::Orphan`].
+    orphans: usize,
+    /// Slots in state [`State::Reapable`].
+    reapable: usize,
 }
+
+impl Table {
+    /// Moves slot `i` to `state`, keeping the counts.
+    fn set(&mut self, i: usize, state: State) {
+        match self.slots[i].state {
+            State::Orphan => self.orphans -= 1,
+            State::Reapable => self.reapable -= 1,
+            _ => {}
+        }
+        match state {
+            State::Orphan => self.orphans += 1,
+            State::Reapable => self.reapable += 1,
+            _ => {}
+        }
+        self.slots[i].state = state;
+    }
+}
+
+/// Orphaned slots beyond which new user calls are refused (`-EAGAIN`):
+/// half the slots stay for calls that can still be answered.
+pub(crate) const ORPHAN_LIMIT: usize = 128;
 
 /// Who is sending: sends run concurrently (on glink one may wait for the
 /// remote side's receive intents), and [`Channel::shutdown`] waits for
@@ -113,26 +146,12 @@ pub(crate) struct Channel {
     /// Signalled when the last send of a closed channel ends.
     #[pin]
     senders_idle: CondVar,
-    #[pin]
-    reaper: Work<Channel>,
     seq: AtomicU64,
     /// Timeout of user calls in milliseconds; 0: wait for the reply or a
     /// signal (debugfs `invoke_timeout_ms`).
     pub(crate) user_timeout_ms: AtomicU32,
     /// Counters.
     pub(crate) stats: Stats,
-}
-
-impl_has_work! {
-    impl HasWork<Self> for Channel { self.reaper }
-}
-
-impl WorkItem for Channel {
-    type Pointer = Arc<Channel>;
-
-    fn run(this: Arc<Channel>) {
-        this.reap(|s| s == State::Reapable);
-    }
 }
 
 /// Slots: index 0 is never used (a `ctx` of 0 is not a call).
@@ -152,6 +171,9 @@ pub(crate) struct Request {
     pub(crate) payload: (u64, u64),
     /// Timeout; `None` waits until the reply or a signal.
     pub(crate) timeout_ms: Option<u32>,
+    /// A user call: refused (`-EAGAIN`) while [`ORPHAN_LIMIT`] slots are
+    /// orphaned.
+    pub(crate) user: bool,
 }
 
 impl Channel {
@@ -174,7 +196,12 @@ impl Channel {
         }
         Arc::pin_init(
             pin_init!(Self {
-                table <- new_spinlock_irq!(Table { slots, cursor: 0 }),
+                table <- new_spinlock_irq!(Table {
+                    slots,
+                    cursor: 0,
+                    orphans: 0,
+                    reapable: 0,
+                }),
                 waiters,
                 transport,
                 senders <- new_mutex!(Senders {
@@ -182,7 +209,6 @@ impl Channel {
                     closed: false,
                 }),
                 senders_idle <- new_condvar!(),
-                reaper <- new_work!("qda::Channel::reaper"),
                 seq: AtomicU64::new(0),
                 user_timeout_ms: AtomicU32::new(0),
                 stats: Stats::default(),
@@ -197,11 +223,21 @@ impl Channel {
         t.slots.iter().filter(|s| s.state != State::Free).count()
     }
 
+    /// Slots orphaned and not yet answered, and answered ones not yet
+    /// reaped (debugfs and tests).
+    pub(crate) fn orphans(&self) -> (usize, usize) {
+        let t = self.table.lock();
+        (t.orphans, t.reapable)
+    }
+
     /// Takes a slot for `memory`: `(index, seq)`; `-EBUSY` if all 255 are
-    /// in use.
-    fn reserve(&self, memory: Arc<dyn CallMemory>) -> Result<(usize, u64)> {
+    /// in use, `-EAGAIN` for a `user` call if [`ORPHAN_LIMIT`] are orphaned.
+    fn reserve(&self, memory: Arc<dyn CallMemory>, user: bool) -> Result<(usize, u64)> {
         let seq = wire::seq_wrap(self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1));
         let mut t = self.table.lock();
+        if user && t.orphans >= ORPHAN_LIMIT {
+            return Err(EAGAIN);
+        }
         for k in 0..SLOTS - 1 {
             let i = (t.cursor + k) % (SLOTS - 1) + 1;
             if t.slots[i].state == State::Free {
@@ -231,7 +267,9 @@ impl Channel {
         req: &Request,
         memory: Arc<dyn CallMemory>,
     ) -> Result<i32> {
-        let (i, seq) = self.reserve(memory)?;
+        // Answered orphans go first: their slots and memory come back.
+        self.reap(|s| s == State::Reapable);
+        let (i, seq) = self.reserve(memory, req.user)?;
         let msg = Msg {
             client_id: req.client_id,
             tid: kernel::current!().pid(),
@@ -278,7 +316,7 @@ impl Channel {
                 if t.slots[i].state == State::Pending {
                     // The DSP may still write into the call's memory: the
                     // channel keeps it until the reply or the DSP's end.
-                    t.slots[i].state = State::Orphan;
+                    t.set(i, State::Orphan);
                     drop(t);
                     self.stats.orphaned.fetch_add(1, Ordering::Relaxed);
                     return Err(e);
@@ -331,10 +369,9 @@ impl Channel {
                 self.waiters[i].notify_all();
             }
             State::Orphan => {
-                t.slots[i].state = State::Reapable;
-                drop(t);
-                // Freeing DMA memory needs process context.
-                let _ = workqueue::system().enqueue(self.clone());
+                // Freeing DMA memory needs process context: the next call
+                // or the shutdown reaps it.
+                t.set(i, State::Reapable);
             }
             _ => {
                 drop(t);
@@ -356,10 +393,13 @@ impl Channel {
         loop {
             let mem = {
                 let mut t = self.table.lock();
+                if t.orphans + t.reapable == 0 {
+                    return;
+                }
                 let Some(i) = (1..SLOTS).find(|&i| which(t.slots[i].state)) else {
                     return;
                 };
-                t.slots[i].state = State::Free;
+                t.set(i, State::Free);
                 t.slots[i].memory.take()
             };
             self.stats.reaped.fetch_add(1, Ordering::Relaxed);

@@ -102,6 +102,7 @@ fn kernel_call_on(
         sc: sc.0,
         payload: m.dsp,
         timeout_ms: Some(KERNEL_CALL_TIMEOUT_MS),
+        user: false,
     };
     let r = channel.call(&req, m.payload.clone())?;
     remote_result(handle, sc, r)?;

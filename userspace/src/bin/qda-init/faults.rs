@@ -1,7 +1,8 @@
 //! Userspace tests of fault handling, driven by the simulator's knobs
 //! (`/sys/kernel/debug/qda_dsp_sim/<dsp>`): an error code, a late reply
 //! and a signal, a lost reply and a timeout, duplicate and stale replies,
-//! hostile metadata and garbage messages, and a DSP crash (subsystem restart) during a call. Each ends with no
+//! hostile metadata and garbage messages, the bound on orphaned calls,
+//! and a DSP crash (subsystem restart) during a call. Each ends with no
 //! call left in flight.
 
 use std::{
@@ -128,14 +129,20 @@ pub fn a_signal_interrupts_a_late_call() -> Outcome {
         calls("cdsp", "orphaned")? == orphaned + 1,
         "no orphan recorded"
     );
-    // The late reply reaps the orphan.
+    // The late reply makes the orphan reapable; the next call reaps it.
     check!(
-        eventually(|| calls("cdsp", "reaped") == Ok(reaped + 1)),
-        "orphan not reaped"
+        eventually(|| calls("cdsp", "unreaped") == Ok(1)),
+        "the late reply did not end the orphan: {:?}",
+        calls("cdsp", "unreaped")
     );
+    check!(calls("cdsp", "reaped")? == reaped, "reaped before a call");
     check!(
         d.calculator_sum(h, &[4, 5]).map_err(|e| e.to_string())? == 9,
         "next call"
+    );
+    check!(
+        calls("cdsp", "reaped")? == reaped + 1 && calls("cdsp", "unreaped")? == 0,
+        "the next call did not reap the orphan"
     );
     all_reaped()
 }
@@ -148,8 +155,64 @@ pub fn a_lost_reply_times_out() -> Outcome {
     set_timeout("cdsp", 0)?;
     expect_errno(r, libc::ETIMEDOUT, "call whose reply was lost")?;
     check!(calls("cdsp", "in_flight")? == 1, "the orphan is not kept");
-    // The reply shows up after all: reaped.
+    // The reply shows up after all; the next call reaps the orphan.
     knob("cdsp", "release")?;
+    check!(
+        eventually(|| calls("cdsp", "unreaped") == Ok(1)),
+        "the released reply did not end the orphan"
+    );
+    check!(
+        d.calculator_sum(h, &[2, 2]).map_err(|e| e.to_string())? == 4,
+        "next call"
+    );
+    all_reaped()
+}
+
+/// Makes `n` calls whose replies the simulator holds and which time out.
+fn orphan_calls(d: &Device, h: u32, n: u64) -> Outcome {
+    for i in 0..n {
+        knob("cdsp", "drop")?;
+        expect_errno(
+            d.calculator_sum(h, &[1]),
+            libc::ETIMEDOUT,
+            &format!("orphan {i}"),
+        )?;
+    }
+    Ok(())
+}
+
+/// A DSP that never answers cannot take every call slot: once
+/// `orphan_limit` calls are orphaned, the next call fails with EAGAIN;
+/// when the answers come, the slots are back and calls work again.
+pub fn orphans_are_bounded() -> Outcome {
+    let (d, h) = session()?;
+    let limit = calls("cdsp", "orphan_limit")?;
+    check!((1..255).contains(&limit), "orphan_limit {limit}");
+    check!(calls("cdsp", "orphans")? == 0, "orphans before the test");
+    set_timeout("cdsp", 20)?;
+    let made = orphan_calls(&d, h, limit);
+    let refused = d.calculator_sum(h, &[1]);
+    // Kernel calls (attach, and release on close) still get a slot.
+    let kernel_calls = Device::by_name("cdsp").and_then(|o| o.attach());
+    let orphans = calls("cdsp", "orphans");
+    let in_flight = calls("cdsp", "in_flight");
+    set_timeout("cdsp", 0)?;
+    knob("cdsp", "release")?;
+    made?;
+    expect_errno(refused, libc::EAGAIN, "call past the orphan limit")?;
+    kernel_calls.map_err(|e| format!("attach at the orphan limit: {e}"))?;
+    check!(orphans? == limit, "orphans at the limit");
+    check!(in_flight? == limit, "slots held at the limit");
+    check!(
+        eventually(|| calls("cdsp", "orphans") == Ok(0)),
+        "released replies did not end the orphans: {:?}",
+        calls("cdsp", "orphans")
+    );
+    check!(
+        d.calculator_sum(h, &[2, 3]).map_err(|e| e.to_string())? == 5,
+        "call after the replies"
+    );
+    check!(calls("cdsp", "unreaped")? == 0, "orphans left unreaped");
     all_reaped()
 }
 

@@ -377,6 +377,7 @@ pub fn run(loaded: bool) {
         faults::a_signal_interrupts_a_late_call,
     );
     s.case("a_lost_reply_times_out", faults::a_lost_reply_times_out);
+    s.case("orphans_are_bounded", faults::orphans_are_bounded);
     s.case(
         "duplicate_and_stale_replies_are_dropped",
         faults::duplicate_and_stale_replies_are_dropped,
