@@ -19,7 +19,12 @@
 //! Modules linked into the DSP image are opened by bare name (the
 //! simulated DSP has `calculator`, `null` and `copy`), with no listener.
 
-use std::{io, mem::size_of};
+use std::{
+    io,
+    marker::PhantomData,
+    mem::size_of,
+    os::fd::{AsRawFd, BorrowedFd},
+};
 
 use crate::{ioctl_raw, uapi, Device};
 
@@ -45,44 +50,84 @@ pub const fn scalars(method: u32, inb: u32, outb: u32) -> u32 {
     build_scalars(0, method, inb, outb, 0, 0)
 }
 
-/// One argument of an invoke (`struct drm_qda_invoke_arg`). Buffers
-/// borrowed by an `Arg` must outlive the call.
+/// One argument of an invoke (`struct drm_qda_invoke_arg`).
+///
+/// An `Arg<'a>` borrows the buffer it names for `'a` (shared for an input,
+/// exclusively for an output), so the buffer outlives every call it is
+/// given to and nothing else touches an output while the kernel writes it.
+/// It is neither `Copy` nor `Clone`: a copy would let two calls write one
+/// output. The layout is `struct drm_qda_invoke_arg`'s (arrays of `Arg` are
+/// passed to the kernel as they are).
+///
+/// The buffer must outlive the argument:
+///
+/// ```compile_fail,E0597
+/// let arg = {
+///     let v = vec![0u8; 8];
+///     qda::rpc::Arg::input(&v)
+/// };
+/// # drop(arg);
+/// ```
+///
+/// and an output is not readable while an argument names it:
+///
+/// ```compile_fail,E0502
+/// let mut out = [0u8; 8];
+/// let arg = qda::rpc::Arg::output(&mut out);
+/// let seen = out[0];
+/// # drop(arg);
+/// # let _ = seen;
+/// ```
+///
+/// nor can an argument be duplicated:
+///
+/// ```compile_fail,E0277
+/// fn dup<T: Clone>(_: &T) {}
+/// let mut out = [0u8; 8];
+/// dup(&qda::rpc::Arg::output(&mut out));
+/// ```
 #[repr(transparent)]
-#[derive(Clone, Copy, Debug)]
-pub struct Arg(uapi::InvokeArg);
+#[derive(Debug)]
+pub struct Arg<'a> {
+    raw: uapi::InvokeArg,
+    _buf: PhantomData<&'a mut [u8]>,
+}
 
-impl Arg {
+impl<'a> Arg<'a> {
     fn new(ptr: u64, length: u64, fd: i32) -> Self {
-        Self(uapi::InvokeArg {
-            ptr,
-            length,
-            fd,
-            attr: 0,
-        })
+        Self {
+            raw: uapi::InvokeArg {
+                ptr,
+                length,
+                fd,
+                attr: 0,
+            },
+            _buf: PhantomData,
+        }
     }
 
     /// An input buffer, copied into the call.
-    pub fn input(b: &[u8]) -> Self {
+    pub fn input(b: &'a [u8]) -> Self {
         Self::new(b.as_ptr() as u64, b.len() as u64, -1)
     }
 
     /// An output buffer, copied back after the call.
-    pub fn output(b: &mut [u8]) -> Self {
+    pub fn output(b: &'a mut [u8]) -> Self {
         Self::new(b.as_mut_ptr() as u64, b.len() as u64, -1)
     }
 
     /// Bytes `b` inside the mapping of buffer `handle` (a GEM handle of
     /// the calling file: a [`crate::Bo`], or a dma-buf imported with
-    /// [`crate::Bo::import`]): passed zero copy.
-    pub fn buffer(handle: u32, b: &[u8]) -> Self {
+    /// [`crate::Bo::import`]): passed zero copy, the DSP reading and
+    /// writing the buffer's pages.
+    pub fn buffer(handle: u32, b: &'a [u8]) -> Self {
         Self::new(b.as_ptr() as u64, b.len() as u64, handle as i32)
     }
 
     /// Bytes `b` inside a mapping of dma-buf `fd` (the reference
     /// `drivers/misc/fastrpc.c` and the FastRPC library use): passed zero
-    /// copy.
-    pub fn dmabuf(fd: std::os::fd::BorrowedFd<'_>, b: &[u8]) -> Self {
-        use std::os::fd::AsRawFd;
+    /// copy. The fd stays open as long as the `Arg` lives.
+    pub fn dmabuf(fd: BorrowedFd<'a>, b: &'a [u8]) -> Self {
         Self::new(b.as_ptr() as u64, b.len() as u64, fd.as_raw_fd())
     }
 
@@ -92,15 +137,16 @@ impl Arg {
     /// # Safety
     ///
     /// `ptr..ptr + len` must stay valid for reads (and, for an output,
-    /// writes) until every call that is given this `Arg` has returned, and
-    /// nothing may access it while such a call writes it.
+    /// writes) for `'a` and until every call that is given this `Arg` has
+    /// returned, and nothing may access it while such a call writes it.
     pub unsafe fn from_raw_parts(ptr: *mut u8, len: usize) -> Self {
         Self::new(ptr as u64, len as u64, -1)
     }
 
-    /// A buffer handle argument: `{handle, offset, len}`.
-    pub fn handle(handle: u32, offset: u32, len: u32) -> Self {
-        Self::new(u64::from(offset), u64::from(len), handle as i32)
+    /// A buffer handle argument: `{handle, offset, len}`. It names bytes
+    /// of the buffer object, not of this process, so it borrows nothing.
+    pub fn handle(handle: u32, offset: u32, len: u32) -> Arg<'static> {
+        Arg::new(u64::from(offset), u64::from(len), handle as i32)
     }
 }
 
@@ -178,6 +224,10 @@ pub fn close_module_with(
         ))),
     }
 }
+
+// An `Arg` is exactly a `struct drm_qda_invoke_arg`.
+const _: () = assert!(size_of::<Arg<'_>>() == size_of::<uapi::InvokeArg>());
+const _: () = assert!(align_of::<Arg<'_>>() == align_of::<uapi::InvokeArg>());
 
 /// Size of the `dlerror` buffers of remote control (the library's).
 const DLERROR_LEN: usize = 255;
