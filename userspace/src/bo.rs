@@ -2,7 +2,9 @@
 
 use std::{io, os::fd::RawFd, ptr::NonNull};
 
-use crate::{ioctl_raw, uapi, Device};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use crate::{ioctl::ioctl, uapi, Device};
 
 /// A buffer object of a [`Device`]; its handle is closed on drop.
 #[derive(Debug)]
@@ -29,14 +31,7 @@ impl<'d> Bo<'d> {
             size,
             ..Default::default()
         };
-        // SAFETY: GEM_CREATE reads and writes one `GemCreate`.
-        unsafe {
-            ioctl_raw(
-                dev.fd(),
-                uapi::DRM_IOCTL_QDA_GEM_CREATE,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(dev.as_fd(), uapi::req::GEM_CREATE, &mut a)?;
         Ok(Self {
             dev,
             handle: a.handle,
@@ -51,14 +46,7 @@ impl<'d> Bo<'d> {
             backend,
             ..Default::default()
         };
-        // SAFETY: GEM_CREATE_EX reads and writes one `GemCreateEx`.
-        unsafe {
-            ioctl_raw(
-                dev.fd(),
-                uapi::DRM_IOCTL_QDA_GEM_CREATE_EX,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(dev.as_fd(), uapi::req::GEM_CREATE_EX, &mut a)?;
         Ok(Self {
             dev,
             handle: a.handle,
@@ -81,14 +69,7 @@ impl<'d> Bo<'d> {
             handle: self.handle,
             ..Default::default()
         };
-        // SAFETY: GEM_INFO reads and writes one `GemInfo`.
-        unsafe {
-            ioctl_raw(
-                self.dev.fd(),
-                uapi::DRM_IOCTL_QDA_GEM_INFO,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(self.dev.as_fd(), uapi::req::GEM_INFO, &mut a)?;
         Ok(BoInfo {
             backend: a.backend,
             size: a.size,
@@ -102,14 +83,7 @@ impl<'d> Bo<'d> {
             handle: self.handle,
             ..Default::default()
         };
-        // SAFETY: GEM_MMAP_OFFSET reads and writes one `GemMmapOffset`.
-        unsafe {
-            ioctl_raw(
-                self.dev.fd(),
-                uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(self.dev.as_fd(), uapi::req::GEM_MMAP_OFFSET, &mut a)?;
         Ok(a.offset)
     }
 
@@ -126,14 +100,7 @@ impl<'d> Bo<'d> {
             flags: (libc::O_CLOEXEC | libc::O_RDWR) as u32,
             fd: -1,
         };
-        // SAFETY: PRIME_HANDLE_TO_FD reads and writes one `PrimeHandle`.
-        unsafe {
-            ioctl_raw(
-                self.dev.fd(),
-                uapi::DRM_IOCTL_PRIME_HANDLE_TO_FD,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(self.dev.as_fd(), uapi::req::PRIME_HANDLE_TO_FD, &mut a)?;
         // SAFETY: the kernel returned a new fd that we now own.
         Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(a.fd) })
     }
@@ -145,14 +112,7 @@ impl<'d> Bo<'d> {
             flags: 0,
             fd,
         };
-        // SAFETY: PRIME_FD_TO_HANDLE reads and writes one `PrimeHandle`.
-        unsafe {
-            ioctl_raw(
-                dev.fd(),
-                uapi::DRM_IOCTL_PRIME_FD_TO_HANDLE,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(dev.as_fd(), uapi::req::PRIME_FD_TO_HANDLE, &mut a)?;
         Ok(Self {
             dev,
             handle: a.handle,
@@ -161,23 +121,22 @@ impl<'d> Bo<'d> {
 
     /// Closes the handle now, returning the kernel's answer.
     pub fn close(self) -> io::Result<()> {
-        let r = close_handle(self.dev.fd(), self.handle);
+        let r = close_handle(self.dev.as_fd(), self.handle);
         std::mem::forget(self);
         r
     }
 }
 
 /// `DRM_IOCTL_GEM_CLOSE` on a raw handle.
-pub fn close_handle(fd: RawFd, handle: u32) -> io::Result<()> {
+pub fn close_handle(fd: BorrowedFd<'_>, handle: u32) -> io::Result<()> {
     let mut a = uapi::GemClose { handle, pad: 0 };
-    // SAFETY: GEM_CLOSE reads one `GemClose`.
-    unsafe { ioctl_raw(fd, uapi::DRM_IOCTL_GEM_CLOSE, (&raw mut a).cast())? };
+    ioctl(fd, uapi::req::GEM_CLOSE, &mut a)?;
     Ok(())
 }
 
 impl Drop for Bo<'_> {
     fn drop(&mut self) {
-        let _ = close_handle(self.dev.fd(), self.handle);
+        let _ = close_handle(self.dev.as_fd(), self.handle);
     }
 }
 
@@ -190,7 +149,7 @@ pub struct Mapping {
 
 impl Mapping {
     /// `mmap(fd, offset, len)` read-write and shared.
-    pub fn new(fd: RawFd, offset: u64, len: usize) -> io::Result<Self> {
+    pub fn new(fd: BorrowedFd<'_>, offset: u64, len: usize) -> io::Result<Self> {
         // SAFETY: a fresh shared mapping; the kernel validates fd/offset.
         let p = unsafe {
             libc::mmap(
@@ -198,7 +157,7 @@ impl Mapping {
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED,
-                fd,
+                fd.as_raw_fd(),
                 offset as libc::off_t,
             )
         };

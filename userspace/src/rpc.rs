@@ -23,10 +23,13 @@ use std::{
     io,
     marker::PhantomData,
     mem::size_of,
-    os::fd::{AsRawFd, BorrowedFd},
+    os::fd::{AsFd, AsRawFd, BorrowedFd},
 };
 
-use crate::{ioctl_raw, uapi, Device};
+use crate::{
+    ioctl::{ioctl, ioctl_indirect, ioctl_no_arg, IndirectIoctl},
+    uapi, Device,
+};
 
 /// `FASTRPC_BUILD_SCALARS(attr, method, in, out, in_handles, out_handles)`.
 pub const fn build_scalars(
@@ -158,6 +161,26 @@ pub const DRM_IOCTL_QDA_INVOKE_LIB: u32 = uapi::drm_iowr(
 );
 pub use uapi::DRM_IOCTL_QDA_INVOKE;
 
+/// How [`Device::invoke_with`] encodes `DRM_IOCTL_QDA_INVOKE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvokeEncoding {
+    /// With the size of `struct drm_qda_invoke` (the header's).
+    Header,
+    /// With the size of one argument, as the FastRPC library does.
+    Library,
+}
+
+/// The 24 bytes [`DRM_IOCTL_QDA_INVOKE_LIB`] declares: the structure and
+/// room the kernel must not touch.
+#[repr(C)]
+struct LibInvoke {
+    inv: uapi::Invoke,
+    tail: [u8; 8],
+}
+
+/// INVOKE in the library's encoding: reads the argument array.
+const INVOKE_LIB: IndirectIoctl<LibInvoke> = IndirectIoctl::new(DRM_IOCTL_QDA_INVOKE_LIB);
+
 /// Opens a module by URI through remote control (handle 0, method 0),
 /// with `call(handle, sc, args)` doing the invoke: [`Device::open_module`],
 /// or another driver's invoke (`qdactl compare` drives fastrpc.ko).
@@ -229,20 +252,34 @@ pub fn close_module_with(
 const _: () = assert!(size_of::<Arg<'_>>() == size_of::<uapi::InvokeArg>());
 const _: () = assert!(align_of::<Arg<'_>>() == align_of::<uapi::InvokeArg>());
 
+/// How many arguments method `sc` takes: buffers in and out, handles in
+/// and out.
+pub const fn arg_count(sc: u32) -> usize {
+    (((sc >> 16) & 0xff) + ((sc >> 8) & 0xff) + ((sc >> 4) & 0xf) + (sc & 0xf)) as usize
+}
+
+/// Refuses (`EINVAL`) a call whose `sc` names more arguments than `len`:
+/// the kernel would read them past the array.
+pub fn check_arg_count(sc: u32, len: usize) -> io::Result<()> {
+    if arg_count(sc) > len {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "scalars {sc:#x} name {} arguments, {len} given",
+                arg_count(sc)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Size of the `dlerror` buffers of remote control (the library's).
 const DLERROR_LEN: usize = 255;
 
 impl Device {
     /// Attaches this process to the DSP's root PD (`DRM_IOCTL_QDA_INIT_ATTACH`).
     pub fn attach(&self) -> io::Result<()> {
-        // SAFETY: INIT_ATTACH takes no argument.
-        unsafe {
-            ioctl_raw(
-                self.fd(),
-                uapi::DRM_IOCTL_QDA_INIT_ATTACH,
-                std::ptr::null_mut(),
-            )?
-        };
+        ioctl_no_arg(self.as_fd(), uapi::req::INIT_ATTACH)?;
         Ok(())
     }
 
@@ -281,48 +318,61 @@ impl Device {
         })
     }
 
+    /// INIT_CREATE with `a`, whose `file` is 0 or the address of
+    /// `filelen` bytes the caller borrows for the call.
     fn init_create(&self, mut a: uapi::InitCreate) -> io::Result<()> {
-        // SAFETY: INIT_CREATE reads one `struct drm_qda_init_create`; the
-        // shell it points to (if any) is borrowed by the caller.
-        unsafe {
-            ioctl_raw(
-                self.fd(),
-                uapi::DRM_IOCTL_QDA_INIT_CREATE,
-                (&raw mut a).cast(),
-            )?
-        };
+        // SAFETY: INIT_CREATE only reads through `a.file`, which is 0 (the
+        // kernel faults it) or addresses the `filelen` bytes of a shell
+        // slice the caller holds borrowed until we return.
+        unsafe { ioctl_indirect(self.as_fd(), uapi::req::INIT_CREATE, &mut a)? };
         Ok(())
     }
 
     /// Calls method `sc` of remote `handle` with `args` (`DRM_IOCTL_QDA_INVOKE`).
     /// Returns the remote return value (non-errno codes as they are).
-    pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
-        self.invoke_with(DRM_IOCTL_QDA_INVOKE, handle, sc, args)
+    pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg<'_>]) -> io::Result<i32> {
+        self.invoke_with(InvokeEncoding::Header, handle, sc, args)
     }
 
-    /// [`Device::invoke`] with an explicit request number.
-    pub fn invoke_with(&self, req: u32, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
-        // Room for the library's 24-byte encoding: the kernel must only
-        // touch the first 16 bytes.
-        #[repr(C)]
-        struct Padded {
-            inv: uapi::Invoke,
-            tail: [u8; 8],
-        }
-        let mut p = Padded {
-            inv: uapi::Invoke {
-                handle,
-                sc,
-                args: args.as_mut_ptr() as u64,
-            },
-            tail: [0x5a; 8],
+    /// [`Device::invoke`] with the request number encoded as `enc` says.
+    /// With [`InvokeEncoding::Library`], fails if the kernel wrote past the
+    /// 16-byte structure.
+    pub fn invoke_with(
+        &self,
+        enc: InvokeEncoding,
+        handle: u32,
+        sc: u32,
+        args: &mut [Arg<'_>],
+    ) -> io::Result<i32> {
+        let inv = uapi::Invoke {
+            handle,
+            sc,
+            args: args.as_mut_ptr() as u64,
         };
-        // SAFETY: INVOKE reads the array of `args` and at most 24 bytes here.
-        let r = unsafe { ioctl_raw(self.fd(), req, (&raw mut p).cast())? };
-        if p.tail != [0x5a; 8] {
-            return Err(io::Error::other("kernel wrote past struct drm_qda_invoke"));
+        check_arg_count(sc, args.len())?;
+        match enc {
+            InvokeEncoding::Header => {
+                let mut inv = inv;
+                // SAFETY: INVOKE reads `sc`'s count of arguments from
+                // `inv.args`, i.e. from `args` (an `Arg` is a `struct
+                // drm_qda_invoke_arg`), which holds at least that many
+                // (checked above) and is borrowed until we return, as are
+                // the buffers the arguments name (exclusively for outputs).
+                unsafe { ioctl_indirect(self.as_fd(), uapi::req::INVOKE, &mut inv) }
+            }
+            InvokeEncoding::Library => {
+                let mut p = LibInvoke {
+                    inv,
+                    tail: [0x5a; 8],
+                };
+                // SAFETY: as above.
+                let r = unsafe { ioctl_indirect(self.as_fd(), INVOKE_LIB, &mut p)? };
+                if p.tail != [0x5a; 8] {
+                    return Err(io::Error::other("kernel wrote past struct drm_qda_invoke"));
+                }
+                Ok(r)
+            }
         }
-        Ok(r)
     }
 
     /// Opens a module by URI through remote control (handle 0, method 0).
@@ -411,8 +461,7 @@ impl Device {
             flags,
             ..Default::default()
         };
-        // SAFETY: MAP reads and writes one `struct drm_qda_map`.
-        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_QDA_MAP, (&raw mut a).cast())? };
+        ioctl(self.as_fd(), uapi::req::MAP, &mut a)?;
         Ok(RemoteMapping {
             request,
             fd,
@@ -432,8 +481,7 @@ impl Device {
             vaddrout: m.vaddrout,
             size: m.size,
         };
-        // SAFETY: MUNMAP reads and writes one `struct drm_qda_munmap`.
-        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_QDA_MUNMAP, (&raw mut a).cast())? };
+        ioctl(self.as_fd(), uapi::req::MUNMAP, &mut a)?;
         Ok(())
     }
 
@@ -443,8 +491,29 @@ impl Device {
             attribute_id: id,
             value: 0,
         };
-        // SAFETY: GET_ATTR reads and writes one `struct drm_qda_get_attr`.
-        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_QDA_GET_ATTR, (&raw mut a).cast())? };
+        ioctl(self.as_fd(), uapi::req::GET_ATTR, &mut a)?;
         Ok(a.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_counts_follow_the_scalars() {
+        assert_eq!(arg_count(scalars(2, 0, 0)), 0);
+        assert_eq!(arg_count(scalars(0, 2, 2)), 4);
+        assert_eq!(arg_count(build_scalars(7, 31, 255, 255, 15, 15)), 540);
+        assert_eq!(arg_count(build_scalars(0, 4, 0, 1, 1, 0)), 2);
+    }
+
+    #[test]
+    fn more_arguments_than_given_are_refused() {
+        assert!(check_arg_count(scalars(2, 1, 1), 2).is_ok());
+        assert!(check_arg_count(scalars(2, 1, 1), 3).is_ok());
+        let e = check_arg_count(scalars(2, 1, 1), 1).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(check_arg_count(build_scalars(0, 0, 0, 0, 1, 0), 0).is_err());
     }
 }

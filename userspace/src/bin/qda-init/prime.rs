@@ -1,6 +1,6 @@
 //! Userspace tests of PRIME export and import.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
 use qda::{heap, uapi, Bo, Device, Mapping};
 
@@ -18,7 +18,7 @@ fn cdsp() -> Result<Device, String> {
 }
 
 /// Maps a dma-buf fd directly.
-fn map_fd(fd: i32, len: usize) -> Result<Mapping, String> {
+fn map_fd(fd: std::os::fd::BorrowedFd<'_>, len: usize) -> Result<Mapping, String> {
     Mapping::new(fd, 0, len).map_err(|e| format!("mmap of the dma-buf: {e}"))
 }
 
@@ -124,7 +124,7 @@ fn import_from_heap(name: &str) -> Outcome {
     let d = cdsp()?;
     let len = 3 * PAGE;
     let fd = heap::alloc(name, len).map_err(|e| format!("{name} heap alloc: {e}"))?;
-    let mut direct = map_fd(fd.as_raw_fd(), len as usize)?;
+    let mut direct = map_fd(fd.as_fd(), len as usize)?;
     direct.as_mut_slice()[..5].copy_from_slice(b"heap!");
     let before = usage("cdsp", "imported")?;
     let bo = Bo::import(&d, fd.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
@@ -173,7 +173,7 @@ pub fn import_from_udmabuf() -> Outcome {
     let d = cdsp()?;
     let len = 2 * PAGE;
     let (memfd, buf) = qda::heap::udmabuf(len).map_err(|e| format!("udmabuf: {e}"))?;
-    let mut shm = map_fd(memfd.as_raw_fd(), len as usize)?;
+    let mut shm = map_fd(memfd.as_fd(), len as usize)?;
     shm.as_mut_slice()[100..104].copy_from_slice(b"udma");
     let bo = Bo::import(&d, buf.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
     let info = bo.info().map_err(|e| e.to_string())?;

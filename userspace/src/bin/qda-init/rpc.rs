@@ -7,7 +7,7 @@ use std::{
 
 use qda::{
     heap,
-    rpc::{scalars, Arg, DRM_IOCTL_QDA_INVOKE_LIB},
+    rpc::{scalars, Arg},
     Bo, Device,
 };
 
@@ -78,7 +78,12 @@ pub fn attach_and_call_the_calculator() -> Outcome {
     let mut out = [0u8; 8];
     let mut args = [Arg::input(&prim), Arg::input(&vec), Arg::output(&mut out)];
     let r = d
-        .invoke_with(DRM_IOCTL_QDA_INVOKE_LIB, h, scalars(2, 2, 1), &mut args)
+        .invoke_with(
+            qda::rpc::InvokeEncoding::Library,
+            h,
+            scalars(2, 2, 1),
+            &mut args,
+        )
         .map_err(|e| format!("24-byte INVOKE: {e}"))?;
     check!(
         r == 0 && i64::from_le_bytes(out) == 60,
@@ -150,7 +155,7 @@ pub fn zero_copy_arguments() -> Outcome {
     check!(sum == (n * (n - 1) / 2) as i64, "zero-copy sum = {sum}");
     // A system-heap dma-buf: imported first, then passed by handle.
     let hfd = heap::alloc("system", 4096).map_err(|e| e.to_string())?;
-    let mut hm = qda::Mapping::new(hfd.as_raw_fd(), 0, 4096).map_err(|e| e.to_string())?;
+    let mut hm = qda::Mapping::new(hfd.as_fd(), 0, 4096).map_err(|e| e.to_string())?;
     for (i, c) in hm.as_mut_slice()[..40].chunks_exact_mut(4).enumerate() {
         c.copy_from_slice(&(i as i32 * 3).to_le_bytes());
     }
@@ -281,9 +286,7 @@ pub fn every_map_flavour_is_tracked() -> Outcome {
             flags,
             ..Default::default()
         };
-        // SAFETY: MAP reads and writes one `struct drm_qda_map`.
-        let r =
-            unsafe { qda::ioctl_raw(d.fd(), qda::uapi::DRM_IOCTL_QDA_MAP, (&raw mut a).cast()) };
+        let r = qda::ioctl::ioctl(d.fd(), qda::uapi::req::MAP, &mut a);
         expect_errno(
             r,
             libc::EINVAL,
