@@ -1,8 +1,10 @@
 //! Buffer objects: allocation, CPU mapping, information.
 
-use std::{io, os::fd::RawFd, ptr::NonNull};
-
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::{
+    io,
+    os::fd::{AsFd, AsRawFd, BorrowedFd},
+    ptr::NonNull,
+};
 
 use crate::{ioctl::ioctl, uapi, Device};
 
@@ -106,11 +108,11 @@ impl<'d> Bo<'d> {
     }
 
     /// Imports a dma-buf fd (`DRM_IOCTL_PRIME_FD_TO_HANDLE`).
-    pub fn import(dev: &'d Device, fd: RawFd) -> io::Result<Self> {
+    pub fn import(dev: &'d Device, fd: BorrowedFd<'_>) -> io::Result<Self> {
         let mut a = uapi::PrimeHandle {
             handle: 0,
             flags: 0,
-            fd,
+            fd: fd.as_raw_fd(),
         };
         ioctl(dev.as_fd(), uapi::req::PRIME_FD_TO_HANDLE, &mut a)?;
         Ok(Self {
@@ -187,5 +189,26 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: unmaps exactly what `new` mapped.
         unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::{fs::File, io::Read, os::fd::FromRawFd};
+
+    #[test]
+    fn a_mapping_of_a_borrowed_fd_shares_the_file() {
+        // SAFETY: a plain system call; the fd returned is ours.
+        let fd = unsafe { libc::memfd_create(c"qda-test".as_ptr(), 0) };
+        assert!(fd >= 0);
+        // SAFETY: `fd` is a fresh fd nobody else owns.
+        let mut f = unsafe { File::from_raw_fd(fd) };
+        f.set_len(4096).unwrap();
+        let mut m = Mapping::new(f.as_fd(), 0, 4096).unwrap();
+        m.as_mut_slice()[..4].copy_from_slice(b"qda!");
+        let mut head = [0u8; 4];
+        f.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"qda!");
     }
 }

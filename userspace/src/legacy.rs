@@ -18,7 +18,7 @@ use std::{
     fs::{File, OpenOptions},
     io,
     mem::{offset_of, size_of},
-    os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd},
+    os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd},
 };
 
 use crate::{
@@ -249,6 +249,12 @@ pub struct Legacy {
     domain: u32,
 }
 
+impl AsFd for Legacy {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
 impl Legacy {
     /// Opens `/dev/fastrpc-<label>`.
     pub fn open(label: &str) -> io::Result<Self> {
@@ -265,9 +271,9 @@ impl Legacy {
         Ok(Self { file, domain })
     }
 
-    /// The raw fd.
-    pub fn fd(&self) -> RawFd {
-        self.file.as_raw_fd()
+    /// The node's fd.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
     }
 
     /// Attaches to the DSP's root PD (`FASTRPC_IOCTL_INIT_ATTACH`).
@@ -277,12 +283,17 @@ impl Legacy {
     }
 
     /// Creates a dynamic user PD running `shell` (`FASTRPC_IOCTL_INIT_CREATE`):
-    /// with `shell_fd` -1 its bytes are copied; otherwise `shell_fd` is the
+    /// without `shell_fd` its bytes are copied; otherwise `shell_fd` is the
     /// dma-buf holding them and `shell` lies in a mapping of it.
-    pub fn create(&self, shell_fd: RawFd, shell: &[u8], attrs: u32) -> io::Result<()> {
+    pub fn create(
+        &self,
+        shell_fd: Option<BorrowedFd<'_>>,
+        shell: &[u8],
+        attrs: u32,
+    ) -> io::Result<()> {
         let mut a = InitCreate {
             filelen: shell.len() as u32,
-            filefd: shell_fd,
+            filefd: shell_fd.map_or(-1, |fd| fd.as_raw_fd()),
             attrs,
             siglen: 0,
             file: shell.as_ptr() as u64,
@@ -350,14 +361,14 @@ impl Legacy {
     /// address.
     pub fn mem_map(
         &self,
-        fd: RawFd,
+        fd: BorrowedFd<'_>,
         flags: u32,
         vaddrin: u64,
         length: u64,
         attrs: i32,
     ) -> io::Result<u64> {
         let mut a = MemMap {
-            fd,
+            fd: fd.as_raw_fd(),
             flags,
             vaddrin,
             length,
@@ -370,9 +381,9 @@ impl Legacy {
 
     /// Undoes [`Legacy::mem_map`] of `fd` at DSP address `vaddr`
     /// (`FASTRPC_IOCTL_MEM_UNMAP`).
-    pub fn mem_unmap(&self, fd: RawFd, vaddr: u64, length: u64) -> io::Result<()> {
+    pub fn mem_unmap(&self, fd: BorrowedFd<'_>, vaddr: u64, length: u64) -> io::Result<()> {
         let mut a = MemUnmap {
-            fd,
+            fd: fd.as_raw_fd(),
             vaddr,
             length,
             ..Default::default()

@@ -159,7 +159,7 @@ pub fn zero_copy_arguments() -> Outcome {
     for (i, c) in hm.as_mut_slice()[..40].chunks_exact_mut(4).enumerate() {
         c.copy_from_slice(&(i as i32 * 3).to_le_bytes());
     }
-    let hbo = Bo::import(&d, hfd.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
+    let hbo = Bo::import(&d, hfd.as_fd()).map_err(|e| format!("import: {e}"))?;
     let sum = d
         .calculator_sum_arg(h, 10, Arg::buffer(hbo.handle(), &hm.as_slice()[..40]))
         .map_err(|e| format!("zero-copy sum (heap buffer): {e}"))?;
@@ -453,7 +453,7 @@ pub fn each_file_is_a_dsp_process_of_its_own() -> Outcome {
     // PRIME it is the same memory in the same context bank.
     let bo = Bo::new(&a, 4096).map_err(|e| e.to_string())?;
     let fd = bo.export().map_err(|e| e.to_string())?;
-    let again = Bo::import(&b, fd.as_raw_fd()).map_err(|e| e.to_string())?;
+    let again = Bo::import(&b, fd.as_fd()).map_err(|e| e.to_string())?;
     let (ia, ib) = (
         bo.info().map_err(|e| e.to_string())?,
         again.info().map_err(|e| e.to_string())?,
