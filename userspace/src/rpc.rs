@@ -26,6 +26,11 @@ use std::{
     os::fd::{AsFd, AsRawFd, BorrowedFd},
 };
 
+mod remote_error;
+
+use remote_error::remote_result;
+pub use remote_error::RemoteError;
+
 use crate::{
     ioctl::{ioctl, ioctl_indirect, ioctl_no_arg, IndirectIoctl},
     uapi, Device,
@@ -208,16 +213,16 @@ pub fn open_module_with(
     let word = |i: usize| u32::from_le_bytes([rout[i], rout[i + 1], rout[i + 2], rout[i + 3]]);
     match (r, word(4)) {
         (0, 0) => Ok(word(0)),
-        (0, dl) => {
+        (retval, dl_error) => {
             let text = err.split(|&b| b == 0).next().unwrap_or_default();
-            Err(io::Error::other(format!(
-                "open {uri:?}: load error {dl:#x}: {}",
-                String::from_utf8_lossy(text)
-            )))
+            Err(RemoteError {
+                method: "open",
+                retval,
+                dl_error,
+                dl_message: String::from_utf8_lossy(text).into_owned(),
+            }
+            .into())
         }
-        (r, _) => Err(io::Error::other(format!(
-            "open {uri:?}: remote error {r:#x}"
-        ))),
     }
 }
 
@@ -242,9 +247,16 @@ pub fn close_module_with(
         u32::from_le_bytes(rout),
     ) {
         (0, 0) => Ok(()),
-        (r, dl) => Err(io::Error::other(format!(
-            "close: remote error {r:#x}, load error {dl:#x}"
-        ))),
+        (retval, dl_error) => {
+            let text = err.split(|&b| b == 0).next().unwrap_or_default();
+            Err(RemoteError {
+                method: "close",
+                retval,
+                dl_error,
+                dl_message: String::from_utf8_lossy(text).into_owned(),
+            }
+            .into())
+        }
     }
 }
 
@@ -396,10 +408,8 @@ impl Device {
         let prim = (len as u32).to_le_bytes();
         let mut out = [0u8; 8];
         let mut args = [Arg::input(&prim), vec, Arg::output(&mut out)];
-        match self.invoke(handle, scalars(2, 2, 1), &mut args)? {
-            0 => Ok(i64::from_le_bytes(out)),
-            r => Err(io::Error::other(format!("sum: remote error {r}"))),
-        }
+        remote_result("sum", self.invoke(handle, scalars(2, 2, 1), &mut args)?)?;
+        Ok(i64::from_le_bytes(out))
     }
 
     /// The calculator example's `max` (method 3).
@@ -408,10 +418,8 @@ impl Device {
         let prim = (v.len() as u32).to_le_bytes();
         let mut out = [0u8; 4];
         let mut args = [Arg::input(&prim), Arg::input(&bytes), Arg::output(&mut out)];
-        match self.invoke(handle, scalars(3, 2, 1), &mut args)? {
-            0 => Ok(i32::from_le_bytes(out)),
-            r => Err(io::Error::other(format!("max: remote error {r}"))),
-        }
+        remote_result("max", self.invoke(handle, scalars(3, 2, 1), &mut args)?)?;
+        Ok(i32::from_le_bytes(out))
     }
 }
 
@@ -506,6 +514,53 @@ mod tests {
         assert_eq!(arg_count(scalars(0, 2, 2)), 4);
         assert_eq!(arg_count(build_scalars(7, 31, 255, 255, 15, 15)), 540);
         assert_eq!(arg_count(build_scalars(0, 4, 0, 1, 1, 0)), 2);
+    }
+
+    /// A remote control that answers `open` with `retval` and `dl`.
+    fn answer(retval: i32, dl: u32, text: &[u8], args: &mut [Arg<'_>]) -> io::Result<i32> {
+        let rout = [7u32.to_le_bytes(), dl.to_le_bytes()].concat();
+        let (n, err) = (args.len(), &args[args.len() - 1].raw);
+        let rout_arg = &args[n - 2].raw;
+        assert!(rout_arg.length as usize >= 4 && err.length as usize > text.len());
+        // SAFETY: the two last arguments are the outputs `open_module_with`
+        // and `close_module_with` made from their live buffers; `rout`'s
+        // first `length` bytes and `err`'s first `text.len()` are written.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                rout[rout.len() - rout_arg.length as usize..].as_ptr(),
+                rout_arg.ptr as *mut u8,
+                rout_arg.length as usize,
+            );
+            std::ptr::copy_nonoverlapping(text.as_ptr(), err.ptr as *mut u8, text.len());
+        }
+        Ok(retval)
+    }
+
+    #[test]
+    fn open_failures_are_typed() {
+        assert_eq!(
+            open_module_with(|_, _, a| answer(0, 0, b"", a), "x").unwrap(),
+            7
+        );
+        let e = open_module_with(|_, _, a| answer(0, 0x406, b"gone\0", a), "x").unwrap_err();
+        let r = RemoteError::of(&e).unwrap();
+        assert_eq!((r.method, r.retval, r.dl_error), ("open", 0, 0x406));
+        assert_eq!(r.dl_message, "gone");
+        let e = open_module_with(|_, _, a| answer(-1, 0, b"", a), "x").unwrap_err();
+        assert_eq!(RemoteError::of(&e).map(|r| r.retval), Some(-1));
+        // A failed call is no remote error.
+        let e = open_module_with(|_, _, _| Err(io::Error::from_raw_os_error(5)), "x").unwrap_err();
+        assert!(RemoteError::of(&e).is_none());
+    }
+
+    #[test]
+    fn close_failures_are_typed() {
+        assert!(close_module_with(|_, _, a| answer(0, 0, b"", a), 30).is_ok());
+        let e = close_module_with(|_, _, a| answer(0, 9, b"", a), 30).unwrap_err();
+        let r = RemoteError::of(&e).unwrap();
+        assert_eq!((r.method, r.retval, r.dl_error), ("close", 0, 9));
+        let e = close_module_with(|_, _, a| answer(0x4e, 0, b"", a), 30).unwrap_err();
+        assert_eq!(RemoteError::of(&e).map(|r| r.retval), Some(0x4e));
     }
 
     #[test]
