@@ -164,7 +164,8 @@ pub unsafe fn ioctl_indirect<T>(
 }
 
 /// `ioctl(fd, req, arg)` with any request number and argument, mapping -1
-/// to the errno (for tests that send malformed requests).
+/// to the errno: for requests this crate has no type for, and for tests
+/// that send malformed ones.
 ///
 /// # Safety
 ///

@@ -25,7 +25,7 @@
 //! Protocol: `init2` on `adsp_listener1` (handle 7), falling back to
 //! `adsp_listener` (handle 3) when the DSP does not know the first, then
 //! `next2`/`get_in_bufs2` in a loop; requests and responses
-//! travel in the packed format of [`packed`]. Stopping sends
+//! travel in the packed format of the `packed` module. Stopping sends
 //! `adsp_current_process1_exit` (handle 4), after which the DSP completes
 //! the pending `next2` with `AEE_EBADSTATE` and the thread ends.
 //!
@@ -43,7 +43,7 @@ mod apps_std;
 mod files;
 mod iface;
 mod modules;
-pub mod packed;
+mod packed;
 mod serve;
 mod skel;
 

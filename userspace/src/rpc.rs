@@ -32,7 +32,7 @@ use remote_error::remote_result;
 pub use remote_error::RemoteError;
 
 use crate::{
-    ioctl::{ioctl, ioctl_indirect, ioctl_no_arg, IndirectIoctl},
+    ioctl::{ioctl, ioctl_indirect, ioctl_no_arg},
     uapi, Device,
 };
 
@@ -158,33 +158,7 @@ impl<'a> Arg<'a> {
     }
 }
 
-/// `DRM_IOCTL_QDA_INVOKE` as the FastRPC library encodes it (with the size
-/// of one argument); the driver accepts both.
-pub const DRM_IOCTL_QDA_INVOKE_LIB: u32 = uapi::drm_iowr(
-    uapi::DRM_COMMAND_BASE + uapi::sys::DRM_QDA_INVOKE,
-    size_of::<uapi::InvokeArg>(),
-);
 pub use uapi::DRM_IOCTL_QDA_INVOKE;
-
-/// How [`Device::invoke_with`] encodes `DRM_IOCTL_QDA_INVOKE`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InvokeEncoding {
-    /// With the size of `struct drm_qda_invoke` (the header's).
-    Header,
-    /// With the size of one argument, as the FastRPC library does.
-    Library,
-}
-
-/// The 24 bytes [`DRM_IOCTL_QDA_INVOKE_LIB`] declares: the structure and
-/// room the kernel must not touch.
-#[repr(C)]
-struct LibInvoke {
-    inv: uapi::Invoke,
-    tail: [u8; 8],
-}
-
-/// INVOKE in the library's encoding: reads the argument array.
-const INVOKE_LIB: IndirectIoctl<LibInvoke> = IndirectIoctl::new(DRM_IOCTL_QDA_INVOKE_LIB);
 
 /// Opens a module by URI through remote control (handle 0, method 0),
 /// with `call(handle, sc, args)` doing the invoke: [`Device::open_module`],
@@ -272,7 +246,7 @@ pub const fn arg_count(sc: u32) -> usize {
 
 /// Refuses (`EINVAL`) a call whose `sc` names more arguments than `len`:
 /// the kernel would read them past the array.
-pub fn check_arg_count(sc: u32, len: usize) -> io::Result<()> {
+pub(crate) fn check_arg_count(sc: u32, len: usize) -> io::Result<()> {
     if arg_count(sc) > len {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -343,48 +317,18 @@ impl Device {
     /// Calls method `sc` of remote `handle` with `args` (`DRM_IOCTL_QDA_INVOKE`).
     /// Returns the remote return value (non-errno codes as they are).
     pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg<'_>]) -> io::Result<i32> {
-        self.invoke_with(InvokeEncoding::Header, handle, sc, args)
-    }
-
-    /// [`Device::invoke`] with the request number encoded as `enc` says.
-    /// With [`InvokeEncoding::Library`], fails if the kernel wrote past the
-    /// 16-byte structure.
-    pub fn invoke_with(
-        &self,
-        enc: InvokeEncoding,
-        handle: u32,
-        sc: u32,
-        args: &mut [Arg<'_>],
-    ) -> io::Result<i32> {
-        let inv = uapi::Invoke {
+        check_arg_count(sc, args.len())?;
+        let mut inv = uapi::Invoke {
             handle,
             sc,
             args: args.as_mut_ptr() as u64,
         };
-        check_arg_count(sc, args.len())?;
-        match enc {
-            InvokeEncoding::Header => {
-                let mut inv = inv;
-                // SAFETY: INVOKE reads `sc`'s count of arguments from
-                // `inv.args`, i.e. from `args` (an `Arg` is a `struct
-                // drm_qda_invoke_arg`), which holds at least that many
-                // (checked above) and is borrowed until we return, as are
-                // the buffers the arguments name (exclusively for outputs).
-                unsafe { ioctl_indirect(self.as_fd(), uapi::req::INVOKE, &mut inv) }
-            }
-            InvokeEncoding::Library => {
-                let mut p = LibInvoke {
-                    inv,
-                    tail: [0x5a; 8],
-                };
-                // SAFETY: as above.
-                let r = unsafe { ioctl_indirect(self.as_fd(), INVOKE_LIB, &mut p)? };
-                if p.tail != [0x5a; 8] {
-                    return Err(io::Error::other("kernel wrote past struct drm_qda_invoke"));
-                }
-                Ok(r)
-            }
-        }
+        // SAFETY: INVOKE reads `sc`'s count of arguments from `inv.args`,
+        // i.e. from `args` (an `Arg` is a `struct drm_qda_invoke_arg`),
+        // which holds at least that many (checked above) and is borrowed
+        // until we return, as are the buffers the arguments name
+        // (exclusively for outputs).
+        unsafe { ioctl_indirect(self.as_fd(), uapi::req::INVOKE, &mut inv) }
     }
 
     /// Opens a module by URI through remote control (handle 0, method 0).
