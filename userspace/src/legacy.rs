@@ -307,18 +307,21 @@ impl Legacy {
     /// Calls method `sc` of remote `handle` (`FASTRPC_IOCTL_INVOKE`); the
     /// remote return value comes back as it is.
     pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg<'_>]) -> io::Result<i32> {
-        crate::rpc::check_arg_count(sc, args.len())?;
-        let mut inv = Invoke {
-            handle,
-            sc,
-            args: args.as_mut_ptr() as u64,
-        };
-        // SAFETY: INVOKE reads `sc`'s count of arguments from `inv.args`,
-        // i.e. from `args` (an `Arg` is a `struct fastrpc_invoke_args`,
-        // asserted above), which holds at least that many (checked above)
-        // and is borrowed until we return, as are the buffers the
-        // arguments name (exclusively for outputs).
-        unsafe { ioctl_indirect(self.file.as_fd(), req::INVOKE, &mut inv) }
+        crate::rpc::kernel_view(sc, args, |args| {
+            let mut inv = Invoke {
+                handle,
+                sc,
+                args: args.as_mut_ptr() as u64,
+            };
+            // SAFETY: INVOKE reads `sc`'s count of arguments from
+            // `inv.args`, i.e. from `args` (an `Arg` is a `struct
+            // fastrpc_invoke_args`, asserted above), which holds at least
+            // that many and has none the kernel would write that is
+            // borrowed shared or is no address (`kernel_view` checked);
+            // `args` is borrowed until we return, as are the buffers the
+            // arguments name (exclusively for outputs).
+            unsafe { ioctl_indirect(self.file.as_fd(), req::INVOKE, &mut inv) }
+        })
     }
 
     /// Allocates a `size`-byte dma-buf in the file's context bank

@@ -102,13 +102,15 @@ pub struct Arg<'a> {
 }
 
 impl<'a> Arg<'a> {
-    fn new(ptr: u64, length: u64, fd: i32) -> Self {
+    /// An argument of `kind`, kept in `attr` (which the kernel is given
+    /// as 0: see [`kernel_view`]).
+    fn new(kind: Kind, ptr: u64, length: u64, fd: i32) -> Self {
         Self {
             raw: uapi::InvokeArg {
                 ptr,
                 length,
                 fd,
-                attr: 0,
+                attr: kind as u32,
             },
             _buf: PhantomData,
         }
@@ -116,12 +118,12 @@ impl<'a> Arg<'a> {
 
     /// An input buffer, copied into the call.
     pub fn input(b: &'a [u8]) -> Self {
-        Self::new(b.as_ptr() as u64, b.len() as u64, -1)
+        Self::new(Kind::Input, b.as_ptr() as u64, b.len() as u64, -1)
     }
 
     /// An output buffer, copied back after the call.
     pub fn output(b: &'a mut [u8]) -> Self {
-        Self::new(b.as_mut_ptr() as u64, b.len() as u64, -1)
+        Self::new(Kind::Output, b.as_mut_ptr() as u64, b.len() as u64, -1)
     }
 
     /// Bytes `b` inside the mapping of buffer `handle` (a GEM handle of
@@ -129,14 +131,24 @@ impl<'a> Arg<'a> {
     /// [`crate::Bo::import`]): passed zero copy, the DSP reading and
     /// writing the buffer's pages.
     pub fn buffer(handle: u32, b: &'a [u8]) -> Self {
-        Self::new(b.as_ptr() as u64, b.len() as u64, handle as i32)
+        Self::new(
+            Kind::ZeroCopy,
+            b.as_ptr() as u64,
+            b.len() as u64,
+            handle as i32,
+        )
     }
 
     /// Bytes `b` inside a mapping of dma-buf `fd` (the reference
     /// `drivers/misc/fastrpc.c` and the FastRPC library use): passed zero
     /// copy. The fd stays open as long as the `Arg` lives.
     pub fn dmabuf(fd: BorrowedFd<'a>, b: &'a [u8]) -> Self {
-        Self::new(b.as_ptr() as u64, b.len() as u64, fd.as_raw_fd())
+        Self::new(
+            Kind::ZeroCopy,
+            b.as_ptr() as u64,
+            b.len() as u64,
+            fd.as_raw_fd(),
+        )
     }
 
     /// A buffer of `len` bytes at `ptr`, for arguments no borrow can
@@ -148,13 +160,18 @@ impl<'a> Arg<'a> {
     /// writes) for `'a` and until every call that is given this `Arg` has
     /// returned, and nothing may access it while such a call writes it.
     pub unsafe fn from_raw_parts(ptr: *mut u8, len: usize) -> Self {
-        Self::new(ptr as u64, len as u64, -1)
+        Self::new(Kind::Raw, ptr as u64, len as u64, -1)
     }
 
     /// A buffer handle argument: `{handle, offset, len}`. It names bytes
     /// of the buffer object, not of this process, so it borrows nothing.
     pub fn handle(handle: u32, offset: u32, len: u32) -> Arg<'static> {
-        Arg::new(u64::from(offset), u64::from(len), handle as i32)
+        Arg::new(
+            Kind::Handle,
+            u64::from(offset),
+            u64::from(len),
+            handle as i32,
+        )
     }
 }
 
@@ -244,9 +261,67 @@ pub const fn arg_count(sc: u32) -> usize {
     (((sc >> 16) & 0xff) + ((sc >> 8) & 0xff) + ((sc >> 4) & 0xf) + (sc & 0xf)) as usize
 }
 
+/// What an [`Arg`] was made from; kept in its `attr` field on this side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+enum Kind {
+    /// [`Arg::input`]: the kernel may only read it.
+    Input = 1,
+    /// [`Arg::output`].
+    Output,
+    /// [`Arg::buffer`], [`Arg::dmabuf`]: the DSP reaches the buffer's
+    /// pages; the address only locates the bytes in it.
+    ZeroCopy,
+    /// [`Arg::from_raw_parts`]: the caller vouched for reads and writes.
+    Raw,
+    /// [`Arg::handle`]: `ptr` is an offset, not an address.
+    Handle,
+}
+
+/// Runs `call` (which issues an INVOKE) on `args` as the kernel must see
+/// them, once they suit method `sc`: enough of them, no [`Arg::handle`]
+/// where the kernel reads or writes an address, nothing borrowed shared
+/// where it writes one ([`Arg::input`], or a zero-copy argument without a
+/// buffer, which the kernel copies: fd or handle 0 or -1). `attr` is 0
+/// during the call, as the UAPI wants.
+///
+/// [`Device::invoke`] and [`crate::legacy::Legacy::invoke`] issue their
+/// ioctl inside it; so must any other INVOKE of an `Arg` array.
+pub fn kernel_view<R>(
+    sc: u32,
+    args: &mut [Arg<'_>],
+    call: impl FnOnce(&mut [Arg<'_>]) -> io::Result<R>,
+) -> io::Result<R> {
+    check_arg_count(sc, args.len())?;
+    let (inb, outb) = (((sc >> 16) & 0xff) as usize, ((sc >> 8) & 0xff) as usize);
+    for (i, a) in args.iter().enumerate().take(inb + outb) {
+        let kind = a.raw.attr;
+        let copied = kind == Kind::Input as u32 || (kind == Kind::ZeroCopy as u32 && a.raw.fd <= 0);
+        let bad = kind == Kind::Handle as u32 || (i >= inb && copied);
+        if bad {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "argument {i} cannot be a {} buffer",
+                    if i < inb { "input" } else { "output" }
+                ),
+            ));
+        }
+    }
+    let kinds: Vec<u32> = args
+        .iter_mut()
+        .map(|a| std::mem::take(&mut a.raw.attr))
+        .collect();
+    let r = call(args);
+    for (a, k) in args.iter_mut().zip(kinds) {
+        a.raw.attr = k;
+    }
+    r
+}
+
 /// Refuses (`EINVAL`) a call whose `sc` names more arguments than `len`:
 /// the kernel would read them past the array.
-pub(crate) fn check_arg_count(sc: u32, len: usize) -> io::Result<()> {
+fn check_arg_count(sc: u32, len: usize) -> io::Result<()> {
     if arg_count(sc) > len {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -317,18 +392,21 @@ impl Device {
     /// Calls method `sc` of remote `handle` with `args` (`DRM_IOCTL_QDA_INVOKE`).
     /// Returns the remote return value (non-errno codes as they are).
     pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg<'_>]) -> io::Result<i32> {
-        check_arg_count(sc, args.len())?;
-        let mut inv = uapi::Invoke {
-            handle,
-            sc,
-            args: args.as_mut_ptr() as u64,
-        };
-        // SAFETY: INVOKE reads `sc`'s count of arguments from `inv.args`,
-        // i.e. from `args` (an `Arg` is a `struct drm_qda_invoke_arg`),
-        // which holds at least that many (checked above) and is borrowed
-        // until we return, as are the buffers the arguments name
-        // (exclusively for outputs).
-        unsafe { ioctl_indirect(self.as_fd(), uapi::req::INVOKE, &mut inv) }
+        kernel_view(sc, args, |args| {
+            let mut inv = uapi::Invoke {
+                handle,
+                sc,
+                args: args.as_mut_ptr() as u64,
+            };
+            // SAFETY: INVOKE reads `sc`'s count of arguments from
+            // `inv.args`, i.e. from `args` (an `Arg` is a `struct
+            // drm_qda_invoke_arg`), which holds at least that many and
+            // has none the kernel would write that is borrowed shared or
+            // is no address (`kernel_view` checked); `args` is borrowed
+            // until we return, as are the buffers the arguments name
+            // (exclusively for outputs).
+            unsafe { ioctl_indirect(self.as_fd(), uapi::req::INVOKE, &mut inv) }
+        })
     }
 
     /// Opens a module by URI through remote control (handle 0, method 0).
@@ -505,6 +583,64 @@ mod tests {
         assert_eq!((r.method, r.retval, r.dl_error), ("close", 0, 9));
         let e = close_module_with(|_, _, a| answer(0x4e, 0, b"", a), 30).unwrap_err();
         assert_eq!(RemoteError::of(&e).map(|r| r.retval), Some(0x4e));
+    }
+
+    /// Whether `kernel_view` lets `args` through for `sc`.
+    fn passes(sc: u32, args: &mut [Arg<'_>]) -> bool {
+        kernel_view(sc, args, |_| Ok(())).is_ok()
+    }
+
+    #[test]
+    fn the_kernel_writes_only_what_is_borrowed_for_writing() {
+        let (i, mut o, mut r) = ([1u8; 4], [0u8; 4], [0u8; 4]);
+        // Each argument where it belongs.
+        let sc = build_scalars(0, 1, 1, 1, 1, 0);
+        assert!(passes(
+            sc,
+            &mut [Arg::input(&i), Arg::output(&mut o), Arg::handle(3, 0, 4)]
+        ));
+        // An input where the kernel writes: refused.
+        assert!(!passes(scalars(1, 0, 1), &mut [Arg::input(&i)]));
+        // An address-less handle where the kernel reads or writes bytes.
+        assert!(!passes(
+            scalars(1, 1, 0),
+            &mut [Arg::handle(3, 0x40_0000, 4)]
+        ));
+        assert!(!passes(
+            scalars(1, 0, 1),
+            &mut [Arg::handle(3, 0x40_0000, 4)]
+        ));
+        // A zero-copy output needs a buffer; without one it is copied into
+        // the shared borrow.
+        assert!(passes(scalars(1, 0, 1), &mut [Arg::buffer(5, &i)]));
+        assert!(!passes(scalars(1, 0, 1), &mut [Arg::buffer(u32::MAX, &i)]));
+        assert!(!passes(scalars(1, 0, 1), &mut [Arg::buffer(0, &i)]));
+        assert!(passes(scalars(1, 1, 0), &mut [Arg::buffer(0, &i)]));
+        // Raw parts are the caller's word; outputs may be read too.
+        // SAFETY: `r` outlives the argument and is not used meanwhile.
+        let raw = unsafe { Arg::from_raw_parts(r.as_mut_ptr(), r.len()) };
+        assert!(passes(scalars(1, 1, 1), &mut [raw, Arg::output(&mut o)]));
+        // Arguments past the count are not looked at.
+        assert!(passes(scalars(1, 0, 0), &mut [Arg::input(&i)]));
+    }
+
+    #[test]
+    fn the_kernel_sees_attr_0_and_the_kinds_come_back() {
+        let (i, mut o) = ([1u8; 4], [0u8; 4]);
+        let mut args = [Arg::input(&i), Arg::output(&mut o)];
+        let seen = kernel_view(scalars(1, 1, 1), &mut args, |a| {
+            Ok(a.iter().map(|a| a.raw.attr).collect::<Vec<_>>())
+        })
+        .unwrap();
+        assert_eq!(seen, [0, 0]);
+        // Still refused afterwards: the kinds were restored.
+        args.swap(0, 1);
+        assert!(!passes(scalars(1, 1, 1), &mut args));
+        // A failing call is passed on.
+        let e = kernel_view(scalars(1, 0, 0), &mut [], |_| -> io::Result<()> {
+            Err(io::Error::from_raw_os_error(libc::EINTR))
+        });
+        assert!(e.is_err());
     }
 
     #[test]

@@ -35,28 +35,26 @@ const INVOKE_LIB: IndirectIoctl<LibInvoke> = IndirectIoctl::new(uapi::drm_iowr(
 /// [`Device::invoke`] through [`INVOKE_LIB`]; fails if the kernel wrote
 /// past the 16-byte structure.
 fn invoke_lib(d: &Device, handle: u32, sc: u32, args: &mut [Arg<'_>]) -> Result<i32, String> {
+    let (r, tail) = qda::rpc::kernel_view(sc, args, |args| {
+        let mut p = LibInvoke {
+            inv: uapi::Invoke {
+                handle,
+                sc,
+                args: args.as_mut_ptr() as u64,
+            },
+            tail: [0x5a; 8],
+        };
+        // SAFETY: INVOKE reads `sc`'s count of arguments from
+        // `p.inv.args`, i.e. from `args` (an `Arg` is a `struct
+        // drm_qda_invoke_arg`), which `kernel_view` checked suit `sc`;
+        // `args` is borrowed until we return, as are the buffers the
+        // arguments name (exclusively for outputs).
+        let r = unsafe { ioctl_indirect(d.fd(), INVOKE_LIB, &mut p) }?;
+        Ok((r, p.tail))
+    })
+    .map_err(|e| format!("24-byte INVOKE: {e}"))?;
     check!(
-        qda::rpc::arg_count(sc) <= args.len(),
-        "{sc:#x} takes more than {} arguments",
-        args.len()
-    );
-    let mut p = LibInvoke {
-        inv: uapi::Invoke {
-            handle,
-            sc,
-            args: args.as_mut_ptr() as u64,
-        },
-        tail: [0x5a; 8],
-    };
-    // SAFETY: INVOKE reads `sc`'s count of arguments from `p.inv.args`,
-    // i.e. from `args` (an `Arg` is a `struct drm_qda_invoke_arg`), which
-    // holds at least that many (checked above) and is borrowed until we
-    // return, as are the buffers the arguments name (exclusively for
-    // outputs).
-    let r = unsafe { ioctl_indirect(d.fd(), INVOKE_LIB, &mut p) }
-        .map_err(|e| format!("24-byte INVOKE: {e}"))?;
-    check!(
-        p.tail == [0x5a; 8],
+        tail == [0x5a; 8],
         "24-byte INVOKE: the kernel wrote past struct drm_qda_invoke"
     );
     Ok(r)
