@@ -1,8 +1,12 @@
 //! Buffer objects: allocation, CPU mapping, information.
 
-use std::{io, os::fd::RawFd, ptr::NonNull};
+use std::{
+    io,
+    os::fd::{AsFd, AsRawFd, BorrowedFd},
+    ptr::NonNull,
+};
 
-use crate::{ioctl_raw, uapi, Device};
+use crate::{ioctl::ioctl, uapi, Device};
 
 /// A buffer object of a [`Device`]; its handle is closed on drop.
 #[derive(Debug)]
@@ -29,14 +33,7 @@ impl<'d> Bo<'d> {
             size,
             ..Default::default()
         };
-        // SAFETY: GEM_CREATE reads and writes one `GemCreate`.
-        unsafe {
-            ioctl_raw(
-                dev.fd(),
-                uapi::DRM_IOCTL_QDA_GEM_CREATE,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(dev.as_fd(), uapi::req::GEM_CREATE, &mut a)?;
         Ok(Self {
             dev,
             handle: a.handle,
@@ -51,14 +48,7 @@ impl<'d> Bo<'d> {
             backend,
             ..Default::default()
         };
-        // SAFETY: GEM_CREATE_EX reads and writes one `GemCreateEx`.
-        unsafe {
-            ioctl_raw(
-                dev.fd(),
-                uapi::DRM_IOCTL_QDA_GEM_CREATE_EX,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(dev.as_fd(), uapi::req::GEM_CREATE_EX, &mut a)?;
         Ok(Self {
             dev,
             handle: a.handle,
@@ -81,14 +71,7 @@ impl<'d> Bo<'d> {
             handle: self.handle,
             ..Default::default()
         };
-        // SAFETY: GEM_INFO reads and writes one `GemInfo`.
-        unsafe {
-            ioctl_raw(
-                self.dev.fd(),
-                uapi::DRM_IOCTL_QDA_GEM_INFO,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(self.dev.as_fd(), uapi::req::GEM_INFO, &mut a)?;
         Ok(BoInfo {
             backend: a.backend,
             size: a.size,
@@ -102,14 +85,7 @@ impl<'d> Bo<'d> {
             handle: self.handle,
             ..Default::default()
         };
-        // SAFETY: GEM_MMAP_OFFSET reads and writes one `GemMmapOffset`.
-        unsafe {
-            ioctl_raw(
-                self.dev.fd(),
-                uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(self.dev.as_fd(), uapi::req::GEM_MMAP_OFFSET, &mut a)?;
         Ok(a.offset)
     }
 
@@ -126,33 +102,19 @@ impl<'d> Bo<'d> {
             flags: (libc::O_CLOEXEC | libc::O_RDWR) as u32,
             fd: -1,
         };
-        // SAFETY: PRIME_HANDLE_TO_FD reads and writes one `PrimeHandle`.
-        unsafe {
-            ioctl_raw(
-                self.dev.fd(),
-                uapi::DRM_IOCTL_PRIME_HANDLE_TO_FD,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(self.dev.as_fd(), uapi::req::PRIME_HANDLE_TO_FD, &mut a)?;
         // SAFETY: the kernel returned a new fd that we now own.
         Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(a.fd) })
     }
 
     /// Imports a dma-buf fd (`DRM_IOCTL_PRIME_FD_TO_HANDLE`).
-    pub fn import(dev: &'d Device, fd: RawFd) -> io::Result<Self> {
+    pub fn import(dev: &'d Device, fd: BorrowedFd<'_>) -> io::Result<Self> {
         let mut a = uapi::PrimeHandle {
             handle: 0,
             flags: 0,
-            fd,
+            fd: fd.as_raw_fd(),
         };
-        // SAFETY: PRIME_FD_TO_HANDLE reads and writes one `PrimeHandle`.
-        unsafe {
-            ioctl_raw(
-                dev.fd(),
-                uapi::DRM_IOCTL_PRIME_FD_TO_HANDLE,
-                (&raw mut a).cast(),
-            )?
-        };
+        ioctl(dev.as_fd(), uapi::req::PRIME_FD_TO_HANDLE, &mut a)?;
         Ok(Self {
             dev,
             handle: a.handle,
@@ -161,23 +123,22 @@ impl<'d> Bo<'d> {
 
     /// Closes the handle now, returning the kernel's answer.
     pub fn close(self) -> io::Result<()> {
-        let r = close_handle(self.dev.fd(), self.handle);
+        let r = close_handle(self.dev.as_fd(), self.handle);
         std::mem::forget(self);
         r
     }
 }
 
 /// `DRM_IOCTL_GEM_CLOSE` on a raw handle.
-pub fn close_handle(fd: RawFd, handle: u32) -> io::Result<()> {
+pub fn close_handle(fd: BorrowedFd<'_>, handle: u32) -> io::Result<()> {
     let mut a = uapi::GemClose { handle, pad: 0 };
-    // SAFETY: GEM_CLOSE reads one `GemClose`.
-    unsafe { ioctl_raw(fd, uapi::DRM_IOCTL_GEM_CLOSE, (&raw mut a).cast())? };
+    ioctl(fd, uapi::req::GEM_CLOSE, &mut a)?;
     Ok(())
 }
 
 impl Drop for Bo<'_> {
     fn drop(&mut self) {
-        let _ = close_handle(self.dev.fd(), self.handle);
+        let _ = close_handle(self.dev.as_fd(), self.handle);
     }
 }
 
@@ -190,7 +151,7 @@ pub struct Mapping {
 
 impl Mapping {
     /// `mmap(fd, offset, len)` read-write and shared.
-    pub fn new(fd: RawFd, offset: u64, len: usize) -> io::Result<Self> {
+    pub fn new(fd: BorrowedFd<'_>, offset: u64, len: usize) -> io::Result<Self> {
         // SAFETY: a fresh shared mapping; the kernel validates fd/offset.
         let p = unsafe {
             libc::mmap(
@@ -198,7 +159,7 @@ impl Mapping {
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED,
-                fd,
+                fd.as_raw_fd(),
                 offset as libc::off_t,
             )
         };
@@ -228,5 +189,26 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: unmaps exactly what `new` mapped.
         unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::{fs::File, io::Read, os::fd::FromRawFd};
+
+    #[test]
+    fn a_mapping_of_a_borrowed_fd_shares_the_file() {
+        // SAFETY: a plain system call; the fd returned is ours.
+        let fd = unsafe { libc::memfd_create(c"qda-test".as_ptr(), 0) };
+        assert!(fd >= 0);
+        // SAFETY: `fd` is a fresh fd nobody else owns.
+        let mut f = unsafe { File::from_raw_fd(fd) };
+        f.set_len(4096).unwrap();
+        let mut m = Mapping::new(f.as_fd(), 0, 4096).unwrap();
+        m.as_mut_slice()[..4].copy_from_slice(b"qda!");
+        let mut head = [0u8; 4];
+        f.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"qda!");
     }
 }

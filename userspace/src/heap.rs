@@ -3,9 +3,11 @@
 use std::{
     fs::OpenOptions,
     io,
-    os::fd::{AsRawFd, FromRawFd, OwnedFd},
+    os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd},
     path::Path,
 };
+
+use crate::ioctl::{ioctl, Ioctl};
 
 /// `struct dma_heap_allocation_data`.
 #[repr(C)]
@@ -19,6 +21,9 @@ struct HeapAlloc {
 
 /// `DMA_HEAP_IOCTL_ALLOC`.
 const DMA_HEAP_IOCTL_ALLOC: u32 = crate::uapi::ioc(3, b'H' as u32, 0, size_of::<HeapAlloc>());
+// SAFETY: ALLOC reads and writes one `HeapAlloc` (integers only, no
+// address the kernel follows).
+const HEAP_ALLOC: Ioctl<HeapAlloc> = unsafe { Ioctl::new(DMA_HEAP_IOCTL_ALLOC) };
 
 /// Allocates a `len`-byte dma-buf from heap `name` (e.g. "system").
 pub fn alloc(name: &str, len: u64) -> io::Result<OwnedFd> {
@@ -30,8 +35,7 @@ pub fn alloc(name: &str, len: u64) -> io::Result<OwnedFd> {
         fd_flags: (libc::O_RDWR | libc::O_CLOEXEC) as u32,
         ..Default::default()
     };
-    // SAFETY: ALLOC reads and writes one `HeapAlloc`.
-    unsafe { crate::ioctl_raw(heap.as_raw_fd(), DMA_HEAP_IOCTL_ALLOC, (&raw mut a).cast())? };
+    ioctl(heap.as_fd(), HEAP_ALLOC, &mut a)?;
     // SAFETY: the kernel returned a new fd that we now own.
     Ok(unsafe { OwnedFd::from_raw_fd(a.fd as i32) })
 }
@@ -61,6 +65,8 @@ struct UdmabufCreate {
 
 /// `UDMABUF_CREATE`.
 const UDMABUF_CREATE: u32 = crate::uapi::ioc(1, b'u' as u32, 0x42, size_of::<UdmabufCreate>());
+// SAFETY: CREATE reads one `UdmabufCreate` (integers only).
+const UDMABUF: Ioctl<UdmabufCreate> = unsafe { Ioctl::new(UDMABUF_CREATE) };
 
 /// A memfd of `len` bytes and a dma-buf over it from `/dev/udmabuf`.
 pub fn udmabuf(len: u64) -> io::Result<(OwnedFd, OwnedFd)> {
@@ -86,7 +92,7 @@ pub fn udmabuf(len: u64) -> io::Result<(OwnedFd, OwnedFd)> {
             offset: 0,
             size: len,
         };
-        let fd = crate::ioctl_raw(dev.as_raw_fd(), UDMABUF_CREATE, (&raw mut a).cast())?;
+        let fd = ioctl(dev.as_fd(), UDMABUF, &mut a)?;
         Ok((memfd, OwnedFd::from_raw_fd(fd)))
     }
 }

@@ -18,10 +18,14 @@ use std::{
     fs::{File, OpenOptions},
     io,
     mem::{offset_of, size_of},
-    os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd},
+    os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd},
 };
 
-use crate::{ioctl_raw, rpc::Arg, uapi};
+use crate::{
+    ioctl::{ioctl, ioctl_indirect, ioctl_no_arg},
+    rpc::Arg,
+    uapi,
+};
 
 /// The ioctl type character of fastrpc.ko.
 const TYPE: u32 = b'R' as u32;
@@ -178,6 +182,35 @@ pub const FASTRPC_MAP_STATIC: u32 = 0;
 /// `FASTRPC_MAP_FD`.
 pub const FASTRPC_MAP_FD: u32 = 2;
 
+// SAFETY (every `Ioctl::new` below): the request reads and writes its one
+// structure, which holds no address the kernel follows (`vaddrin` is passed
+// to the DSP, not accessed), and every bit pattern is a valid value of it.
+mod req {
+    use super::*;
+    use crate::ioctl::{IndirectIoctl, Ioctl, IoctlNoArg};
+
+    // SAFETY: see above.
+    pub const ALLOC_DMA_BUFF: Ioctl<AllocDmaBuf> =
+        unsafe { Ioctl::new(FASTRPC_IOCTL_ALLOC_DMA_BUFF) };
+    /// Reads the argument array at `args` and the buffers it names.
+    pub const INVOKE: IndirectIoctl<Invoke> = IndirectIoctl::new(FASTRPC_IOCTL_INVOKE);
+    // SAFETY: INIT_ATTACH ignores its argument.
+    pub const INIT_ATTACH: IoctlNoArg = unsafe { IoctlNoArg::new(FASTRPC_IOCTL_INIT_ATTACH) };
+    /// Reads the shell image at `file`.
+    pub const INIT_CREATE: IndirectIoctl<InitCreate> =
+        IndirectIoctl::new(FASTRPC_IOCTL_INIT_CREATE);
+    // SAFETY: see above.
+    pub const MMAP: Ioctl<ReqMmap> = unsafe { Ioctl::new(FASTRPC_IOCTL_MMAP) };
+    // SAFETY: see above.
+    pub const MUNMAP: Ioctl<ReqMunmap> = unsafe { Ioctl::new(FASTRPC_IOCTL_MUNMAP) };
+    // SAFETY: see above.
+    pub const MEM_MAP: Ioctl<MemMap> = unsafe { Ioctl::new(FASTRPC_IOCTL_MEM_MAP) };
+    // SAFETY: see above.
+    pub const MEM_UNMAP: Ioctl<MemUnmap> = unsafe { Ioctl::new(FASTRPC_IOCTL_MEM_UNMAP) };
+    // SAFETY: see above.
+    pub const GET_DSP_INFO: Ioctl<Capability> = unsafe { Ioctl::new(FASTRPC_IOCTL_GET_DSP_INFO) };
+}
+
 // The C layouts (x86-64 and arm64 agree: no pointers, natural alignment).
 const _: () = assert!(size_of::<InvokeArgs>() == 24);
 const _: () = assert!(size_of::<Invoke>() == 16);
@@ -216,6 +249,12 @@ pub struct Legacy {
     domain: u32,
 }
 
+impl AsFd for Legacy {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
 impl Legacy {
     /// Opens `/dev/fastrpc-<label>`.
     pub fn open(label: &str) -> io::Result<Self> {
@@ -232,47 +271,57 @@ impl Legacy {
         Ok(Self { file, domain })
     }
 
-    /// The raw fd.
-    pub fn fd(&self) -> RawFd {
-        self.file.as_raw_fd()
+    /// The node's fd.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
     }
 
     /// Attaches to the DSP's root PD (`FASTRPC_IOCTL_INIT_ATTACH`).
     pub fn attach(&self) -> io::Result<()> {
-        // SAFETY: INIT_ATTACH takes no argument.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_INIT_ATTACH, std::ptr::null_mut())? };
+        ioctl_no_arg(self.file.as_fd(), req::INIT_ATTACH)?;
         Ok(())
     }
 
     /// Creates a dynamic user PD running `shell` (`FASTRPC_IOCTL_INIT_CREATE`):
-    /// with `shell_fd` -1 its bytes are copied; otherwise `shell_fd` is the
+    /// without `shell_fd` its bytes are copied; otherwise `shell_fd` is the
     /// dma-buf holding them and `shell` lies in a mapping of it.
-    pub fn create(&self, shell_fd: RawFd, shell: &[u8], attrs: u32) -> io::Result<()> {
+    pub fn create(
+        &self,
+        shell_fd: Option<BorrowedFd<'_>>,
+        shell: &[u8],
+        attrs: u32,
+    ) -> io::Result<()> {
         let mut a = InitCreate {
             filelen: shell.len() as u32,
-            filefd: shell_fd,
+            filefd: shell_fd.map_or(-1, |fd| fd.as_raw_fd()),
             attrs,
             siglen: 0,
             file: shell.as_ptr() as u64,
         };
-        // SAFETY: INIT_CREATE reads one `InitCreate`; the image it points
-        // to is borrowed for the call.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_INIT_CREATE, (&raw mut a).cast())? };
+        // SAFETY: INIT_CREATE only reads through `a.file`, the address of
+        // the `filelen` bytes of `shell`, borrowed until we return.
+        unsafe { ioctl_indirect(self.file.as_fd(), req::INIT_CREATE, &mut a)? };
         Ok(())
     }
 
     /// Calls method `sc` of remote `handle` (`FASTRPC_IOCTL_INVOKE`); the
     /// remote return value comes back as it is.
-    pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
-        let mut inv = Invoke {
-            handle,
-            sc,
-            args: args.as_mut_ptr() as u64,
-        };
-        // SAFETY: INVOKE reads one `Invoke` and the argument array (an
-        // `Arg` is a `struct fastrpc_invoke_args`, asserted above); the
-        // buffers the arguments name are borrowed by them for the call.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_INVOKE, (&raw mut inv).cast()) }
+    pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg<'_>]) -> io::Result<i32> {
+        crate::rpc::kernel_view(sc, args, |args| {
+            let mut inv = Invoke {
+                handle,
+                sc,
+                args: args.as_mut_ptr() as u64,
+            };
+            // SAFETY: INVOKE reads `sc`'s count of arguments from
+            // `inv.args`, i.e. from `args` (an `Arg` is a `struct
+            // fastrpc_invoke_args`, asserted above), which holds at least
+            // that many and has none the kernel would write that is
+            // borrowed shared or is no address (`kernel_view` checked);
+            // `args` is borrowed until we return, as are the buffers the
+            // arguments name (exclusively for outputs).
+            unsafe { ioctl_indirect(self.file.as_fd(), req::INVOKE, &mut inv) }
+        })
     }
 
     /// Allocates a `size`-byte dma-buf in the file's context bank
@@ -283,8 +332,7 @@ impl Legacy {
             flags: 0,
             size,
         };
-        // SAFETY: ALLOC_DMA_BUFF reads and writes one `AllocDmaBuf`.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_ALLOC_DMA_BUFF, (&raw mut a).cast())? };
+        ioctl(self.file.as_fd(), req::ALLOC_DMA_BUFF, &mut a)?;
         // SAFETY: the kernel returned a new fd that we now own.
         Ok(unsafe { OwnedFd::from_raw_fd(a.fd) })
     }
@@ -299,16 +347,14 @@ impl Legacy {
             size,
             vaddrout: 0,
         };
-        // SAFETY: MMAP reads and writes one `ReqMmap`.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_MMAP, (&raw mut a).cast())? };
+        ioctl(self.file.as_fd(), req::MMAP, &mut a)?;
         Ok(a.vaddrout)
     }
 
     /// Undoes [`Legacy::mmap`] (`FASTRPC_IOCTL_MUNMAP`).
     pub fn munmap(&self, vaddrout: u64, size: u64) -> io::Result<()> {
         let mut a = ReqMunmap { vaddrout, size };
-        // SAFETY: MUNMAP reads one `ReqMunmap`.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_MUNMAP, (&raw mut a).cast())? };
+        ioctl(self.file.as_fd(), req::MUNMAP, &mut a)?;
         Ok(())
     }
 
@@ -318,36 +364,34 @@ impl Legacy {
     /// address.
     pub fn mem_map(
         &self,
-        fd: RawFd,
+        fd: BorrowedFd<'_>,
         flags: u32,
         vaddrin: u64,
         length: u64,
         attrs: i32,
     ) -> io::Result<u64> {
         let mut a = MemMap {
-            fd,
+            fd: fd.as_raw_fd(),
             flags,
             vaddrin,
             length,
             attrs,
             ..Default::default()
         };
-        // SAFETY: MEM_MAP reads and writes one `MemMap`.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_MEM_MAP, (&raw mut a).cast())? };
+        ioctl(self.file.as_fd(), req::MEM_MAP, &mut a)?;
         Ok(a.vaddrout)
     }
 
     /// Undoes [`Legacy::mem_map`] of `fd` at DSP address `vaddr`
     /// (`FASTRPC_IOCTL_MEM_UNMAP`).
-    pub fn mem_unmap(&self, fd: RawFd, vaddr: u64, length: u64) -> io::Result<()> {
+    pub fn mem_unmap(&self, fd: BorrowedFd<'_>, vaddr: u64, length: u64) -> io::Result<()> {
         let mut a = MemUnmap {
-            fd,
+            fd: fd.as_raw_fd(),
             vaddr,
             length,
             ..Default::default()
         };
-        // SAFETY: MEM_UNMAP reads one `MemUnmap`.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_MEM_UNMAP, (&raw mut a).cast())? };
+        ioctl(self.file.as_fd(), req::MEM_UNMAP, &mut a)?;
         Ok(())
     }
 
@@ -358,8 +402,7 @@ impl Legacy {
             attribute_id,
             ..Default::default()
         };
-        // SAFETY: GET_DSP_INFO reads and writes one `Capability`.
-        unsafe { ioctl_raw(self.fd(), FASTRPC_IOCTL_GET_DSP_INFO, (&raw mut a).cast())? };
+        ioctl(self.file.as_fd(), req::GET_DSP_INFO, &mut a)?;
         Ok(a.capability)
     }
 }

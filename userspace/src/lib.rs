@@ -9,6 +9,7 @@
 
 pub mod bo;
 pub mod heap;
+pub mod ioctl;
 pub mod legacy;
 pub mod listener;
 pub mod rpc;
@@ -17,10 +18,11 @@ pub mod uapi;
 pub use bo::{Bo, BoInfo, Mapping};
 pub use listener::Listener;
 
+use ioctl::{ioctl, ioctl_indirect};
 use std::{
     fs::{File, OpenOptions},
     io,
-    os::fd::{AsRawFd, RawFd},
+    os::fd::{AsFd, BorrowedFd},
     path::{Path, PathBuf},
 };
 
@@ -61,20 +63,9 @@ impl DspInfo {
     }
 }
 
-/// Issues `ioctl(fd, req, arg)`, mapping -1 to the errno.
-///
-/// # Safety
-///
-/// `arg` must be valid for what `req` reads and writes.
-pub unsafe fn ioctl_raw(fd: RawFd, req: u32, arg: *mut libc::c_void) -> io::Result<i32> {
-    // SAFETY: forwarded to the caller.
-    let r = unsafe { libc::ioctl(fd, req as _, arg) };
-    // Only -1 is an error: INVOKE returns the DSP's own codes, which may be
-    // negative.
-    if r == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
+impl AsFd for Device {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
     }
 }
 
@@ -135,16 +126,15 @@ impl Device {
         &self.path
     }
 
-    /// The raw fd (for tests that issue their own ioctls).
-    pub fn fd(&self) -> RawFd {
-        self.file.as_raw_fd()
+    /// The node's fd (for requests this crate has no method for).
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
     }
 
     /// Which DSP this node drives (`DRM_IOCTL_QDA_QUERY`).
     pub fn query(&self) -> io::Result<DspInfo> {
         let mut raw = uapi::Query::default();
-        // SAFETY: QUERY writes exactly one `Query`.
-        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_QDA_QUERY, (&raw mut raw).cast())? };
+        ioctl(self.as_fd(), uapi::req::QUERY, &mut raw)?;
         Ok(DspInfo { raw })
     }
 
@@ -162,8 +152,10 @@ impl Device {
             desc_len: 0,
             desc: std::ptr::null_mut(),
         };
-        // SAFETY: the kernel writes at most `name_len` bytes to `name`.
-        unsafe { ioctl_raw(self.fd(), uapi::DRM_IOCTL_VERSION, (&raw mut v).cast())? };
+        // SAFETY: the kernel writes at most `name_len` bytes to `name`,
+        // which is live and unaliased for the call; `date` and `desc` are
+        // null with length 0.
+        unsafe { ioctl_indirect(self.as_fd(), uapi::req::VERSION, &mut v)? };
         let n = v.name_len.min(name.len());
         Ok(String::from_utf8_lossy(&name[..n]).into_owned())
     }

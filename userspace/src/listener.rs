@@ -25,7 +25,7 @@
 //! Protocol: `init2` on `adsp_listener1` (handle 7), falling back to
 //! `adsp_listener` (handle 3) when the DSP does not know the first, then
 //! `next2`/`get_in_bufs2` in a loop; requests and responses
-//! travel in the packed format of [`packed`]. Stopping sends
+//! travel in the packed format of the `packed` module. Stopping sends
 //! `adsp_current_process1_exit` (handle 4), after which the DSP completes
 //! the pending `next2` with `AEE_EBADSTATE` and the thread ends.
 //!
@@ -43,7 +43,7 @@ mod apps_std;
 mod files;
 mod iface;
 mod modules;
-pub mod packed;
+mod packed;
 mod serve;
 mod skel;
 
@@ -60,7 +60,7 @@ use std::{
     thread::{self, JoinHandle},
 };
 
-use crate::Device;
+use crate::{rpc::RemoteError, Device};
 use files::Files;
 use iface::{Channel, Iface, LISTENER, LISTENER1};
 use modules::Modules;
@@ -99,17 +99,11 @@ fn init(ch: &impl Channel) -> io::Result<Iface> {
     match LISTENER1.init2(ch)? {
         0 => return Ok(LISTENER1),
         c if missing.contains(&c) => {}
-        c => {
-            return Err(io::Error::other(format!(
-                "adsp_listener1 init2: DSP error {c:#x}"
-            )))
-        }
+        c => return Err(RemoteError::new("adsp_listener1 init2", c).into()),
     }
     match LISTENER.init2(ch)? {
         0 => Ok(LISTENER),
-        c => Err(io::Error::other(format!(
-            "adsp_listener init2: DSP error {c:#x}"
-        ))),
+        c => Err(RemoteError::new("adsp_listener init2", c).into()),
     }
 }
 
@@ -243,11 +237,17 @@ mod tests {
             assert_eq!(r.unwrap(), LISTENER);
             assert_eq!(calls, [(7, 0x0500_0000), (3, 0x0300_0000)]);
             let (r, _) = init_with(missing, aee::DSP_EBADSTATE);
-            assert!(r.is_err());
+            let e = r.unwrap_err();
+            let remote = RemoteError::of(&e).expect("a remote error");
+            assert_eq!(remote.retval, aee::DSP_EBADSTATE);
         }
         // Any other refusal is an error, without trying handle 3.
         let (r, calls) = init_with(aee::dsp(aee::EBADPARM), 0);
-        assert!(r.is_err());
+        let e = r.unwrap_err();
+        assert_eq!(
+            RemoteError::of(&e).map(|r| r.retval),
+            Some(aee::dsp(aee::EBADPARM))
+        );
         assert_eq!(calls.len(), 1);
     }
 }

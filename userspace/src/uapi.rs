@@ -119,6 +119,65 @@ pub const DRM_IOCTL_PRIME_FD_TO_HANDLE: u32 = drm_iowr(0x2e, size_of::<PrimeHand
 /// `DRM_IOCTL_VERSION`.
 pub const DRM_IOCTL_VERSION: u32 = drm_iowr(0x00, size_of::<DrmVersion>());
 
+/// The requests above, typed by their argument.
+pub mod req {
+    use super::*;
+    use crate::ioctl::{IndirectIoctl, Ioctl, IoctlNoArg};
+
+    // SAFETY (every `Ioctl::new` below): the request reads and writes its
+    // one structure, which holds no address the kernel follows, and every
+    // bit pattern is a valid value of it (integers only).
+
+    /// `DRM_IOCTL_QDA_QUERY`.
+    // SAFETY: see above.
+    pub const QUERY: Ioctl<Query> = unsafe { Ioctl::new(DRM_IOCTL_QDA_QUERY) };
+    /// `DRM_IOCTL_QDA_GEM_CREATE`.
+    // SAFETY: see above.
+    pub const GEM_CREATE: Ioctl<GemCreate> = unsafe { Ioctl::new(DRM_IOCTL_QDA_GEM_CREATE) };
+    /// `DRM_IOCTL_QDA_GEM_CREATE_EX`.
+    // SAFETY: see above.
+    pub const GEM_CREATE_EX: Ioctl<GemCreateEx> =
+        unsafe { Ioctl::new(DRM_IOCTL_QDA_GEM_CREATE_EX) };
+    /// `DRM_IOCTL_QDA_GEM_MMAP_OFFSET`.
+    // SAFETY: see above.
+    pub const GEM_MMAP_OFFSET: Ioctl<GemMmapOffset> =
+        unsafe { Ioctl::new(DRM_IOCTL_QDA_GEM_MMAP_OFFSET) };
+    /// `DRM_IOCTL_QDA_GEM_INFO`.
+    // SAFETY: see above.
+    pub const GEM_INFO: Ioctl<GemInfo> = unsafe { Ioctl::new(DRM_IOCTL_QDA_GEM_INFO) };
+    /// `DRM_IOCTL_QDA_INIT_ATTACH`.
+    // SAFETY: INIT_ATTACH ignores its argument.
+    pub const INIT_ATTACH: IoctlNoArg = unsafe { IoctlNoArg::new(DRM_IOCTL_QDA_INIT_ATTACH) };
+    /// `DRM_IOCTL_QDA_INIT_CREATE`: reads the shell image at `file`.
+    pub const INIT_CREATE: IndirectIoctl<InitCreate> =
+        IndirectIoctl::new(DRM_IOCTL_QDA_INIT_CREATE);
+    /// `DRM_IOCTL_QDA_MAP` (`vaddrin` is passed on, not accessed).
+    // SAFETY: see above.
+    pub const MAP: Ioctl<Map> = unsafe { Ioctl::new(DRM_IOCTL_QDA_MAP) };
+    /// `DRM_IOCTL_QDA_MUNMAP`.
+    // SAFETY: see above.
+    pub const MUNMAP: Ioctl<Munmap> = unsafe { Ioctl::new(DRM_IOCTL_QDA_MUNMAP) };
+    /// `DRM_IOCTL_QDA_INVOKE`: reads the argument array at `args` and the
+    /// buffers it names.
+    pub const INVOKE: IndirectIoctl<Invoke> = IndirectIoctl::new(DRM_IOCTL_QDA_INVOKE);
+    /// `DRM_IOCTL_QDA_GET_ATTR`.
+    // SAFETY: see above.
+    pub const GET_ATTR: Ioctl<GetAttr> = unsafe { Ioctl::new(DRM_IOCTL_QDA_GET_ATTR) };
+    /// `DRM_IOCTL_GEM_CLOSE`.
+    // SAFETY: see above.
+    pub const GEM_CLOSE: Ioctl<GemClose> = unsafe { Ioctl::new(DRM_IOCTL_GEM_CLOSE) };
+    /// `DRM_IOCTL_PRIME_HANDLE_TO_FD`.
+    // SAFETY: see above.
+    pub const PRIME_HANDLE_TO_FD: Ioctl<PrimeHandle> =
+        unsafe { Ioctl::new(DRM_IOCTL_PRIME_HANDLE_TO_FD) };
+    /// `DRM_IOCTL_PRIME_FD_TO_HANDLE`.
+    // SAFETY: see above.
+    pub const PRIME_FD_TO_HANDLE: Ioctl<PrimeHandle> =
+        unsafe { Ioctl::new(DRM_IOCTL_PRIME_FD_TO_HANDLE) };
+    /// `DRM_IOCTL_VERSION`: writes the strings at `name`, `date`, `desc`.
+    pub const VERSION: IndirectIoctl<DrmVersion> = IndirectIoctl::new(DRM_IOCTL_VERSION);
+}
+
 // The sizes the header documents (and the FastRPC library relies on).
 const _: () = assert!(size_of::<Query>() == 20);
 const _: () = assert!(size_of::<GemCreate>() == 16);

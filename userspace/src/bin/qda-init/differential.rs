@@ -209,7 +209,7 @@ impl Driver for UpstreamFile {
     }
     fn create(&self, shell: &DmaBuf, len: usize, attrs: u32) -> io::Result<()> {
         self.0
-            .create(shell.fd.as_raw_fd(), &shell.map.as_slice()[..len], attrs)
+            .create(Some(shell.fd.as_fd()), &shell.map.as_slice()[..len], attrs)
     }
     fn restarts_interrupted_calls(&self) -> bool {
         true
@@ -225,11 +225,10 @@ impl Driver for UpstreamFile {
     }
     fn attr_map(&self, buf: &DmaBuf, size: u64) -> io::Result<u64> {
         let va = buf.map.as_slice().as_ptr() as u64;
-        self.0
-            .mem_map(buf.fd.as_raw_fd(), FASTRPC_MAP_FD, va, size, 0)
+        self.0.mem_map(buf.fd.as_fd(), FASTRPC_MAP_FD, va, size, 0)
     }
     fn attr_unmap(&self, buf: &DmaBuf, vaddrout: u64, size: u64) -> io::Result<()> {
-        self.0.mem_unmap(buf.fd.as_raw_fd(), vaddrout, size)
+        self.0.mem_unmap(buf.fd.as_fd(), vaddrout, size)
     }
     fn caps(&self, id: u32) -> io::Result<u32> {
         self.0.dsp_info(id)

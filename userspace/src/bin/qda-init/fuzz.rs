@@ -11,7 +11,7 @@
 use std::{
     collections::{BTreeMap, VecDeque},
     io::Read,
-    os::fd::FromRawFd,
+    os::fd::{AsRawFd, FromRawFd},
 };
 
 use qda::{uapi, Device};
@@ -133,7 +133,7 @@ fn map_and_touch(d: &Device, offset: u64, rng: &mut Rng) {
             pages * 4096,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_SHARED,
-            d.fd(),
+            d.fd().as_raw_fd(),
             offset as libc::off_t,
         );
         if p == libc::MAP_FAILED {
@@ -170,9 +170,7 @@ fn undo(d: &Device, nr: u32, arg: &[u64; 8], live: &mut VecDeque<u32>) {
                 vaddrout: arg[5],
                 size: arg[4],
             };
-            // SAFETY: MUNMAP reads one `struct drm_qda_munmap`.
-            let _ =
-                unsafe { qda::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_MUNMAP, (&raw mut u).cast()) };
+            let _ = qda::ioctl::ioctl(d.fd(), uapi::req::MUNMAP, &mut u);
         }
         _ => {}
     }
@@ -219,7 +217,7 @@ fn child(dsp: &str, seed: u64, attach: bool) -> String {
         // SAFETY: `arg` holds 64 bytes, as much as any request may declare
         // with the sizes used here (at most 63); pointers inside point to
         // `scratch` or nowhere, and the kernel must check them.
-        let r = unsafe { qda::ioctl_raw(d.fd(), req, arg.as_mut_ptr().cast()) };
+        let r = unsafe { qda::ioctl::ioctl_raw(d.fd(), req, arg.as_mut_ptr().cast()) };
         match r {
             Err(e) => {
                 let errno = e.raw_os_error().unwrap_or(0);

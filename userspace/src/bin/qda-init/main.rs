@@ -122,6 +122,15 @@ fn carveout_roundtrip(d: &qda::Device) -> Result<bool, String> {
 }
 
 fn main() {
+    // Whatever panics, PID 1 goes on to power the machine off.
+    if let Err(e) = ktap::catch(run) {
+        println!("qda-init: {e}");
+    }
+    sys::power_off();
+}
+
+/// Everything `/init` does before powering off.
+fn run() {
     sys::mount_all();
     let mode = std::env::var("qda_mode").unwrap_or_else(|_| "demo".into());
     let mut loaded = true;
@@ -148,9 +157,9 @@ fn main() {
     std::thread::sleep(Duration::from_millis(200));
     match mode.as_str() {
         "test" => {
-            tests::run(loaded);
-            library::run_suite();
-            differential::run();
+            ktap::run_suite("qda_userspace", || tests::run(loaded));
+            ktap::run_suite("qda_library", library::run_suite);
+            ktap::run_suite("qda_differential", differential::run);
         }
         "probe" => probe(),
         "compare" => {
@@ -171,5 +180,4 @@ fn main() {
         }
         _ => demo(),
     }
-    sys::power_off();
 }

@@ -157,8 +157,7 @@ pub fn bad_gem_requests_get_specific_errnos() -> Outcome {
         handle: 0,
         pad: 0xdead_beef,
     };
-    // SAFETY: GEM_CREATE reads and writes one `GemCreate`.
-    let r = unsafe { qda::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_GEM_CREATE, (&raw mut a).cast()) };
+    let r = qda::ioctl::ioctl(d.fd(), uapi::req::GEM_CREATE, &mut a);
     check!(
         r.is_ok() && a.handle != 0,
         "GEM_CREATE with garbage pad: {r:?}"

@@ -1,6 +1,6 @@
 //! Userspace tests of PRIME export and import.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
 use qda::{heap, uapi, Bo, Device, Mapping};
 
@@ -18,7 +18,7 @@ fn cdsp() -> Result<Device, String> {
 }
 
 /// Maps a dma-buf fd directly.
-fn map_fd(fd: i32, len: usize) -> Result<Mapping, String> {
+fn map_fd(fd: std::os::fd::BorrowedFd<'_>, len: usize) -> Result<Mapping, String> {
     Mapping::new(fd, 0, len).map_err(|e| format!("mmap of the dma-buf: {e}"))
 }
 
@@ -34,13 +34,12 @@ pub fn export_import_in_forked_child_sees_same_bytes() -> Outcome {
         .first()
         .map(|s| s.sid)
         .ok_or("no session")?;
-    let raw = fd.as_raw_fd();
     // SAFETY: the child opens its own file, imports, checks and `_exit`s.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         let code = (|| -> Option<i32> {
             let d = Device::by_name("cdsp").ok()?;
-            let bo = Bo::import(&d, raw).ok()?;
+            let bo = Bo::import(&d, fd.as_fd()).ok()?;
             let info = bo.info().ok()?;
             if info.backend != uapi::QDA_MEM_IMPORTED || (info.dsp_addr >> 32) as u32 == parent_sid
             {
@@ -85,7 +84,7 @@ pub fn self_import_returns_the_same_object() -> Outcome {
     let bo = Bo::new(&d, PAGE).map_err(|e| e.to_string())?;
     let info = bo.info().map_err(|e| e.to_string())?;
     let fd = bo.export().map_err(|e| e.to_string())?;
-    let again = Bo::import(&d, fd.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
+    let again = Bo::import(&d, fd.as_fd()).map_err(|e| format!("import: {e}"))?;
     check!(
         again.handle() == bo.handle(),
         "same file, new handle {} != {}",
@@ -97,7 +96,7 @@ pub fn self_import_returns_the_same_object() -> Outcome {
     // mapping: the import is the same object, not a new attachment.
     let d2 = cdsp()?;
     let before = usage("cdsp", "imported")?;
-    let other = Bo::import(&d2, fd.as_raw_fd()).map_err(|e| format!("import on 2nd fd: {e}"))?;
+    let other = Bo::import(&d2, fd.as_fd()).map_err(|e| format!("import on 2nd fd: {e}"))?;
     let oi = other.info().map_err(|e| e.to_string())?;
     check!(oi == info, "second file sees {oi:?}, want {info:?}");
     check!(
@@ -124,10 +123,10 @@ fn import_from_heap(name: &str) -> Outcome {
     let d = cdsp()?;
     let len = 3 * PAGE;
     let fd = heap::alloc(name, len).map_err(|e| format!("{name} heap alloc: {e}"))?;
-    let mut direct = map_fd(fd.as_raw_fd(), len as usize)?;
+    let mut direct = map_fd(fd.as_fd(), len as usize)?;
     direct.as_mut_slice()[..5].copy_from_slice(b"heap!");
     let before = usage("cdsp", "imported")?;
-    let bo = Bo::import(&d, fd.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
+    let bo = Bo::import(&d, fd.as_fd()).map_err(|e| format!("import: {e}"))?;
     let info = bo.info().map_err(|e| e.to_string())?;
     check!(
         info.backend == uapi::QDA_MEM_IMPORTED,
@@ -173,9 +172,9 @@ pub fn import_from_udmabuf() -> Outcome {
     let d = cdsp()?;
     let len = 2 * PAGE;
     let (memfd, buf) = qda::heap::udmabuf(len).map_err(|e| format!("udmabuf: {e}"))?;
-    let mut shm = map_fd(memfd.as_raw_fd(), len as usize)?;
+    let mut shm = map_fd(memfd.as_fd(), len as usize)?;
     shm.as_mut_slice()[100..104].copy_from_slice(b"udma");
-    let bo = Bo::import(&d, buf.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
+    let bo = Bo::import(&d, buf.as_fd()).map_err(|e| format!("import: {e}"))?;
     let info = bo.info().map_err(|e| e.to_string())?;
     check!(
         info.backend == uapi::QDA_MEM_IMPORTED && info.size == len,
@@ -195,11 +194,27 @@ pub fn importing_a_non_dma_buf_fails() -> Outcome {
     let d = cdsp()?;
     let f = std::fs::File::open("/proc/self/stat").map_err(|e| e.to_string())?;
     expect_errno(
-        Bo::import(&d, f.as_raw_fd()),
+        Bo::import(&d, f.as_fd()),
         libc::EINVAL,
         "import of a procfs file",
     )?;
-    expect_errno(Bo::import(&d, 9999), libc::EBADF, "import of a closed fd")?;
-    expect_errno(Bo::import(&d, -1), libc::EBADF, "import of fd -1")?;
+    expect_errno(
+        import_number(&d, 9999),
+        libc::EBADF,
+        "import of a closed fd",
+    )?;
+    expect_errno(import_number(&d, -1), libc::EBADF, "import of fd -1")?;
     Ok(())
+}
+
+/// PRIME_FD_TO_HANDLE of an fd number no `BorrowedFd` can hold (closed or
+/// negative); returns the handle.
+fn import_number(d: &Device, fd: i32) -> std::io::Result<u32> {
+    let mut a = uapi::PrimeHandle {
+        handle: 0,
+        flags: 0,
+        fd,
+    };
+    qda::ioctl::ioctl(d.fd(), uapi::req::PRIME_FD_TO_HANDLE, &mut a)?;
+    Ok(a.handle)
 }

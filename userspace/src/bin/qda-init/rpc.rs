@@ -7,14 +7,58 @@ use std::{
 
 use qda::{
     heap,
-    rpc::{scalars, Arg, DRM_IOCTL_QDA_INVOKE_LIB},
-    Bo, Device,
+    ioctl::{ioctl_indirect, IndirectIoctl},
+    rpc::{scalars, Arg},
+    uapi, Bo, Device,
 };
 
 use crate::{
     ktap::{check, Outcome},
     tests::expect_errno,
 };
+
+/// `struct drm_qda_invoke` and the 8 bytes more the library's encoding
+/// declares, which the kernel must not touch.
+#[repr(C)]
+struct LibInvoke {
+    inv: uapi::Invoke,
+    tail: [u8; 8],
+}
+
+/// INVOKE as the FastRPC library encodes it (with the size of one
+/// argument); the driver accepts both.
+const INVOKE_LIB: IndirectIoctl<LibInvoke> = IndirectIoctl::new(uapi::drm_iowr(
+    uapi::DRM_COMMAND_BASE + uapi::sys::DRM_QDA_INVOKE,
+    size_of::<uapi::InvokeArg>(),
+));
+
+/// [`Device::invoke`] through [`INVOKE_LIB`]; fails if the kernel wrote
+/// past the 16-byte structure.
+fn invoke_lib(d: &Device, handle: u32, sc: u32, args: &mut [Arg<'_>]) -> Result<i32, String> {
+    let (r, tail) = qda::rpc::kernel_view(sc, args, |args| {
+        let mut p = LibInvoke {
+            inv: uapi::Invoke {
+                handle,
+                sc,
+                args: args.as_mut_ptr() as u64,
+            },
+            tail: [0x5a; 8],
+        };
+        // SAFETY: INVOKE reads `sc`'s count of arguments from
+        // `p.inv.args`, i.e. from `args` (an `Arg` is a `struct
+        // drm_qda_invoke_arg`), which `kernel_view` checked suit `sc`;
+        // `args` is borrowed until we return, as are the buffers the
+        // arguments name (exclusively for outputs).
+        let r = unsafe { ioctl_indirect(d.fd(), INVOKE_LIB, &mut p) }?;
+        Ok((r, p.tail))
+    })
+    .map_err(|e| format!("24-byte INVOKE: {e}"))?;
+    check!(
+        tail == [0x5a; 8],
+        "24-byte INVOKE: the kernel wrote past struct drm_qda_invoke"
+    );
+    Ok(r)
+}
 
 /// The simulated DSP's built-in calculator (no listener needed).
 const CALC: &str = "calculator";
@@ -69,7 +113,7 @@ pub fn attach_and_call_the_calculator() -> Outcome {
         .map_err(|e| format!("max: {e}"))?;
     check!(max == 42, "max = {max}");
     // The library's 24-byte encoding of INVOKE works and the kernel
-    // touches only the 16-byte struct (checked inside invoke_with).
+    // touches only the 16-byte struct (checked inside invoke_lib).
     let prim = 3u32.to_le_bytes();
     let vec: Vec<u8> = [10i32, 20, 30]
         .iter()
@@ -77,9 +121,7 @@ pub fn attach_and_call_the_calculator() -> Outcome {
         .collect();
     let mut out = [0u8; 8];
     let mut args = [Arg::input(&prim), Arg::input(&vec), Arg::output(&mut out)];
-    let r = d
-        .invoke_with(DRM_IOCTL_QDA_INVOKE_LIB, h, scalars(2, 2, 1), &mut args)
-        .map_err(|e| format!("24-byte INVOKE: {e}"))?;
+    let r = invoke_lib(&d, h, scalars(2, 2, 1), &mut args)?;
     check!(
         r == 0 && i64::from_le_bytes(out) == 60,
         "24-byte INVOKE: r {r}, sum {}",
@@ -150,11 +192,11 @@ pub fn zero_copy_arguments() -> Outcome {
     check!(sum == (n * (n - 1) / 2) as i64, "zero-copy sum = {sum}");
     // A system-heap dma-buf: imported first, then passed by handle.
     let hfd = heap::alloc("system", 4096).map_err(|e| e.to_string())?;
-    let mut hm = qda::Mapping::new(hfd.as_raw_fd(), 0, 4096).map_err(|e| e.to_string())?;
+    let mut hm = qda::Mapping::new(hfd.as_fd(), 0, 4096).map_err(|e| e.to_string())?;
     for (i, c) in hm.as_mut_slice()[..40].chunks_exact_mut(4).enumerate() {
         c.copy_from_slice(&(i as i32 * 3).to_le_bytes());
     }
-    let hbo = Bo::import(&d, hfd.as_raw_fd()).map_err(|e| format!("import: {e}"))?;
+    let hbo = Bo::import(&d, hfd.as_fd()).map_err(|e| format!("import: {e}"))?;
     let sum = d
         .calculator_sum_arg(h, 10, Arg::buffer(hbo.handle(), &hm.as_slice()[..40]))
         .map_err(|e| format!("zero-copy sum (heap buffer): {e}"))?;
@@ -281,9 +323,7 @@ pub fn every_map_flavour_is_tracked() -> Outcome {
             flags,
             ..Default::default()
         };
-        // SAFETY: MAP reads and writes one `struct drm_qda_map`.
-        let r =
-            unsafe { qda::ioctl_raw(d.fd(), qda::uapi::DRM_IOCTL_QDA_MAP, (&raw mut a).cast()) };
+        let r = qda::ioctl::ioctl(d.fd(), qda::uapi::req::MAP, &mut a);
         expect_errno(
             r,
             libc::EINVAL,
@@ -450,7 +490,7 @@ pub fn each_file_is_a_dsp_process_of_its_own() -> Outcome {
     // PRIME it is the same memory in the same context bank.
     let bo = Bo::new(&a, 4096).map_err(|e| e.to_string())?;
     let fd = bo.export().map_err(|e| e.to_string())?;
-    let again = Bo::import(&b, fd.as_raw_fd()).map_err(|e| e.to_string())?;
+    let again = Bo::import(&b, fd.as_fd()).map_err(|e| e.to_string())?;
     let (ia, ib) = (
         bo.info().map_err(|e| e.to_string())?,
         again.info().map_err(|e| e.to_string())?,

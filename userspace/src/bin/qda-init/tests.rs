@@ -82,7 +82,7 @@ fn unknown_driver_ioctl_is_einval() -> Outcome {
     for nr in [0x3f, 0x20, 0x0b] {
         let req = uapi::drm_iowr(uapi::DRM_COMMAND_BASE + nr, buf.len());
         // SAFETY: the buffer is large enough for the encoded size.
-        let r = unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };
+        let r = unsafe { qda::ioctl::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };
         expect_errno(r, libc::EINVAL, &format!("driver ioctl 0x{nr:02x}"))?;
     }
     Ok(())
@@ -93,14 +93,16 @@ fn foreign_ioctl_type_is_enotty() -> Outcome {
     let mut buf = [0u8; 20];
     let req = uapi::ioc(2, b'x' as u32, 0x40, buf.len());
     // SAFETY: the buffer is large enough for the encoded size.
-    let r = unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };
+    let r = unsafe { qda::ioctl::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };
     expect_errno(r, libc::ENOTTY, "ioctl type 'x'")
 }
 
 fn query_to_bad_pointer_is_efault() -> Outcome {
     let d = cdsp()?;
     // SAFETY: the kernel must reject the bogus pointer, not write to it.
-    let r = unsafe { qda::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_QUERY, 16 as *mut libc::c_void) };
+    let r = unsafe {
+        qda::ioctl::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_QUERY, 16 as *mut libc::c_void)
+    };
     expect_errno(r, libc::EFAULT, "QUERY to address 16")
 }
 
@@ -121,7 +123,7 @@ fn query_into_short_buffer_is_efault() -> Outcome {
         check!(p != libc::MAP_FAILED, "mmap failed");
         libc::mprotect(p.cast::<u8>().add(page).cast(), page, libc::PROT_NONE);
         let arg = p.cast::<u8>().add(page - 8);
-        let r = qda::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_QUERY, arg.cast());
+        let r = qda::ioctl::ioctl_raw(d.fd(), uapi::DRM_IOCTL_QDA_QUERY, arg.cast());
         libc::munmap(p, 2 * page);
         expect_errno(r, libc::EFAULT, "QUERY across a PROT_NONE page")
     }
@@ -132,7 +134,8 @@ fn query_with_smaller_size_writes_only_that() -> Outcome {
     let mut buf = [0xaau8; 20];
     let req = uapi::drm_ior(uapi::DRM_COMMAND_BASE, 8);
     // SAFETY: the buffer holds 20 bytes, the request declares 8.
-    unsafe { qda::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) }.map_err(|e| e.to_string())?;
+    unsafe { qda::ioctl::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) }
+        .map_err(|e| e.to_string())?;
     check!(
         &buf[..4] == b"cdsp" && buf[4..8] == [0; 4],
         "first 8 bytes {:?}",

@@ -5,7 +5,7 @@
 
 use std::{
     io,
-    os::fd::AsRawFd,
+    os::fd::AsFd,
     time::{Duration, Instant},
 };
 
@@ -50,7 +50,7 @@ fn create_map_close(d: &Device, size: u64, backend: u32) -> io::Result<()> {
 fn export_import(from: &Device, to: &Device, size: u64, backend: u32) -> io::Result<()> {
     let bo = Bo::new_in(from, size, backend)?;
     let fd = bo.export()?;
-    let imported = Bo::import(to, fd.as_raw_fd())?;
+    let imported = Bo::import(to, fd.as_fd())?;
     imported.info()?;
     Ok(())
 }
@@ -116,7 +116,7 @@ pub fn run(iterations: u32) -> io::Result<()> {
         "system heap dma-buf -> cdsp",
         time(iterations, || {
             let fd = heap::alloc("system", size)?;
-            Bo::import(&cdsp, fd.as_raw_fd())?.info().map(|_| ())
+            Bo::import(&cdsp, fd.as_fd())?.info().map(|_| ())
         }),
         base,
     );
@@ -127,7 +127,7 @@ pub fn run(iterations: u32) -> io::Result<()> {
     row(
         "dma-coherent",
         time(iterations, || {
-            let again = Bo::import(&cdsp2, fd.as_raw_fd())?;
+            let again = Bo::import(&cdsp2, fd.as_fd())?;
             again.close()
         }),
         None,
