@@ -3,24 +3,14 @@
 //! The rpmsg driver: one DRM accel device per FastRPC channel, with the
 //! channel's context banks and sessions.
 
-use core::sync::atomic::{
-    AtomicUsize,
-    Ordering, //
-};
 use kernel::{
     debugfs,
     prelude::*,
     str::CString,
     sync::{
-        aref::ARef,
         Arc,
         SetOnce, //
     },
-    time::{
-        delay::fsleep,
-        Delta, //
-    },
-    workqueue, //
 };
 
 use crate::{
@@ -44,6 +34,7 @@ use crate::{
         regions::RegionKind,
         MemoryManager, //
     },
+    rebind::Rebinder,
     session::{
         ContextBank,
         Sessions, //
@@ -98,75 +89,25 @@ static DRIVER: accel::DriverTable<QdaDevice, QdaFile> =
 /// State shared by all channels: the debugfs root (`/sys/kernel/debug/qda`).
 pub(crate) struct DriverContext {
     debugfs: debugfs::Dir,
+    /// Channels waiting for an earlier instance's context banks to go.
+    rebinder: Arc<Rebinder>,
 }
 
 impl DriverContext {
     /// Creates the shared state.
-    pub(crate) fn new() -> Self {
-        Self {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
             debugfs: debugfs::Dir::new(c"qda"),
-        }
+            rebinder: Rebinder::new()?,
+        })
     }
 }
 
-/// Retries of deferred probes in flight; module exit waits for them.
-static RETRIES: AtomicUsize = AtomicUsize::new(0);
-
-/// A deferred channel waiting for the previous instance's context banks
-/// to go.
-#[pin_data]
-struct Retry {
-    #[pin]
-    work: workqueue::Work<Retry>,
-    dev: ARef<kernel::device::Device>,
-    names: KVec<CString>,
-}
-
-kernel::impl_has_work! {
-    impl HasWork<Self> for Retry { self.work }
-}
-
-impl workqueue::WorkItem for Retry {
-    type Pointer = Pin<KBox<Self>>;
-
-    /// Polls every 50 ms, for up to a minute, until none of the context
-    /// bank names is in use (the previous instance's files are closed),
-    /// then binds the channel again.
-    fn run(this: Pin<KBox<Self>>) {
-        for _ in 0..1200 {
-            fsleep(Delta::from_millis(50));
-            if !bus::is_registered(&this.dev) {
-                break;
-            }
-            if !this.names.iter().any(|n| bus::name_in_use(n)) {
-                bus::attach_again(&this.dev);
-                break;
-            }
-        }
-        drop(this);
-        RETRIES.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// Binds `dev` again once none of its context banks' `names` is in use.
-fn retry_when_free(dev: &kernel::device::Device, names: KVec<CString>) -> Result {
-    let retry = KBox::pin_init(
-        pin_init!(Retry {
-            work <- kernel::new_work!("qda::Retry"),
-            dev: dev.into(),
-            names,
-        }),
-        GFP_KERNEL,
-    )?;
-    RETRIES.fetch_add(1, Ordering::AcqRel);
-    workqueue::system_long().enqueue(retry);
-    Ok(())
-}
-
-/// Waits for deferred-probe retries to finish (module exit).
-pub(crate) fn wait_for_retries() {
-    while RETRIES.load(Ordering::Acquire) != 0 {
-        fsleep(Delta::from_millis(20));
+impl Drop for DriverContext {
+    fn drop(&mut self) {
+        // Every device is unbound by now; a rebind still queued runs
+        // before the driver's code may go.
+        self.rebinder.drain();
     }
 }
 
@@ -222,12 +163,14 @@ impl rpmsg::Driver for QdaDriver {
                 "{}: previous DSP instance still in use; binding when its files are closed\n",
                 domain.label()
             );
-            retry_when_free(dev, names)?;
+            ctx.rebinder.wait_for(dev, names)?;
             return Err(EPROBE_DEFER);
         }
         let mut cbs = KVec::new();
         for ((child, spec), name) in cfg.cbs.iter().zip(names) {
             let mut cb = CbDevice::new(child, name)?;
+            let rebinder = ctx.rebinder.clone();
+            cb.on_deleted(KBox::new(move || rebinder.kick(), GFP_KERNEL)?);
             if matches!(cfg.region, Some(r) if r.kind == RegionKind::Cma) {
                 // Contiguous allocations on this CB come from the DSP's pool.
                 cb.assign_reserved_mem(node)?;

@@ -25,6 +25,7 @@ mod gem;
 mod memory;
 mod prime;
 mod ratelimit;
+mod rebind;
 mod session;
 mod topology;
 mod transport;
@@ -62,18 +63,11 @@ struct QdaModule {
     _cb_bus: ffi::bus::CbBus,
 }
 
-impl Drop for QdaModule {
-    fn drop(&mut self) {
-        // Retry workers run this module's code.
-        driver::wait_for_retries();
-    }
-}
-
 impl kernel::Module for QdaModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let cb_bus = ffi::bus::CbBus::register(module)?;
         Ok(Self {
-            _driver: ffi::rpmsg::Registration::new(module, driver::DriverContext::new())?,
+            _driver: ffi::rpmsg::Registration::new(module, driver::DriverContext::new()?)?,
             _cb_bus: cb_bus,
         })
     }

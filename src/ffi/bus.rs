@@ -239,6 +239,8 @@ unsafe extern "C" fn cb_release(dev: *mut bindings::device) {
 pub(crate) struct CbDevice {
     dev: NonNull<bindings::device>,
     reserved_mem: bool,
+    /// Called once the device is deleted (its name free again).
+    on_deleted: Option<KBox<dyn Fn() + Send + Sync>>,
 }
 
 // SAFETY: a registered device may be used and released from any thread.
@@ -349,6 +351,7 @@ impl CbDevice {
             // SAFETY: `raw` is not null.
             dev: unsafe { NonNull::new_unchecked(&raw mut (*raw).dev) },
             reserved_mem: false,
+            on_deleted: None,
         };
         if ret != 0 {
             // SAFETY: `device_add` failed: only the initial reference is left.
@@ -372,6 +375,12 @@ impl CbDevice {
             return Err(ENODEV);
         }
         Ok(cb)
+    }
+
+    /// Has `f` called when the device has been deleted, its name free for
+    /// a new device (process context).
+    pub(crate) fn on_deleted(&mut self, f: KBox<dyn Fn() + Send + Sync>) {
+        self.on_deleted = Some(f);
     }
 
     /// The IOMMU group id, as in `/sys/kernel/iommu_groups/N`.
@@ -431,5 +440,8 @@ impl Drop for CbDevice {
             bindings::put_device(dev);
         }
         DELETING.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+        if let Some(f) = self.on_deleted.take() {
+            f();
+        }
     }
 }

@@ -16,6 +16,7 @@ pub(crate) mod of;
 pub(crate) mod rpmsg;
 pub(crate) mod sys;
 pub(crate) mod vma;
+pub(crate) mod workqueue;
 
 /// The calling task's name (`comm`), NUL padded.
 pub(crate) fn current_comm() -> [u8; 16] {
