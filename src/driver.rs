@@ -129,7 +129,11 @@ impl rpmsg::Driver for QdaDriver {
     const CHANNEL: &'static CStr = c"fastrpcglink-apps-dsp";
     const COMPATIBLE: &'static CStr = c"qcom,fastrpc";
 
-    fn probe(rpdev: &rpmsg::Device, ctx: &DriverContext) -> Result<KBox<Bound>> {
+    fn probe(
+        rpdev: &rpmsg::Device,
+        ept: rpmsg::Endpoint,
+        ctx: &DriverContext,
+    ) -> Result<KBox<Bound>> {
         let dev = rpdev.as_ref();
         let node = dev.fwnode().ok_or_else(|| {
             dev_err!(dev, "no device-tree node for this FastRPC channel\n");
@@ -182,8 +186,7 @@ impl rpmsg::Driver for QdaDriver {
         }
         let sessions = Sessions::new(cbs)?;
         let memory = Arc::new(MemoryManager::new(cfg.region, cfg.carveout)?, GFP_KERNEL)?;
-        let transport: KBox<dyn Transport> =
-            KBox::new(RpmsgTransport::new(rpdev.endpoint()?), GFP_KERNEL)?;
+        let transport: KBox<dyn Transport> = KBox::new(RpmsgTransport::new(ept), GFP_KERNEL)?;
         let channel = Channel::new(transport)?;
         let (s2, m2, c2) = (sessions.clone(), memory.clone(), channel.clone());
         let data = Arc::pin_init(

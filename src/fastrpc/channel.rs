@@ -37,13 +37,12 @@ use core::sync::atomic::{
     Ordering, //
 };
 use kernel::{
-    new_condvar, new_mutex, new_spinlock_irq,
+    new_condvar, new_spinlock_irq,
     prelude::*,
     sync::{
         Arc,
         CondVar,
         CondVarTimeoutResult,
-        Mutex,
         SpinLockIrq, //
     },
     time::msecs_to_jiffies,
@@ -112,14 +111,6 @@ impl Table {
 /// half the slots stay for calls that can still be answered.
 pub(crate) const ORPHAN_LIMIT: usize = 128;
 
-/// Who is sending: sends run concurrently (on glink one may wait for the
-/// remote side's receive intents), and [`Channel::shutdown`] waits for
-/// them to finish before the endpoint can go away.
-struct Senders {
-    active: usize,
-    closed: bool,
-}
-
 /// Counters for debugfs and the tests.
 #[derive(Default)]
 pub(crate) struct Stats {
@@ -138,14 +129,9 @@ pub(crate) struct Channel {
     table: SpinLockIrq<Table>,
     /// One wait queue per slot: a reply wakes only its caller.
     waiters: KVec<Pin<KBox<CondVar>>>,
-    /// Used only by senders registered in `senders`.
+    /// Where requests go; it refuses sends (`-ENODEV`) once the DSP is
+    /// gone, before [`Channel::shutdown`] runs.
     transport: KBox<dyn Transport>,
-    /// Sends in progress; once closed, no new ones start.
-    #[pin]
-    senders: Mutex<Senders>,
-    /// Signalled when the last send of a closed channel ends.
-    #[pin]
-    senders_idle: CondVar,
     seq: AtomicU64,
     /// Timeout of user calls in milliseconds; 0: wait for the reply or a
     /// signal (debugfs `invoke_timeout_ms`).
@@ -204,11 +190,6 @@ impl Channel {
                 }),
                 waiters,
                 transport,
-                senders <- new_mutex!(Senders {
-                    active: 0,
-                    closed: false,
-                }),
-                senders_idle <- new_condvar!(),
                 seq: AtomicU64::new(0),
                 user_timeout_ms: AtomicU32::new(0),
                 stats: Stats::default(),
@@ -326,22 +307,9 @@ impl Channel {
         }
     }
 
-    /// Sends `bytes` unless the channel is shut down (`-ENODEV`).
+    /// Sends `bytes` (`-ENODEV` once the DSP is gone).
     fn send(&self, bytes: &[u8]) -> Result {
-        {
-            let mut s = self.senders.lock();
-            if s.closed {
-                return Err(ENODEV);
-            }
-            s.active += 1;
-        }
-        let r = self.transport.send(bytes);
-        let mut s = self.senders.lock();
-        s.active -= 1;
-        if s.closed && s.active == 0 {
-            self.senders_idle.notify_all();
-        }
-        r
+        self.transport.send(bytes)
     }
 
     /// Handles a reply from the transport's receive path (may be atomic
@@ -407,16 +375,9 @@ impl Channel {
         }
     }
 
-    /// The DSP went away: no more sends, every waiting call fails with
-    /// `-EPIPE`, every orphan is reaped.
+    /// The DSP went away (the transport already refuses sends): every
+    /// waiting call fails with `-EPIPE`, every orphan is reaped.
     pub(crate) fn shutdown(&self) {
-        {
-            let mut s = self.senders.lock();
-            s.closed = true;
-            while s.active > 0 {
-                self.senders_idle.wait(&mut s);
-            }
-        }
         {
             let mut t = self.table.lock();
             for s in t.slots.iter_mut() {

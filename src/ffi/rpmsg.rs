@@ -16,11 +16,18 @@ use kernel::{
     bindings,
     device,
     error::to_result,
+    new_condvar,
+    new_mutex,
     prelude::*,
-    sync::atomic::{
-        Acquire,
-        Atomic,
-        Release, //
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Release, //
+        },
+        Arc,
+        CondVar,
+        Mutex, //
     },
     types::Opaque, //
 };
@@ -51,39 +58,107 @@ impl Device {
     }
 }
 
-impl Device {
-    /// The device's endpoint (created by the rpmsg core for the driver's
-    /// receive callback), for sending.
-    pub(crate) fn endpoint(&self) -> Result<Endpoint> {
-        // SAFETY: the device is bound; `ept` is set before probe.
-        let ept = unsafe { (*self.as_raw()).ept };
-        if ept.is_null() {
-            return Err(ENODEV);
-        }
-        Ok(Endpoint(ept))
-    }
+/// Whether a bound device's endpoint may still be used, and the sends in
+/// progress.
+struct GateState {
+    revoked: bool,
+    active: usize,
 }
 
-/// A bound device's endpoint.
+/// The endpoint of a bound device and its revocation: [`Endpoint`]s hold
+/// it; before the endpoint is destroyed at unbind, the device's remove
+/// callback revokes it (new sends fail with `-ENODEV`) and waits for the
+/// sends in progress.
 ///
 /// # Invariants
 ///
-/// Valid until the driver's [`Driver::unbind`] returns: the owner must
-/// drop it there at the latest (the endpoint is destroyed right after).
-pub(crate) struct Endpoint(*mut sys::rpmsg_endpoint);
+/// `ept` is valid while `revoked` is false, and while `active` is
+/// non-zero.
+#[pin_data]
+struct EndpointGate {
+    ept: *mut sys::rpmsg_endpoint,
+    #[pin]
+    state: Mutex<GateState>,
+    /// Signalled when the last send of a revoked gate ends.
+    #[pin]
+    idle: CondVar,
+}
 
-// SAFETY: rpmsg endpoints may be used from any thread.
-unsafe impl Send for Endpoint {}
-// SAFETY: `send` serialises in the rpmsg core/transport.
-unsafe impl Sync for Endpoint {}
+// SAFETY: `ept` is only used under the gate's rules, from any thread.
+unsafe impl Send for EndpointGate {}
+// SAFETY: see `Send`; the state is behind a mutex.
+unsafe impl Sync for EndpointGate {}
+
+impl EndpointGate {
+    /// A gate over the endpoint of bound device `rpdev`.
+    ///
+    /// # Safety
+    ///
+    /// `rpdev` must be a device being probed; the gate must be revoked
+    /// before its endpoint is destroyed.
+    unsafe fn new(rpdev: *mut sys::rpmsg_device) -> Result<Arc<Self>> {
+        // SAFETY: valid per the caller; the core sets `ept` before probe.
+        let ept = unsafe { (*rpdev).ept };
+        if ept.is_null() {
+            return Err(ENODEV);
+        }
+        Arc::pin_init(
+            pin_init!(Self {
+                ept,
+                state <- new_mutex!(GateState {
+                    revoked: false,
+                    active: 0,
+                }),
+                idle <- new_condvar!(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Refuses new sends and waits for those in progress.
+    fn revoke(&self) {
+        let mut s = self.state.lock();
+        s.revoked = true;
+        while s.active > 0 {
+            self.idle.wait(&mut s);
+        }
+    }
+}
+
+/// The sending side of a bound device's endpoint, usable from any thread
+/// for as long as anyone holds it: once the device is unbound, `send`
+/// fails with `-ENODEV`.
+#[derive(Clone)]
+pub(crate) struct Endpoint(Arc<EndpointGate>);
 
 impl Endpoint {
-    /// Sends `data` (may sleep).
+    /// Sends `data` (may sleep); `-ENODEV` once the device is unbound.
     pub(crate) fn send(&self, data: &[u8]) -> Result {
         let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;
-        // SAFETY: by the invariant the endpoint is alive; `data` is valid.
-        to_result(unsafe { sys::rpmsg_send(self.0, data.as_ptr().cast_mut().cast(), len) })
+        let g = &self.0;
+        {
+            let mut s = g.state.lock();
+            if s.revoked {
+                return Err(ENODEV);
+            }
+            s.active += 1;
+        }
+        // SAFETY: by the gate's invariant the endpoint is valid while this
+        // send is counted in `active`; `data` is valid for the call.
+        let r = to_result(unsafe { sys::rpmsg_send(g.ept, data.as_ptr().cast_mut().cast(), len) });
+        let mut s = g.state.lock();
+        s.active -= 1;
+        if s.revoked && s.active == 0 {
+            g.idle.notify_all();
+        }
+        r
     }
+}
+
+/// What a bound device keeps: the driver's data and the endpoint's gate.
+struct Bound<D> {
+    gate: Arc<EndpointGate>,
+    data: KBox<D>,
 }
 
 impl AsRef<device::Device> for Device {
@@ -108,15 +183,15 @@ pub(crate) trait Driver: 'static {
     /// Device-tree compatible matched by the OF table.
     const COMPATIBLE: &'static CStr;
 
-    /// Binds a channel.
-    fn probe(dev: &Device, ctx: &Self::Context) -> Result<KBox<Self::Data>>;
+    /// Binds a channel; `ept` sends on it until the device is unbound.
+    fn probe(dev: &Device, ept: Endpoint, ctx: &Self::Context) -> Result<KBox<Self::Data>>;
 
     /// Handles one message from the remote side. Runs in the transport's
     /// receive context: must not sleep.
     fn receive(data: &Self::Data, msg: &[u8]);
 
-    /// The device is going away: stop using its endpoint. Called before
-    /// the endpoint is destroyed and the data dropped.
+    /// The device is going away (its endpoint already refuses sends).
+    /// Called before the endpoint is destroyed and the data dropped.
     fn unbind(data: &Self::Data);
 }
 
@@ -211,7 +286,7 @@ impl<T: Driver> Drop for Registration<T> {
 /// # Safety
 ///
 /// `rpdev` must be a valid rpmsg device bound to a `T` driver.
-unsafe fn drvdata<T: Driver>(rpdev: *mut sys::rpmsg_device) -> *mut T::Data {
+unsafe fn drvdata<T: Driver>(rpdev: *mut sys::rpmsg_device) -> *mut Bound<T::Data> {
     // SAFETY: valid per the caller.
     unsafe { drvdata_slot(rpdev) }.load(Acquire).cast()
 }
@@ -241,13 +316,34 @@ unsafe extern "C" fn probe_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) ->
         let storage = (*rpdev).dev.driver.cast::<DriverStorage<T::Context>>();
         (Device::from_raw(rpdev), &(*storage).ctx)
     };
-    match T::probe(dev, ctx) {
-        Ok(data) => {
+    // SAFETY: `rpdev` is being probed; remove revokes the gate before it
+    // destroys the endpoint, and a failed probe revokes it below.
+    let gate = match unsafe { EndpointGate::new(rpdev) } {
+        Ok(g) => g,
+        Err(e) => return e.to_errno(),
+    };
+    let bound = T::probe(dev, Endpoint(gate.clone()), ctx).and_then(|data| {
+        KBox::new(
+            Bound {
+                gate: gate.clone(),
+                data,
+            },
+            GFP_KERNEL,
+        )
+        .map_err(Error::from)
+    });
+    match bound {
+        Ok(b) => {
             // SAFETY: `rpdev` is valid; the pointer is reclaimed in remove.
-            unsafe { drvdata_slot(rpdev) }.store(KBox::into_raw(data).cast(), Release);
+            unsafe { drvdata_slot(rpdev) }.store(KBox::into_raw(b).cast(), Release);
             0
         }
-        Err(e) => e.to_errno(),
+        Err(e) => {
+            // The driver may still hold endpoints: they must not send on
+            // an endpoint the core is about to destroy.
+            gate.revoke();
+            e.to_errno()
+        }
     }
 }
 
@@ -256,10 +352,12 @@ unsafe extern "C" fn probe_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) ->
 /// Called by the rpmsg core only, for a device of this driver.
 unsafe extern "C" fn remove_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) {
     // SAFETY: the rpmsg core passes the device probe succeeded on.
-    let data = unsafe { drvdata::<T>(rpdev) };
-    if !data.is_null() {
+    let bound = unsafe { drvdata::<T>(rpdev) };
+    if !bound.is_null() {
         // SAFETY: set by probe, freed only below.
-        T::unbind(unsafe { &*data });
+        let bound = unsafe { &*bound };
+        bound.gate.revoke();
+        T::unbind(&bound.data);
     }
     // SAFETY: as above. The endpoint is destroyed next (which waits for a
     // running receive callback), so no callback can see the data after it
@@ -307,6 +405,6 @@ unsafe extern "C" fn rx_callback<T: Driver>(
     let bytes = unsafe { core::slice::from_raw_parts(msg.cast::<u8>(), len) };
     // SAFETY: `data` stays valid until remove, which destroys the endpoint
     // (waiting for this callback) before freeing it.
-    T::receive(unsafe { &*data }, bytes);
+    T::receive(unsafe { &(*data).data }, bytes);
     0
 }

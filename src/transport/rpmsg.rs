@@ -15,9 +15,8 @@ pub(crate) struct RpmsgTransport {
 }
 
 impl RpmsgTransport {
-    /// A transport over `ept`. The channel stops using it before the
-    /// endpoint goes away: [`crate::fastrpc::channel::Channel::shutdown`]
-    /// waits for sends in progress and refuses new ones.
+    /// A transport over `ept`, which refuses sends (`-ENODEV`) once the
+    /// device is unbound, however long the channel lives on.
     pub(crate) fn new(ept: Endpoint) -> Self {
         Self { ept }
     }
