@@ -9,6 +9,7 @@
 //! - `calls`: FastRPC calls in flight (pending or orphaned), orphans made,
 //!   orphaned now (unanswered; user calls are refused at `orphan_limit`),
 //!   answered but not yet reaped (freed by the next call), and reaped,
+//!   processes kept for the DSP after a release it did not confirm,
 //!   replies dropped (unknown, stale, duplicate).
 //! - `memory`: live allocations and bytes per memory backend, then one
 //!   `pool <backend> <base> <size>` line per reserved region in use.
@@ -86,6 +87,7 @@ fn show_calls(c: &Arc<Channel>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "orphan_limit {ORPHAN_LIMIT}")?;
     writeln!(f, "unreaped {unreaped}")?;
     writeln!(f, "reaped {}", c.stats.reaped.load(Ordering::Relaxed))?;
+    writeln!(f, "kept {}", c.stats.kept.load(Ordering::Relaxed))?;
     writeln!(
         f,
         "dropped_replies {}",

@@ -66,8 +66,9 @@ use crate::{
 /// An open accel file: a hold on its process's session (context bank),
 /// and the file's own DSP process once attached or created.
 pub(crate) struct QdaFile {
-    /// The session of the opening process, with the file's client id.
-    session: SessionRef,
+    /// The session of the opening process, with the file's client id
+    /// (shared only to outlive the file after a failed release).
+    session: Arc<SessionRef>,
     /// The DSP channel, for the release call on close.
     channel: Arc<Channel>,
     /// The file's DSP process; the lock is held while it is being
@@ -122,7 +123,7 @@ impl FileData for QdaFile {
                 );
             })?;
         Ok(Self {
-            session,
+            session: Arc::new(session, GFP_KERNEL)?,
             channel: dev.channel.clone(),
             process: KBox::pin_init(new_mutex!(None), GFP_KERNEL)?,
         })
@@ -131,20 +132,30 @@ impl FileData for QdaFile {
 
 impl Drop for QdaFile {
     /// Ends the file's DSP process, before its client id is freed. If the
-    /// DSP is gone there is nothing to release.
+    /// DSP is gone there is nothing to release. If the DSP did not confirm
+    /// the release, it may still use the process's memory and know its
+    /// client id: both stay reserved until the channel goes away.
     fn drop(&mut self) {
         let Some(p) = self.process.lock().take() else {
             return;
         };
         let (cb, client_id) = (self.session.cb(), self.session.client_id());
-        if let Err(e) = process::release(&self.channel, cb, client_id, &p) {
-            if e != ENODEV {
-                crate::ratelimit::pr_info_ratelimited!(
-                    "release of client {} failed: {:?}\n",
-                    client_id,
-                    e
-                );
-            }
+        let Err(e) = process::release(&self.channel, cb, client_id, &p) else {
+            return;
+        };
+        if e == ENODEV {
+            return;
+        }
+        crate::ratelimit::pr_info_ratelimited!(
+            "release of client {} failed ({:?}): its memory and id stay reserved\n",
+            client_id,
+            e
+        );
+        let kept: Result<KBox<dyn Send>, _> =
+            KBox::new((self.session.clone(), p), GFP_KERNEL).map(|b| b as KBox<dyn Send>);
+        match kept {
+            Ok(k) => self.channel.keep_until_gone(k),
+            Err(_) => pr_err!("release of client {}: cannot keep its memory\n", client_id),
         }
     }
 }

@@ -37,12 +37,13 @@ use core::sync::atomic::{
     Ordering, //
 };
 use kernel::{
-    new_condvar, new_spinlock_irq,
+    new_condvar, new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
         Arc,
         CondVar,
         CondVarTimeoutResult,
+        Mutex,
         SpinLockIrq, //
     },
     time::msecs_to_jiffies,
@@ -111,6 +112,12 @@ impl Table {
 /// half the slots stay for calls that can still be answered.
 pub(crate) const ORPHAN_LIMIT: usize = 128;
 
+/// Objects kept for the DSP until it goes away.
+struct Kept {
+    gone: bool,
+    items: KVec<KBox<dyn Send>>,
+}
+
 /// Counters for debugfs and the tests.
 #[derive(Default)]
 pub(crate) struct Stats {
@@ -120,6 +127,8 @@ pub(crate) struct Stats {
     pub(crate) orphaned: AtomicU64,
     /// Orphans reaped.
     pub(crate) reaped: AtomicU64,
+    /// Processes kept for the DSP after an unconfirmed release.
+    pub(crate) kept: AtomicU64,
 }
 
 /// A DSP channel.
@@ -132,6 +141,10 @@ pub(crate) struct Channel {
     /// Where requests go; it refuses sends (`-ENODEV`) once the DSP is
     /// gone, before [`Channel::shutdown`] runs.
     transport: KBox<dyn Transport>,
+    /// What the DSP may still use although its owner is gone (a process
+    /// whose release the DSP did not confirm): freed at shutdown.
+    #[pin]
+    kept: Mutex<Kept>,
     seq: AtomicU64,
     /// Timeout of user calls in milliseconds; 0: wait for the reply or a
     /// signal (debugfs `invoke_timeout_ms`).
@@ -190,6 +203,10 @@ impl Channel {
                 }),
                 waiters,
                 transport,
+                kept <- new_mutex!(Kept {
+                    gone: false,
+                    items: KVec::new(),
+                }),
                 seq: AtomicU64::new(0),
                 user_timeout_ms: AtomicU32::new(0),
                 stats: Stats::default(),
@@ -375,9 +392,25 @@ impl Channel {
         }
     }
 
+    /// Keeps `item` until the DSP goes away (freed now if it is gone).
+    pub(crate) fn keep_until_gone(&self, item: KBox<dyn Send>) {
+        let mut k = self.kept.lock();
+        if !k.gone && k.items.push(item, GFP_KERNEL).is_ok() {
+            self.stats.kept.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// The DSP went away (the transport already refuses sends): every
-    /// waiting call fails with `-EPIPE`, every orphan is reaped.
+    /// waiting call fails with `-EPIPE`, every orphan is reaped, what was
+    /// kept for it is freed.
     pub(crate) fn shutdown(&self) {
+        let kept = {
+            let mut k = self.kept.lock();
+            k.gone = true;
+            core::mem::take(&mut k.items)
+        };
+        self.stats.kept.store(0, Ordering::Relaxed);
+        drop(kept);
         {
             let mut t = self.table.lock();
             for s in t.slots.iter_mut() {

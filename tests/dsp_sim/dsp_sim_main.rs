@@ -157,6 +157,9 @@ enum Fault {
     Delay(u32),
     /// Hold the answer until `release` is written.
     Drop,
+    /// Hold the answer to the next process release (handle 1, method 1)
+    /// until `release` is written: firmware that does not confirm it.
+    DropRelease,
     /// Answer twice.
     Duplicate,
     /// Send a stale answer (an older sequence number) first.
@@ -259,6 +262,7 @@ fn show_knob(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Resu
         Some(Fault::Error(_)) => "error",
         Some(Fault::Delay(_)) => "delay",
         Some(Fault::Drop) => "drop",
+        Some(Fault::DropRelease) => "drop-release",
         Some(Fault::Duplicate) => "duplicate",
         Some(Fault::Stale) => "stale",
         Some(Fault::Crash) => "crash",
@@ -274,7 +278,8 @@ fn show_knob(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Resu
 }
 
 /// debugfs write: `error N`, `delay MS`, `drop`, `duplicate`, `stale`,
-/// `crash`, `hostile` (armed for the next call on a module handle), or `release`.
+/// `crash`, `hostile` (armed for the next call on a module handle),
+/// `drop-release` (armed for the next process release), or `release`.
 fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result {
     let mut buf = [0u8; 32];
     let n = r.len().min(buf.len());
@@ -286,6 +291,7 @@ fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result
         Some("error") => Fault::Error(i32::try_from(num(words.next())?).map_err(|_| EINVAL)?),
         Some("delay") => Fault::Delay(u32::try_from(num(words.next())?).map_err(|_| EINVAL)?),
         Some("drop") => Fault::Drop,
+        Some("drop-release") => Fault::DropRelease,
         Some("duplicate") => Fault::Duplicate,
         Some("stale") => Fault::Stale,
         Some("crash") => Fault::Crash,
@@ -312,17 +318,26 @@ fn clear_trace(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Resul
     Ok(())
 }
 
+/// Takes the fault armed for `msg`, if it applies to it.
+fn armed_for(knob: &Knob, msg: &wire::Msg) -> Option<Fault> {
+    let mut armed = knob.fault.lock();
+    let release = msg.handle == proc_msgs::INIT_HANDLE
+        && scalars::Scalars(msg.sc).method() == proc_msgs::method::RELEASE;
+    match *armed {
+        Some(Fault::DropRelease) if release => armed.take().map(|_| Fault::Drop),
+        Some(Fault::DropRelease) => None,
+        _ if modules::is_module_handle(msg.handle) => armed.take(),
+        _ => None,
+    }
+}
+
 /// Answers `msg` on `state`, applying an armed fault to module calls.
 ///
 /// Runs in a work item that never waits for another message: a call
 /// firmware holds (a listener's `next2`, an open waiting for its skel)
 /// is answered later by the message that completes it.
 fn answer(state: Arc<ChanState>, msg: wire::Msg) {
-    let fault = if modules::is_module_handle(msg.handle) {
-        state.knob.fault.lock().take()
-    } else {
-        None
-    };
+    let fault = armed_for(&state.knob, &msg);
     let rsp = |retval| wire::Rsp {
         ctx: msg.ctx,
         retval,

@@ -430,3 +430,79 @@ pub fn a_crash_under_load_fails_every_call_cleanly() -> Outcome {
     );
     all_reaped()
 }
+
+/// How many cdsp session slots process `tgid` owns (debugfs `sessions`).
+fn slots_of(tgid: i32) -> Result<usize, String> {
+    let p = "/sys/kernel/debug/qda/cdsp/sessions";
+    let t = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
+    let tgid = tgid.to_string();
+    Ok(t.lines()
+        .skip(1)
+        .filter(|l| l.split_whitespace().nth(4) == Some(tgid.as_str()))
+        .count())
+}
+
+/// The forked child of [`an_unconfirmed_release_keeps_the_process`]:
+/// attaches, arms the held release, exits (its release times out).
+fn attach_and_exit_unconfirmed() -> i32 {
+    let r = Device::by_name("cdsp")
+        .map_err(|e| e.to_string())
+        .and_then(|d| {
+            d.attach().map_err(|e| e.to_string())?;
+            knob("cdsp", "drop-release")?;
+            drop(d);
+            Ok(())
+        });
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("unconfirmed release: {e}");
+            1
+        }
+    }
+}
+
+/// A process whose release the DSP does not confirm (its kernel call times
+/// out after 10 s) keeps its session slot, client id and memory until the
+/// DSP goes away: the DSP may still use them. The crash then frees them
+/// (else the new cdsp instance would wait for the old context banks).
+pub fn an_unconfirmed_release_keeps_the_process() -> Outcome {
+    // SAFETY: the child only runs `attach_and_exit_unconfirmed` and leaves
+    // with `_exit`.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: a hung release ends the child instead of the suite.
+        unsafe { libc::alarm(30) };
+        let code = attach_and_exit_unconfirmed();
+        // SAFETY: leave without the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    check!(pid > 0, "fork failed");
+    let mut status = 0;
+    // SAFETY: reaps our child.
+    unsafe { libc::waitpid(pid, &raw mut status, 0) };
+    check!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child ended with status {status:#x}"
+    );
+    check!(
+        slots_of(pid)? == 1,
+        "the slot of a process whose release timed out was freed"
+    );
+    check!(
+        calls("cdsp", "kept")? == 1,
+        "kept: {:?}",
+        calls("cdsp", "kept")
+    );
+    knob("cdsp", "release")?;
+    knob("cdsp", "crash")?;
+    check!(
+        eventually(|| Device::by_name("cdsp").is_ok()),
+        "cdsp did not come back: what was kept for the old DSP was not freed"
+    );
+    check!(
+        slots_of(pid)? == 0,
+        "the new cdsp has the old process's slot"
+    );
+    all_reaped()
+}

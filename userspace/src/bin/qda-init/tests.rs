@@ -402,6 +402,10 @@ pub fn run(loaded: bool) {
         faults::a_crash_under_load_fails_every_call_cleanly,
     );
     s.case(
+        "an_unconfirmed_release_keeps_the_process",
+        faults::an_unconfirmed_release_keeps_the_process,
+    );
+    s.case(
         "random_ioctls_get_clean_errnos",
         fuzz::random_ioctls_get_clean_errnos,
     );
