@@ -495,7 +495,15 @@ pub fn an_unconfirmed_release_keeps_the_process() -> Outcome {
         calls("cdsp", "kept")
     );
     knob("cdsp", "release")?;
+    // The crash knob fires on the next module call.
+    let (d, h) = session()?;
     knob("cdsp", "crash")?;
+    expect_errno(
+        d.calculator_sum(h, &[1]),
+        libc::EPIPE,
+        "call during the crash",
+    )?;
+    drop(d);
     check!(
         eventually(|| Device::by_name("cdsp").is_ok()),
         "cdsp did not come back: what was kept for the old DSP was not freed"
