@@ -166,8 +166,17 @@ fn in_cb(cb: &ContextBank, bo: &ObjectRef<Bo>) -> Result<(u64, ObjectRef<Bo>)> {
     Ok((bo.backing().mem.memory().iova(), bo.clone()))
 }
 
-/// Builds the payload of a call with `args` for a process on `cb`.
-pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
+/// Where a call's arguments go in its payload.
+struct Plan {
+    /// Where each inline argument starts in the payload.
+    pos: KVec<u64>,
+    /// Bytes of metadata and inline data.
+    size: u64,
+}
+
+/// Lays out `args`: overlapping inline buffers share bytes, each other
+/// one is 128-byte aligned after the metadata; `-E2BIG` past the limit.
+fn plan(args: &[Arg<'_>]) -> Result<Plan> {
     let n = args.len();
     let mut ranges = KVec::with_capacity(n, GFP_KERNEL)?;
     let mut inline = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -189,72 +198,118 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
             );
             E2BIG
         })?;
+    Ok(Plan { pos, size })
+}
+
+/// The page entry of a handle argument: its whole buffer, reachable in
+/// `cb` (`(0, 0)` for none); `-EINVAL` if `offset + len` leaves it.
+fn handle_page(
+    cb: &ContextBank,
+    held: &mut Held,
+    buf: Option<&BufRef>,
+    offset: u32,
+    len: u32,
+) -> Result<(u64, u64)> {
+    let Some(buf) = buf else {
+        return Ok((0, 0));
+    };
+    let (iova, size) = held.reach(cb, buf)?;
+    if u64::from(offset) + u64::from(len) > size {
+        return Err(EINVAL);
+    }
+    Ok((topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?, size))
+}
+
+/// The page address of a zero-copy argument `offset` bytes into `buf`;
+/// `-EINVAL` if `offset + len` leaves it.
+fn mapped_page(
+    cb: &ContextBank,
+    held: &mut Held,
+    buf: &BufRef,
+    offset: u64,
+    len: u64,
+) -> Result<u64> {
+    let (iova, size) = held.reach(cb, buf)?;
+    if offset.checked_add(len).ok_or(EINVAL)? > size {
+        return Err(EINVAL);
+    }
+    topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1))).ok_or(EOVERFLOW)
+}
+
+/// Writes inline argument `i` (of `n`) at `at` in the payload `bytes`
+/// (DSP address `base`): its metadata, and its bytes if it is an input.
+fn write_inline(bytes: &mut [u8], n: usize, i: usize, a: &Arg<'_>, at: u64, base: u64) -> Result {
+    let (pv, len) = (base + at, a.len());
+    let page = (pv & !(layout::PAGE - 1), layout::page_span(pv, len));
+    layout::write_buf(bytes, n, i, pv, len, page);
+    let at = at as usize;
+    match *a {
+        Arg::In(b) => bytes[at..at + b.len()].copy_from_slice(b),
+        Arg::UserIn { ptr, len } => {
+            let len = len as usize;
+            UserSlice::new(UserPtr::from_addr(ptr as usize), len)
+                .reader()
+                .read_slice(&mut bytes[at..at + len])?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Writes argument `i` of a call into its payload `bytes` (DSP address
+/// `base`), making zero-copy buffers reachable in `cb` through `held`.
+fn write_arg(
+    bytes: &mut [u8],
+    (i, n): (usize, usize),
+    a: &Arg<'_>,
+    (at, base): (u64, u64),
+    cb: &ContextBank,
+    held: &mut Held,
+) -> Result {
+    match *a {
+        Arg::Handle {
+            buf,
+            fd,
+            offset,
+            len,
+        } => {
+            let page = handle_page(cb, held, buf, offset, len)?;
+            layout::write_handle(bytes, n, i, fd, offset, len, page);
+        }
+        Arg::Mapped {
+            buf,
+            offset,
+            ptr,
+            len,
+        } => {
+            let page = mapped_page(cb, held, buf, offset, len)?;
+            layout::write_buf(bytes, n, i, ptr, len, (page, layout::page_span(ptr, len)));
+        }
+        _ if a.len() == 0 => layout::write_buf(bytes, n, i, 0, 0, (0, 0)),
+        _ => write_inline(bytes, n, i, a, at, base)?,
+    }
+    Ok(())
+}
+
+/// Builds the payload of a call with `args` for a process on `cb`.
+pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
+    let plan = plan(args)?;
     let mut held = Held::default();
     // Every call has a payload, even without arguments: the fd list,
     // CRC list and poll word are there (as drivers/misc/fastrpc.c sends).
-    let alloc = layout::align_up(size, layout::PAGE) as usize;
+    let alloc = layout::align_up(plan.size, layout::PAGE) as usize;
     let mut buf = cb.take_payload(alloc)?;
     let base = topology::dsp_addr(cb.sid, buf.dma_addr()).ok_or(EOVERFLOW)?;
     let bytes = buf.as_mut_slice();
     for (i, a) in args.iter().enumerate() {
-        let len = lens[i];
-        match *a {
-            Arg::Handle {
-                buf,
-                fd,
-                offset,
-                len,
-            } => {
-                let page = match buf {
-                    Some(buf) => {
-                        let (iova, size) = held.reach(cb, buf)?;
-                        if u64::from(offset) + u64::from(len) > size {
-                            return Err(EINVAL);
-                        }
-                        (topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?, size)
-                    }
-                    None => (0, 0),
-                };
-                layout::write_handle(bytes, n, i, fd, offset, len, page);
-            }
-            Arg::Mapped {
-                buf,
-                offset,
-                ptr,
-                len,
-            } => {
-                let (iova, size) = held.reach(cb, buf)?;
-                if offset.checked_add(len).ok_or(EINVAL)? > size {
-                    return Err(EINVAL);
-                }
-                let page = topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1)))
-                    .ok_or(EOVERFLOW)?;
-                layout::write_buf(bytes, n, i, ptr, len, (page, layout::page_span(ptr, len)));
-            }
-            _ if len == 0 => layout::write_buf(bytes, n, i, 0, 0, (0, 0)),
-            _ => {
-                let pv = base + pos[i];
-                layout::write_buf(
-                    bytes,
-                    n,
-                    i,
-                    pv,
-                    len,
-                    (pv & !(layout::PAGE - 1), layout::page_span(pv, len)),
-                );
-                let at = pos[i] as usize;
-                match *a {
-                    Arg::In(b) => bytes[at..at + b.len()].copy_from_slice(b),
-                    Arg::UserIn { ptr, len } => {
-                        let len = len as usize;
-                        UserSlice::new(UserPtr::from_addr(ptr as usize), len)
-                            .reader()
-                            .read_slice(&mut bytes[at..at + len])?;
-                    }
-                    _ => {}
-                }
-            }
-        }
+        write_arg(
+            bytes,
+            (i, args.len()),
+            a,
+            (plan.pos[i], base),
+            cb,
+            &mut held,
+        )?;
     }
     Ok(Marshalled {
         payload: Arc::new(
@@ -266,7 +321,7 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
             GFP_KERNEL,
         )?,
         dsp: (base, alloc as u64),
-        pos,
+        pos: plan.pos,
     })
 }
 
