@@ -198,14 +198,8 @@ pub(crate) const MAP_LEGACY: u32 = 1;
 /// `QDA_MAP_REQUEST_ATTR`.
 pub(crate) const MAP_ATTR: u32 = 2;
 
-/// Maps memory into the DSP process (`MMAP` or `MEM_MAP`).
-pub(crate) fn map(
-    channel: &Arc<Channel>,
-    cb: &Arc<ContextBank>,
-    client_id: i32,
-    pd: u32,
-    a: MapArgs,
-) -> Result<RemoteMap> {
+/// Checks a map request: a size up to 1 GiB; legacy maps only add pages.
+fn check_map(a: &MapArgs) -> Result {
     if a.size == 0 || a.size > (1 << 30) {
         return Err(EINVAL);
     }
@@ -215,22 +209,84 @@ pub(crate) fn map(
         crate::ratelimit::pr_info_ratelimited!("map: legacy flags {:#x} refused\n", a.flags);
         return Err(EINVAL);
     }
-    let (mem, iova, len) = if let Some(buf) = a.buf.as_ref() {
+    Ok(())
+}
+
+/// The memory a map request names, reachable in `cb`: the caller's
+/// buffer, or (legacy only) new kernel pages. Also its IOVA and length.
+fn map_memory(cb: &Arc<ContextBank>, a: &MapArgs) -> Result<(MapMemory, u64, u64)> {
+    if let Some(buf) = a.buf.as_ref() {
         let mut held = invoke::Held::default();
         let (iova, len) = held.reach(cb, buf)?;
         if u64::from(a.offset).checked_add(a.size).ok_or(EINVAL)? > len {
             return Err(EINVAL);
         }
-        (MapMemory::Buffer { _held: held }, iova, len)
-    } else if a.request == MAP_LEGACY {
-        let size = super::layout::align_up(a.size, super::layout::PAGE);
-        let b = CoherentBuf::new(cb.dev.as_ref(), size as usize)?;
-        let iova = b.dma_addr();
-        // Allocated in whole pages, described with the size asked for.
-        (MapMemory::Pages { _pages: b }, iova, a.size)
-    } else {
+        return Ok((MapMemory::Buffer { _held: held }, iova, len));
+    }
+    if a.request != MAP_LEGACY {
         return Err(EBADF);
-    };
+    }
+    let size = super::layout::align_up(a.size, super::layout::PAGE);
+    let b = CoherentBuf::new(cb.dev.as_ref(), size as usize)?;
+    let iova = b.dma_addr();
+    // Allocated in whole pages, described with the size asked for.
+    Ok((MapMemory::Pages { _pages: b }, iova, a.size))
+}
+
+/// Sends the MMAP or MEM_MAP request for `a` with page entry `page`;
+/// returns the DSP's answer.
+fn send_map(
+    channel: &Arc<Channel>,
+    cb: &Arc<ContextBank>,
+    (client_id, pd): (i32, u32),
+    a: &MapArgs,
+    page: &[u8],
+) -> Result<KVec<u8>> {
+    if a.request == MAP_LEGACY {
+        let req = MmapReq {
+            client_id,
+            flags: a.flags,
+            vaddr: a.vaddrin,
+            num: PhyPage::NUM,
+            pad: 0,
+        }
+        .encode();
+        let args = [Arg::In(&req), Arg::In(page), Arg::Out(MapRsp::SIZE)];
+        return kernel_call(channel, cb, pd, Scalars::new(method::MMAP, 2, 1), &args);
+    }
+    // No extra data: data_len 0 and an empty third buffer.
+    let req = MemMapReq {
+        client_id,
+        fd: a.fd,
+        offset: a.offset as i32,
+        flags: a.flags,
+        vaddrin: a.vaddrin,
+        num: PhyPage::NUM,
+        data_len: 0,
+    }
+    .encode();
+    let args = [
+        Arg::In(&req),
+        Arg::In(page),
+        Arg::In(&[]),
+        Arg::Out(MapRsp::SIZE),
+    ];
+    kernel_call(channel, cb, pd, Scalars::new(method::MEM_MAP, 3, 1), &args)
+}
+
+/// Maps memory into the DSP process (`MMAP` or `MEM_MAP`).
+pub(crate) fn map(
+    channel: &Arc<Channel>,
+    cb: &Arc<ContextBank>,
+    client_id: i32,
+    pd: u32,
+    a: MapArgs,
+) -> Result<RemoteMap> {
+    check_map(&a)?;
+    let (mem, iova, len) = map_memory(cb, &a)?;
+    if a.request != MAP_LEGACY && a.request != MAP_ATTR {
+        return Err(EINVAL);
+    }
     let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
     // MMAP names the whole memory; MEM_MAP the buffer's start and the
     // requested length (as drivers/misc/fastrpc.c sends them).
@@ -239,41 +295,7 @@ pub(crate) fn map(
         size: if a.request == MAP_ATTR { a.size } else { len },
     }
     .encode();
-    let out = match a.request {
-        MAP_LEGACY => {
-            let req = MmapReq {
-                client_id,
-                flags: a.flags,
-                vaddr: a.vaddrin,
-                num: PhyPage::NUM,
-                pad: 0,
-            }
-            .encode();
-            let args = [Arg::In(&req), Arg::In(&page), Arg::Out(MapRsp::SIZE)];
-            kernel_call(channel, cb, pd, Scalars::new(method::MMAP, 2, 1), &args)?
-        }
-        MAP_ATTR => {
-            // No extra data: data_len 0 and an empty third buffer.
-            let req = MemMapReq {
-                client_id,
-                fd: a.fd,
-                offset: a.offset as i32,
-                flags: a.flags,
-                vaddrin: a.vaddrin,
-                num: PhyPage::NUM,
-                data_len: 0,
-            }
-            .encode();
-            let args = [
-                Arg::In(&req),
-                Arg::In(&page),
-                Arg::In(&[]),
-                Arg::Out(MapRsp::SIZE),
-            ];
-            kernel_call(channel, cb, pd, Scalars::new(method::MEM_MAP, 3, 1), &args)?
-        }
-        _ => return Err(EINVAL),
-    };
+    let out = send_map(channel, cb, (client_id, pd), &a, &page)?;
     let vaddrout = MapRsp::decode(&out).ok_or(EIO)?.vaddr;
     Ok(RemoteMap {
         request: a.request,
