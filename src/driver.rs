@@ -5,6 +5,7 @@
 
 use kernel::{
     debugfs,
+    device::property::FwNode,
     prelude::*,
     str::CString,
     sync::{
@@ -111,6 +112,81 @@ impl Drop for DriverContext {
     }
 }
 
+/// The DSP named by the node's `label`.
+fn read_domain(dev: &kernel::device::Device, node: &FwNode) -> Result<Domain> {
+    let label: CString = node.property_read(c"label").required_by(dev)?;
+    Domain::from_label(label.to_bytes()).ok_or_else(|| {
+        dev_err!(
+            dev,
+            "{}: unknown DSP label {:?}\n",
+            node.display_name(),
+            label
+        );
+        EINVAL
+    })
+}
+
+/// The device names of the channel's context banks (`<dsp>-cb<sid>`).
+fn cb_names(domain: Domain, cfg: &dt::ChannelConfig) -> Result<KVec<CString>> {
+    let mut names = KVec::new();
+    for (_, spec) in &cfg.cbs {
+        names.push(
+            CString::try_from_fmt(fmt!("{}-cb{}", domain.label(), spec.sid))?,
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(names)
+}
+
+/// Registers the channel's context-bank devices (whose deletion may let a
+/// waiting channel bind), with their session counts.
+fn context_banks(
+    ctx: &DriverContext,
+    node: &FwNode,
+    cfg: &dt::ChannelConfig,
+    names: KVec<CString>,
+) -> Result<KVec<(Arc<ContextBank>, u32)>> {
+    let mut cbs = KVec::new();
+    for ((child, spec), name) in cfg.cbs.iter().zip(names) {
+        let mut cb = CbDevice::new(child, name)?;
+        let rebinder = ctx.rebinder.clone();
+        cb.on_deleted(KBox::new(move || rebinder.kick(), GFP_KERNEL)?);
+        if matches!(cfg.region, Some(r) if r.kind == RegionKind::Cma) {
+            // Contiguous allocations on this CB come from the DSP's pool.
+            cb.assign_reserved_mem(node)?;
+        }
+        cbs.push(
+            (ContextBank::new(cb, spec.sid)?, spec.nsessions),
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(cbs)
+}
+
+/// The line saying what registered.
+fn log_registered(
+    dev: &kernel::device::Device,
+    domain: Domain,
+    cfg: &dt::ChannelConfig,
+    index: i32,
+) {
+    dev_info!(
+        dev,
+        "{} DSP registered as /dev/accel/accel{}: {} context banks, {} sessions{}, {} vmids, memory-region: {}\n",
+        domain.label(),
+        index,
+        cfg.cbs.len(),
+        cfg.sessions,
+        if cfg.non_secure { ", non-secure" } else { "" },
+        cfg.vmids.len(),
+        match cfg.region {
+            Some(r) if r.kind == RegionKind::Cma => "CMA",
+            Some(_) => "carve-out",
+            None => "none",
+        }
+    );
+}
+
 /// The rpmsg driver for FastRPC channels.
 pub(crate) struct QdaDriver;
 
@@ -139,25 +215,9 @@ impl rpmsg::Driver for QdaDriver {
             dev_err!(dev, "no device-tree node for this FastRPC channel\n");
             ENODEV
         })?;
-        let label: CString = node.property_read(c"label").required_by(dev)?;
-        let domain = Domain::from_label(label.to_bytes()).ok_or_else(|| {
-            dev_err!(
-                dev,
-                "{}: unknown DSP label {:?}\n",
-                node.display_name(),
-                label
-            );
-            EINVAL
-        })?;
+        let domain = read_domain(dev, node)?;
         let cfg = dt::read_channel(dev, node)?;
-
-        let mut names = KVec::new();
-        for (_, spec) in &cfg.cbs {
-            names.push(
-                CString::try_from_fmt(fmt!("{}-cb{}", domain.label(), spec.sid))?,
-                GFP_KERNEL,
-            )?;
-        }
+        let names = cb_names(domain, &cfg)?;
         if names.iter().any(|n| bus::name_in_use(n)) {
             // A previous incarnation of this DSP (before a subsystem
             // restart) still has open files: its context banks hold the
@@ -170,21 +230,7 @@ impl rpmsg::Driver for QdaDriver {
             ctx.rebinder.wait_for(dev, names)?;
             return Err(EPROBE_DEFER);
         }
-        let mut cbs = KVec::new();
-        for ((child, spec), name) in cfg.cbs.iter().zip(names) {
-            let mut cb = CbDevice::new(child, name)?;
-            let rebinder = ctx.rebinder.clone();
-            cb.on_deleted(KBox::new(move || rebinder.kick(), GFP_KERNEL)?);
-            if matches!(cfg.region, Some(r) if r.kind == RegionKind::Cma) {
-                // Contiguous allocations on this CB come from the DSP's pool.
-                cb.assign_reserved_mem(node)?;
-            }
-            cbs.push(
-                (ContextBank::new(cb, spec.sid)?, spec.nsessions),
-                GFP_KERNEL,
-            )?;
-        }
-        let sessions = Sessions::new(cbs)?;
+        let sessions = Sessions::new(context_banks(ctx, node, &cfg, names)?)?;
         let memory = Arc::new(MemoryManager::new(cfg.region, cfg.carveout)?, GFP_KERNEL)?;
         let transport: KBox<dyn Transport> = KBox::new(RpmsgTransport::new(ept), GFP_KERNEL)?;
         let channel = Channel::new(transport)?;
@@ -202,21 +248,7 @@ impl rpmsg::Driver for QdaDriver {
         let accel = accel::Registration::new(dev, &DRIVER, data)?;
         let name = CString::try_from_fmt(fmt!("{}", domain.label()))?;
         let debugfs = DspDebugfs::new(&ctx.debugfs, &name, &sessions, &memory, &channel)?;
-        dev_info!(
-            dev,
-            "{} DSP registered as /dev/accel/accel{}: {} context banks, {} sessions{}, {} vmids, memory-region: {}\n",
-            domain.label(),
-            accel.index(),
-            cfg.cbs.len(),
-            cfg.sessions,
-            if cfg.non_secure { ", non-secure" } else { "" },
-            cfg.vmids.len(),
-            match cfg.region {
-                Some(r) if r.kind == RegionKind::Cma => "CMA",
-                Some(_) => "carve-out",
-                None => "none",
-            }
-        );
+        log_registered(dev, domain, &cfg, accel.index());
         Ok(KBox::new(
             Bound {
                 channel,
