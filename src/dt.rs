@@ -188,27 +188,29 @@ fn read_cb(dev: &Device, child: &FwNode) -> Result<CbSpec> {
     })
 }
 
-/// Reads and checks the channel node `node` of `dev`.
-pub(crate) fn read_channel(dev: &Device, node: &FwNode) -> Result<ChannelConfig> {
-    let mut vmids = KVec::new();
-    if node.property_present(c"qcom,vmids") {
-        let n = node.property_count_elem::<u32>(c"qcom,vmids")?;
-        if n == 0 || n > MAX_VMIDS {
-            dev_err!(
-                dev,
-                "{}: qcom,vmids has {} entries (1..={})\n",
-                node.display_name(),
-                n,
-                MAX_VMIDS
-            );
-            return Err(EINVAL);
-        }
-        vmids = node
-            .property_read_array_vec::<u32>(c"qcom,vmids", n)?
-            .required_by(dev)?;
+/// The node's `qcom,vmids` (1..=`MAX_VMIDS` entries, or none).
+fn read_vmids(dev: &Device, node: &FwNode) -> Result<KVec<u32>> {
+    if !node.property_present(c"qcom,vmids") {
+        return Ok(KVec::new());
     }
+    let n = node.property_count_elem::<u32>(c"qcom,vmids")?;
+    if n == 0 || n > MAX_VMIDS {
+        dev_err!(
+            dev,
+            "{}: qcom,vmids has {} entries (1..={})\n",
+            node.display_name(),
+            n,
+            MAX_VMIDS
+        );
+        return Err(EINVAL);
+    }
+    node.property_read_array_vec::<u32>(c"qcom,vmids", n)?
+        .required_by(dev)
+}
+
+/// The node's context-bank children, read one by one.
+fn read_cbs(dev: &Device, node: &FwNode) -> Result<KVec<(ARef<FwNode>, CbSpec)>> {
     let mut cbs = KVec::new();
-    let mut specs = KVec::new();
     for child in node.children() {
         if child
             .property_match_string(c"compatible", CB_COMPATIBLE)
@@ -226,30 +228,43 @@ pub(crate) fn read_channel(dev: &Device, node: &FwNode) -> Result<ChannelConfig>
             return Err(EINVAL);
         }
         let spec = read_cb(dev, &child)?;
-        specs.push(spec, GFP_KERNEL)?;
         cbs.push((child, spec), GFP_KERNEL)?;
     }
-    let sessions = topology::check_cbs(&specs).map_err(|e| {
-        let n = node.display_name();
-        match e {
-            TopologyError::NoContextBanks => dev_err!(dev, "{}: no {} child\n", n, CB_COMPATIBLE),
-            TopologyError::TooManySessions(t) => dev_err!(
-                dev,
-                "{}: context banks offer {} sessions, at most {} supported\n",
-                n,
-                t,
-                topology::MAX_SESSIONS
-            ),
-            TopologyError::DuplicateSid(s) => {
-                dev_err!(dev, "{}: SID {} used by two context banks\n", n, s)
-            }
-            TopologyError::ZeroSessions(s) => {
-                dev_err!(dev, "{}: context bank {} has qcom,nsessions = 0\n", n, s)
-            }
-            TopologyError::SidTooLarge(s) => dev_err!(dev, "{}: SID {:#x} too large\n", n, s),
+    Ok(cbs)
+}
+
+/// Logs a topology error of `node`.
+fn topology_error(dev: &Device, node: &FwNode, e: TopologyError) -> Error {
+    let n = node.display_name();
+    match e {
+        TopologyError::NoContextBanks => dev_err!(dev, "{}: no {} child\n", n, CB_COMPATIBLE),
+        TopologyError::TooManySessions(t) => dev_err!(
+            dev,
+            "{}: context banks offer {} sessions, at most {} supported\n",
+            n,
+            t,
+            topology::MAX_SESSIONS
+        ),
+        TopologyError::DuplicateSid(s) => {
+            dev_err!(dev, "{}: SID {} used by two context banks\n", n, s)
         }
-        EINVAL
-    })?;
+        TopologyError::ZeroSessions(s) => {
+            dev_err!(dev, "{}: context bank {} has qcom,nsessions = 0\n", n, s)
+        }
+        TopologyError::SidTooLarge(s) => dev_err!(dev, "{}: SID {:#x} too large\n", n, s),
+    }
+    EINVAL
+}
+
+/// Reads and checks the channel node `node` of `dev`.
+pub(crate) fn read_channel(dev: &Device, node: &FwNode) -> Result<ChannelConfig> {
+    let vmids = read_vmids(dev, node)?;
+    let cbs = read_cbs(dev, node)?;
+    let mut specs = KVec::with_capacity(cbs.len(), GFP_KERNEL)?;
+    for (_, spec) in cbs.iter() {
+        specs.push(*spec, GFP_KERNEL)?;
+    }
+    let sessions = topology::check_cbs(&specs).map_err(|e| topology_error(dev, node, e))?;
     let (region, carveout) = read_memory_region(dev, node)?.unzip();
     Ok(ChannelConfig {
         non_secure: node.property_read_bool(c"qcom,non-secure-domain"),
