@@ -213,6 +213,37 @@ struct RawCb {
     name: CString,
 }
 
+impl RawCb {
+    /// A new, not yet initialised CB device for `node` named `name`,
+    /// holding a reference on the node (dropped in `cb_release`).
+    fn alloc(node: &FwNode, name: CString) -> Result<*mut Self> {
+        let fwnode = ptr::from_ref(node)
+            .cast_mut()
+            .cast::<bindings::fwnode_handle>();
+        // SAFETY: an all-zero `struct device` is what `device_initialize`
+        // expects to start from.
+        let dev: bindings::device = unsafe { core::mem::zeroed() };
+        let raw = KBox::new(
+            Self {
+                dev,
+                dma_mask: u64::from(u32::MAX),
+                // Imported dma-bufs come in large segments; the IOMMU maps
+                // them whole.
+                dma_parms: bindings::device_dma_parameters {
+                    max_segment_size: u32::MAX,
+                    ..Default::default()
+                },
+                name,
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `fwnode` is valid; the reference is released in
+        // `cb_release`.
+        unsafe { bindings::fwnode_handle_get(fwnode) };
+        Ok(KBox::into_raw(raw))
+    }
+}
+
 /// # Safety
 ///
 /// Called by the driver core on the last `put_device` of a CB device.
@@ -300,37 +331,26 @@ impl CbDevice {
         if root.is_null() {
             return Err(ENODEV);
         }
-        let fwnode = ptr::from_ref(node)
-            .cast_mut()
-            .cast::<bindings::fwnode_handle>();
         let np = super::of::device_node(node)?;
-        // SAFETY: `fwnode` is valid: this reference is released in
-        // `cb_release`.
-        unsafe { bindings::fwnode_handle_get(fwnode) };
-        // SAFETY: an all-zero `struct device` is what `device_initialize`
-        // expects to start from.
-        let dev: bindings::device = unsafe { core::mem::zeroed() };
-        let raw = match KBox::new(
-            RawCb {
-                dev,
-                dma_mask: u64::from(u32::MAX),
-                // Imported dma-bufs come in large segments; the IOMMU maps
-                // them whole.
-                dma_parms: bindings::device_dma_parameters {
-                    max_segment_size: u32::MAX,
-                    ..Default::default()
-                },
-                name,
-            },
-            GFP_KERNEL,
-        ) {
-            Ok(r) => KBox::into_raw(r),
-            Err(e) => {
-                // SAFETY: drops the reference taken above.
-                unsafe { bindings::fwnode_handle_put(fwnode) };
-                return Err(e.into());
-            }
-        };
+        let raw = RawCb::alloc(node, name)?;
+        // SAFETY: `raw` is a fresh `RawCb` holding a reference on `np`'s
+        // node; `root` is the bus's registered root device.
+        let cb = unsafe { Self::register(raw, root, np)? };
+        cb.check_bound()?;
+        Ok(cb)
+    }
+
+    /// Initialises and adds the device of `raw`.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must come from [`RawCb::alloc`] for DT node `np`, unused
+    /// since; `root` must be the bus's root device.
+    unsafe fn register(
+        raw: *mut RawCb,
+        root: *mut bindings::device,
+        np: *mut bindings::device_node,
+    ) -> Result<Self> {
         // SAFETY: `raw` is ours until `device_initialize`; afterwards the
         // driver core owns it and frees it through `cb_release`.
         let ret = unsafe {
@@ -359,22 +379,27 @@ impl CbDevice {
             core::mem::forget(cb);
             return Err(Error::from_errno(ret));
         }
+        Ok(cb)
+    }
+
+    /// `-ENODEV` unless the device bound and joined an IOMMU group.
+    fn check_bound(&self) -> Result {
         // SAFETY: the device is registered; these fields are stable once
         // the synchronous bind of `device_add` returned.
         let (bound, group) = unsafe {
             (
-                !(*cb.dev.as_ptr()).driver.is_null(),
-                (*cb.dev.as_ptr()).iommu_group,
+                !(*self.dev.as_ptr()).driver.is_null(),
+                (*self.dev.as_ptr()).iommu_group,
             )
         };
         if !bound || group.is_null() {
             dev_err!(
-                cb.as_ref(),
+                self.as_ref(),
                 "no IOMMU context for this context bank (check `iommus`)\n"
             );
             return Err(ENODEV);
         }
-        Ok(cb)
+        Ok(())
     }
 
     /// Has `f` called when the device has been deleted, its name free for
