@@ -44,9 +44,13 @@ use kernel::{
         CondVar,
         CondVarTimeoutResult,
         Mutex,
-        SpinLockIrq, //
+        SpinLockIrq,
+        SpinLockIrqGuard, //
     },
-    time::msecs_to_jiffies,
+    time::{
+        msecs_to_jiffies,
+        Jiffies, //
+    },
 };
 
 use super::wire::{
@@ -277,50 +281,59 @@ impl Channel {
             addr: req.payload.0,
             size: req.payload.1,
         };
-        let sent = self.send(&msg.encode());
-        if let Err(e) = sent {
+        if let Err(e) = self.send(&msg.encode()) {
             drop(self.release(i));
             return Err(e);
         }
-        let deadline = req.timeout_ms.map(msecs_to_jiffies);
+        self.wait(i, req.timeout_ms.map(msecs_to_jiffies))
+    }
+
+    /// Waits for the answer in slot `i`, until `deadline` if given. A
+    /// caller that gives up (signal, timeout) leaves the slot orphaned:
+    /// the DSP may still write into the call's memory, which the channel
+    /// keeps until the reply or the DSP's end.
+    fn wait(&self, i: usize, deadline: Option<Jiffies>) -> Result<i32> {
         let mut t = self.table.lock();
         loop {
-            match t.slots[i].state {
-                State::Done(r) => {
-                    t.slots[i].state = State::Free;
-                    let mem = t.slots[i].memory.take();
-                    drop(t);
-                    drop(mem);
-                    return Ok(r);
-                }
-                State::Failed => {
-                    t.slots[i].state = State::Free;
-                    let mem = t.slots[i].memory.take();
-                    drop(t);
-                    drop(mem);
-                    return Err(EPIPE);
-                }
-                _ => {}
-            }
-            let gave_up = match deadline {
-                Some(j) => match self.waiters[i].wait_interruptible_timeout(&mut t, j) {
-                    CondVarTimeoutResult::Timeout => Some(ETIMEDOUT),
-                    CondVarTimeoutResult::Signal { .. } => Some(EINTR),
-                    CondVarTimeoutResult::Woken { .. } => None,
-                },
-                None => self.waiters[i].wait_interruptible(&mut t).then_some(EINTR),
+            let answer = match t.slots[i].state {
+                State::Done(r) => Some(Ok(r)),
+                State::Failed => Some(Err(EPIPE)),
+                _ => None,
             };
-            if let Some(e) = gave_up {
-                if t.slots[i].state == State::Pending {
-                    // The DSP may still write into the call's memory: the
-                    // channel keeps it until the reply or the DSP's end.
-                    t.set(i, State::Orphan);
-                    drop(t);
-                    self.stats.orphaned.fetch_add(1, Ordering::Relaxed);
-                    return Err(e);
-                }
-                // The reply won the race: take it.
+            if let Some(answer) = answer {
+                t.slots[i].state = State::Free;
+                let mem = t.slots[i].memory.take();
+                drop(t);
+                drop(mem);
+                return answer;
             }
+            let Some(e) = self.sleep(&mut t, i, deadline) else {
+                continue;
+            };
+            if t.slots[i].state == State::Pending {
+                t.set(i, State::Orphan);
+                drop(t);
+                self.stats.orphaned.fetch_add(1, Ordering::Relaxed);
+                return Err(e);
+            }
+            // The reply won the race: take it.
+        }
+    }
+
+    /// Sleeps until slot `i` is woken; why the caller gives up, if it does.
+    fn sleep(
+        &self,
+        t: &mut SpinLockIrqGuard<'_, Table>,
+        i: usize,
+        deadline: Option<Jiffies>,
+    ) -> Option<Error> {
+        match deadline {
+            Some(j) => match self.waiters[i].wait_interruptible_timeout(t, j) {
+                CondVarTimeoutResult::Timeout => Some(ETIMEDOUT),
+                CondVarTimeoutResult::Signal { .. } => Some(EINTR),
+                CondVarTimeoutResult::Woken { .. } => None,
+            },
+            None => self.waiters[i].wait_interruptible(t).then_some(EINTR),
         }
     }
 
