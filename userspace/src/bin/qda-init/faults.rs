@@ -503,6 +503,11 @@ pub fn an_unconfirmed_release_keeps_the_process() -> Outcome {
         libc::EPIPE,
         "call during the crash",
     )?;
+    // The old node is unplugged right after the in-flight call failed.
+    check!(
+        eventually(|| d.query().err().and_then(|e| e.raw_os_error()) == Some(libc::ENODEV)),
+        "QUERY on a file of the crashed DSP does not fail with ENODEV"
+    );
     drop(d);
     check!(
         eventually(|| Device::by_name("cdsp").is_ok()),
