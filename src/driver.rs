@@ -15,6 +15,7 @@ use kernel::{
 };
 
 use crate::{
+    context_bank::ContextBank,
     debugfs::DspDebugfs,
     domain::Domain,
     dt,
@@ -36,10 +37,7 @@ use crate::{
         MemoryManager, //
     },
     rebind::Rebinder,
-    session::{
-        ContextBank,
-        Sessions, //
-    },
+    session::Sessions,
     transport::{
         rpmsg::RpmsgTransport,
         Transport, //

@@ -14,6 +14,7 @@
 use kernel::prelude::*;
 
 mod buffer_ref;
+mod context_bank;
 mod debugfs;
 mod domain;
 mod driver;

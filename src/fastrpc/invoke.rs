@@ -28,13 +28,13 @@ use super::{
 };
 use crate::{
     buffer_ref::BufRef,
+    context_bank::ContextBank,
     ffi::{
         dma::CoherentBuf,
         dmabuf::Attachment,
         gem::ObjectRef, //
     },
     gem::Bo,
-    session::ContextBank,
     topology, //
 };
 

@@ -39,8 +39,8 @@ use crate::{
         BufRef,
         Resolved, //
     },
+    context_bank::ContextBank,
     ffi::dma::CoherentBuf,
-    session::ContextBank,
     topology, //
 };
 

@@ -30,6 +30,7 @@ use super::{
     PAGE_SIZE, //
 };
 use crate::{
+    context_bank::ContextBank,
     ffi::{
         dma::ResourceMapping,
         gem::{
@@ -38,7 +39,6 @@ use crate::{
         },
         of::NoMapRegion,
     },
-    session::ContextBank,
     uapi, //
 };
 

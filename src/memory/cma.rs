@@ -21,8 +21,8 @@ use super::{
     Memory, //
 };
 use crate::{
+    context_bank::ContextBank,
     ffi::dma::CoherentBuf,
-    session::ContextBank,
     uapi, //
 };
 

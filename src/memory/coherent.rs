@@ -18,6 +18,7 @@ use super::{
     Memory, //
 };
 use crate::{
+    context_bank::ContextBank,
     ffi::{
         dma::CoherentBuf,
         gem::{
@@ -25,7 +26,6 @@ use crate::{
             Vma, //
         },
     },
-    session::ContextBank,
     uapi, //
 };
 

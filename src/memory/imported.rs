@@ -16,6 +16,7 @@ use kernel::{
 
 use super::Memory;
 use crate::{
+    context_bank::ContextBank,
     ffi::{
         dmabuf::{
             Attachment,
@@ -26,7 +27,6 @@ use crate::{
             Vma, //
         },
     },
-    session::ContextBank,
     topology, //
 };
 

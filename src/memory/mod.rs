@@ -42,6 +42,7 @@ use kernel::{
 };
 
 use crate::{
+    context_bank::ContextBank,
     ffi::{
         dmabuf::{
             Attachment,
@@ -53,7 +54,6 @@ use crate::{
         },
         of::NoMapRegion,
     },
-    session::ContextBank,
     uapi, //
 };
 
