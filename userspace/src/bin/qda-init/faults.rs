@@ -282,20 +282,26 @@ pub fn hostile_metadata_and_garbage_replies_are_contained() -> Outcome {
     all_reaped()
 }
 
-pub fn a_dsp_crash_fails_the_call_and_the_dsp_comes_back() -> Outcome {
-    let (d, h) = session()?;
-    let node = d.path().to_path_buf();
+/// Crashes cdsp during a call of `d` (module handle `h`): the call fails
+/// with `EPIPE` and `d`'s node is unplugged right after.
+fn crash_during_a_call(d: &Device, h: u32) -> Outcome {
     knob("cdsp", "crash")?;
     expect_errno(
         d.calculator_sum(h, &[1]),
         libc::EPIPE,
         "call during the crash",
     )?;
-    // The node is unplugged right after the in-flight call failed.
     check!(
         eventually(|| d.query().err().and_then(|e| e.raw_os_error()) == Some(libc::ENODEV)),
         "QUERY on a file of the crashed DSP does not fail with ENODEV"
     );
+    Ok(())
+}
+
+pub fn a_dsp_crash_fails_the_call_and_the_dsp_comes_back() -> Outcome {
+    let (d, h) = session()?;
+    let node = d.path().to_path_buf();
+    crash_during_a_call(&d, h)?;
     // The new instance waits for this file: the old context banks still
     // hold the SMMU streams.
     sleep(Duration::from_millis(300));
@@ -495,19 +501,8 @@ pub fn an_unconfirmed_release_keeps_the_process() -> Outcome {
         calls("cdsp", "kept")
     );
     knob("cdsp", "release")?;
-    // The crash knob fires on the next module call.
     let (d, h) = session()?;
-    knob("cdsp", "crash")?;
-    expect_errno(
-        d.calculator_sum(h, &[1]),
-        libc::EPIPE,
-        "call during the crash",
-    )?;
-    // The old node is unplugged right after the in-flight call failed.
-    check!(
-        eventually(|| d.query().err().and_then(|e| e.raw_os_error()) == Some(libc::ENODEV)),
-        "QUERY on a file of the crashed DSP does not fail with ENODEV"
-    );
+    crash_during_a_call(&d, h)?;
     drop(d);
     check!(
         eventually(|| Device::by_name("cdsp").is_ok()),
