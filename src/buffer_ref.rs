@@ -85,7 +85,9 @@ pub(crate) fn resolve(file: &File<QdaFile>, fd: i32, ptr: u64, what: &str) -> Re
         .ok()
         .filter(|b| maps(&|m| b.is_mapped_by(m)))
         .ok_or_else(|| {
-            crate::ratelimit::pr_info_ratelimited!(
+            crate::ratelimit::dev_ratelimited!(
+                info,
+                file.data().session().cb().dev.as_ref(),
                 "{what}: {fd} is neither a buffer handle nor a dma-buf fd mapped at the argument\n"
             );
             EBADF

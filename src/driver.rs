@@ -231,7 +231,7 @@ impl rpmsg::Driver for QdaDriver {
         let sessions = Sessions::new(context_banks(ctx, node, &cfg, names)?)?;
         let memory = Arc::new(MemoryManager::new(cfg.region, cfg.carveout)?, GFP_KERNEL)?;
         let transport: KBox<dyn Transport> = KBox::new(RpmsgTransport::new(ept), GFP_KERNEL)?;
-        let channel = Channel::new(transport)?;
+        let channel = Channel::new(transport, dev.into())?;
         let (s2, m2, c2) = (sessions.clone(), memory.clone(), channel.clone());
         let data = Arc::pin_init(
             pin_init!(QdaDevice {

@@ -116,7 +116,9 @@ impl FileData for QdaFile {
             .sessions
             .acquire(current.group_leader())
             .inspect_err(|_| {
-                crate::ratelimit::pr_info_ratelimited!(
+                crate::ratelimit::dev_ratelimited!(
+                    info,
+                    dev.channel.device(),
                     "{}: no free session for process {}\n",
                     dev.domain.label(),
                     current.tgid()
@@ -146,7 +148,9 @@ impl Drop for QdaFile {
         if e == ENODEV {
             return;
         }
-        crate::ratelimit::pr_info_ratelimited!(
+        crate::ratelimit::dev_ratelimited!(
+            warn,
+            self.channel.device(),
             "release of client {} failed ({:?}): its memory and id stay reserved\n",
             client_id,
             e
@@ -196,7 +200,9 @@ fn create_bo(dev: &QdaDevice, file: &File<QdaFile>, size: u64, backend: u32) -> 
     let size = memory::bo_size(size)?;
     let cb = file.data().session().cb();
     let mem = dev.memory.alloc(cb, size, backend).inspect_err(|e| {
-        crate::ratelimit::pr_info_ratelimited!(
+        crate::ratelimit::dev_ratelimited!(
+            info,
+            dev.channel.device(),
             "{}: allocating {} bytes (backend {}) failed: {:?}\n",
             dev.domain.label(),
             size,
@@ -395,7 +401,9 @@ pub(crate) fn invoke(
     };
     let r = f.channel.call(&req, m.payload.clone()).inspect_err(|&e| {
         if e == EAGAIN {
-            crate::ratelimit::pr_info_ratelimited!(
+            crate::ratelimit::dev_ratelimited!(
+                warn,
+                dev.channel.device(),
                 "{}: call refused: {} calls orphaned by callers that gave up (limit {})\n",
                 dev.domain.label(),
                 f.channel.orphans().0,

@@ -40,7 +40,9 @@ impl PrimeImport for QdaDevice {
     fn prime_import(&self, drm: &DrmDevice, buf: &DmaBuf) -> Result<*mut bindings::drm_gem_object> {
         let current = kernel::current!();
         let cb = self.sessions.cb_of(current.group_leader()).ok_or_else(|| {
-            crate::ratelimit::pr_info_ratelimited!(
+            crate::ratelimit::dev_ratelimited!(
+                info,
+                self.channel.device(),
                 "{}: import by process {} which has no session\n",
                 self.domain.label(),
                 current.tgid()

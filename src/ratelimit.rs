@@ -3,7 +3,7 @@
 //! Rate limiting of log lines that userspace or the DSP can trigger at
 //! will (the 7.3 `kernel` crate has no `pr_*_ratelimited!`).
 //!
-//! Each call site of [`pr_info_ratelimited!`] gets its own [`RateLimit`]:
+//! Each call site of [`dev_ratelimited!`] gets its own [`RateLimit`]:
 //! at most [`BURST`] lines per [`INTERVAL_NS`], like the kernel's default
 //! `DEFINE_RATELIMIT_STATE`; the first line of a new window reports how
 //! many were suppressed in the previous one.
@@ -60,16 +60,23 @@ impl RateLimit {
     }
 }
 
-/// `pr_info!` limited to [`BURST`] lines per [`INTERVAL_NS`] per call site.
-macro_rules! pr_info_ratelimited {
-    ($($arg:tt)*) => {{
+/// `dev_<level>!(dev, ...)` limited to [`BURST`] lines per [`INTERVAL_NS`]
+/// per call site: the one way to log what userspace or the DSP can
+/// trigger. `dev` is a `&kernel::device::Device` (the DSP's channel
+/// device, or a context bank), `level` one of `info`, `warn`, `err`.
+macro_rules! dev_ratelimited {
+    ($level:ident, $dev:expr, $($arg:tt)*) => {{
         static LIMIT: $crate::ratelimit::RateLimit = $crate::ratelimit::RateLimit::new();
         if let Some(missed) = LIMIT.check($crate::ffi::monotonic_ns()) {
+            let dev: &kernel::device::Device = $dev;
             if missed > 0 {
-                kernel::pr_info!("{} similar messages suppressed\n", missed);
+                $crate::ratelimit::dev_ratelimited!(@log $level, dev, "{} similar messages suppressed\n", missed);
             }
-            kernel::pr_info!($($arg)*);
+            $crate::ratelimit::dev_ratelimited!(@log $level, dev, $($arg)*);
         }
     }};
+    (@log info, $dev:expr, $($arg:tt)*) => { kernel::dev_info!($dev, $($arg)*) };
+    (@log warn, $dev:expr, $($arg:tt)*) => { kernel::dev_warn!($dev, $($arg)*) };
+    (@log err, $dev:expr, $($arg:tt)*) => { kernel::dev_err!($dev, $($arg)*) };
 }
-pub(crate) use pr_info_ratelimited;
+pub(crate) use dev_ratelimited;

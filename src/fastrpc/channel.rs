@@ -37,9 +37,11 @@ use core::sync::atomic::{
     Ordering, //
 };
 use kernel::{
+    device::Device,
     new_condvar, new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
+        aref::ARef,
         Arc,
         CondVar,
         CondVarTimeoutResult,
@@ -145,6 +147,8 @@ pub(crate) struct Channel {
     /// Where requests go; it refuses sends (`-ENODEV`) once the DSP is
     /// gone, before [`Channel::shutdown`] runs.
     transport: KBox<dyn Transport>,
+    /// The channel's device, for log lines.
+    dev: ARef<Device>,
     /// What the DSP may still use although its owner is gone (a process
     /// whose release the DSP did not confirm): freed at shutdown.
     #[pin]
@@ -181,7 +185,7 @@ pub(crate) struct Request {
 
 impl Channel {
     /// A channel sending through `transport`.
-    pub(crate) fn new(transport: KBox<dyn Transport>) -> Result<Arc<Self>> {
+    pub(crate) fn new(transport: KBox<dyn Transport>, dev: ARef<Device>) -> Result<Arc<Self>> {
         let mut slots = KVec::with_capacity(SLOTS, GFP_KERNEL)?;
         for _ in 0..SLOTS {
             slots.push(
@@ -207,6 +211,7 @@ impl Channel {
                 }),
                 waiters,
                 transport,
+                dev,
                 kept <- new_mutex!(Kept {
                     gone: false,
                     items: KVec::new(),
@@ -380,10 +385,16 @@ impl Channel {
 
     fn drop_reply(&self, why: &str, ctx: u64, len: usize) {
         let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-        // 1st, 2nd, 4th, 8th...: a misbehaving DSP cannot flood the log.
-        if n.is_power_of_two() {
-            pr_warn!("dropped {why} reply (ctx {ctx:#x}, {len} bytes; {n} so far)\n");
-        }
+        crate::ratelimit::dev_ratelimited!(
+            warn,
+            &self.dev,
+            "dropped {why} reply (ctx {ctx:#x}, {len} bytes; {n} so far)\n"
+        );
+    }
+
+    /// The channel's device (log lines about the DSP and its callers).
+    pub(crate) fn device(&self) -> &Device {
+        &self.dev
     }
 
     /// Frees every slot whose state matches `which` (process context).

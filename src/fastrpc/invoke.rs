@@ -156,7 +156,9 @@ const MAX_PAYLOAD: u64 = 64 << 20;
 /// is mapped in another context bank.
 fn in_cb(cb: &ContextBank, bo: &ObjectRef<Bo>) -> Result<(u64, ObjectRef<Bo>)> {
     if bo.backing().sid != cb.sid {
-        crate::ratelimit::pr_info_ratelimited!(
+        crate::ratelimit::dev_ratelimited!(
+            info,
+            cb.dev.as_ref(),
             "invoke: buffer of SID {} passed to a call on SID {}\n",
             bo.backing().sid,
             cb.sid
@@ -176,7 +178,7 @@ struct Plan {
 
 /// Lays out `args`: overlapping inline buffers share bytes, each other
 /// one is 128-byte aligned after the metadata; `-E2BIG` past the limit.
-fn plan(args: &[Arg<'_>]) -> Result<Plan> {
+fn plan(cb: &ContextBank, args: &[Arg<'_>]) -> Result<Plan> {
     let n = args.len();
     let mut ranges = KVec::with_capacity(n, GFP_KERNEL)?;
     let mut inline = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -193,7 +195,9 @@ fn plan(args: &[Arg<'_>]) -> Result<Plan> {
     let size = layout::place(n, &lens, &inline, &order, &ov, &mut pos)
         .filter(|&s| s <= MAX_PAYLOAD)
         .ok_or_else(|| {
-            crate::ratelimit::pr_info_ratelimited!(
+            crate::ratelimit::dev_ratelimited!(
+                info,
+                cb.dev.as_ref(),
                 "invoke: inline arguments exceed {MAX_PAYLOAD} bytes\n"
             );
             E2BIG
@@ -293,7 +297,7 @@ fn write_arg(
 
 /// Builds the payload of a call with `args` for a process on `cb`.
 pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
-    let plan = plan(args)?;
+    let plan = plan(cb, args)?;
     let mut held = Held::default();
     // Every call has a payload, even without arguments: the fd list,
     // CRC list and poll word are there (as drivers/misc/fastrpc.c sends).

@@ -4,6 +4,7 @@
 //! PD, create a dynamic user PD, release it on the last close.
 
 use kernel::{
+    device::Device,
     prelude::*,
     sync::Arc, //
 };
@@ -67,12 +68,14 @@ pub(crate) struct Process {
 /// a real errno is passed on, the DSP's own codes become `EIO` with a
 /// rate-limited line naming the code (upstream returns them as the ioctl's
 /// value), and "unsupported API" becomes `EOPNOTSUPP`.
-fn remote_result(handle: u32, sc: Scalars, r: i32) -> Result {
+fn remote_result(dev: &Device, handle: u32, sc: Scalars, r: i32) -> Result {
     match super::retval::user_result(r) {
         Ok(0) => Ok(()),
         Ok(code) if code == DSP_UNSUPPORTED_API => Err(EOPNOTSUPP),
         Ok(code) => {
-            crate::ratelimit::pr_info_ratelimited!(
+            crate::ratelimit::dev_ratelimited!(
+                info,
+                dev,
                 "kernel call on handle {} method {}: DSP error {:#x}\n",
                 handle,
                 sc.method(),
@@ -105,7 +108,7 @@ fn kernel_call_on(
         user: false,
     };
     let r = channel.call(&req, m.payload.clone())?;
-    remote_result(handle, sc, r)?;
+    remote_result(channel.device(), handle, sc, r)?;
     let mut out = KVec::new();
     m.unmarshal(args, &mut out)?;
     Ok(out)
@@ -199,14 +202,19 @@ pub(crate) const MAP_LEGACY: u32 = 1;
 pub(crate) const MAP_ATTR: u32 = 2;
 
 /// Checks a map request: a size up to 1 GiB; legacy maps only add pages.
-fn check_map(a: &MapArgs) -> Result {
+fn check_map(cb: &ContextBank, a: &MapArgs) -> Result {
     if a.size == 0 || a.size > (1 << 30) {
         return Err(EINVAL);
     }
     if a.request == MAP_LEGACY && a.flags != ADSP_MMAP_ADD_PAGES {
         // Heap pages (physical or hypervisor-assigned) are for static PDs;
         // like drivers/misc/fastrpc.c, never fake them with SMMU pages.
-        crate::ratelimit::pr_info_ratelimited!("map: legacy flags {:#x} refused\n", a.flags);
+        crate::ratelimit::dev_ratelimited!(
+            info,
+            cb.dev.as_ref(),
+            "map: legacy flags {:#x} refused\n",
+            a.flags
+        );
         return Err(EINVAL);
     }
     Ok(())
@@ -282,7 +290,7 @@ pub(crate) fn map(
     pd: u32,
     a: MapArgs,
 ) -> Result<RemoteMap> {
-    check_map(&a)?;
+    check_map(cb, &a)?;
     let (mem, iova, len) = map_memory(cb, &a)?;
     if a.request != MAP_LEGACY && a.request != MAP_ATTR {
         return Err(EINVAL);

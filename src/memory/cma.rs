@@ -55,7 +55,9 @@ impl Backend for CmaBackend {
         let end = phys.checked_add(size as u64).ok_or(ENOMEM)?;
         if phys < self.base || end > self.base + self.size {
             // Fallback pages: not what was asked for.
-            crate::ratelimit::pr_info_ratelimited!(
+            crate::ratelimit::dev_ratelimited!(
+                warn,
+                cb.dev.as_ref(),
                 "CMA pool {:#x}+{:#x} exhausted ({} bytes landed at {:#x})\n",
                 self.base,
                 self.size,

@@ -67,7 +67,9 @@ impl Memory for ImportedMemory {
 pub(crate) fn import(cb: &Arc<ContextBank>, buf: &DmaBuf) -> Result<KBox<dyn Memory>> {
     let attachment = buf.attach(cb.dev.as_ref())?;
     let (iova, len) = attachment.contiguous_range().inspect_err(|_| {
-        crate::ratelimit::pr_info_ratelimited!(
+        crate::ratelimit::dev_ratelimited!(
+            info,
+            cb.dev.as_ref(),
             "import: dma-buf not mapped contiguously for SID {}\n",
             cb.sid
         );
