@@ -60,7 +60,7 @@ impl ContextBank {
         match cached {
             Some(Ok(mut b)) => {
                 // All of it: the tail may hold an earlier process's data.
-                b.as_mut_slice().fill(0);
+                b.zero();
                 Ok(b)
             }
             _ => CoherentBuf::new(self.dev.as_ref(), size),

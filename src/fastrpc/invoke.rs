@@ -12,11 +12,7 @@
 
 use kernel::{
     prelude::*,
-    sync::Arc,
-    uaccess::{
-        UserPtr,
-        UserSlice, //
-    },
+    sync::Arc, //
 };
 
 use super::{
@@ -240,30 +236,31 @@ fn mapped_page(
     topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1))).ok_or(EOVERFLOW)
 }
 
-/// Writes inline argument `i` (of `n`) at `at` in the payload `bytes`
-/// (DSP address `base`): its metadata, and its bytes if it is an input.
-fn write_inline(bytes: &mut [u8], n: usize, i: usize, a: &Arg<'_>, at: u64, base: u64) -> Result {
+/// Writes inline argument `i` (of `n`) at `at` in the payload `buf` (DSP
+/// address `base`): its metadata into `meta`, and its bytes into `buf` if
+/// it is an input.
+fn write_inline(
+    (meta, buf): (&mut [u8], &mut CoherentBuf),
+    (i, n): (usize, usize),
+    a: &Arg<'_>,
+    at: u64,
+    base: u64,
+) -> Result {
     let (pv, len) = (base + at, a.len());
     let page = (pv & !(layout::PAGE - 1), layout::page_span(pv, len));
-    layout::write_buf(bytes, n, i, pv, len, page);
-    let at = at as usize;
+    layout::write_buf(meta, n, i, pv, len, page);
     match *a {
-        Arg::In(b) => bytes[at..at + b.len()].copy_from_slice(b),
-        Arg::UserIn { ptr, len } => {
-            let len = len as usize;
-            UserSlice::new(UserPtr::from_addr(ptr as usize), len)
-                .reader()
-                .read_slice(&mut bytes[at..at + len])?;
-        }
-        _ => {}
+        Arg::In(b) => buf.write(at as usize, b),
+        Arg::UserIn { ptr, len } => buf.write_from_user(at as usize, ptr, len as usize),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
-/// Writes argument `i` of a call into its payload `bytes` (DSP address
-/// `base`), making zero-copy buffers reachable in `cb` through `held`.
+/// Writes argument `i` of a call: its metadata into `meta`, inline input
+/// bytes into the payload `buf` (DSP address `base`); zero-copy buffers
+/// are made reachable in `cb` through `held`.
 fn write_arg(
-    bytes: &mut [u8],
+    (meta, buf): (&mut [u8], &mut CoherentBuf),
     (i, n): (usize, usize),
     a: &Arg<'_>,
     (at, base): (u64, u64),
@@ -278,7 +275,7 @@ fn write_arg(
             len,
         } => {
             let page = handle_page(cb, held, buf, offset, len)?;
-            layout::write_handle(bytes, n, i, fd, offset, len, page);
+            layout::write_handle(meta, n, i, fd, offset, len, page);
         }
         Arg::Mapped {
             buf,
@@ -287,10 +284,10 @@ fn write_arg(
             len,
         } => {
             let page = mapped_page(cb, held, buf, offset, len)?;
-            layout::write_buf(bytes, n, i, ptr, len, (page, layout::page_span(ptr, len)));
+            layout::write_buf(meta, n, i, ptr, len, (page, layout::page_span(ptr, len)));
         }
-        _ if a.len() == 0 => layout::write_buf(bytes, n, i, 0, 0, (0, 0)),
-        _ => write_inline(bytes, n, i, a, at, base)?,
+        _ if a.len() == 0 => layout::write_buf(meta, n, i, 0, 0, (0, 0)),
+        _ => write_inline((meta, buf), (i, n), a, at, base)?,
     }
     Ok(())
 }
@@ -304,17 +301,13 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
     let alloc = layout::align_up(plan.size, layout::PAGE) as usize;
     let mut buf = cb.take_payload(alloc)?;
     let base = topology::dsp_addr(cb.sid, buf.dma_addr()).ok_or(EOVERFLOW)?;
-    let bytes = buf.as_mut_slice();
+    // The metadata is built in kernel memory and copied in whole.
+    let mut meta = KVec::from_elem(0u8, layout::metalen(args.len()), GFP_KERNEL)?;
     for (i, a) in args.iter().enumerate() {
-        write_arg(
-            bytes,
-            (i, args.len()),
-            a,
-            (plan.pos[i], base),
-            cb,
-            &mut held,
-        )?;
+        let at = (plan.pos[i], base);
+        write_arg((&mut meta, &mut buf), (i, args.len()), a, at, cb, &mut held)?;
     }
+    buf.write(0, &meta)?;
     Ok(Marshalled {
         payload: Arc::new(
             Payload {
@@ -337,17 +330,15 @@ impl Marshalled {
         let Some(buf) = self.payload.buf.as_ref() else {
             return Ok(());
         };
-        let bytes = buf.as_slice();
         for (i, a) in args.iter().enumerate() {
             let at = self.pos[i] as usize;
             match *a {
-                Arg::UserOut { ptr, len } if len > 0 => {
-                    let len = len as usize;
-                    UserSlice::new(UserPtr::from_addr(ptr as usize), len)
-                        .writer()
-                        .write_slice(&bytes[at..at + len])?;
+                Arg::UserOut { ptr, len } if len > 0 => buf.read_to_user(at, ptr, len as usize)?,
+                Arg::Out(n) if n > 0 => {
+                    let mut b = KVec::from_elem(0u8, n, GFP_KERNEL)?;
+                    buf.read(at, &mut b)?;
+                    out.extend_from_slice(&b, GFP_KERNEL)?;
                 }
-                Arg::Out(n) if n > 0 => out.extend_from_slice(&bytes[at..at + n], GFP_KERNEL)?,
                 _ => {}
             }
         }

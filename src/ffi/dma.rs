@@ -109,17 +109,64 @@ impl CoherentBuf {
         self.cpu
     }
 
-    /// The buffer's bytes, for the CPU (no device access while borrowed
-    /// mutably: the caller hands the buffer to the device afterwards).
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: by the invariant `cpu` maps `size` bytes owned by `self`.
-        unsafe { core::slice::from_raw_parts_mut(self.cpu.as_ptr().cast::<u8>(), self.size) }
+    /// The DMA address of byte `off`, if `len` bytes fit there.
+    fn at(&self, off: usize, len: usize) -> Result<*mut u8> {
+        if off.checked_add(len).is_none_or(|end| end > self.size) {
+            return Err(EINVAL);
+        }
+        // SAFETY: by the invariant `cpu` maps `size` bytes; `off` is inside.
+        Ok(unsafe { self.cpu.as_ptr().cast::<u8>().add(off) })
     }
 
-    /// The buffer's bytes, read after the device is done with them.
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: by the invariant `cpu` maps `size` bytes owned by `self`.
-        unsafe { core::slice::from_raw_parts(self.cpu.as_ptr().cast::<u8>(), self.size) }
+    // The device (a possibly hostile DSP) may write the buffer at any time,
+    // so the CPU never holds a reference into it: every access below is a
+    // raw copy. A concurrent device write only changes the bytes copied.
+
+    /// Zeroes the whole buffer.
+    pub(crate) fn zero(&mut self) {
+        // SAFETY: by the invariant `cpu` maps `size` writable bytes.
+        unsafe { core::ptr::write_bytes(self.cpu.as_ptr().cast::<u8>(), 0, self.size) };
+    }
+
+    /// Copies `src` to byte `off`.
+    pub(crate) fn write(&mut self, off: usize, src: &[u8]) -> Result {
+        let dst = self.at(off, src.len())?;
+        // SAFETY: `dst` has room for `src` (checked by `at`); a kernel
+        // slice never overlaps the DMA buffer.
+        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
+        Ok(())
+    }
+
+    /// Copies bytes from byte `off` into `dst`.
+    pub(crate) fn read(&self, off: usize, dst: &mut [u8]) -> Result {
+        let src = self.at(off, dst.len())?;
+        // SAFETY: `src` holds `dst.len()` bytes (checked by `at`).
+        unsafe { core::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
+        Ok(())
+    }
+
+    /// Copies `len` bytes of user memory at `user` to byte `off`.
+    pub(crate) fn write_from_user(&mut self, off: usize, user: u64, len: usize) -> Result {
+        let dst = self.at(off, len)?;
+        // SAFETY: `dst` has room for `len` bytes (checked by `at`);
+        // `copy_from_user` checks the user range and faults cleanly.
+        let left = unsafe { bindings::copy_from_user(dst.cast(), user as *const c_void, len) };
+        if left != 0 {
+            return Err(EFAULT);
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes from byte `off` to user memory at `user`.
+    pub(crate) fn read_to_user(&self, off: usize, user: u64, len: usize) -> Result {
+        let src = self.at(off, len)?;
+        // SAFETY: `src` holds `len` bytes (checked by `at`); `copy_to_user`
+        // checks the user range and faults cleanly.
+        let left = unsafe { bindings::copy_to_user(user as *mut c_void, src.cast(), len) };
+        if left != 0 {
+            return Err(EFAULT);
+        }
+        Ok(())
     }
 
     /// Maps the buffer into a user mapping (cached for coherent devices).
