@@ -12,10 +12,7 @@
 //!   buffer) is attached to the CB device, which maps it in the CB's
 //!   IOMMU domain.
 
-use kernel::{
-    bindings,
-    prelude::*, //
-};
+use kernel::prelude::*;
 
 use crate::{
     driver::QdaDevice,
@@ -37,7 +34,9 @@ use crate::{
 };
 
 impl PrimeImport for QdaDevice {
-    fn prime_import(&self, drm: &DrmDevice, buf: &DmaBuf) -> Result<*mut bindings::drm_gem_object> {
+    type Backing = Bo;
+
+    fn prime_import(&self, drm: &DrmDevice, buf: &DmaBuf) -> Result<ObjectRef<Bo>> {
         let current = kernel::current!();
         let cb = self.sessions.cb_of(current.group_leader()).ok_or_else(|| {
             crate::ratelimit::dev_ratelimited!(
@@ -51,11 +50,11 @@ impl PrimeImport for QdaDevice {
         })?;
         if let Some(own) = ObjectRef::from_own_export(drm, &BO_FUNCS, buf) {
             if own.backing().sid == cb.sid {
-                return Ok(own.into_raw());
+                return Ok(own);
             }
         }
         let mem = self.memory.import(&cb, buf)?;
         let bo = Bo { mem, sid: cb.sid };
-        Ok(create_object(drm, &BO_FUNCS, buf.size(), bo)?.into_raw())
+        create_object(drm, &BO_FUNCS, buf.size(), bo)
     }
 }

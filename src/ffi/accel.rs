@@ -106,9 +106,16 @@ impl DrmDevice {
 
 /// PRIME import for an accel device whose per-device data implements it.
 pub(crate) trait PrimeImport: Send + Sync {
-    /// Imports `buf` for the calling process on `drm`, returning a new
-    /// reference to a GEM object for the DRM core.
-    fn prime_import(&self, drm: &DrmDevice, buf: &DmaBuf) -> Result<*mut bindings::drm_gem_object>;
+    /// What the device's GEM objects are backed by.
+    type Backing: super::gem::Backing;
+
+    /// Imports `buf` for the calling process on `drm`: a new reference to
+    /// a GEM object, handed to the DRM core.
+    fn prime_import(
+        &self,
+        drm: &DrmDevice,
+        buf: &DmaBuf,
+    ) -> Result<super::gem::ObjectRef<Self::Backing>>;
 }
 
 /// # Safety
@@ -128,7 +135,7 @@ unsafe extern "C" fn prime_import_callback<T: PrimeImport>(
         )
     };
     match dev.prime_import(drm, buf) {
-        Ok(obj) => obj,
+        Ok(obj) => obj.into_raw(),
         Err(e) => e.to_ptr(),
     }
 }

@@ -388,7 +388,7 @@ impl<B: Backing> ObjectRef<B> {
     }
 
     /// Gives the reference to the caller (the DRM core).
-    pub(crate) fn into_raw(self) -> *mut bindings::drm_gem_object {
+    pub(super) fn into_raw(self) -> *mut bindings::drm_gem_object {
         let obj = self.obj.as_ptr();
         core::mem::forget(self);
         obj
