@@ -7,7 +7,10 @@ use core::{
     ffi::c_void,
     ptr::NonNull, //
 };
-use kernel::prelude::*;
+use kernel::{
+    mm::virt::VmaNew,
+    prelude::*, //
+};
 
 use crate::{
     ffi::{
@@ -15,8 +18,7 @@ use crate::{
         gem::{
             Backing,
             ObjectFuncs,
-            SgTable,
-            Vma, //
+            SgTable, //
         },
     },
     memory::Accounted,
@@ -39,7 +41,7 @@ impl Bo {
 }
 
 impl Backing for Bo {
-    fn mmap(&self, vma: &Vma) -> Result {
+    fn mmap(&self, vma: &VmaNew) -> Result {
         self.mem.memory().mmap(vma)
     }
 

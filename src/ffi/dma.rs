@@ -16,10 +16,9 @@ use kernel::{
     sync::aref::ARef, //
 };
 
-use super::{
-    gem::Vma,
-    of::NoMapRegion, //
-};
+use kernel::mm::virt::VmaNew;
+
+use super::of::NoMapRegion;
 
 /// A `dma_alloc_attrs()` allocation; freed on drop.
 ///
@@ -170,7 +169,7 @@ impl CoherentBuf {
     }
 
     /// Maps the buffer into a user mapping (cached for coherent devices).
-    pub(crate) fn mmap(&self, vma: &Vma) -> Result {
+    pub(crate) fn mmap(&self, vma: &VmaNew) -> Result {
         let raw = core::ptr::from_ref(&*self.dev)
             .cast_mut()
             .cast::<bindings::device>();
@@ -180,7 +179,7 @@ impl CoherentBuf {
         to_result(unsafe {
             bindings::dma_mmap_attrs(
                 raw,
-                vma.as_raw(),
+                vma.as_ptr(),
                 self.cpu.as_ptr(),
                 self.dma,
                 self.size,
@@ -293,16 +292,16 @@ impl ResourceMapping {
 
     /// Maps the memory into a user mapping (bounds checked by the kernel),
     /// write-combined for a device that is not `dma-coherent`.
-    pub(crate) fn mmap(&self, vma: &Vma) -> Result {
+    pub(crate) fn mmap(&self, vma: &VmaNew) -> Result {
         // SAFETY: `vma` is being set up by mmap (its protection may still
         // change); `vm_iomap_memory` checks that the mapping (with its
         // offset) fits in the range.
         unsafe {
             if !self.coherent {
-                super::sys::qda_vma_set_writecombine(vma.as_raw());
+                super::sys::qda_vma_set_writecombine(vma.as_ptr());
             }
             to_result(bindings::vm_iomap_memory(
-                vma.as_raw(),
+                vma.as_ptr(),
                 self.phys,
                 self.size,
             ))

@@ -16,7 +16,7 @@ use kernel::{
     types::Opaque, //
 };
 
-use super::gem::Vma;
+use kernel::mm::virt::VmaNew;
 
 /// A dma-buf taken by file descriptor; released on drop.
 ///
@@ -184,11 +184,11 @@ impl Attachment {
     }
 
     /// Maps the whole buffer into `vma` through its exporter.
-    pub(crate) fn mmap(&self, vma: &Vma) -> Result {
+    pub(crate) fn mmap(&self, vma: &VmaNew) -> Result {
         // SAFETY: by the invariant the buffer is alive; `vma` is being set
         // up by mmap and `dma_buf_mmap` checks its size against the buffer.
         to_result(unsafe {
-            bindings::dma_buf_mmap((*self.attach.as_ptr()).dmabuf, vma.as_raw(), 0)
+            bindings::dma_buf_mmap((*self.attach.as_ptr()).dmabuf, vma.as_ptr(), 0)
         })
     }
 }

@@ -18,22 +18,11 @@ use core::{
 use kernel::{
     bindings,
     error::to_result,
-    prelude::*,
-    types::Opaque, //
+    mm::virt::VmaNew,
+    prelude::*, //
 };
 
 use super::accel::File;
-
-/// A user mapping being set up by `mmap()`.
-#[repr(transparent)]
-pub(crate) struct Vma(Opaque<bindings::vm_area_struct>);
-
-impl Vma {
-    /// The raw `struct vm_area_struct`.
-    pub(crate) fn as_raw(&self) -> *mut bindings::vm_area_struct {
-        self.0.get()
-    }
-}
 
 /// A scatter-gather table describing a backing's pages, for exporters.
 ///
@@ -82,7 +71,7 @@ pub(crate) trait Backing: Send + Sync + 'static {
     /// start of the object. The caller checked that the mapping is no
     /// larger than the object. An imported backing (one with an
     /// [`attachment`](Backing::attachment)) maps through its exporter.
-    fn mmap(&self, vma: &Vma) -> Result;
+    fn mmap(&self, vma: &VmaNew) -> Result;
 
     /// The pages as a table, for a dma-buf importer of our export.
     fn sg_table(&self) -> Result<SgTable>;
@@ -217,7 +206,7 @@ unsafe extern "C" fn mmap_callback<B: Backing>(
     let raw = obj.cast::<RawObject<B>>();
     // SAFETY: `vma` is a mapping being set up by `mmap()`, which is what
     // `VmaNew` describes.
-    let new = unsafe { kernel::mm::virt::VmaNew::from_raw(vma) };
+    let new = unsafe { VmaNew::from_raw(vma) };
     // Buffer mappings must not grow with mremap() nor land in core dumps
     // (the DRM core checks the former).
     new.set_dontexpand();
@@ -235,7 +224,7 @@ unsafe extern "C" fn mmap_callback<B: Backing>(
             (*vma).vm_ops = core::ptr::null();
             (*vma).vm_private_data = core::ptr::null_mut();
         }
-        match backing.mmap(&*vma.cast::<Vma>()) {
+        match backing.mmap(new) {
             Ok(()) => {
                 if delegated {
                     // Nothing will drop the reference `drm_gem_mmap_obj()`

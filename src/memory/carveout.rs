@@ -15,6 +15,7 @@ use core::{
     ptr::NonNull, //
 };
 use kernel::{
+    mm::virt::VmaNew,
     new_mutex,
     prelude::*,
     sync::{
@@ -31,14 +32,7 @@ use super::{
 };
 use crate::{
     context_bank::ContextBank,
-    ffi::{
-        dma::ResourceMapping,
-        gem::{
-            SgTable,
-            Vma, //
-        },
-        of::NoMapRegion,
-    },
+    ffi::{dma::ResourceMapping, gem::SgTable, of::NoMapRegion},
     uapi, //
 };
 
@@ -133,7 +127,7 @@ impl Memory for CarveoutMemory {
         self.mapping.as_ref().map_or(0, ResourceMapping::iova)
     }
 
-    fn mmap(&self, vma: &Vma) -> Result {
+    fn mmap(&self, vma: &VmaNew) -> Result {
         self.mapping.as_ref().ok_or(EINVAL)?.mmap(vma)
     }
 

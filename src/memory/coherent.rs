@@ -9,6 +9,7 @@ use core::{
     ptr::NonNull, //
 };
 use kernel::{
+    mm::virt::VmaNew,
     prelude::*,
     sync::Arc, //
 };
@@ -19,13 +20,7 @@ use super::{
 };
 use crate::{
     context_bank::ContextBank,
-    ffi::{
-        dma::CoherentBuf,
-        gem::{
-            SgTable,
-            Vma, //
-        },
-    },
+    ffi::{dma::CoherentBuf, gem::SgTable},
     uapi, //
 };
 
@@ -58,7 +53,7 @@ impl Memory for CoherentMemory {
         self.buf.dma_addr()
     }
 
-    fn mmap(&self, vma: &Vma) -> Result {
+    fn mmap(&self, vma: &VmaNew) -> Result {
         self.buf.mmap(vma)
     }
 

@@ -10,6 +10,7 @@ use core::{
     ptr::NonNull, //
 };
 use kernel::{
+    mm::virt::VmaNew,
     prelude::*,
     sync::Arc, //
 };
@@ -22,10 +23,7 @@ use crate::{
             Attachment,
             DmaBuf, //
         },
-        gem::{
-            SgTable,
-            Vma, //
-        },
+        gem::SgTable,
     },
     topology, //
 };
@@ -42,7 +40,7 @@ impl Memory for ImportedMemory {
         self.iova
     }
 
-    fn mmap(&self, vma: &Vma) -> Result {
+    fn mmap(&self, vma: &VmaNew) -> Result {
         self.attachment.mmap(vma)
     }
 

@@ -37,6 +37,7 @@ use core::{
     }, //
 };
 use kernel::{
+    mm::virt::VmaNew,
     prelude::*,
     sync::Arc, //
 };
@@ -48,10 +49,7 @@ use crate::{
             Attachment,
             DmaBuf, //
         },
-        gem::{
-            SgTable,
-            Vma, //
-        },
+        gem::SgTable,
         of::NoMapRegion,
     },
     uapi, //
@@ -82,7 +80,7 @@ pub(crate) trait Memory: Send + Sync {
     fn iova(&self) -> u64;
 
     /// Maps the memory into a user mapping (offsets relative to the start).
-    fn mmap(&self, vma: &Vma) -> Result;
+    fn mmap(&self, vma: &VmaNew) -> Result;
 
     /// The pages as a table, for importers of a PRIME export.
     fn sg_table(&self) -> Result<SgTable>;
