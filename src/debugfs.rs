@@ -18,20 +18,20 @@
 //!   to in the CB's IOMMU domain (`-` if unmapped). Tests use it to show
 //!   that one process's buffer is not reachable through another's CB.
 
-use core::{
-    fmt,
-    sync::atomic::{
-        AtomicU64,
-        Ordering, //
-    },
-};
+use core::fmt;
 use kernel::{
     debugfs::{
         Dir,
         File, //
     },
     prelude::*,
-    sync::Arc,
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+    },
     uaccess::UserSliceReader, //
 };
 
@@ -48,7 +48,7 @@ use crate::{
 /// State of the `iova_probe` file.
 pub(crate) struct Probe {
     sessions: Arc<Sessions>,
-    addr: AtomicU64,
+    addr: Atomic<u64>,
 }
 
 /// The files of one DSP; removed on drop.
@@ -81,22 +81,18 @@ fn show_sessions(s: &Arc<Sessions>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn show_calls(c: &Arc<Channel>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "in_flight {}", c.in_flight())?;
-    writeln!(f, "orphaned {}", c.stats.orphaned.load(Ordering::Relaxed))?;
+    writeln!(f, "orphaned {}", c.stats.orphaned.load(Relaxed))?;
     let (orphans, unreaped) = c.orphans();
     writeln!(f, "orphans {orphans}")?;
     writeln!(f, "orphan_limit {ORPHAN_LIMIT}")?;
     writeln!(f, "unreaped {unreaped}")?;
-    writeln!(f, "reaped {}", c.stats.reaped.load(Ordering::Relaxed))?;
-    writeln!(f, "kept {}", c.stats.kept.load(Ordering::Relaxed))?;
-    writeln!(
-        f,
-        "dropped_replies {}",
-        c.stats.dropped.load(Ordering::Relaxed)
-    )
+    writeln!(f, "reaped {}", c.stats.reaped.load(Relaxed))?;
+    writeln!(f, "kept {}", c.stats.kept.load(Relaxed))?;
+    writeln!(f, "dropped_replies {}", c.stats.dropped.load(Relaxed))
 }
 
 fn show_timeout(c: &Arc<Channel>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", c.user_timeout_ms.load(Ordering::Relaxed))
+    writeln!(f, "{}", c.user_timeout_ms.load(Relaxed))
 }
 
 fn write_timeout(c: &Arc<Channel>, reader: &mut UserSliceReader) -> Result {
@@ -105,7 +101,7 @@ fn write_timeout(c: &Arc<Channel>, reader: &mut UserSliceReader) -> Result {
     reader.read_slice(&mut buf[..n])?;
     let text = core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?.trim();
     let ms = text.parse::<u32>().map_err(|_| EINVAL)?;
-    c.user_timeout_ms.store(ms, Ordering::Relaxed);
+    c.user_timeout_ms.store(ms, Relaxed);
     Ok(())
 }
 
@@ -127,7 +123,7 @@ fn show_memory(m: &Arc<MemoryManager>, f: &mut fmt::Formatter<'_>) -> fmt::Resul
 }
 
 fn show_probe(p: &Probe, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let addr = p.addr.load(Ordering::Relaxed);
+    let addr = p.addr.load(Relaxed);
     let iova = addr & (topology::IOVA_LIMIT - 1);
     writeln!(f, "dsp_addr {addr:#x} iova {iova:#x}")?;
     writeln!(f, "slot sid phys")?;
@@ -150,7 +146,7 @@ fn write_probe(p: &Probe, reader: &mut UserSliceReader) -> Result {
     let text = core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?.trim();
     let digits = text.strip_prefix("0x").unwrap_or(text);
     let addr = u64::from_str_radix(digits, 16).map_err(|_| EINVAL)?;
-    p.addr.store(addr, Ordering::Relaxed);
+    p.addr.store(addr, Relaxed);
     Ok(())
 }
 
@@ -191,7 +187,7 @@ impl DspDebugfs {
                     c"iova_probe",
                     Probe {
                         sessions: sessions.clone(),
-                        addr: AtomicU64::new(0),
+                        addr: Atomic::new(0),
                     },
                     &show_probe,
                     &write_probe,

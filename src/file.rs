@@ -5,11 +5,11 @@
 //! Each handler gets the device, the file and a kernel copy of the
 //! argument struct; the DRM core copies it from and back to userspace.
 
-use core::sync::atomic::Ordering;
 use kernel::{
     new_mutex,
     prelude::*,
     sync::{
+        atomic::Relaxed,
         Arc,
         Mutex, //
     },
@@ -393,7 +393,7 @@ pub(crate) fn invoke(
         handle: args.handle,
         sc: sc.0,
         payload: m.dsp,
-        timeout_ms: match f.channel.user_timeout_ms.load(Ordering::Relaxed) {
+        timeout_ms: match f.channel.user_timeout_ms.load(Relaxed) {
             0 => None,
             ms => Some(ms),
         },

@@ -31,17 +31,16 @@
 //! `-EAGAIN` (kernel calls, such as a process's release, still get a slot
 //! while any is free) until the DSP answers or goes away.
 
-use core::sync::atomic::{
-    AtomicU32,
-    AtomicU64,
-    Ordering, //
-};
 use kernel::{
     device::Device,
     new_condvar, new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
         aref::ARef,
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
         Arc,
         CondVar,
         CondVarTimeoutResult,
@@ -125,16 +124,26 @@ struct Kept {
 }
 
 /// Counters for debugfs and the tests.
-#[derive(Default)]
 pub(crate) struct Stats {
     /// Replies dropped: unknown, stale or duplicate.
-    pub(crate) dropped: AtomicU64,
+    pub(crate) dropped: Atomic<u64>,
     /// Calls orphaned by a signal or timeout.
-    pub(crate) orphaned: AtomicU64,
+    pub(crate) orphaned: Atomic<u64>,
     /// Orphans reaped.
-    pub(crate) reaped: AtomicU64,
+    pub(crate) reaped: Atomic<u64>,
     /// Processes kept for the DSP after an unconfirmed release.
-    pub(crate) kept: AtomicU64,
+    pub(crate) kept: Atomic<u64>,
+}
+
+impl Stats {
+    const fn new() -> Self {
+        Self {
+            dropped: Atomic::new(0),
+            orphaned: Atomic::new(0),
+            reaped: Atomic::new(0),
+            kept: Atomic::new(0),
+        }
+    }
 }
 
 /// A DSP channel.
@@ -153,10 +162,10 @@ pub(crate) struct Channel {
     /// whose release the DSP did not confirm): freed at shutdown.
     #[pin]
     kept: Mutex<Kept>,
-    seq: AtomicU64,
+    seq: Atomic<u64>,
     /// Timeout of user calls in milliseconds; 0: wait for the reply or a
     /// signal (debugfs `invoke_timeout_ms`).
-    pub(crate) user_timeout_ms: AtomicU32,
+    pub(crate) user_timeout_ms: Atomic<u32>,
     /// Counters.
     pub(crate) stats: Stats,
 }
@@ -216,9 +225,9 @@ impl Channel {
                     gone: false,
                     items: KVec::new(),
                 }),
-                seq: AtomicU64::new(0),
-                user_timeout_ms: AtomicU32::new(0),
-                stats: Stats::default(),
+                seq: Atomic::new(0),
+                user_timeout_ms: Atomic::new(0),
+                stats: Stats::new(),
             }),
             GFP_KERNEL,
         )
@@ -240,7 +249,7 @@ impl Channel {
     /// Takes a slot for `memory`: `(index, seq)`; `-EBUSY` if all 255 are
     /// in use, `-EAGAIN` for a `user` call if [`ORPHAN_LIMIT`] are orphaned.
     fn reserve(&self, memory: Arc<dyn CallMemory>, user: bool) -> Result<(usize, u64)> {
-        let seq = wire::seq_wrap(self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1));
+        let seq = wire::seq_wrap(self.seq.fetch_add(1, Relaxed).wrapping_add(1));
         let mut t = self.table.lock();
         if user && t.orphans >= ORPHAN_LIMIT {
             return Err(EAGAIN);
@@ -318,7 +327,7 @@ impl Channel {
             if t.slots[i].state == State::Pending {
                 t.set(i, State::Orphan);
                 drop(t);
-                self.stats.orphaned.fetch_add(1, Ordering::Relaxed);
+                self.stats.orphaned.fetch_add(1, Relaxed);
                 return Err(e);
             }
             // The reply won the race: take it.
@@ -384,7 +393,7 @@ impl Channel {
     }
 
     fn drop_reply(&self, why: &str, ctx: u64, len: usize) {
-        let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        let n = self.stats.dropped.fetch_add(1, Relaxed) + 1;
         crate::ratelimit::dev_ratelimited!(
             warn,
             &self.dev,
@@ -411,7 +420,7 @@ impl Channel {
                 t.set(i, State::Free);
                 t.slots[i].memory.take()
             };
-            self.stats.reaped.fetch_add(1, Ordering::Relaxed);
+            self.stats.reaped.fetch_add(1, Relaxed);
             drop(mem);
         }
     }
@@ -420,7 +429,7 @@ impl Channel {
     pub(crate) fn keep_until_gone(&self, item: KBox<dyn Send>) {
         let mut k = self.kept.lock();
         if !k.gone && k.items.push(item, GFP_KERNEL).is_ok() {
-            self.stats.kept.fetch_add(1, Ordering::Relaxed);
+            self.stats.kept.fetch_add(1, Relaxed);
         }
     }
 
@@ -433,7 +442,7 @@ impl Channel {
             k.gone = true;
             core::mem::take(&mut k.items)
         };
-        self.stats.kept.store(0, Ordering::Relaxed);
+        self.stats.kept.store(0, Relaxed);
         drop(kept);
         {
             let mut t = self.table.lock();

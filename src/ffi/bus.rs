@@ -23,10 +23,6 @@ use core::{
     ptr::{
         self,
         NonNull, //
-    },
-    sync::atomic::{
-        AtomicPtr,
-        Ordering, //
     }, //
 };
 use kernel::{
@@ -36,6 +32,12 @@ use kernel::{
     error::to_result,
     prelude::*,
     str::CString,
+    sync::atomic::{
+        Acquire,
+        Atomic,
+        Full,
+        Release, //
+    },
     types::Opaque, //
 };
 
@@ -58,7 +60,7 @@ static CB_BUS: BusType = BusType({
 });
 
 /// Parent of every CB device; set while the bus is registered.
-static ROOT: AtomicPtr<bindings::device> = AtomicPtr::new(ptr::null_mut());
+static ROOT: Atomic<*mut bindings::device> = Atomic::new(ptr::null_mut());
 
 /// # Safety
 ///
@@ -180,7 +182,7 @@ impl CbBus {
                 return Err(e);
             }
         };
-        ROOT.store(root, Ordering::Release);
+        ROOT.store(root, Release);
         Ok(Self {
             driver,
             notifier,
@@ -192,7 +194,7 @@ impl CbBus {
 
 impl Drop for CbBus {
     fn drop(&mut self) {
-        ROOT.store(ptr::null_mut(), Ordering::Release);
+        ROOT.store(ptr::null_mut(), Release);
         // SAFETY: all were registered in `register`. No CB device is left:
         // each holds a file reference that pins this module.
         unsafe {
@@ -281,14 +283,14 @@ unsafe impl Sync for CbDevice {}
 
 /// CB devices being deleted: off the bus already, their sysfs entries not
 /// yet gone.
-static DELETING: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+static DELETING: Atomic<usize> = Atomic::new(0);
 
 /// Whether a CB device named `name` exists (one of an earlier incarnation
 /// of the channel may live on while files of that DSP are open). While any
 /// CB device is being deleted the answer is yes: its name is only free once
 /// `device_del` returned.
 pub(crate) fn name_in_use(name: &CStr) -> bool {
-    if DELETING.load(core::sync::atomic::Ordering::Acquire) != 0 {
+    if DELETING.load(Acquire) != 0 {
         return true;
     }
     // SAFETY: the bus is registered; `device_match_name` compares names.
@@ -327,7 +329,7 @@ impl CbDevice {
     /// Registers a CB device named `name` for DT `node`, with a 32-bit DMA
     /// mask so that IOVAs leave room for the SID prefix.
     pub(crate) fn new(node: &FwNode, name: CString) -> Result<Self> {
-        let root = ROOT.load(Ordering::Acquire);
+        let root = ROOT.load(Acquire);
         if root.is_null() {
             return Err(ENODEV);
         }
@@ -453,7 +455,7 @@ impl AsRef<device::Device> for CbDevice {
 impl Drop for CbDevice {
     fn drop(&mut self) {
         let dev = self.dev.as_ptr();
-        DELETING.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+        DELETING.fetch_add(1, Full);
         // SAFETY: by the invariant the device is registered and we own one
         // reference. `device_del` unbinds it and, through the bus notifier,
         // removes it from its IOMMU group before the final put.
@@ -464,7 +466,7 @@ impl Drop for CbDevice {
             bindings::device_del(dev);
             bindings::put_device(dev);
         }
-        DELETING.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+        DELETING.fetch_sub(1, Full);
         if let Some(f) = self.on_deleted.take() {
             f();
         }
