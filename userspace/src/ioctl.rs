@@ -45,12 +45,45 @@ const fn check_size(req: u32, size: usize) {
 ///     unsafe { qda::ioctl::Ioctl::new(qda::uapi::ioc(3, b'Q' as u32, 1, 4)) };
 /// assert_eq!(GOOD.number(), 0xc004_5101);
 /// ```
-pub struct Ioctl<T> {
+pub type Ioctl<T> = Request<T, Direct>;
+
+/// A request whose argument is one `T` holding addresses of more data the
+/// kernel reads or writes.
+pub type IndirectIoctl<T> = Request<T, Indirect>;
+
+/// Kind of [`Ioctl`]: the kernel touches the `T` alone.
+pub struct Direct;
+/// Kind of [`IndirectIoctl`]: the kernel follows pointers in the `T`.
+pub struct Indirect;
+
+/// What a [`Request`] remembers of its types: the argument it takes by
+/// `&mut`, and its kind.
+type Marker<T, K> = PhantomData<(fn(&mut T), K)>;
+
+/// A request number typed with its argument `T`, of kind `K`.
+pub struct Request<T, K> {
     req: u32,
-    arg: PhantomData<fn(&mut T)>,
+    arg: Marker<T, K>,
 }
 
-impl<T> Ioctl<T> {
+impl<T, K> Request<T, K> {
+    /// Checks (at compile time in a `const`) that `req` encodes
+    /// `size_of::<T>()`.
+    const fn typed(req: u32) -> Self {
+        check_size(req, size_of::<T>());
+        Self {
+            req,
+            arg: PhantomData,
+        }
+    }
+
+    /// The request number.
+    pub const fn number(&self) -> u32 {
+        self.req
+    }
+}
+
+impl<T> Request<T, Direct> {
     /// Types request number `req`; fails to compile in a `const` if `req`
     /// does not encode `size_of::<T>()`.
     ///
@@ -59,56 +92,24 @@ impl<T> Ioctl<T> {
     /// On any fd, `req` must read and write nothing but the `T` passed
     /// (it follows no pointer stored in it), and leave a valid `T` there.
     pub const unsafe fn new(req: u32) -> Self {
-        check_size(req, size_of::<T>());
-        Self {
-            req,
-            arg: PhantomData,
-        }
-    }
-
-    /// The request number.
-    pub const fn number(&self) -> u32 {
-        self.req
+        Self::typed(req)
     }
 }
 
-impl<T> Clone for Ioctl<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T> Copy for Ioctl<T> {}
-
-/// A request whose argument is one `T` holding addresses of more data the
-/// kernel reads or writes.
-pub struct IndirectIoctl<T> {
-    req: u32,
-    arg: PhantomData<fn(&mut T)>,
-}
-
-impl<T> IndirectIoctl<T> {
+impl<T> Request<T, Indirect> {
     /// Types request number `req`; fails to compile in a `const` if `req`
     /// does not encode `size_of::<T>()`.
     pub const fn new(req: u32) -> Self {
-        check_size(req, size_of::<T>());
-        Self {
-            req,
-            arg: PhantomData,
-        }
-    }
-
-    /// The request number.
-    pub const fn number(&self) -> u32 {
-        self.req
+        Self::typed(req)
     }
 }
 
-impl<T> Clone for IndirectIoctl<T> {
+impl<T, K> Clone for Request<T, K> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<T> Copy for IndirectIoctl<T> {}
+impl<T, K> Copy for Request<T, K> {}
 
 /// A request without argument (`_IO`).
 #[derive(Clone, Copy)]
