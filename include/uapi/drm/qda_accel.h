@@ -43,6 +43,8 @@ extern "C" {
 #define DRM_QDA_GEM_INFO		0x08
 #define DRM_QDA_GEM_CREATE_EX		0x09
 #define DRM_QDA_GET_ATTR		0x0a
+#define DRM_QDA_INIT_CREATE_STATIC	0x0b
+#define DRM_QDA_INIT_ATTACH_SNS		0x0c
 
 /** Length of &drm_qda_query.dsp_name, including the terminating NUL. */
 #define QDA_DSP_NAME_LEN		16
@@ -124,6 +126,31 @@ struct drm_qda_init_create {
 	__u32 siglen;
 	/** @file: User pointer to the shell image. */
 	__u64 file;
+};
+
+/** Longest name of a static process (&drm_qda_init_create_static.name). */
+#define QDA_STATIC_PD_NAME_MAX		128
+
+/**
+ * struct drm_qda_init_create_static - Start a static process on the DSP.
+ *
+ * Static processes (e.g. the ADSP's audio PD, "audiopd") are built into
+ * the DSP image. Their memory is the DSP's remote heap (the "remote-heap"
+ * entry of the FastRPC node's memory-region), handed to the DSP with the
+ * first create on a channel only; it outlives the daemon that created the
+ * process. -ENODEV if the DSP has no remote heap, -EALREADY if the file
+ * has a DSP process.
+ */
+struct drm_qda_init_create_static {
+	/** @namelen: Length of @name in bytes, 1..=QDA_STATIC_PD_NAME_MAX. */
+	__u32 namelen;
+	/**
+	 * @memlen: Requested heap size; ignored (the heap is the DT region),
+	 * kept for the layout of the fastrpc.c request.
+	 */
+	__u32 memlen;
+	/** @name: User pointer to the process name. */
+	__u64 name;
 };
 
 /** MAP/MUNMAP request: legacy mapping (FastRPC MMAP/MUNMAP). */
@@ -319,6 +346,11 @@ enum {
 	DRM_IOCTL_QDA_GET_ATTR =
 		DRM_IOWR(DRM_COMMAND_BASE + DRM_QDA_GET_ATTR,
 			 struct drm_qda_get_attr),
+	DRM_IOCTL_QDA_INIT_CREATE_STATIC =
+		DRM_IOW(DRM_COMMAND_BASE + DRM_QDA_INIT_CREATE_STATIC,
+			struct drm_qda_init_create_static),
+	DRM_IOCTL_QDA_INIT_ATTACH_SNS =
+		DRM_IO(DRM_COMMAND_BASE + DRM_QDA_INIT_ATTACH_SNS),
 };
 
 #if defined(__cplusplus)
