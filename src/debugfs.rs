@@ -13,6 +13,10 @@
 //!   replies dropped (unknown, stale, duplicate).
 //! - `memory`: live allocations and bytes per memory backend, then one
 //!   `pool <backend> <base> <size>` line per reserved region in use.
+//! - `remote_heap` (only on a DSP with a remote heap): `<base> <size>
+//!   <access> <sent>`: where the static PDs' heap is, how the DSP reaches
+//!   it (`identity-mapped`, `scm-assigned`, `direct`) and whether a
+//!   static-PD create has handed it to the DSP (1) or not yet (0).
 //! - `iova_probe`: write a DSP address; reading then shows, for every
 //!   context bank, which physical address that address's IOVA translates
 //!   to in the CB's IOMMU domain (`-` if unmapped). Tests use it to show
@@ -41,6 +45,7 @@ use crate::{
         ORPHAN_LIMIT, //
     },
     memory::MemoryManager,
+    remote_heap::HeapInfo,
     session::Sessions,
     topology, //
 };
@@ -58,7 +63,25 @@ pub(crate) struct DspDebugfs {
     _sessions: Pin<KBox<File<Arc<Sessions>>>>,
     _memory: Pin<KBox<File<Arc<MemoryManager>>>>,
     _probe: Pin<KBox<File<Probe>>>,
+    _heap: Option<Pin<KBox<File<HeapView>>>>,
     _dir: Dir,
+}
+
+/// The remote heap as debugfs shows it.
+pub(crate) struct HeapView {
+    info: Arc<HeapInfo>,
+    access: &'static str,
+}
+
+fn show_heap(h: &HeapView, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(
+        f,
+        "{:#x} {:#x} {} {}",
+        h.info.base,
+        h.info.size,
+        h.access,
+        u8::from(h.info.is_sent())
+    )
 }
 
 fn show_sessions(s: &Arc<Sessions>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -155,12 +178,19 @@ impl DspDebugfs {
     pub(crate) fn new(
         parent: &Dir,
         name: &CStr,
-        sessions: &Arc<Sessions>,
-        memory: &Arc<MemoryManager>,
-        channel: &Arc<Channel>,
+        (sessions, memory, channel): (&Arc<Sessions>, &Arc<MemoryManager>, &Arc<Channel>),
+        heap: Option<(Arc<HeapInfo>, &'static str)>,
     ) -> Result<Self> {
         let dir = parent.subdir(name);
+        let heap = match heap {
+            Some((info, access)) => Some(KBox::pin_init(
+                dir.read_callback_file(c"remote_heap", HeapView { info, access }, &show_heap),
+                GFP_KERNEL,
+            )?),
+            None => None,
+        };
         Ok(Self {
+            _heap: heap,
             _calls: KBox::pin_init(
                 dir.read_callback_file(c"calls", channel.clone(), &show_calls),
                 GFP_KERNEL,

@@ -32,11 +32,12 @@ use crate::{
         self,
         QdaFile, //
     },
-    memory::{
-        regions::RegionKind,
-        MemoryManager, //
-    },
+    memory::MemoryManager,
     rebind::Rebinder,
+    remote_heap::{
+        HeapInfo,
+        RemoteHeap, //
+    },
     session::Sessions,
     transport::{
         rpmsg::RpmsgTransport,
@@ -56,13 +57,15 @@ pub(crate) struct QdaDevice {
     pub(crate) memory: Arc<MemoryManager>,
     /// The FastRPC channel to the DSP.
     pub(crate) channel: Arc<Channel>,
+    /// The remote heap of the DSP's static PDs, if its node names one.
+    pub(crate) heap: Option<Arc<HeapInfo>>,
     /// The DSP's attributes, published by the first capability query
     /// that succeeds (see [`file`]); never changed after.
     pub(crate) attributes: SetOnce<Arc<KVec<u32>>>,
 }
 
 /// The ioctls, indexed by their number relative to `DRM_COMMAND_BASE`.
-static IOCTLS: accel::IoctlTable<11> = accel::IoctlTable::new([
+static IOCTLS: accel::IoctlTable<13> = accel::IoctlTable::new([
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_QUERY, uapi::drm_qda_query, file::query),
     accel::ioctl!(QdaDevice, QdaFile;
         uapi::DRM_IOCTL_QDA_GEM_CREATE, uapi::drm_qda_gem_create, file::gem_create),
@@ -78,6 +81,11 @@ static IOCTLS: accel::IoctlTable<11> = accel::IoctlTable::new([
     accel::ioctl!(QdaDevice, QdaFile;
         uapi::DRM_IOCTL_QDA_GEM_CREATE_EX, uapi::drm_qda_gem_create_ex, file::gem_create_ex),
     accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_GET_ATTR, uapi::drm_qda_get_attr, file::get_attr),
+    accel::ioctl!(QdaDevice, QdaFile;
+        uapi::DRM_IOCTL_QDA_INIT_CREATE_STATIC, uapi::drm_qda_init_create_static,
+        file::init_create_static),
+    accel::ioctl!(QdaDevice, QdaFile;
+        uapi::DRM_IOCTL_QDA_INIT_ATTACH_SNS, uapi::NoArgs, file::init_attach_sns),
 ]);
 
 static FOPS: accel::FileOps = accel::FileOps::new(&raw const kernel::bindings::__this_module);
@@ -149,9 +157,9 @@ fn context_banks(
         let mut cb = CbDevice::new(child, name)?;
         let rebinder = ctx.rebinder.clone();
         cb.on_deleted(KBox::new(move || rebinder.kick(), GFP_KERNEL)?);
-        if matches!(cfg.region, Some(r) if r.kind == RegionKind::Cma) {
-            // Contiguous allocations on this CB come from the DSP's pool.
-            cb.assign_reserved_mem(node)?;
+        if let Some(index) = cfg.memory.apps_cma_index {
+            // Contiguous allocations on this CB come from the apps' pool.
+            cb.assign_reserved_mem(node, index)?;
         }
         cbs.push(
             (ContextBank::new(cb, spec.sid)?, spec.nsessions),
@@ -177,10 +185,11 @@ fn log_registered(
         cfg.sessions,
         if cfg.non_secure { ", non-secure" } else { "" },
         cfg.vmids.len(),
-        match cfg.region {
-            Some(r) if r.kind == RegionKind::Cma => "CMA",
-            Some(_) => "carve-out",
-            None => "none",
+        match (&cfg.memory.apps_cma, &cfg.memory.apps_carveout) {
+            (Some(_), Some(_)) => "apps CMA + carve-out",
+            (Some(_), None) => "apps CMA",
+            (None, Some(_)) => "apps carve-out",
+            (None, None) => "no apps pool",
         }
     );
 }
@@ -189,11 +198,13 @@ fn log_registered(
 pub(crate) struct QdaDriver;
 
 /// What a bound channel owns. Fields drop in order: debugfs first, the
-/// accel device last.
+/// accel device, then the remote heap (the channel is shut down by then:
+/// nothing can hand the heap to the DSP any more).
 pub(crate) struct Bound {
     channel: Arc<Channel>,
     _debugfs: DspDebugfs,
     _accel: accel::Registration<QdaDevice>,
+    _heap: Option<RemoteHeap>,
 }
 
 impl rpmsg::Driver for QdaDriver {
@@ -228,30 +239,55 @@ impl rpmsg::Driver for QdaDriver {
             ctx.rebinder.wait_for(dev, names)?;
             return Err(EPROBE_DEFER);
         }
+        let heap = RemoteHeap::new(dev, &cfg)?;
         let sessions = Sessions::new(context_banks(ctx, node, &cfg, names)?)?;
-        let memory = Arc::new(MemoryManager::new(cfg.region, cfg.carveout)?, GFP_KERNEL)?;
+        let memory = Arc::new(
+            MemoryManager::new(
+                cfg.memory.apps_cma.as_ref().map(|e| e.region),
+                cfg.memory.apps_carveout.as_ref().and_then(|e| e.nomap),
+            )?,
+            GFP_KERNEL,
+        )?;
         let transport: KBox<dyn Transport> = KBox::new(RpmsgTransport::new(ept), GFP_KERNEL)?;
         let channel = Channel::new(transport, dev.into())?;
         let (s2, m2, c2) = (sessions.clone(), memory.clone(), channel.clone());
+        let heap_info = heap.as_ref().map(|h| h.info().clone());
         let data = Arc::pin_init(
             pin_init!(QdaDevice {
                 domain,
                 sessions: s2,
                 memory: m2,
                 channel: c2,
+                heap: heap_info,
                 attributes: SetOnce::new(),
             }),
             GFP_KERNEL,
         )?;
         let accel = accel::Registration::new(dev, &DRIVER, data)?;
         let name = CString::try_from_fmt(fmt!("{}", domain.label()))?;
-        let debugfs = DspDebugfs::new(&ctx.debugfs, &name, &sessions, &memory, &channel)?;
+        let debugfs = DspDebugfs::new(
+            &ctx.debugfs,
+            &name,
+            (&sessions, &memory, &channel),
+            heap.as_ref().map(|h| (h.info().clone(), h.access())),
+        )?;
         log_registered(dev, domain, &cfg, accel.index());
+        if let Some(h) = &heap {
+            dev_info!(
+                dev,
+                "{}: remote heap {:#x}+{:#x}, {}\n",
+                domain.label(),
+                h.info().base,
+                h.info().size,
+                h.access()
+            );
+        }
         Ok(KBox::new(
             Bound {
                 channel,
                 _debugfs: debugfs,
                 _accel: accel,
+                _heap: heap,
             },
             GFP_KERNEL,
         )?)

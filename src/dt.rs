@@ -19,7 +19,10 @@ use crate::{
     memory::regions::{
         self,
         Region,
-        RegionError, //
+        RegionError,
+        RegionKind,
+        RoleError,
+        Roles, //
     },
     topology::{
         self,
@@ -44,11 +47,35 @@ pub(crate) struct ChannelConfig {
     pub(crate) cbs: KVec<(ARef<FwNode>, CbSpec)>,
     /// Total sessions over all context banks.
     pub(crate) sessions: usize,
-    /// The `memory-region`, as placed at boot, if any.
-    pub(crate) region: Option<Region>,
-    /// The same region as the reservation the carve-out backend may write
-    /// to, if it is a `no-map` carve-out.
-    pub(crate) carveout: Option<of::NoMapRegion>,
+    /// The reserved-memory regions the node names.
+    pub(crate) memory: MemoryRegions,
+    /// The remoteproc node (parent of the glink edge holding the FastRPC
+    /// node), if the node sits in that topology.
+    pub(crate) remoteproc: Option<ARef<FwNode>>,
+}
+
+/// One `memory-region` entry, checked.
+pub(crate) struct RegionEntry {
+    /// The reserved-memory node.
+    pub(crate) node: ARef<FwNode>,
+    /// Where it was placed at boot.
+    pub(crate) region: Region,
+    /// The reservation, if it is `no-map`.
+    pub(crate) nomap: Option<of::NoMapRegion>,
+}
+
+/// The node's `memory-region` entries by role (see [`regions::roles`]).
+#[derive(Default)]
+pub(crate) struct MemoryRegions {
+    /// Memory of the static PDs (`"remote-heap"`, or the only unnamed
+    /// entry).
+    pub(crate) remote_heap: Option<RegionEntry>,
+    /// The CMA pool of apps (`"apps-cma"`).
+    pub(crate) apps_cma: Option<RegionEntry>,
+    /// Its index in `memory-region`.
+    pub(crate) apps_cma_index: Option<usize>,
+    /// The carve-out pool of apps (`"apps-carveout"`).
+    pub(crate) apps_carveout: Option<RegionEntry>,
 }
 
 /// Logs a region error for `node`.
@@ -95,16 +122,27 @@ fn read_region(dev: &Device, node: &FwNode, parent: &FwNode) -> Result<Option<Re
     Ok(of::reserved_region(node).map(|(base, size)| Region { base, size, kind }))
 }
 
-/// Reads the FastRPC node's `memory-region` and checks it against every
-/// other reserved region (no overlaps).
-fn read_memory_region(
-    dev: &Device,
-    node: &FwNode,
-) -> Result<Option<(Region, Option<of::NoMapRegion>)>> {
-    if !node.property_present(c"memory-region") {
-        return Ok(None);
+/// Checks `region` (of node `target`) against every other reserved region
+/// as placed at boot (no overlaps).
+fn check_siblings(dev: &Device, target: &FwNode) -> Result {
+    let parent = of::parent(target).ok_or(EINVAL)?;
+    let mut all = KVec::new();
+    let mut names = KVec::new();
+    for sibling in parent.children() {
+        if let Some(r) = read_region(dev, &sibling, &parent)? {
+            all.push(r, GFP_KERNEL)?;
+            names.push(sibling, GFP_KERNEL)?;
+        }
     }
-    let phandle: u32 = node.property_read(c"memory-region").required_by(dev)?;
+    if let Err((i, e)) = regions::check_regions(&all) {
+        return Err(region_error(dev, &names[i], e));
+    }
+    Ok(())
+}
+
+/// Reads the region `phandle` (entry `index` of the node's
+/// `memory-region`) and checks it.
+fn read_entry(dev: &Device, node: &FwNode, phandle: u32) -> Result<RegionEntry> {
     let target = of::node_by_phandle(phandle).ok_or_else(|| {
         dev_err!(
             dev,
@@ -122,7 +160,7 @@ fn read_memory_region(
         );
         EINVAL
     })?;
-    if region.kind == regions::RegionKind::Other {
+    if region.kind == RegionKind::Other {
         dev_err!(
             dev,
             "{}: memory-region is neither no-map nor a reusable shared-dma-pool\n",
@@ -130,20 +168,9 @@ fn read_memory_region(
         );
         return Err(EINVAL);
     }
-    // The region must not overlap any sibling as placed at boot.
-    let mut all = KVec::new();
-    let mut names = KVec::new();
-    for sibling in parent.children() {
-        if let Some(r) = read_region(dev, &sibling, &parent)? {
-            all.push(r, GFP_KERNEL)?;
-            names.push(sibling, GFP_KERNEL)?;
-        }
-    }
-    if let Err((i, e)) = regions::check_regions(&all) {
-        return Err(region_error(dev, &names[i], e));
-    }
-    let carveout = of::no_map_region(&target);
-    if region.kind == regions::RegionKind::Carveout && carveout.is_none() {
+    check_siblings(dev, &target)?;
+    let nomap = of::no_map_region(&target);
+    if region.kind == RegionKind::Carveout && nomap.is_none() {
         dev_err!(
             dev,
             "{}: carve-out is not a no-map reservation\n",
@@ -151,7 +178,114 @@ fn read_memory_region(
         );
         return Err(EINVAL);
     }
-    Ok(Some((region, carveout)))
+    Ok(RegionEntry {
+        node: target,
+        region,
+        nomap,
+    })
+}
+
+/// Which `memory-region` entry has which role.
+fn read_roles(dev: &Device, node: &FwNode, entries: usize) -> Result<Roles> {
+    let has_names = node.property_present(c"memory-region-names");
+    let mut named = [None; 3];
+    for (slot, name) in named.iter_mut().zip([
+        c"remote-heap",
+        c"apps-cma",
+        c"apps-carveout", //
+    ]) {
+        *slot = node
+            .property_match_string(c"memory-region-names", name)
+            .ok();
+    }
+    regions::roles(entries, named, has_names).map_err(|e| {
+        let n = node.display_name();
+        match e {
+            RoleError::Unnamed(i) => dev_err!(
+                dev,
+                "{}: memory-region entry {} has no known name ({:?})\n",
+                n,
+                i,
+                regions::ROLE_NAMES
+            ),
+            RoleError::NoSuchEntry(i) => dev_err!(
+                dev,
+                "{}: memory-region-names \"{}\" has no memory-region entry\n",
+                n,
+                regions::ROLE_NAMES[i]
+            ),
+            RoleError::Shared(i) => dev_err!(dev, "{}: memory-region entry {} named twice\n", n, i),
+        }
+        EINVAL
+    })
+}
+
+/// Entry `index` of the node's memory regions, required to be of `kind`
+/// for role `role`.
+fn entry_of_kind(
+    dev: &Device,
+    node: &FwNode,
+    phandles: &[u32],
+    index: Option<usize>,
+    (kind, role): (RegionKind, &str),
+) -> Result<Option<RegionEntry>> {
+    let Some(i) = index else {
+        return Ok(None);
+    };
+    let entry = read_entry(dev, node, phandles[i])?;
+    if entry.region.kind != kind {
+        let what = match kind {
+            RegionKind::Cma => "reusable shared-dma-pool",
+            _ => "no-map region",
+        };
+        dev_err!(
+            dev,
+            "{}: {} must be a {}\n",
+            entry.node.display_name(),
+            role,
+            what
+        );
+        return Err(EINVAL);
+    }
+    Ok(Some(entry))
+}
+
+/// Reads the FastRPC node's `memory-region` entries and their roles.
+fn read_memory_regions(dev: &Device, node: &FwNode) -> Result<MemoryRegions> {
+    let mut out = MemoryRegions::default();
+    if !node.property_present(c"memory-region") {
+        return Ok(out);
+    }
+    let n = node.property_count_elem::<u32>(c"memory-region")?;
+    let phandles = node
+        .property_read_array_vec::<u32>(c"memory-region", n)?
+        .required_by(dev)?;
+    let roles = read_roles(dev, node, n)?;
+    if let Some(i) = roles.remote_heap {
+        out.remote_heap = Some(read_entry(dev, node, phandles[i])?);
+    }
+    out.apps_cma = entry_of_kind(
+        dev,
+        node,
+        &phandles,
+        roles.apps_cma,
+        (RegionKind::Cma, "apps-cma"),
+    )?;
+    out.apps_cma_index = roles.apps_cma;
+    out.apps_carveout = entry_of_kind(
+        dev,
+        node,
+        &phandles,
+        roles.apps_carveout,
+        (RegionKind::Carveout, "apps-carveout"),
+    )?;
+    Ok(out)
+}
+
+/// The remoteproc node of a FastRPC node: the parent of its glink edge.
+fn read_remoteproc(node: &FwNode) -> Option<ARef<FwNode>> {
+    let edge = of::parent(node)?;
+    of::parent(&edge)
 }
 
 /// Reads one `qcom,fastrpc-compute-cb` child.
@@ -265,13 +399,12 @@ pub(crate) fn read_channel(dev: &Device, node: &FwNode) -> Result<ChannelConfig>
         specs.push(*spec, GFP_KERNEL)?;
     }
     let sessions = topology::check_cbs(&specs).map_err(|e| topology_error(dev, node, e))?;
-    let (region, carveout) = read_memory_region(dev, node)?.unzip();
     Ok(ChannelConfig {
         non_secure: node.property_read_bool(c"qcom,non-secure-domain"),
         vmids,
         cbs,
         sessions,
-        region,
-        carveout: carveout.flatten(),
+        memory: read_memory_regions(dev, node)?,
+        remoteproc: read_remoteproc(node),
     })
 }

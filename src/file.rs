@@ -263,7 +263,52 @@ pub(crate) fn init_attach(
 ) -> Result<u32> {
     let f = file.data();
     let s = f.session();
-    f.start_process(|| process::attach(&f.channel, s.cb(), s.client_id()))?;
+    f.start_process(|| process::attach(&f.channel, s.cb(), s.client_id(), wire::ROOT_PD))?;
+    Ok(0)
+}
+
+/// IOCTL: `DRM_IOCTL_QDA_INIT_ATTACH_SNS`, attach the file's process to
+/// the DSP's sensors PD.
+pub(crate) fn init_attach_sns(
+    _dev: &QdaDevice,
+    file: &File<QdaFile>,
+    _args: &mut uapi::NoArgs,
+) -> Result<u32> {
+    let f = file.data();
+    let s = f.session();
+    f.start_process(|| process::attach(&f.channel, s.cb(), s.client_id(), wire::SENSORS_PD))?;
+    Ok(0)
+}
+
+/// IOCTL: `DRM_IOCTL_QDA_INIT_CREATE_STATIC`, start a static PD (the
+/// audio PD) on the DSP's remote heap.
+pub(crate) fn init_create_static(
+    dev: &QdaDevice,
+    file: &File<QdaFile>,
+    args: &mut uapi::drm_qda_init_create_static,
+) -> Result<u32> {
+    let f = file.data();
+    let Some(heap) = dev.heap.as_ref() else {
+        crate::ratelimit::dev_ratelimited!(
+            info,
+            f.channel.device(),
+            "{}: no remote heap for a static PD (memory-region)\n",
+            dev.domain.label()
+        );
+        return Err(ENODEV);
+    };
+    let len = args.namelen as usize;
+    if len == 0 || len > process::STATIC_NAME_MAX {
+        return Err(EINVAL);
+    }
+    let mut name = [0u8; process::STATIC_NAME_MAX];
+    UserSlice::new(UserPtr::from_addr(args.name as usize), len)
+        .reader()
+        .read_slice(&mut name[..len])?;
+    let s = f.session();
+    f.start_process(|| {
+        process::create_static(&f.channel, s.cb(), s.client_id(), &name[..len], heap)
+    })?;
     Ok(0)
 }
 

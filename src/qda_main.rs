@@ -27,6 +27,7 @@ mod memory;
 mod prime;
 mod ratelimit;
 mod rebind;
+mod remote_heap;
 mod session;
 mod topology;
 mod transport;

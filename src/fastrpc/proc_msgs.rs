@@ -16,6 +16,7 @@
 //! 5  MUNMAP         MunmapReq                             -
 //! 6  CREATE         CreateReq, name, shell, PhyPage       -
 //! 7  CREATE_ATTR    as CREATE
+//! 8  CREATE_STATIC  CreateStaticReq, name, PhyPage        -
 //! 10 MEM_MAP        MemMapReq, PhyPage, (empty)           MapRsp
 //! 11 MEM_UNMAP      MemUnmapReq                           -
 //! handle 2 method 0 CapsReq                               u32[count]
@@ -42,6 +43,8 @@ pub(crate) mod method {
     pub(crate) const CREATE: u32 = 6;
     /// Create a dynamic user PD with attributes.
     pub(crate) const CREATE_ATTR: u32 = 7;
+    /// Start a static PD (e.g. the audio PD) on the remote heap.
+    pub(crate) const CREATE_STATIC: u32 = 8;
     /// Map a buffer.
     pub(crate) const MEM_MAP: u32 = 10;
     /// Unmap a buffer.
@@ -63,6 +66,18 @@ wire_struct! {
     /// ATTACH and RELEASE: the client id alone (`int`).
     ClientReq, 4 {
         client_id: i32,
+    }
+}
+
+wire_struct! {
+    /// CREATE_STATIC: what follows in the other buffers.
+    CreateStaticReq, 12 {
+        client_id: i32,
+        /// Length of the static PD's name (second buffer).
+        namelen: u32,
+        /// Page entries of the remote heap (third buffer): 1 with the
+        /// first create on a channel, else 0 (the page is then zero).
+        pageslen: u32,
     }
 }
 

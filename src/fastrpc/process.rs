@@ -23,6 +23,7 @@ use super::{
         CapsReq,
         ClientReq,
         CreateReq,
+        CreateStaticReq,
         MapRsp,
         MemMapReq,
         MemUnmapReq,
@@ -42,6 +43,7 @@ use crate::{
     },
     context_bank::ContextBank,
     ffi::dma::CoherentBuf,
+    remote_heap::HeapInfo,
     topology, //
 };
 
@@ -352,22 +354,72 @@ pub(crate) fn unmap(
     .map(|_| ())
 }
 
-/// Attaches the process `client_id` to the DSP's root PD (daemons).
+/// Attaches the process `client_id` to a PD that is always there: the
+/// root PD (`ROOT_PD`, daemons) or the sensors PD (`SENSORS_PD`).
 pub(crate) fn attach(
     channel: &Arc<Channel>,
     cb: &Arc<ContextBank>,
     client_id: i32,
+    pd: u32,
 ) -> Result<Process> {
     let id = ClientReq { client_id }.encode();
     kernel_call(
         channel,
         cb,
-        wire::ROOT_PD,
+        pd,
         Scalars::new(method::ATTACH, 1, 0),
         &[Arg::In(&id)],
     )?;
     Ok(Process {
-        pd: wire::ROOT_PD,
+        pd,
+        _init_mem: None,
+        maps: KVec::new(),
+    })
+}
+
+/// Longest static-PD name.
+pub(crate) const STATIC_NAME_MAX: usize = 128;
+
+/// Starts static PD `name` (e.g. the audio PD) for process `client_id`.
+/// Its memory is the remote heap `heap`, sent with the first create on
+/// the channel only; if that create fails, the next one sends it again.
+pub(crate) fn create_static(
+    channel: &Arc<Channel>,
+    cb: &Arc<ContextBank>,
+    client_id: i32,
+    name: &[u8],
+    heap: &HeapInfo,
+) -> Result<Process> {
+    if name.is_empty() || name.len() > STATIC_NAME_MAX {
+        return Err(EINVAL);
+    }
+    let claim = heap.claim();
+    let page = match claim {
+        Some(_) => PhyPage {
+            addr: heap.base,
+            size: heap.size,
+        },
+        None => PhyPage { addr: 0, size: 0 },
+    };
+    let inbuf = CreateStaticReq {
+        client_id,
+        namelen: name.len() as u32,
+        pageslen: u32::from(claim.is_some()),
+    }
+    .encode();
+    let page = page.encode();
+    kernel_call(
+        channel,
+        cb,
+        wire::USER_PD,
+        Scalars::new(method::CREATE_STATIC, 3, 0),
+        &[Arg::In(&inbuf), Arg::In(name), Arg::In(&page)],
+    )?;
+    if let Some(c) = claim {
+        c.keep();
+    }
+    Ok(Process {
+        pd: wire::USER_PD,
         _init_mem: None,
         maps: KVec::new(),
     })

@@ -26,6 +26,8 @@ pub(crate) const PD_NOTIFY_CTX: u64 = 0xabcd_abcd;
 pub(crate) const ROOT_PD: u32 = 0;
 /// User (dynamic) protection domain.
 pub(crate) const USER_PD: u32 = 1;
+/// Sensors protection domain (static).
+pub(crate) const SENSORS_PD: u32 = 2;
 
 /// Largest context index (indices are 1..=255).
 pub(crate) const MAX_CTX_INDEX: u32 = 255;

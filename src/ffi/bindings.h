@@ -4,6 +4,8 @@
  * bindgen turns the items named in bindgen_allowlist into
  * bindings_generated.rs; everything else comes from kernel::bindings.
  */
+#include <linux/cma.h>
+#include <linux/of_platform.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/rpmsg.h>
 #include <drm/drm_accel.h>

@@ -418,14 +418,15 @@ impl CbDevice {
 }
 
 impl CbDevice {
-    /// Assigns the `memory-region` of `owner` (the FastRPC node) to this
-    /// CB, so that contiguous DMA allocations on it come from that CMA
-    /// area. Released when the CB is dropped.
-    pub(crate) fn assign_reserved_mem(&mut self, owner: &FwNode) -> Result {
+    /// Assigns entry `index` of the `memory-region` of `owner` (the
+    /// FastRPC node) to this CB, so that contiguous DMA allocations on it
+    /// come from that CMA area. Released when the CB is dropped.
+    pub(crate) fn assign_reserved_mem(&mut self, owner: &FwNode, index: usize) -> Result {
         let np = super::of::device_node(owner)?;
+        let index = i32::try_from(index).map_err(|_| EINVAL)?;
         // SAFETY: the device is registered; `np` is a valid DT node.
         to_result(unsafe {
-            super::sys::of_reserved_mem_device_init_by_idx(self.dev.as_ptr(), np, 0)
+            super::sys::of_reserved_mem_device_init_by_idx(self.dev.as_ptr(), np, index)
         })?;
         self.reserved_mem = true;
         Ok(())

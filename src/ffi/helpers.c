@@ -40,3 +40,9 @@ bool qda_is_of_node(const struct fwnode_handle *fwnode)
  */
 extern const struct bus_type qda_cb_bus;
 EXPORT_SYMBOL_GPL(qda_cb_bus);
+
+/* Physical address of a page. */
+phys_addr_t qda_page_to_phys(const struct page *page)
+{
+	return page_to_phys(page);
+}

@@ -9,11 +9,14 @@
 
 pub(crate) mod accel;
 pub(crate) mod bus;
+pub(crate) mod cma;
 pub(crate) mod dma;
 pub(crate) mod dmabuf;
 pub(crate) mod gem;
+pub(crate) mod iommu;
 pub(crate) mod of;
 pub(crate) mod rpmsg;
+pub(crate) mod scm;
 pub(crate) mod sys;
 pub(crate) mod vma;
 pub(crate) mod workqueue;

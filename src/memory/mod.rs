@@ -7,12 +7,15 @@
 //!
 //! - [`coherent`]: DMA-coherent memory allocated on the CB device itself
 //!   (the default for `DRM_IOCTL_QDA_GEM_CREATE`).
-//! - [`cma`]: physically contiguous memory from the DSP's
-//!   `shared-dma-pool` region, when its FastRPC node names one.
-//! - [`carveout`]: memory from the DSP's `no-map` region, when its FastRPC
-//!   node names one.
+//! - [`cma`]: physically contiguous memory from the DSP's `"apps-cma"`
+//!   region (a reusable `shared-dma-pool`), when its FastRPC node names one.
+//! - [`carveout`]: memory from the DSP's `"apps-carveout"` region (`no-map`),
+//!   when its FastRPC node names one.
 //! - [`imported`]: a foreign dma-buf attached to the CB device (PRIME
 //!   import).
+//!
+//! The `"remote-heap"` region is never a pool: it belongs to the DSP's
+//! static PDs (see [`crate::remote_heap`]).
 //!
 //! Policy: `DRM_IOCTL_QDA_GEM_CREATE` allocates DMA-coherent memory;
 //! `DRM_IOCTL_QDA_GEM_CREATE_EX` names the backend (`QDA_MEM_*`, 0 for the
@@ -196,21 +199,19 @@ pub(crate) struct MemoryManager {
 }
 
 impl MemoryManager {
-    /// A manager with the DMA-coherent backend, plus the CMA or carve-out
-    /// backend for the DSP's `memory-region`, if any.
-    /// `nomap` is the reservation of a carve-out `region`.
-    pub(crate) fn new(region: Option<regions::Region>, nomap: Option<NoMapRegion>) -> Result<Self> {
-        let (mut cma, mut carveout) = (None, None);
-        match region {
-            Some(r) if r.kind == regions::RegionKind::Cma => {
-                cma = Some(Accounting::new(cma::CmaBackend::new(r.base, r.size))?);
-            }
-            Some(r) if r.kind == regions::RegionKind::Carveout => {
-                let nomap = nomap.ok_or(EINVAL)?;
-                carveout = Some(Accounting::new(carveout::CarveoutBackend::new(nomap)?)?);
-            }
-            _ => {}
-        }
+    /// A manager with the DMA-coherent backend, plus a CMA backend for the
+    /// apps' CMA pool `cma` and a carve-out backend for the apps'
+    /// carve-out `carveout`, where the DSP's node names them. The remote
+    /// heap is never one of them.
+    pub(crate) fn new(cma: Option<regions::Region>, carveout: Option<NoMapRegion>) -> Result<Self> {
+        let cma = match cma {
+            Some(r) => Some(Accounting::new(cma::CmaBackend::new(r.base, r.size))?),
+            None => None,
+        };
+        let carveout = match carveout {
+            Some(nomap) => Some(Accounting::new(carveout::CarveoutBackend::new(nomap)?)?),
+            None => None,
+        };
         Ok(Self {
             coherent: Accounting::new(coherent::CoherentBackend)?,
             cma,

@@ -105,3 +105,75 @@ pub(crate) fn check_regions(regions: &[Region]) -> Result<(), (usize, RegionErro
     }
     Ok(())
 }
+
+/// What each entry of a FastRPC node's `memory-region` is for.
+///
+/// Entry names come from `memory-region-names`. Without names (every
+/// board DT written for `drivers/misc/fastrpc.c`), entry 0 is the remote
+/// heap and further entries are refused. With names, each entry has one
+/// of [`ROLE_NAMES`], at most once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Roles {
+    /// `"remote-heap"`: memory of the static PDs; no app allocates from it.
+    pub(crate) remote_heap: Option<usize>,
+    /// `"apps-cma"`: contiguous pool apps allocate from.
+    pub(crate) apps_cma: Option<usize>,
+    /// `"apps-carveout"`: `no-map` pool apps allocate from.
+    pub(crate) apps_carveout: Option<usize>,
+}
+
+/// The names of `memory-region-names`, in the order of the slots
+/// [`roles`] takes.
+pub(crate) const ROLE_NAMES: [&str; 3] = ["remote-heap", "apps-cma", "apps-carveout"];
+
+/// Why `memory-region` and `memory-region-names` do not go together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RoleError {
+    /// Entry `i` has no (known) name.
+    Unnamed(usize),
+    /// The name [`ROLE_NAMES`]`[i]` points past the last entry.
+    NoSuchEntry(usize),
+    /// Two names point at one entry.
+    Shared(usize),
+}
+
+/// Resolves the entries' roles. `entries` is the number of
+/// `memory-region` phandles; `named[i]` is the index of
+/// [`ROLE_NAMES`]`[i]` in `memory-region-names`, `None` if absent;
+/// `has_names` whether `memory-region-names` exists at all.
+pub(crate) fn roles(
+    entries: usize,
+    named: [Option<usize>; 3],
+    has_names: bool,
+) -> Result<Roles, RoleError> {
+    if !has_names {
+        return match entries {
+            0 => Ok(Roles::default()),
+            1 => Ok(Roles {
+                remote_heap: Some(0),
+                ..Roles::default()
+            }),
+            _ => Err(RoleError::Unnamed(1)),
+        };
+    }
+    let mut claimed = [false; 8];
+    for (i, n) in named.iter().enumerate() {
+        if let Some(e) = *n {
+            if e >= entries || e >= claimed.len() {
+                return Err(RoleError::NoSuchEntry(i));
+            }
+            if claimed[e] {
+                return Err(RoleError::Shared(e));
+            }
+            claimed[e] = true;
+        }
+    }
+    if let Some(e) = (0..entries).find(|&e| e >= claimed.len() || !claimed[e]) {
+        return Err(RoleError::Unnamed(e));
+    }
+    Ok(Roles {
+        remote_heap: named[0],
+        apps_cma: named[1],
+        apps_carveout: named[2],
+    })
+}

@@ -874,3 +874,40 @@ mod firmware_doc_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod region_role_tests {
+    use super::regions::*;
+
+    #[test]
+    fn an_unnamed_single_entry_is_the_remote_heap() {
+        let r = roles(1, [None; 3], false).unwrap();
+        assert_eq!(r.remote_heap, Some(0));
+        assert_eq!(r.apps_cma, None);
+        assert_eq!(r.apps_carveout, None);
+        assert_eq!(roles(0, [None; 3], false), Ok(Roles::default()));
+        assert_eq!(roles(2, [None; 3], false), Err(RoleError::Unnamed(1)));
+    }
+
+    #[test]
+    fn named_entries_take_their_roles() {
+        let r = roles(2, [Some(0), Some(1), None], true).unwrap();
+        assert_eq!((r.remote_heap, r.apps_cma, r.apps_carveout), (Some(0), Some(1), None));
+        let r = roles(1, [None, None, Some(0)], true).unwrap();
+        assert_eq!((r.remote_heap, r.apps_carveout), (None, Some(0)));
+        let r = roles(3, [Some(2), Some(0), Some(1)], true).unwrap();
+        assert_eq!((r.remote_heap, r.apps_cma, r.apps_carveout), (Some(2), Some(0), Some(1)));
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        // An entry nobody names (unknown name or missing).
+        assert_eq!(roles(2, [Some(0), None, None], true), Err(RoleError::Unnamed(1)));
+        // A name past the last entry.
+        assert_eq!(roles(1, [Some(0), Some(1), None], true), Err(RoleError::NoSuchEntry(1)));
+        // Two names for one entry cannot come from one names list, but
+        // the resolver still refuses them.
+        assert_eq!(roles(1, [Some(0), Some(0), None], true), Err(RoleError::Shared(0)));
+        assert_eq!(roles(9, [Some(0), None, None], true), Err(RoleError::Unnamed(1)));
+    }
+}

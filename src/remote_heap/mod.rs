@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The remote heap: memory of a DSP's static PDs (the ADSP's audio PD).
+//!
+//! It is the `"remote-heap"` entry of the FastRPC node's `memory-region`
+//! (the only entry of a board DT written for `drivers/misc/fastrpc.c`).
+//! qda owns it for as long as the channel is bound, and no app allocates
+//! from it:
+//!
+//! - a reusable CMA region is taken whole at probe, so the kernel never
+//!   lends its pages out while the DSP owns them; a `no-map` region is
+//!   used as reserved;
+//! - the DSP must be allowed to reach it. When the remoteproc node (the
+//!   parent of the glink edge holding the FastRPC node) has `iommus`, the
+//!   heap is identity-mapped (IOVA == PA) into that device's IOMMU
+//!   domain. Otherwise, with `qcom,vmids`, it is assigned to those VMs
+//!   through SCM and given back to HLOS on remove (see [`assign`]).
+//!   Otherwise the DSP reaches physical memory directly.
+//!
+//! The heap goes to the DSP with the first INIT_CREATE_STATIC on the
+//! channel only ([`HeapInfo::claim`]); the static PD keeps it across
+//! daemon restarts, until the channel goes (subsystem restart).
+
+pub(crate) mod assign;
+
+use core::sync::atomic::{
+    AtomicBool,
+    Ordering, //
+};
+use kernel::{
+    device::{
+        property::FwNode,
+        Device, //
+    },
+    prelude::*,
+    sync::Arc, //
+};
+
+use crate::{
+    dt::{
+        ChannelConfig,
+        RegionEntry, //
+    },
+    ffi::{
+        cma::WholeCmaRegion,
+        iommu::{
+            self,
+            IdentityMap,
+            Translation, //
+        },
+        of::NoMapRegion,
+        scm::ScmAssigner,
+    },
+};
+
+/// Where the heap's pages come from.
+enum HeapMemory {
+    /// A reusable region, taken whole from its CMA area.
+    Cma(WholeCmaRegion),
+    /// A `no-map` region reserved at boot.
+    NoMap(NoMapRegion),
+}
+
+/// How the DSP is allowed to reach the heap. Undone on drop.
+enum HeapAccess {
+    /// Identity-mapped in the remoteproc's IOMMU domain.
+    Identity(#[expect(dead_code, reason = "held for its drop: the unmap")] IdentityMap),
+    /// Assigned to the DSP's VMs through SCM.
+    Assigned(assign::HeapAssignment<ScmAssigner>),
+    /// Nothing to do: the remoteproc's IOMMU passes through, or there is
+    /// no IOMMU and no hypervisor in between.
+    Direct,
+}
+
+/// The remote heap of a bound channel. Fields drop in order: the DSP's
+/// access is revoked before the memory goes back, whatever revoking
+/// returned.
+pub(crate) struct RemoteHeap {
+    access: HeapAccess,
+    _memory: HeapMemory,
+    info: Arc<HeapInfo>,
+}
+
+/// What the engine needs of the heap: where it is, and whether the DSP
+/// has been given it yet.
+pub(crate) struct HeapInfo {
+    /// Physical address (the DSP's address of it in every access mode).
+    pub(crate) base: u64,
+    /// Size in bytes.
+    pub(crate) size: u64,
+    sent: AtomicBool,
+}
+
+/// The right to send the heap with one static-PD create; given back
+/// (so the next create sends it) unless [`HeapClaim::keep`] is called.
+pub(crate) struct HeapClaim<'a> {
+    info: &'a HeapInfo,
+}
+
+impl HeapInfo {
+    /// The heap to send with a create, if no create on this channel has
+    /// sent it yet.
+    pub(crate) fn claim(&self) -> Option<HeapClaim<'_>> {
+        (!self.sent.swap(true, Ordering::AcqRel)).then_some(HeapClaim { info: self })
+    }
+
+    /// Whether a create has handed the heap to the DSP.
+    pub(crate) fn is_sent(&self) -> bool {
+        self.sent.load(Ordering::Acquire)
+    }
+}
+
+impl HeapClaim<'_> {
+    /// The create succeeded: the DSP keeps the heap.
+    pub(crate) fn keep(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for HeapClaim<'_> {
+    fn drop(&mut self) {
+        self.info.sent.store(false, Ordering::Release);
+    }
+}
+
+impl HeapMemory {
+    /// Takes the pages of region `entry`.
+    fn take(entry: &RegionEntry) -> Result<Self> {
+        match entry.nomap {
+            Some(nomap) => Ok(Self::NoMap(nomap)),
+            None => WholeCmaRegion::take(&entry.node).map(Self::Cma),
+        }
+    }
+
+    /// `(base, size)`.
+    fn range(&self) -> (u64, u64) {
+        match self {
+            Self::Cma(c) => (c.base(), c.size()),
+            Self::NoMap(n) => (n.base(), n.size()),
+        }
+    }
+}
+
+/// Makes `[base, base + size)` reachable by the DSP of `cfg`.
+fn grant_access(dev: &Device, cfg: &ChannelConfig, base: u64, size: u64) -> Result<HeapAccess> {
+    let rproc = cfg
+        .remoteproc
+        .as_ref()
+        .filter(|r| r.property_present(c"iommus"));
+    if let Some(rproc) = rproc {
+        return identity_map(dev, rproc, base, size);
+    }
+    if cfg.vmids.is_empty() {
+        return Ok(HeapAccess::Direct);
+    }
+    let Some(scm) = ScmAssigner::get()? else {
+        dev_info!(dev, "remote heap: waiting for SCM to assign it\n");
+        return Err(EPROBE_DEFER);
+    };
+    assign::HeapAssignment::new(scm, base, size, &cfg.vmids).map(HeapAccess::Assigned)
+}
+
+/// Identity-maps the heap in the IOMMU domain of remoteproc node `rproc`.
+fn identity_map(dev: &Device, rproc: &FwNode, base: u64, size: u64) -> Result<HeapAccess> {
+    let Some(rdev) = iommu::platform_device_of(rproc) else {
+        dev_info!(
+            dev,
+            "remote heap: waiting for the device of {}\n",
+            rproc.display_name()
+        );
+        return Err(EPROBE_DEFER);
+    };
+    match iommu::translation(&rdev) {
+        Translation::Identity => Ok(HeapAccess::Direct),
+        Translation::Unattached => {
+            dev_info!(
+                dev,
+                "remote heap: waiting for {} to join its IOMMU\n",
+                rproc.display_name()
+            );
+            Err(EPROBE_DEFER)
+        }
+        Translation::Paging => IdentityMap::new(rdev, base, size)
+            .map(HeapAccess::Identity)
+            .inspect_err(|e| {
+                dev_err!(dev, "remote heap: identity map failed: {:?}\n", e);
+            }),
+    }
+}
+
+impl RemoteHeap {
+    /// Takes the remote heap of the channel `cfg` describes, if it names
+    /// one, and lets the DSP reach it. `-EPROBE_DEFER` while the
+    /// remoteproc's IOMMU domain or SCM is not there yet.
+    pub(crate) fn new(dev: &Device, cfg: &ChannelConfig) -> Result<Option<Self>> {
+        let Some(entry) = cfg.memory.remote_heap.as_ref() else {
+            return Ok(None);
+        };
+        let memory = HeapMemory::take(entry).inspect_err(|e| {
+            dev_err!(
+                dev,
+                "{}: remote heap not available: {:?}\n",
+                entry.node.display_name(),
+                e
+            );
+        })?;
+        let (base, size) = memory.range();
+        let access = grant_access(dev, cfg, base, size)?;
+        let info = Arc::new(
+            HeapInfo {
+                base,
+                size,
+                sent: AtomicBool::new(false),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(Some(Self {
+            access,
+            _memory: memory,
+            info,
+        }))
+    }
+
+    /// What the engine needs of the heap.
+    pub(crate) fn info(&self) -> &Arc<HeapInfo> {
+        &self.info
+    }
+
+    /// How the DSP reaches the heap, for logs and debugfs.
+    pub(crate) fn access(&self) -> &'static str {
+        match self.access {
+            HeapAccess::Identity(_) => "identity-mapped",
+            HeapAccess::Assigned(_) => "scm-assigned",
+            HeapAccess::Direct => "direct",
+        }
+    }
+}
