@@ -22,11 +22,10 @@
 //! daemon restarts, until the channel goes (subsystem restart).
 
 pub(crate) mod assign;
+pub(crate) mod info;
 
-use core::sync::atomic::{
-    AtomicBool,
-    Ordering, //
-};
+pub(crate) use info::HeapInfo;
+
 use kernel::{
     device::{
         property::FwNode,
@@ -79,48 +78,6 @@ pub(crate) struct RemoteHeap {
     access: HeapAccess,
     _memory: HeapMemory,
     info: Arc<HeapInfo>,
-}
-
-/// What the engine needs of the heap: where it is, and whether the DSP
-/// has been given it yet.
-pub(crate) struct HeapInfo {
-    /// Physical address (the DSP's address of it in every access mode).
-    pub(crate) base: u64,
-    /// Size in bytes.
-    pub(crate) size: u64,
-    sent: AtomicBool,
-}
-
-/// The right to send the heap with one static-PD create; given back
-/// (so the next create sends it) unless [`HeapClaim::keep`] is called.
-pub(crate) struct HeapClaim<'a> {
-    info: &'a HeapInfo,
-}
-
-impl HeapInfo {
-    /// The heap to send with a create, if no create on this channel has
-    /// sent it yet.
-    pub(crate) fn claim(&self) -> Option<HeapClaim<'_>> {
-        (!self.sent.swap(true, Ordering::AcqRel)).then_some(HeapClaim { info: self })
-    }
-
-    /// Whether a create has handed the heap to the DSP.
-    pub(crate) fn is_sent(&self) -> bool {
-        self.sent.load(Ordering::Acquire)
-    }
-}
-
-impl HeapClaim<'_> {
-    /// The create succeeded: the DSP keeps the heap.
-    pub(crate) fn keep(self) {
-        core::mem::forget(self);
-    }
-}
-
-impl Drop for HeapClaim<'_> {
-    fn drop(&mut self) {
-        self.info.sent.store(false, Ordering::Release);
-    }
 }
 
 impl HeapMemory {
@@ -206,14 +163,7 @@ impl RemoteHeap {
         })?;
         let (base, size) = memory.range();
         let access = grant_access(dev, cfg, base, size)?;
-        let info = Arc::new(
-            HeapInfo {
-                base,
-                size,
-                sent: AtomicBool::new(false),
-            },
-            GFP_KERNEL,
-        )?;
+        let info = Arc::new(HeapInfo::new(base, size), GFP_KERNEL)?;
         Ok(Some(Self {
             access,
             _memory: memory,

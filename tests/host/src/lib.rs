@@ -23,6 +23,8 @@ mod proc_msgs;
 mod ratelimit;
 #[path = "../../../src/memory/regions.rs"]
 mod regions;
+#[path = "../../../src/remote_heap/info.rs"]
+mod heap_info;
 #[path = "../../../src/fastrpc/retval.rs"]
 mod retval;
 #[path = "../../../src/fastrpc/scalars.rs"]
@@ -909,5 +911,32 @@ mod region_role_tests {
         // the resolver still refuses them.
         assert_eq!(roles(1, [Some(0), Some(0), None], true), Err(RoleError::Shared(0)));
         assert_eq!(roles(9, [Some(0), None, None], true), Err(RoleError::Unnamed(1)));
+    }
+}
+
+#[cfg(test)]
+mod heap_claim_tests {
+    use super::heap_info::HeapInfo;
+
+    #[test]
+    fn only_the_first_create_gets_the_heap() {
+        let h = HeapInfo::new(0x8000_0000, 0x80_0000);
+        assert!(!h.is_sent());
+        let c = h.claim().expect("first create claims the heap");
+        assert!(h.claim().is_none(), "a concurrent create must not send it too");
+        c.keep();
+        assert!(h.is_sent());
+        assert!(h.claim().is_none(), "later creates send no heap");
+    }
+
+    #[test]
+    fn a_failed_create_gives_the_heap_back() {
+        let h = HeapInfo::new(0x8000_0000, 0x80_0000);
+        drop(h.claim().expect("first create"));
+        assert!(!h.is_sent());
+        let again = h.claim();
+        assert!(again.is_some(), "the next create sends the heap again");
+        again.unwrap().keep();
+        assert!(h.is_sent());
     }
 }
