@@ -40,6 +40,7 @@ impl HeapInfo {
     /// The heap to send with a create, if no create on this channel has
     /// sent it yet.
     pub(crate) fn claim(&self) -> Option<HeapClaim<'_>> {
+        // Lazily: a claim made and dropped for a loser would reset the flag.
         (!self.sent.swap(true, Ordering::AcqRel)).then(|| HeapClaim { info: self })
     }
 
