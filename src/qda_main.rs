@@ -43,6 +43,9 @@ mod fastrpc_kunit;
 #[path = "../tests/kunit/memory_kunit.rs"]
 mod memory_kunit;
 #[cfg(CONFIG_KUNIT = "y")]
+#[path = "../tests/kunit/remote_heap_kunit.rs"]
+mod remote_heap_kunit;
+#[cfg(CONFIG_KUNIT = "y")]
 #[path = "../tests/kunit/topology_kunit.rs"]
 mod topology_kunit;
 #[cfg(CONFIG_KUNIT = "y")]

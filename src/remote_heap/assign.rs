@@ -1,16 +1,104 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! TEMPORARY placeholder until the scm branch lands (not to be committed).
+//! Handing the remote heap to the DSP's VMs through the hypervisor (SCM),
+//! and taking it back.
+//!
+//! With `qcom,vmids` and no IOMMU of the remoteproc to program, the heap
+//! belongs to the VMs listed there, each with read/write/execute, from the
+//! probe until the channel goes; then it is given back to HLOS. A
+//! [`HeapAssignment`] is that ownership: made by [`HeapAssignment::new`],
+//! given back when dropped. A failed give-back is logged and not retried;
+//! the owner of the heap's memory frees it anyway (it is dropped after the
+//! assignment, see [`super::RemoteHeap`]), as the review of the upstream
+//! remote-heap patch asked.
+//!
+//! The SCM calls go through [`Assigner`], so KUnit can check the order of
+//! calls, the permissions and the give-back on every path with a fake.
 
-use core::marker::PhantomData;
 use kernel::prelude::*;
 
-/// Placeholder.
-pub(crate) struct HeapAssignment<A>(PhantomData<A>);
+/// VM id of the Linux host (`QCOM_SCM_VMID_HLOS`).
+pub(crate) const VMID_HLOS: u32 = 3;
+/// Read, write and execute (`QCOM_SCM_PERM_RWX`).
+pub(crate) const PERM_RWX: u32 = 7;
+/// Most VMs a heap is assigned to (`qcom,vmids` entries).
+pub(crate) const MAX_VMS: usize = 8;
 
-impl<A> HeapAssignment<A> {
-    /// Placeholder.
-    pub(crate) fn new(_a: A, _base: u64, _size: u64, _vmids: &[u32]) -> Result<Self> {
-        Err(ENODEV)
+/// A VM and its permissions on the memory (`struct qcom_scm_vmperm`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct VmPerm {
+    /// VM id.
+    pub(crate) vmid: u32,
+    /// `QCOM_SCM_PERM_*` bits.
+    pub(crate) perm: u32,
+}
+
+/// Moves ownership of physical memory between VMs (`qcom_scm_assign_mem`).
+pub(crate) trait Assigner {
+    /// Gives `[base, base + size)`, now owned by the VMs of bitmap `src`
+    /// (bit `vmid` set per owner), to the VMs of `dst`; returns the new
+    /// owners' bitmap.
+    fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64>;
+}
+
+/// The heap `[base, base + size)` owned by the DSP's VMs until dropped.
+pub(crate) struct HeapAssignment<A: Assigner> {
+    assigner: A,
+    base: u64,
+    size: u64,
+    owners: u64,
+}
+
+/// The bit of `vmid` in an owner bitmap; `-EINVAL` past 63.
+fn vm_bit(vmid: u32) -> Result<u64> {
+    1u64.checked_shl(vmid).ok_or(EINVAL)
+}
+
+impl<A: Assigner> HeapAssignment<A> {
+    /// Assigns the heap from HLOS to `vmids` (each read/write/execute).
+    /// On failure nothing was assigned and nothing will be given back.
+    pub(crate) fn new(assigner: A, base: u64, size: u64, vmids: &[u32]) -> Result<Self> {
+        if vmids.is_empty() || vmids.len() > MAX_VMS {
+            return Err(EINVAL);
+        }
+        let mut dst = [VmPerm::default(); MAX_VMS];
+        for (d, &vmid) in dst.iter_mut().zip(vmids) {
+            vm_bit(vmid)?;
+            *d = VmPerm {
+                vmid,
+                perm: PERM_RWX,
+            };
+        }
+        let owners = assigner
+            .assign(base, size, vm_bit(VMID_HLOS)?, &dst[..vmids.len()])
+            .inspect_err(|e| {
+                pr_err!("remote heap {base:#x}+{size:#x}: SCM assignment failed: {e:?}\n");
+            })?;
+        Ok(Self {
+            assigner,
+            base,
+            size,
+            owners,
+        })
+    }
+}
+
+impl<A: Assigner> Drop for HeapAssignment<A> {
+    fn drop(&mut self) {
+        let hlos = [VmPerm {
+            vmid: VMID_HLOS,
+            perm: PERM_RWX,
+        }];
+        if let Err(e) = self
+            .assigner
+            .assign(self.base, self.size, self.owners, &hlos)
+        {
+            pr_err!(
+                "remote heap {:#x}+{:#x}: giving it back to HLOS failed: {:?}\n",
+                self.base,
+                self.size,
+                e
+            );
+        }
     }
 }

@@ -65,7 +65,10 @@ enum HeapAccess {
     /// Identity-mapped in the remoteproc's IOMMU domain.
     Identity(#[expect(dead_code, reason = "held for its drop: the unmap")] IdentityMap),
     /// Assigned to the DSP's VMs through SCM.
-    Assigned(assign::HeapAssignment<ScmAssigner>),
+    Assigned(
+        #[expect(dead_code, reason = "held for its drop: the give-back")]
+        assign::HeapAssignment<ScmAssigner>,
+    ),
     /// Nothing to do: the remoteproc's IOMMU passes through, or there is
     /// no IOMMU and no hypervisor in between.
     Direct,

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit: the remote heap's SCM assignment with a fake assigner (the test
+//! kernel has no secure world): the calls in order with their permissions
+//! and owner bitmaps, the give-back on every path, nothing given back
+//! after a failed assignment, a failed give-back that does not stop the
+//! heap's owner from freeing it; and the heap claim of static-PD creates.
+
+#[kernel::macros::kunit_tests(qda_remote_heap)]
+mod tests {
+    use crate::remote_heap::{
+        assign::*,
+        HeapInfo, //
+    };
+    use core::cell::RefCell;
+    use kernel::prelude::*;
+
+    /// One `assign` call as the fake saw it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct Call {
+        base: u64,
+        size: u64,
+        src: u64,
+        dst: [VmPerm; 2],
+        ndst: usize,
+    }
+
+    /// Records every call; fails the call numbered `fail_at` (0-based).
+    struct Fake<'a> {
+        log: &'a RefCell<KVec<Call>>,
+        fail_at: Option<usize>,
+    }
+
+    impl Assigner for Fake<'_> {
+        fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64> {
+            let mut log = self.log.borrow_mut();
+            let n = log.len();
+            let mut d = [VmPerm::default(); 2];
+            for (o, i) in d.iter_mut().zip(dst) {
+                *o = *i;
+            }
+            log.push(
+                Call {
+                    base,
+                    size,
+                    src,
+                    dst: d,
+                    ndst: dst.len(),
+                },
+                GFP_KERNEL,
+            )?;
+            if self.fail_at == Some(n) {
+                return Err(EIO);
+            }
+            Ok(dst.iter().fold(0, |m, p| m | (1u64 << p.vmid)))
+        }
+    }
+
+    const BASE: u64 = 0x9400_0000;
+    const SIZE: u64 = 0x80_0000;
+    const LPASS: u32 = 0x16;
+    const ADSP_HEAP: u32 = 0x25;
+
+    fn rwx(vmid: u32) -> VmPerm {
+        VmPerm {
+            vmid,
+            perm: PERM_RWX,
+        }
+    }
+
+    #[test]
+    fn assigned_at_probe_and_given_back_at_remove() -> Result {
+        let log = RefCell::new(KVec::new());
+        let a = HeapAssignment::new(
+            Fake {
+                log: &log,
+                fail_at: None,
+            },
+            BASE,
+            SIZE,
+            &[LPASS, ADSP_HEAP],
+        )?;
+        assert_eq!(log.borrow().len(), 1);
+        let first = log.borrow()[0];
+        assert_eq!((first.base, first.size), (BASE, SIZE));
+        assert_eq!(first.src, 1 << VMID_HLOS);
+        assert_eq!(first.ndst, 2);
+        assert_eq!(first.dst, [rwx(LPASS), rwx(ADSP_HEAP)]);
+        drop(a);
+        assert_eq!(log.borrow().len(), 2);
+        let back = log.borrow()[1];
+        assert_eq!((back.base, back.size), (BASE, SIZE));
+        assert_eq!(back.src, (1 << LPASS) | (1 << ADSP_HEAP));
+        assert_eq!(back.ndst, 1);
+        assert_eq!(back.dst[0], rwx(VMID_HLOS));
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_assignment_gives_nothing_back() {
+        let log = RefCell::new(KVec::new());
+        let fake = Fake {
+            log: &log,
+            fail_at: Some(0),
+        };
+        assert_eq!(
+            HeapAssignment::new(fake, BASE, SIZE, &[LPASS]).err(),
+            Some(EIO)
+        );
+        // No give-back after a failure.
+        assert_eq!(log.borrow().len(), 1);
+    }
+
+    #[test]
+    fn bad_vmids_are_refused_before_any_call() {
+        let log = RefCell::new(KVec::new());
+        let f = || Fake {
+            log: &log,
+            fail_at: None,
+        };
+        assert_eq!(
+            HeapAssignment::new(f(), BASE, SIZE, &[]).err(),
+            Some(EINVAL)
+        );
+        assert_eq!(
+            HeapAssignment::new(f(), BASE, SIZE, &[64]).err(),
+            Some(EINVAL)
+        );
+        assert_eq!(
+            HeapAssignment::new(f(), BASE, SIZE, &[1; 9]).err(),
+            Some(EINVAL)
+        );
+        assert_eq!(log.borrow().len(), 0);
+    }
+
+    /// The heap's memory, dropped after the assignment as in
+    /// `RemoteHeap` (fields drop in declaration order).
+    struct Freed<'a>(&'a RefCell<bool>);
+
+    impl Drop for Freed<'_> {
+        fn drop(&mut self) {
+            *self.0.borrow_mut() = true;
+        }
+    }
+
+    struct Heap<'a> {
+        _access: HeapAssignment<Fake<'a>>,
+        _memory: Freed<'a>,
+    }
+
+    #[test]
+    fn a_failed_give_back_still_frees_the_heap() -> Result {
+        let log = RefCell::new(KVec::new());
+        let freed = RefCell::new(false);
+        let fake = Fake {
+            log: &log,
+            fail_at: Some(1),
+        };
+        let heap = Heap {
+            _access: HeapAssignment::new(fake, BASE, SIZE, &[LPASS])?,
+            _memory: Freed(&freed),
+        };
+        drop(heap);
+        // The give-back was tried, and the memory freed after it.
+        assert_eq!(log.borrow().len(), 2);
+        assert!(*freed.borrow());
+        Ok(())
+    }
+
+    #[test]
+    fn given_back_when_a_later_probe_step_fails() {
+        let log = RefCell::new(KVec::new());
+        let probe = || -> Result<HeapAssignment<Fake<'_>>> {
+            let a = HeapAssignment::new(
+                Fake {
+                    log: &log,
+                    fail_at: None,
+                },
+                BASE,
+                SIZE,
+                &[ADSP_HEAP],
+            )?;
+            // A later step of the probe fails: `a` is dropped.
+            Err::<(), _>(ENOMEM)?;
+            Ok(a)
+        };
+        assert_eq!(probe().err(), Some(ENOMEM));
+        assert_eq!(log.borrow().len(), 2);
+        assert_eq!(log.borrow()[1].dst[0], rwx(VMID_HLOS));
+    }
+
+    #[test]
+    fn only_the_first_static_create_sends_the_heap() {
+        let h = HeapInfo::new(BASE, SIZE);
+        drop(h.claim());
+        // A failed first create gives the heap back.
+        assert!(!h.is_sent());
+        let c = h.claim();
+        assert!(c.is_some());
+        assert!(h.claim().is_none());
+        if let Some(c) = c {
+            c.keep();
+        }
+        assert!(h.is_sent());
+        assert!(h.claim().is_none());
+    }
+}
