@@ -13,6 +13,7 @@ pub mod ioctl;
 pub mod legacy;
 pub mod listener;
 pub mod rpc;
+pub mod static_pd;
 pub mod uapi;
 
 pub use bo::{Bo, BoInfo, Mapping};
