@@ -8,6 +8,7 @@
 //! ```
 
 pub mod bo;
+pub mod daemon;
 pub mod heap;
 pub mod ioctl;
 pub mod legacy;
