@@ -15,7 +15,7 @@
 use std::{ffi::OsString, io, str::FromStr, sync::Arc};
 
 use crate::{
-    listener::{GemMemory, Memory, Report},
+    listener::{GemMemory, Memory, Report, Serving},
     static_pd::AUDIO_PD,
     Device,
 };
@@ -95,12 +95,18 @@ impl Daemon {
         Ok(Box::new(GemMemory::new(dev, 0)))
     }
 
-    /// Serves the PD's reverse calls on this thread (with `mem` behind
-    /// `apps_mem`) until the PD or the DSP goes away.
-    pub fn serve(&self, mem: Option<Box<dyn Memory>>) -> io::Result<Report> {
+    /// Registers the PD's listener with the DSP (with `mem` behind
+    /// `apps_mem`); the PD's reverse calls reach the daemon from then on.
+    pub fn listen(&self, mem: Option<Box<dyn Memory>>) -> io::Result<Serving<'_>> {
         let path = std::env::var_os("ADSP_LIBRARY_PATH")
             .unwrap_or_else(|| OsString::from(DEFAULT_LIBRARY_PATH));
-        self.dev.serve(path, mem)
+        self.dev.listen(path, mem)
+    }
+
+    /// Serves the PD's reverse calls on this thread until the PD or the
+    /// DSP goes away.
+    pub fn serve(&self, mem: Option<Box<dyn Memory>>) -> io::Result<Report> {
+        Ok(self.listen(mem)?.run())
     }
 }
 

@@ -37,7 +37,7 @@
 //! always its packed size; only `apps_std` is served (other modules
 //! fail to load, with a dlerror message; `apps_mem` is served too when
 //! the listener is given [`Memory`] to grant, as daemons of static PDs
-//! are: [`Device::serve`]),
+//! are: [`Device::listen`]),
 //! and the library path is the one given, with no implicit extra entry.
 
 pub mod aee;
@@ -162,20 +162,45 @@ impl Device {
     }
 }
 
+/// A listener registered with the DSP, to be run on the calling thread
+/// ([`Device::listen`]).
+#[derive(Debug)]
+pub struct Serving<'d> {
+    dev: &'d Device,
+    iface: Iface,
+    modules: Modules,
+}
+
+impl Serving<'_> {
+    /// Serves reverse calls until the DSP process or the DSP goes away.
+    pub fn run(mut self) -> Report {
+        run(
+            self.dev,
+            self.iface,
+            &mut self.modules,
+            &AtomicBool::new(false),
+        )
+    }
+}
+
 impl Device {
-    /// Serves the reverse calls of this file's DSP process on the calling
-    /// thread, as a daemon does: registers with the DSP (`init2`), then
-    /// serves `apps_std` (with `library_path` as for
-    /// [`Device::start_listener`]) and, given `mem`, `apps_mem`, until the
-    /// DSP process or the DSP goes away. Sends no exit call.
-    pub fn serve(
+    /// Registers a listener of this file's DSP process with the DSP
+    /// (`init2`), as a daemon does, serving `apps_std` (with
+    /// `library_path` as for [`Device::start_listener`]) and, given
+    /// `mem`, `apps_mem`. Its [`Serving::run`] serves on the calling
+    /// thread; it sends no exit call.
+    pub fn listen(
         &self,
         library_path: impl AsRef<OsStr>,
         mem: Option<Box<dyn Memory>>,
-    ) -> io::Result<Report> {
-        let mut modules = self.modules(library_path.as_ref(), mem)?;
+    ) -> io::Result<Serving<'_>> {
+        let modules = self.modules(library_path.as_ref(), mem)?;
         let iface = init(self)?;
-        Ok(run(self, iface, &mut modules, &AtomicBool::new(false)))
+        Ok(Serving {
+            dev: self,
+            iface,
+            modules,
+        })
     }
 
     /// The apps-side modules of this file's process.
