@@ -78,8 +78,8 @@ fn drm_version_names_qda() -> Outcome {
 fn unknown_driver_ioctl_is_einval() -> Outcome {
     let d = cdsp()?;
     let mut buf = [0u8; 16];
-    // Past the last request (0x0a): unknown.
-    for nr in [0x3f, 0x20, 0x0b] {
+    // Past the last request (0x0c, INIT_ATTACH_SNS): unknown.
+    for nr in [0x3f, 0x20, 0x0d] {
         let req = uapi::drm_iowr(uapi::DRM_COMMAND_BASE + nr, buf.len());
         // SAFETY: the buffer is large enough for the encoded size.
         let r = unsafe { qda::ioctl::ioctl_raw(d.fd(), req, buf.as_mut_ptr().cast()) };

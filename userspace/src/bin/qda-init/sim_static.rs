@@ -1,0 +1,201 @@
+//! The simulator's debugfs view of the static PDs
+//! (`/sys/kernel/debug/qda_dsp_sim/{audiopd,sensors,remoteproc}-<dsp>`):
+//! parsing what they show and writing their commands.
+
+use std::{fs, io};
+
+const DIR: &str = "/sys/kernel/debug/qda_dsp_sim";
+
+/// `audiopd-<dsp>`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AudioPd {
+    /// Remote heap the PD received: (base, size).
+    pub heap: Option<(u64, u64)>,
+    /// Heap bytes in use by audio allocations.
+    pub used: u64,
+    /// `apps_mem` buffers held.
+    pub grants: u64,
+    /// Successful CREATE_STATIC so far.
+    pub creates: u64,
+    /// Whether the audio PD process exists.
+    pub up: bool,
+    /// Result of the last `alloc`: "ok" or an errno.
+    pub last: String,
+}
+
+/// `sensors-<dsp>`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SensorsPd {
+    /// The last read: `read <path> <len> <fnv>`, `error <errno>` or `none`.
+    pub last: Vec<String>,
+    /// Whether the sensors PD process exists.
+    pub up: bool,
+}
+
+/// `remoteproc-<dsp>`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Remoteproc {
+    /// IOMMU domain type of the remoteproc device.
+    pub domain: String,
+    /// Pages of the remote heap translating IOVA == PA.
+    pub mapped: u64,
+    /// Pages of the remote heap.
+    pub total: u64,
+}
+
+fn hex(s: &str) -> Option<u64> {
+    u64::from_str_radix(s.strip_prefix("0x")?, 16).ok()
+}
+
+fn num(s: Option<&&str>, line: &str) -> Result<u64, String> {
+    s.and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("bad line {line:?}"))
+}
+
+/// Parses `audiopd-<dsp>`.
+pub fn parse_audio(text: &str) -> Result<AudioPd, String> {
+    let mut a = AudioPd::default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.first().copied() {
+            Some("heap") if f.get(1) == Some(&"none") => a.heap = None,
+            Some("heap") => {
+                let (b, s) = (f.get(1).and_then(|v| hex(v)), f.get(2).and_then(|v| hex(v)));
+                a.heap = Some((b.zip(s)).ok_or_else(|| format!("bad line {line:?}"))?);
+            }
+            Some("used") => a.used = num(f.get(1), line)?,
+            Some("grants") => a.grants = num(f.get(1), line)?,
+            Some("creates") => a.creates = num(f.get(1), line)?,
+            Some("up") => a.up = num(f.get(1), line)? == 1,
+            Some("last") => a.last = f.get(1).unwrap_or(&"").to_string(),
+            _ => {}
+        }
+    }
+    Ok(a)
+}
+
+/// Parses `sensors-<dsp>`.
+pub fn parse_sensors(text: &str) -> Result<SensorsPd, String> {
+    let mut s = SensorsPd::default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.first().copied() {
+            Some("read" | "error" | "none") => {
+                s.last = f.iter().map(|w| w.to_string()).collect();
+            }
+            Some("up") => s.up = num(f.get(1), line)? == 1,
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// Parses `remoteproc-<dsp>`.
+pub fn parse_remoteproc(text: &str) -> Result<Remoteproc, String> {
+    let mut r = Remoteproc::default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.first().copied() {
+            Some("domain") => r.domain = f.get(1).unwrap_or(&"").to_string(),
+            Some("mapped") => {
+                r.mapped = num(f.get(1), line)?;
+                r.total = num(f.get(2), line)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(r)
+}
+
+fn read(file: &str) -> Result<String, String> {
+    let p = format!("{DIR}/{file}");
+    fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))
+}
+
+/// The audio PD of `dsp` as the simulator shows it.
+pub fn audio(dsp: &str) -> Result<AudioPd, String> {
+    parse_audio(&read(&format!("audiopd-{dsp}"))?)
+}
+
+/// The sensors PD of `dsp` as the simulator shows it.
+pub fn sensors(dsp: &str) -> Result<SensorsPd, String> {
+    parse_sensors(&read(&format!("sensors-{dsp}"))?)
+}
+
+/// The remote heap's mapping in `dsp`'s remoteproc IOMMU domain.
+pub fn remoteproc(dsp: &str) -> Result<Remoteproc, String> {
+    parse_remoteproc(&read(&format!("remoteproc-{dsp}"))?)
+}
+
+/// Writes `cmd` to `<file>`; the write's own result (the simulator
+/// answers a failed command with its errno).
+pub fn command(file: &str, cmd: &str) -> io::Result<()> {
+    fs::write(format!("{DIR}/{file}"), cmd)
+}
+
+/// `alloc <bytes>` on the audio PD of `dsp`.
+pub fn alloc(dsp: &str, bytes: u64) -> io::Result<()> {
+    command(&format!("audiopd-{dsp}"), &format!("alloc {bytes}"))
+}
+
+/// `free` on the audio PD of `dsp`.
+pub fn free(dsp: &str) -> io::Result<()> {
+    command(&format!("audiopd-{dsp}"), "free")
+}
+
+/// FNV-1a, 64 bits.
+pub fn fnv1a64(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_pd_lines() {
+        let a = parse_audio(
+            "heap 0x8e000000 0x800000\nused 4096\ngrants 2\ncreates 3\nup 1\nlast ok\n",
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            AudioPd {
+                heap: Some((0x8e00_0000, 0x80_0000)),
+                used: 4096,
+                grants: 2,
+                creates: 3,
+                up: true,
+                last: "ok".into()
+            }
+        );
+        let a = parse_audio("heap none\nused 0\ngrants 0\ncreates 0\nup 0\nlast 12\n").unwrap();
+        assert_eq!((a.heap, a.up, a.last.as_str()), (None, false, "12"));
+        assert!(parse_audio("heap 0x10\n").is_err());
+        assert!(parse_audio("used lots\n").is_err());
+    }
+
+    #[test]
+    fn sensors_and_remoteproc_lines() {
+        let s = parse_sensors("read /tmp/x 5 a430d84680aabd0b\nup 1\n").unwrap();
+        assert_eq!(s.last, ["read", "/tmp/x", "5", "a430d84680aabd0b"]);
+        assert!(s.up);
+        let s = parse_sensors("error 2\nup 0\n").unwrap();
+        assert_eq!((s.last.join(" "), s.up), ("error 2".into(), false));
+        let r = parse_remoteproc("domain identity\nmapped 2048 2048\n").unwrap();
+        assert_eq!(
+            (r.domain.as_str(), r.mapped, r.total),
+            ("identity", 2048, 2048)
+        );
+        assert!(parse_remoteproc("mapped 1\n").is_err());
+    }
+
+    #[test]
+    fn fnv1a64_matches_the_reference_values() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"hello"), 0xa430_d846_80aa_bd0b);
+    }
+}
