@@ -18,16 +18,24 @@ pub struct DaemonProc {
 
 impl DaemonProc {
     /// Starts the daemon of `pd` on `dsp` and waits (up to 10 s) for its
-    /// `qdactl: <pd> up on <dsp>` line. Its later lines are shown as KTAP
-    /// comments.
+    /// `qdactl: <pd> up on <dsp>` line. Its later lines, and its
+    /// standard error, are shown as KTAP comments.
     pub fn spawn(pd: &str, dsp: &str) -> Result<Self, String> {
         let what = format!("qdactl daemon {pd} {dsp}");
         let mut child = Command::new("/bin/qdactl")
             .args(["daemon", pd, dsp])
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("{what}: {e}"))?;
         let out = child.stdout.take().ok_or("no stdout pipe")?;
+        if let Some(err) = child.stderr.take() {
+            thread::spawn(move || {
+                for l in BufReader::new(err).lines().map_while(Result::ok) {
+                    println!("# {l}");
+                }
+            });
+        }
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {
             let mut lines = BufReader::new(out).lines();

@@ -12,7 +12,6 @@ use crate::{
     audio_pd,
     faults::eventually,
     ktap::{check, Outcome, Suite},
-    memory::usage,
     sensors_pd,
     sessions::slots,
     sim_static::{self, alloc, audio, remoteproc},
@@ -67,20 +66,29 @@ pub fn heap_fully_mapped(size: u64) -> Outcome {
     Ok(())
 }
 
+/// Backends of `dsp` with buffers still allocated (`qda/<dsp>/memory`).
+fn live_backends(dsp: &str) -> Result<Vec<String>, String> {
+    let path = format!("/sys/kernel/debug/qda/{dsp}/memory");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with("pool ") && !l.ends_with(" 0 0"))
+        .map(str::to_string)
+        .collect())
+}
+
 /// No buffer of any backend left on `dsp` and no session held, once
 /// exiting daemons are gone.
 pub fn nothing_left(dsp: &str) -> Outcome {
     let clean = || {
-        let mem = ["dma-coherent", "cma"]
-            .iter()
-            .all(|b| usage(dsp, b).is_ok_and(|u| u == (0, 0)));
-        mem && slots(dsp).is_ok_and(|s| s.iter().all(|s| s.owner == -1))
+        live_backends(dsp).is_ok_and(|v| v.is_empty())
+            && slots(dsp).is_ok_and(|s| s.iter().all(|s| s.owner == -1))
     };
     check!(
         eventually(clean),
-        "{dsp}: left over: dma-coherent {:?}, cma {:?}, sessions {:?}",
-        usage(dsp, "dma-coherent"),
-        usage(dsp, "cma"),
+        "{dsp}: left over: {:?}, session owners {:?}",
+        live_backends(dsp),
         slots(dsp).map(|s| s.iter().map(|s| s.owner).collect::<Vec<_>>())
     );
     Ok(())
