@@ -34,11 +34,11 @@
 //! [`Device::start_listener`] returns, so a DSP without a listener
 //! interface is an error there (the library would run its loop anyway when
 //! `init2` fails with an unexpected code); the response's length is
-//! always its packed size; only `apps_std` is served (other modules
-//! fail to load, with a dlerror message; `apps_mem` is served too when
-//! the listener is given [`Memory`] to grant, as daemons of static PDs
-//! are: [`Device::listen`]),
-//! and the library path is the one given, with no implicit extra entry.
+//! always its packed size; only `apps_std` is served, and `apps_mem` when
+//! the listener is given [`Memory`] to grant (as daemons of static PDs
+//! are: [`Device::listen`]); other modules fail to load, with a dlerror
+//! message; and the library path is the one given, with no implicit extra
+//! entry.
 
 pub mod aee;
 pub mod apps_mem;
