@@ -20,6 +20,7 @@ mod library;
 mod listener;
 mod memory;
 mod prime;
+mod remote_heap;
 mod rpc;
 mod sensors_pd;
 mod sessions;

@@ -12,7 +12,7 @@ use crate::{
     audio_pd,
     faults::eventually,
     ktap::{check, Outcome, Suite},
-    sensors_pd,
+    remote_heap, sensors_pd,
     sessions::slots,
     sim_static::{self, alloc, audio, remoteproc},
     static_pd_faults,
@@ -129,6 +129,10 @@ pub fn run() {
     s.case(
         "ssr_with_the_audio_pd_up",
         static_pd_faults::ssr_with_the_audio_pd_up,
+    );
+    s.case(
+        "remote_heap_unmapped_while_qda_is_unbound",
+        remote_heap::unmapped_while_qda_is_unbound,
     );
     s.case("nothing_leaked", || {
         nothing_left("adsp")?;

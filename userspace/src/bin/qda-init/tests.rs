@@ -157,7 +157,7 @@ fn qda_cannot_unload_while_a_node_is_open() -> Outcome {
 }
 
 /// The rpmsg device name behind an accel node (its sysfs parent).
-fn rpmsg_name(node: &Path) -> Result<String, String> {
+pub(crate) fn rpmsg_name(node: &Path) -> Result<String, String> {
     let name = node
         .file_name()
         .ok_or("bad node path")?
@@ -172,7 +172,7 @@ fn rpmsg_name(node: &Path) -> Result<String, String> {
         .into_owned())
 }
 
-fn write_sysfs(path: &str, val: &str) -> Result<(), String> {
+pub(crate) fn write_sysfs(path: &str, val: &str) -> Result<(), String> {
     std::fs::write(path, val).map_err(|e| format!("write {val} to {path}: {e}"))
 }
 
