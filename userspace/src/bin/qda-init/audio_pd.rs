@@ -10,8 +10,11 @@ use crate::{
     daemon_proc::DaemonProc,
     ktap::{check, Outcome},
     memory::usage,
-    sim_static::audio,
-    static_pd::{alloc_ok, free_all, heap, heap_fully_mapped, open, DSP, HEAP_SIZE, MIB, PAGE},
+    sim_static::{audio, clear_trace},
+    static_pd::{
+        alloc_ok, free_all, heap, heap_fully_mapped, open, traced_creates, DSP, HEAP_SIZE, MIB,
+        PAGE,
+    },
     tests::expect_errno,
 };
 
@@ -26,9 +29,12 @@ pub fn first_create_sends_the_heap() -> Outcome {
         before.creates == 0 && before.heap.is_none() && !before.up,
         "before any create on the fresh channel: {before:?}"
     );
+    clear_trace(DSP)?;
     let d = daemon()?;
     let a = audio(DSP)?;
     check!(a.creates == 1 && a.up, "after the first create: {a:?}");
+    let sent = traced_creates()?;
+    check!(sent == [1], "pageslen of the creates: {sent:?}, want [1]");
     let (base, size) = a.heap.ok_or("the first create sent no heap")?;
     check!(
         size == HEAP_SIZE && base != 0 && base % PAGE == 0,
@@ -41,7 +47,10 @@ pub fn first_create_sends_the_heap() -> Outcome {
 pub fn later_create_does_not_send_it_again() -> Outcome {
     let first = audio(DSP)?;
     let sent = heap()?;
+    clear_trace(DSP)?;
     let d = daemon()?;
+    let pages = traced_creates()?;
+    check!(pages == [0], "pageslen of the creates: {pages:?}, want [0]");
     let a = audio(DSP)?;
     check!(
         a.creates == first.creates + 1,

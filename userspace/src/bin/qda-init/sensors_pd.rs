@@ -7,7 +7,7 @@ use std::fs;
 use crate::{
     daemon_proc::DaemonProc,
     ktap::{check, Outcome},
-    sim_static::{command, fnv1a64, sensors},
+    sim_static::{clear_trace, command, fnv1a64, init_requests, sensors, trace},
     static_pd::DSP,
 };
 
@@ -16,8 +16,13 @@ pub fn reads_a_file_through_apps_std() -> Outcome {
     // 40 000 bytes: more than one fread of a typical 16 KiB chunk.
     let data: Vec<u8> = (0..40_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
     fs::write(path, &data).map_err(|e| format!("{path}: {e}"))?;
+    clear_trace(DSP)?;
     let d = DaemonProc::spawn("sensors", DSP)?;
     check!(sensors(DSP)?.up, "no sensors PD after the attach");
+    // ATTACH (handle 1, method 0, one input) in the sensors PD's context.
+    let attaches = init_requests(&trace(DSP)?, qda::rpc::scalars(0, 1, 0));
+    let pds: Vec<u32> = attaches.iter().map(|a| a.0).collect();
+    check!(pds == [2], "PD bits of the attaches: {pds:?}, want [2]");
     let file = format!("sensors-{DSP}");
     command(&file, &format!("read {path}")).map_err(|e| format!("read {path}: {e}"))?;
     let s = sensors(DSP)?;

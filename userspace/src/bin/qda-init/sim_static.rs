@@ -143,6 +143,52 @@ pub fn free(dsp: &str) -> io::Result<()> {
     command(&format!("audiopd-{dsp}"), "free")
 }
 
+/// Requests to handle 1 (process control) with scalars `sc` in a
+/// channel's trace (`trace-<dsp>`): the PD bits of each one's context and
+/// the text of its first input (`d=...`).
+pub fn init_requests(trace: &str, sc: u32) -> Vec<(u32, String)> {
+    let key = format!(" h1 sc{sc:08x} ");
+    let mut v = Vec::new();
+    for line in trace.lines().filter(|l| l.contains(&key)) {
+        let pd = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("pd").and_then(|n| n.parse().ok()));
+        let d = line
+            .split(" | ")
+            .nth(1)
+            .and_then(|a| a.split(" d=").nth(1))
+            .unwrap_or("");
+        if let Some(pd) = pd {
+            v.push((pd, d.to_string()));
+        }
+    }
+    v
+}
+
+/// `pageslen` of a CREATE_STATIC request's first input (`{client_id,
+/// namelen, pageslen}`) as a trace shows it: decoded (`pageslen=<hex>`)
+/// or as words (`w<client>.<namelen>.<pageslen>`).
+pub fn pageslen(d: &str) -> Option<u32> {
+    if let Some(rest) = d.split("pageslen=").nth(1) {
+        let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+        return u32::from_str_radix(&hex, 16).ok();
+    }
+    let words: Vec<&str> = d.strip_prefix('w')?.split('.').collect();
+    (words.len() == 3)
+        .then(|| u32::from_str_radix(words[2], 16).ok())
+        .flatten()
+}
+
+/// The trace of `dsp`'s channel.
+pub fn trace(dsp: &str) -> Result<String, String> {
+    read(&format!("trace-{dsp}"))
+}
+
+/// Empties the trace of `dsp`'s channel.
+pub fn clear_trace(dsp: &str) -> Result<(), String> {
+    command(&format!("trace-{dsp}"), "clear").map_err(|e| format!("trace-{dsp}: {e}"))
+}
+
 /// FNV-1a, 64 bits.
 pub fn fnv1a64(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
@@ -190,6 +236,24 @@ mod tests {
             ("identity", 2048, 2048)
         );
         assert!(parse_remoteproc("mapped 1\n").is_err());
+    }
+
+    #[test]
+    fn process_control_requests_in_a_trace() {
+        let t = "c0 t0 x0 pd0 h1 sc00010000 sz0 | in len=4 pg=p+0/4 at=+0 d={c0}\n\
+                 c1 t0 x1 pd1 h1 sc08030000 sz40 | in len=c pg=p+0/c at=+0 d=w3.8.1 \
+                 | in len=8 pg=p+10/8 at=+10 d=x617564696f706400 | in len=10 d=w0.8e000000.800000.0\n\
+                 c2 t0 x2 pd1 h1 sc08030000 sz40 | in len=c d={c2 namelen=8 pageslen=0}\n\
+                 c3 t1 x3 pd2 h1 sc00010000 sz0 | in len=4 d={c3}\n";
+        let creates = init_requests(t, 0x0803_0000);
+        assert_eq!(creates.len(), 2);
+        assert_eq!(creates[0].0, 1);
+        assert_eq!(pageslen(&creates[0].1), Some(1));
+        assert_eq!(pageslen(&creates[1].1), Some(0));
+        let attaches = init_requests(t, 0x0001_0000);
+        assert_eq!(attaches.iter().map(|a| a.0).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(pageslen("w3.8"), None);
+        assert_eq!(pageslen("#0123456789abcdef"), None);
     }
 
     #[test]

@@ -66,6 +66,19 @@ pub fn heap_fully_mapped(size: u64) -> Outcome {
     Ok(())
 }
 
+/// `pageslen` of every CREATE_STATIC (handle 1, method 8, 3 inputs) the
+/// ADSP received since its trace was cleared; each must carry the user
+/// PD bits (1).
+pub fn traced_creates() -> Result<Vec<u32>, String> {
+    let t = sim_static::trace(DSP)?;
+    let mut v = Vec::new();
+    for (pd, d) in sim_static::init_requests(&t, qda::rpc::scalars(8, 3, 0)) {
+        check!(pd == 1, "CREATE_STATIC with PD bits {pd}: {d}");
+        v.push(sim_static::pageslen(&d).ok_or(format!("no pageslen in {d:?}"))?);
+    }
+    Ok(v)
+}
+
 /// Backends of `dsp` with buffers still allocated (`qda/<dsp>/memory`).
 fn live_backends(dsp: &str) -> Result<Vec<String>, String> {
     let path = format!("/sys/kernel/debug/qda/{dsp}/memory");
