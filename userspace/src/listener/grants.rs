@@ -8,8 +8,8 @@
 //! `vadsp`). `request_unmap64` undoes the DSP mapping, then frees the
 //! buffer.
 //!
-//! Difference from the FastRPC library: whatever `rflags` the DSP gives,
-//! the memory is a buffer of the file. The library lets the kernel
+//! Difference from the FastRPC library: whatever `rflags`, `heapid` and
+//! `lflags` the DSP gives, the memory is a buffer of the file. The library lets the kernel
 //! allocate heap pages for `ADSP_MMAP_HEAP_ADDR`/`REMOTE_HEAP_ADDR`;
 //! qda hands no pages outside the remote heap to static PDs that way.
 //!
