@@ -149,6 +149,10 @@ pub struct Mapping {
     len: usize,
 }
 
+// SAFETY: a `Mapping` owns its region as a `Box<[u8]>` owns its bytes:
+// nothing ties it to the thread that made it, and `munmap` may run on any.
+unsafe impl Send for Mapping {}
+
 impl Mapping {
     /// `mmap(fd, offset, len)` read-write and shared.
     pub fn new(fd: BorrowedFd<'_>, offset: u64, len: usize) -> io::Result<Self> {

@@ -8,11 +8,13 @@
 //! ```
 
 pub mod bo;
+pub mod daemon;
 pub mod heap;
 pub mod ioctl;
 pub mod legacy;
 pub mod listener;
 pub mod rpc;
+pub mod static_pd;
 pub mod uapi;
 
 pub use bo::{Bo, BoInfo, Mapping};

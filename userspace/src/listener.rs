@@ -34,13 +34,17 @@
 //! [`Device::start_listener`] returns, so a DSP without a listener
 //! interface is an error there (the library would run its loop anyway when
 //! `init2` fails with an unexpected code); the response's length is
-//! always its packed size; only `apps_std` is served (other modules
-//! fail to load, with a dlerror message),
-//! and the library path is the one given, with no implicit extra entry.
+//! always its packed size; only `apps_std` is served, and `apps_mem` when
+//! the listener is given [`Memory`] to grant (as daemons of static PDs
+//! are: [`Device::listen`]); other modules fail to load, with a dlerror
+//! message; and the library path is the one given, with no implicit extra
+//! entry.
 
 pub mod aee;
+pub mod apps_mem;
 mod apps_std;
 mod files;
+mod grants;
 mod iface;
 mod modules;
 mod packed;
@@ -61,7 +65,9 @@ use std::{
 };
 
 use crate::{rpc::RemoteError, Device};
+pub use apps_mem::Memory;
 use files::Files;
+pub use grants::GemMemory;
 use iface::{Channel, Iface, LISTENER, LISTENER1};
 use modules::Modules;
 pub use serve::End;
@@ -88,6 +94,9 @@ pub struct Report {
     pub open_modules: usize,
     /// Files the DSP left open (closed by the listener as it ended).
     pub open_files: usize,
+    /// `apps_mem` buffers the DSP did not give back (freed on this side
+    /// as the listener ended).
+    pub grants: usize,
     /// The outcome of the exit call (the DSP's result word).
     pub exit: io::Result<i32>,
 }
@@ -127,30 +136,91 @@ impl Device {
     /// `<dsp>` being this DSP's name ("cdsp", ...); an empty entry means
     /// the current directory.
     pub fn start_listener(&self, library_path: impl AsRef<OsStr>) -> io::Result<Listener> {
+        self.start_listener_with(library_path, None)
+    }
+
+    /// [`Device::start_listener`], also serving `apps_mem` with `mem`.
+    pub fn start_listener_with(
+        &self,
+        library_path: impl AsRef<OsStr>,
+        mem: Option<Box<dyn Memory>>,
+    ) -> io::Result<Listener> {
         let dev = Arc::new(self.try_clone()?);
-        let subsystem = self.query()?.name().to_string();
+        let mut modules = self.modules(library_path.as_ref(), mem)?;
         let iface = init(&*dev)?;
         let exiting = Arc::new(AtomicBool::new(false));
-        let mut modules = Modules::new(Files::new(library_path.as_ref().to_owned(), subsystem));
         let (d, e) = (Arc::clone(&dev), Arc::clone(&exiting));
         let thread = thread::Builder::new()
             .name("qda-listener".into())
-            .spawn(move || {
-                let (served, end) = serve::serve(&*d, iface, &mut modules, &e);
-                Report {
-                    served,
-                    end,
-                    open_modules: modules.handles().len(),
-                    open_files: modules.open_files(),
-                    exit: Ok(0),
-                }
-            })?;
+            .spawn(move || run(&*d, iface, &mut modules, &e))?;
         Ok(Listener {
             dev,
             iface,
             exiting,
             thread: Some(thread),
         })
+    }
+}
+
+/// A listener registered with the DSP, to be run on the calling thread
+/// ([`Device::listen`]).
+#[derive(Debug)]
+pub struct Serving<'d> {
+    dev: &'d Device,
+    iface: Iface,
+    modules: Modules,
+}
+
+impl Serving<'_> {
+    /// Serves reverse calls until the DSP process or the DSP goes away.
+    pub fn run(mut self) -> Report {
+        run(
+            self.dev,
+            self.iface,
+            &mut self.modules,
+            &AtomicBool::new(false),
+        )
+    }
+}
+
+impl Device {
+    /// Registers a listener of this file's DSP process with the DSP
+    /// (`init2`), as a daemon does, serving `apps_std` (with
+    /// `library_path` as for [`Device::start_listener`]) and, given
+    /// `mem`, `apps_mem`. Its [`Serving::run`] serves on the calling
+    /// thread; it sends no exit call.
+    pub fn listen(
+        &self,
+        library_path: impl AsRef<OsStr>,
+        mem: Option<Box<dyn Memory>>,
+    ) -> io::Result<Serving<'_>> {
+        let modules = self.modules(library_path.as_ref(), mem)?;
+        let iface = init(self)?;
+        Ok(Serving {
+            dev: self,
+            iface,
+            modules,
+        })
+    }
+
+    /// The apps-side modules of this file's process.
+    fn modules(&self, library_path: &OsStr, mem: Option<Box<dyn Memory>>) -> io::Result<Modules> {
+        let subsystem = self.query()?.name().to_string();
+        let files = Files::new(library_path.to_owned(), subsystem);
+        Ok(Modules::with_memory(files, mem))
+    }
+}
+
+/// The listener loop on `ch`, then what it left behind.
+fn run(ch: &impl Channel, iface: Iface, modules: &mut Modules, exiting: &AtomicBool) -> Report {
+    let (served, end) = serve::serve(ch, iface, modules, exiting);
+    Report {
+        served,
+        end,
+        open_modules: modules.handles().len(),
+        open_files: modules.open_files(),
+        grants: modules.grants(),
+        exit: Ok(0),
     }
 }
 
@@ -185,6 +255,7 @@ impl Listener {
             end: End::Os(io::Error::other("listener thread panicked")),
             open_modules: 0,
             open_files: 0,
+            grants: 0,
             exit: Ok(0),
         });
         report.exit = exit;

@@ -24,6 +24,10 @@ pub const DRM_COMMAND_BASE: u32 = sys::DRM_COMMAND_BASE;
 pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
     (dir << 30) | ((size as u32) << 16) | (ty << 8) | nr
 }
+/// `DRM_IOW(nr, size)`.
+pub const fn drm_iow(nr: u32, size: usize) -> u32 {
+    ioc(IOC_WRITE, DRM_IOCTL_BASE, nr, size)
+}
 /// `DRM_IOR(nr, size)`.
 pub const fn drm_ior(nr: u32, size: usize) -> u32 {
     ioc(IOC_READ, DRM_IOCTL_BASE, nr, size)
@@ -52,6 +56,8 @@ pub type GemMmapOffset = sys::drm_qda_gem_mmap_offset;
 pub type GemInfo = sys::drm_qda_gem_info;
 /// `struct drm_qda_init_create`.
 pub type InitCreate = sys::drm_qda_init_create;
+/// `struct drm_qda_init_create_static`.
+pub type InitCreateStatic = sys::drm_qda_init_create_static;
 /// `struct drm_qda_invoke`.
 pub type Invoke = sys::drm_qda_invoke;
 /// `struct drm_qda_invoke_arg`.
@@ -82,6 +88,9 @@ pub struct DrmVersion {
     pub desc: *mut u8,
 }
 
+/// Longest static process name (`QDA_STATIC_PD_NAME_MAX`).
+pub const STATIC_PD_NAME_MAX: usize = sys::QDA_STATIC_PD_NAME_MAX as usize;
+
 pub use sys::{
     QDA_MAP_REQUEST_ATTR, QDA_MAP_REQUEST_LEGACY, QDA_MEM_CARVEOUT, QDA_MEM_CMA,
     QDA_MEM_DMA_COHERENT, QDA_MEM_IMPORTED, QDA_PROC_ATTR_DEBUG, QDA_PROC_ATTR_PRIVILEGED,
@@ -109,6 +118,11 @@ pub const DRM_IOCTL_QDA_GEM_INFO: u32 = sys::DRM_IOCTL_QDA_GEM_INFO;
 pub const DRM_IOCTL_QDA_GEM_CREATE_EX: u32 = sys::DRM_IOCTL_QDA_GEM_CREATE_EX;
 /// `DRM_IOCTL_QDA_GET_ATTR`.
 pub const DRM_IOCTL_QDA_GET_ATTR: u32 = sys::DRM_IOCTL_QDA_GET_ATTR;
+
+/// `DRM_IOCTL_QDA_INIT_CREATE_STATIC`.
+pub const DRM_IOCTL_QDA_INIT_CREATE_STATIC: u32 = sys::DRM_IOCTL_QDA_INIT_CREATE_STATIC;
+/// `DRM_IOCTL_QDA_INIT_ATTACH_SNS`.
+pub const DRM_IOCTL_QDA_INIT_ATTACH_SNS: u32 = sys::DRM_IOCTL_QDA_INIT_ATTACH_SNS;
 
 /// `DRM_IOCTL_GEM_CLOSE`.
 pub const DRM_IOCTL_GEM_CLOSE: u32 = ioc(IOC_WRITE, DRM_IOCTL_BASE, 0x09, size_of::<GemClose>());
@@ -151,6 +165,13 @@ pub mod req {
     /// `DRM_IOCTL_QDA_INIT_CREATE`: reads the shell image at `file`.
     pub const INIT_CREATE: IndirectIoctl<InitCreate> =
         IndirectIoctl::new(DRM_IOCTL_QDA_INIT_CREATE);
+    /// `DRM_IOCTL_QDA_INIT_CREATE_STATIC`: reads the name at `name`.
+    pub const INIT_CREATE_STATIC: IndirectIoctl<InitCreateStatic> =
+        IndirectIoctl::new(DRM_IOCTL_QDA_INIT_CREATE_STATIC);
+    /// `DRM_IOCTL_QDA_INIT_ATTACH_SNS`.
+    // SAFETY: INIT_ATTACH_SNS ignores its argument.
+    pub const INIT_ATTACH_SNS: IoctlNoArg =
+        unsafe { IoctlNoArg::new(DRM_IOCTL_QDA_INIT_ATTACH_SNS) };
     /// `DRM_IOCTL_QDA_MAP` (`vaddrin` is passed on, not accessed).
     // SAFETY: see above.
     pub const MAP: Ioctl<Map> = unsafe { Ioctl::new(DRM_IOCTL_QDA_MAP) };
@@ -184,6 +205,7 @@ const _: () = assert!(size_of::<GemCreate>() == 16);
 const _: () = assert!(size_of::<GemMmapOffset>() == 16);
 const _: () = assert!(size_of::<GemInfo>() == 24);
 const _: () = assert!(size_of::<InvokeArg>() == 24 && size_of::<Invoke>() == 16);
+const _: () = assert!(size_of::<InitCreateStatic>() == 16);
 const _: () = assert!(size_of::<Map>() == 48 && size_of::<Munmap>() == 32);
 const _: () = assert!(DRM_IOCTL_GEM_CLOSE == 0x4008_6409);
 const _: () = assert!(DRM_IOCTL_PRIME_HANDLE_TO_FD == 0xc00c_642d);
@@ -251,6 +273,33 @@ mod tests {
         ] {
             assert_eq!(req, drm_iowr(base + nr, size), "request {nr:#x}");
         }
+    }
+
+    #[test]
+    fn static_pd_requests_follow_the_contract() {
+        // DRM_IOW(0x40 + 0x0b, 16) and DRM_IO(0x40 + 0x0c).
+        assert_eq!(DRM_IOCTL_QDA_INIT_CREATE_STATIC, 0x4010_644b);
+        assert_eq!(
+            DRM_IOCTL_QDA_INIT_CREATE_STATIC,
+            drm_iow(
+                DRM_COMMAND_BASE + sys::DRM_QDA_INIT_CREATE_STATIC,
+                size_of::<InitCreateStatic>()
+            )
+        );
+        assert_eq!(DRM_IOCTL_QDA_INIT_ATTACH_SNS, 0x0000_644c);
+        assert_eq!(
+            DRM_IOCTL_QDA_INIT_ATTACH_SNS,
+            drm_io(DRM_COMMAND_BASE + sys::DRM_QDA_INIT_ATTACH_SNS)
+        );
+        assert_eq!(STATIC_PD_NAME_MAX, 128);
+        // namelen, memlen, then the name's address at offset 8.
+        let a = InitCreateStatic {
+            namelen: 1,
+            memlen: 2,
+            name: 3,
+        };
+        let base = &a as *const _ as usize;
+        assert_eq!(&a.name as *const _ as usize - base, 8);
     }
 
     #[test]

@@ -356,3 +356,37 @@ fn failures_while_exiting_are_ebadstate() {
     let r: Vec<i32> = dsp.0.borrow().answers.iter().map(|a| a.result).collect();
     assert_eq!(r, [0, aee::EBADSTATE]);
 }
+
+/// The audio PD's way of growing its heap: open `apps_mem`, then
+/// `request_map64` and `request_unmap64` through the packed format.
+#[test]
+fn apps_mem_grants_and_takes_back_through_the_loop() {
+    use super::apps_mem::fake::FakeMemory;
+    let h = HANDLE_BASE;
+    let mut map64 = vec![0u8; 32];
+    map64[0..4].copy_from_slice(&(-1i32).to_le_bytes());
+    map64[8..12].copy_from_slice(&8u32.to_le_bytes());
+    map64[24..32].copy_from_slice(&0x2_0000u64.to_le_bytes());
+    let vadsp = 0x1100_0000u64;
+    let unmap64 = [vadsp.to_le_bytes(), 0x2_0000u64.to_le_bytes()].concat();
+    let dsp = FakeDsp::new(vec![
+        open("apps_mem"),
+        std_call(h, 2, map64, &[], &[16]),
+        std_call(h, 3, unmap64.clone(), &[], &[]),
+        std_call(h, 3, unmap64, &[], &[]),
+    ]);
+    let files = Files::new(OsString::new(), "adsp".into());
+    let mut m = Modules::with_memory(files, Some(Box::new(FakeMemory::default())));
+    let (served, end) = serve(&dsp, LISTENER1, &mut m, &AtomicBool::new(false));
+    assert!(matches!(end, End::ProcessExited), "{end:?}");
+    assert_eq!(served, 4);
+    let s = dsp.0.borrow();
+    let a = &s.answers;
+    assert_eq!((a[0].result, out_word(&a[0], 0, 0)), (0, h));
+    assert_eq!(a[1].result, 0);
+    let rout = &a[1].outs.as_ref().unwrap()[0];
+    assert_eq!(&rout[8..16], &vadsp.to_le_bytes());
+    assert_eq!(a[2].result, 0);
+    assert_eq!(a[3].result, super::apps_mem::ENOSUCHMAP);
+    assert_eq!(m.grants(), 0);
+}

@@ -1,14 +1,17 @@
 //! The apps-side modules a DSP process can call, and `apps_remotectl`
 //! (reverse handle 0), through which it opens and closes them.
 //!
-//! Only the static module `apps_std` is served. Opening any other name
-//! (`apps_mem`, `adspmsgd_apps`, a `lib<name>_skel.so` the library would
+//! The static modules `apps_std` and, when the listener was given memory
+//! to grant, `apps_mem` are served. Opening any other name
+//! (`adspmsgd_apps`, a `lib<name>_skel.so` the library would
 //! `dlopen`) succeeds as a call but reports a load failure, as the FastRPC
 //! library does for a module it cannot load: result 0, handle 0, `dlErr`
 //! `AEE_EINVHANDLE` and a message in the dlerror buffer.
 
 use super::{
-    aee, apps_std,
+    aee,
+    apps_mem::{self, Memory},
+    apps_std,
     files::Files,
     skel::{copy_cstr, method, Call},
 };
@@ -17,8 +20,10 @@ use super::{
 pub const MAX_OPEN: usize = 20;
 /// The handle of the first open module; later ones follow.
 pub const HANDLE_BASE: u32 = 0x0a50_0100;
-/// The one module served.
+/// The stdio module, always served.
 pub const APPS_STD: &[u8] = b"apps_std";
+/// The memory module, served with a [`Memory`].
+pub const APPS_MEM: &[u8] = b"apps_mem";
 
 #[derive(Debug)]
 struct Open {
@@ -28,19 +33,47 @@ struct Open {
 }
 
 /// The modules open on behalf of one DSP process.
-#[derive(Debug)]
 pub struct Modules {
     open: Vec<Open>,
     files: Files,
+    mem: Option<Box<dyn Memory>>,
+}
+
+impl core::fmt::Debug for Modules {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Modules")
+            .field("open", &self.open)
+            .field("files", &self.files)
+            .field("grants", &self.grants())
+            .finish()
+    }
 }
 
 impl Modules {
     /// Nothing open; `apps_std` will serve `files`.
+    #[cfg(test)]
     pub fn new(files: Files) -> Self {
+        Self::with_memory(files, None)
+    }
+
+    /// Nothing open; `apps_std` will serve `files` and, if given,
+    /// `apps_mem` will grant `mem`.
+    pub fn with_memory(files: Files, mem: Option<Box<dyn Memory>>) -> Self {
         Self {
             open: Vec::new(),
             files,
+            mem,
         }
+    }
+
+    /// Buffers `apps_mem` granted and the DSP did not give back.
+    pub fn grants(&self) -> usize {
+        self.mem.as_ref().map_or(0, |m| m.grants())
+    }
+
+    /// Whether module `name` can be opened.
+    fn served(&self, name: &[u8]) -> bool {
+        name == APPS_STD || (name == APPS_MEM && self.mem.is_some())
     }
 
     /// FILEs open.
@@ -61,10 +94,12 @@ impl Modules {
                 Err(e) => e,
             };
         }
-        if self.open.iter().any(|o| o.handle == handle) {
-            apps_std::invoke(&mut self.files, call)
-        } else {
-            aee::ENOSUCHMOD
+        let Some(o) = self.open.iter().find(|o| o.handle == handle) else {
+            return aee::ENOSUCHMOD;
+        };
+        match (o.name.as_slice(), self.mem.as_deref_mut()) {
+            (APPS_MEM, Some(mem)) => apps_mem::invoke(mem, call),
+            _ => apps_std::invoke(&mut self.files, call),
         }
     }
 
@@ -85,12 +120,17 @@ impl Modules {
         let (handle, dl_err) = if let Some(o) = self.open.iter_mut().find(|o| o.name == name) {
             o.refs += 1;
             (o.handle, 0)
-        } else if name == APPS_STD {
+        } else if self.served(&name) {
             (self.add(name)?, 0)
         } else {
             let msg = format!(
-                "{}: no such module on the apps side (this listener serves apps_std only)",
-                String::from_utf8_lossy(&name)
+                "{}: no such module on the apps side (this listener serves {})",
+                String::from_utf8_lossy(&name),
+                if self.mem.is_some() {
+                    "apps_std and apps_mem"
+                } else {
+                    "apps_std only"
+                }
             );
             copy_cstr(c.out(1, dlerr_len)?, msg.as_bytes());
             (0, aee::EINVHANDLE)
@@ -251,6 +291,40 @@ mod tests {
         call.sc = scalars(2, 2, 2);
         assert_eq!(m.invoke(0, &mut call), aee::EUNSUPPORTED);
         assert!(m.handles().is_empty());
+    }
+
+    #[test]
+    fn apps_mem_is_served_with_memory_and_routed_by_name() {
+        use super::apps_mem::fake::FakeMemory;
+        let files = Files::new(OsString::new(), "adsp".into());
+        let mut m = Modules::with_memory(files, Some(Box::new(FakeMemory::default())));
+        let (r, mem, dl, _) = open(&mut m, b"apps_mem", 64);
+        assert_eq!((r, dl), (0, 0));
+        let (_, std, _, _) = open(&mut m, b"apps_std", 64);
+        assert!(mem != 0 && std != mem);
+        // request_map64 of 2 pages on the apps_mem handle.
+        let mut prim = vec![0u8; 32];
+        prim[8..12].copy_from_slice(&0x1000u32.to_le_bytes());
+        prim[24..32].copy_from_slice(&8192u64.to_le_bytes());
+        let ins: [&[u8]; 1] = [&prim];
+        let mut outs = vec![vec![0u8; 16]];
+        let mut call = Call {
+            sc: scalars(2, 1, 1),
+            ins: &ins,
+            outs: &mut outs,
+        };
+        assert_eq!(m.invoke(mem, &mut call), 0);
+        assert_eq!(m.grants(), 1);
+        // The same call on the apps_std handle is apps_std's method 2
+        // (fflush, refused for its arguments): no grant.
+        let mut outs = vec![vec![0u8; 16]];
+        let mut call = Call {
+            sc: scalars(2, 1, 1),
+            ins: &ins,
+            outs: &mut outs,
+        };
+        assert_ne!(m.invoke(std, &mut call), 0);
+        assert_eq!(m.grants(), 1);
     }
 
     #[test]

@@ -69,6 +69,14 @@ impl Call<'_, '_> {
         u32::from_le_bytes([b[0], b[1], b[2], b[3]])
     }
 
+    /// The little-endian `u64` at byte `off` of primIn (checked by
+    /// [`Call::expect`]).
+    pub fn dword(&self, off: usize) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.ins[0][off..off + 8]);
+        u64::from_le_bytes(b)
+    }
+
     /// Input buffer `i` as a string of `len` bytes (counting its NUL): the
     /// buffer must hold `len` bytes, the last one 0. Returns the bytes up
     /// to the first NUL.

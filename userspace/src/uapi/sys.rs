@@ -15,11 +15,14 @@ pub const DRM_QDA_INVOKE: u32 = 7;
 pub const DRM_QDA_GEM_INFO: u32 = 8;
 pub const DRM_QDA_GEM_CREATE_EX: u32 = 9;
 pub const DRM_QDA_GET_ATTR: u32 = 10;
+pub const DRM_QDA_INIT_CREATE_STATIC: u32 = 11;
+pub const DRM_QDA_INIT_ATTACH_SNS: u32 = 12;
 pub const QDA_DSP_NAME_LEN: u32 = 16;
 pub const QDA_PROC_ATTR_DEBUG: u32 = 1;
 pub const QDA_PROC_ATTR_PRIVILEGED: u32 = 64;
 pub const QDA_IOMMU_DOMAIN_32BIT_IPA: u32 = 1;
 pub const QDA_IOMMU_DOMAIN_39BIT_IPA: u32 = 2;
+pub const QDA_STATIC_PD_NAME_MAX: u32 = 128;
 pub const QDA_MAP_REQUEST_LEGACY: u32 = 1;
 pub const QDA_MAP_REQUEST_ATTR: u32 = 2;
 pub const QDA_MEM_DMA_COHERENT: u32 = 1;
@@ -72,6 +75,13 @@ pub struct drm_qda_init_create {
     pub attrs: __u32,
     pub siglen: __u32,
     pub file: __u64,
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct drm_qda_init_create_static {
+    pub namelen: __u32,
+    pub memlen: __u32,
+    pub name: __u64,
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
@@ -142,4 +152,6 @@ pub const DRM_IOCTL_QDA_INVOKE: _bindgen_ty_1 = 3222299719;
 pub const DRM_IOCTL_QDA_GEM_INFO: _bindgen_ty_1 = 3222824008;
 pub const DRM_IOCTL_QDA_GEM_CREATE_EX: _bindgen_ty_1 = 3222299721;
 pub const DRM_IOCTL_QDA_GET_ATTR: _bindgen_ty_1 = 3221775434;
+pub const DRM_IOCTL_QDA_INIT_CREATE_STATIC: _bindgen_ty_1 = 1074816075;
+pub const DRM_IOCTL_QDA_INIT_ATTACH_SNS: _bindgen_ty_1 = 25676;
 pub type _bindgen_ty_1 = core::ffi::c_uint;

@@ -19,7 +19,7 @@ fn open(dsp: &str) -> Result<Device, String> {
 }
 
 /// `(base, size)` of a pool in `qda/<dsp>/memory`.
-fn pool(dsp: &str, name: &str) -> Result<(u64, u64), String> {
+pub(crate) fn pool(dsp: &str, name: &str) -> Result<(u64, u64), String> {
     let path = format!("/sys/kernel/debug/qda/{dsp}/memory");
     let text = fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
@@ -32,8 +32,28 @@ fn pool(dsp: &str, name: &str) -> Result<(u64, u64), String> {
     Err(format!("{path}: no pool {name}"))
 }
 
+/// Every pool of `dsp`: (name, base, size).
+pub(crate) fn pools(dsp: &str) -> Result<Vec<(String, u64, u64)>, String> {
+    let path = format!("/sys/kernel/debug/qda/{dsp}/memory");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
+    let mut v = Vec::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() == 4 && f[0] == "pool" {
+            let bad = || format!("{path}: bad line {line:?}");
+            v.push((
+                f[1].to_string(),
+                hex(f[2]).ok_or_else(bad)?,
+                hex(f[3]).ok_or_else(bad)?,
+            ));
+        }
+    }
+    Ok(v)
+}
+
 /// Physical address behind a DSP address, from `qda/<dsp>/iova_probe`.
-fn phys_of(dsp: &str, dsp_addr: u64) -> Result<u64, String> {
+pub(crate) fn phys_of(dsp: &str, dsp_addr: u64) -> Result<u64, String> {
     let path = format!("/sys/kernel/debug/qda/{dsp}/iova_probe");
     fs::write(&path, format!("{dsp_addr:#x}")).map_err(|e| format!("{path}: {e}"))?;
     let text = fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;

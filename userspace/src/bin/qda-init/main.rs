@@ -2,11 +2,13 @@
 //!
 //! Mounts the pseudo filesystems, loads `qda.ko` and `qda_dsp_sim.ko`,
 //! then either shows the demo (`qda_mode=demo` on the kernel command line)
-//! or runs the userspace test-suite, the FastRPC library's suite and the
-//! differential suite (qda against fastrpc.ko) and prints them as KTAP
-//! (`qda_mode=test`), and powers the machine off.
+//! or runs the userspace test-suite, the static PD suite, the FastRPC
+//! library's suite and the differential suite (qda against fastrpc.ko)
+//! and prints them as KTAP (`qda_mode=test`), and powers the machine off.
 
+mod audio_pd;
 mod backends;
+mod daemon_proc;
 mod differential;
 mod divergence;
 mod faults;
@@ -18,8 +20,13 @@ mod library;
 mod listener;
 mod memory;
 mod prime;
+mod remote_heap;
 mod rpc;
+mod sensors_pd;
 mod sessions;
+mod sim_static;
+mod static_pd;
+mod static_pd_faults;
 mod sys;
 mod tests;
 
@@ -158,6 +165,7 @@ fn run() {
     match mode.as_str() {
         "test" => {
             ktap::run_suite("qda_userspace", || tests::run(loaded));
+            ktap::run_suite("qda_static_pd", static_pd::run);
             ktap::run_suite("qda_library", library::run_suite);
             ktap::run_suite("qda_differential", differential::run);
         }

@@ -78,7 +78,7 @@ fn drm_version_names_qda() -> Outcome {
 fn unknown_driver_ioctl_is_einval() -> Outcome {
     let d = cdsp()?;
     let mut buf = [0u8; 16];
-    // Past the last request (0x0c): unknown.
+    // Past the last request (0x0c, INIT_ATTACH_SNS): unknown.
     for nr in [0x3f, 0x20, 0x0d] {
         let req = uapi::drm_iowr(uapi::DRM_COMMAND_BASE + nr, buf.len());
         // SAFETY: the buffer is large enough for the encoded size.
@@ -157,7 +157,7 @@ fn qda_cannot_unload_while_a_node_is_open() -> Outcome {
 }
 
 /// The rpmsg device name behind an accel node (its sysfs parent).
-fn rpmsg_name(node: &Path) -> Result<String, String> {
+pub(crate) fn rpmsg_name(node: &Path) -> Result<String, String> {
     let name = node
         .file_name()
         .ok_or("bad node path")?
@@ -172,7 +172,7 @@ fn rpmsg_name(node: &Path) -> Result<String, String> {
         .into_owned())
 }
 
-fn write_sysfs(path: &str, val: &str) -> Result<(), String> {
+pub(crate) fn write_sysfs(path: &str, val: &str) -> Result<(), String> {
     std::fs::write(path, val).map_err(|e| format!("write {val} to {path}: {e}"))
 }
 

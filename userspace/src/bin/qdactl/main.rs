@@ -12,10 +12,14 @@
 //! qdactl bench [ITERATIONS]         buffer, PRIME and FastRPC rates
 //! qdactl compare                 qda against drivers/misc/fastrpc.c
 //!                                (needs fastrpc.ko on one channel)
+//! qdactl daemon audiopd|sensors [NAME]
+//!                                create/attach the static PD on NAME
+//!                                (default adsp) and serve it
 //! ```
 
 mod bench;
 mod compare;
+mod daemon;
 
 use std::process::ExitCode;
 
@@ -162,6 +166,8 @@ fn main() -> ExitCode {
         }
         ["calc", name, op, nums @ ..] => calc(name, op, nums),
         ["compare"] => compare::run(200),
+        ["daemon", pd] => daemon::run(pd, "adsp"),
+        ["daemon", pd, name] => daemon::run(pd, name),
         ["invoke", name, uri, method] => invoke(name, uri, method, None),
         ["invoke", name, uri, method, text] => invoke(name, uri, method, Some(text)),
         ["bench"] => bench::run(200).and_then(|()| bench::run_rpc(200)),
@@ -172,7 +178,8 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: qdactl [list | info NAME | alloc NAME SIZE [coherent|cma|carveout] | \
-                 calc NAME sum|max N... | invoke NAME URI METHOD [TEXT] | bench [N]]"
+                 calc NAME sum|max N... | invoke NAME URI METHOD [TEXT] | bench [N] | \
+                 daemon audiopd|sensors [NAME]]"
             );
             return ExitCode::from(2);
         }

@@ -1,0 +1,50 @@
+//! The sensors PD (`qda_static_pd`): attached by `qdactl daemon sensors`,
+//! it reads a file the test wrote through `apps_std` reverse calls to the
+//! daemon; the simulator reports the length and FNV-1a hash it read.
+
+use std::fs;
+
+use crate::{
+    daemon_proc::DaemonProc,
+    ktap::{check, Outcome},
+    sim_static::{clear_trace, command, fnv1a64, init_requests, sensors, trace},
+    static_pd::DSP,
+};
+
+pub fn reads_a_file_through_apps_std() -> Outcome {
+    let path = "/tmp/qda-sensors.cfg";
+    // 40 000 bytes: more than one fread of a typical 16 KiB chunk.
+    let data: Vec<u8> = (0..40_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    fs::write(path, &data).map_err(|e| format!("{path}: {e}"))?;
+    clear_trace(DSP)?;
+    let d = DaemonProc::spawn("sensors", DSP)?;
+    check!(sensors(DSP)?.up, "no sensors PD after the attach");
+    // ATTACH (handle 1, method 0, one input) in the sensors PD's context.
+    let attaches = init_requests(&trace(DSP)?, qda::rpc::scalars(0, 1, 0));
+    let pds: Vec<u32> = attaches.iter().map(|a| a.0).collect();
+    check!(pds == [2], "PD bits of the attaches: {pds:?}, want [2]");
+    let file = format!("sensors-{DSP}");
+    command(&file, &format!("read {path}")).map_err(|e| format!("read {path}: {e}"))?;
+    let s = sensors(DSP)?;
+    let want = [
+        "read".to_string(),
+        path.to_string(),
+        data.len().to_string(),
+        format!("{:016x}", fnv1a64(&data)),
+    ];
+    check!(
+        s.last == want,
+        "sensors PD read {:?}, want {want:?}",
+        s.last
+    );
+    let missing = "/tmp/qda-no-such-sensors.cfg";
+    let r = command(&file, &format!("read {missing}"));
+    let s = sensors(DSP)?;
+    check!(
+        r.is_err() && s.last.first().map(String::as_str) == Some("error"),
+        "read of a missing file: {r:?}, {:?}",
+        s.last
+    );
+    let _ = fs::remove_file(path);
+    d.kill()
+}
