@@ -101,10 +101,12 @@ impl IdentityMap {
     /// `-EPROBE_DEFER` while `dev` has no domain, `-EINVAL` if its domain
     /// is not a paging domain (an identity domain needs no mapping).
     ///
-    /// The range must be memory that no one else hands out for as long as
-    /// the mapping lives (the remote heap the caller owns): the device
-    /// behind the domain may then read and write it.
-    pub(crate) fn new(dev: ARef<Device>, base: u64, size: u64) -> Result<Self> {
+    /// # Safety
+    ///
+    /// The caller owns `[base, base + size)` for as long as the mapping
+    /// lives: the device behind the domain may read and write it, so no
+    /// other user (kernel or Rust code) may have it.
+    pub(crate) unsafe fn new(dev: ARef<Device>, base: u64, size: u64) -> Result<Self> {
         let (domain, kind) = domain_of(&dev);
         match kind {
             Translation::Unattached => return Err(EPROBE_DEFER),
@@ -114,7 +116,8 @@ impl IdentityMap {
         let size = usize::try_from(size).map_err(|_| EINVAL)?;
         let iova = kernel::ffi::c_ulong::try_from(base).map_err(|_| EINVAL)?;
         let prot = (bindings::IOMMU_READ | bindings::IOMMU_WRITE) as kernel::ffi::c_int;
-        // SAFETY: `domain` is `dev`'s current paging domain.
+        // SAFETY: `domain` is `dev`'s current paging domain; the caller
+        // owns the range (this function's contract).
         kernel::error::to_result(unsafe {
             bindings::iommu_map(domain, iova, base, size, prot, bindings::GFP_KERNEL)
         })?;

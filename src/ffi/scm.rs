@@ -90,7 +90,7 @@ impl ScmAssigner {
 }
 
 impl Assigner for ScmAssigner {
-    fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64> {
+    unsafe fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64> {
         let mut perms = KVec::with_capacity(dst.len(), GFP_KERNEL)?;
         for d in dst {
             perms.push(
@@ -105,7 +105,8 @@ impl Assigner for ScmAssigner {
         let count = c_uint::try_from(perms.len()).map_err(|_| EINVAL)?;
         let mut owners = src;
         // SAFETY: by the invariant `assign` is `qcom_scm_assign_mem`;
-        // `owners` and `perms` outlive the call, `count` is their length.
+        // `owners` and `perms` outlive the call, `count` is their length;
+        // the caller owns the range (the trait method's contract).
         kernel::error::to_result(unsafe {
             (self.assign)(base, size, &mut owners, perms.as_ptr(), count)
         })?;

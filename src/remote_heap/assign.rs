@@ -38,7 +38,13 @@ pub(crate) trait Assigner {
     /// Gives `[base, base + size)`, now owned by the VMs of bitmap `src`
     /// (bit `vmid` set per owner), to the VMs of `dst`; returns the new
     /// owners' bitmap.
-    fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64>;
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the range: nothing else in the kernel uses it
+    /// while other VMs own it (HLOS accesses would fault, and those VMs
+    /// may write it).
+    unsafe fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64>;
 }
 
 /// The heap `[base, base + size)` owned by the DSP's VMs until dropped.
@@ -57,7 +63,12 @@ fn vm_bit(vmid: u32) -> Result<u64> {
 impl<A: Assigner> HeapAssignment<A> {
     /// Assigns the heap from HLOS to `vmids` (each read/write/execute).
     /// On failure nothing was assigned and nothing will be given back.
-    pub(crate) fn new(assigner: A, base: u64, size: u64, vmids: &[u32]) -> Result<Self> {
+    ///
+    /// # Safety
+    ///
+    /// The caller owns `[base, base + size)` until this value is dropped,
+    /// and frees it only after (see [`Assigner::assign`]).
+    pub(crate) unsafe fn new(assigner: A, base: u64, size: u64, vmids: &[u32]) -> Result<Self> {
         if vmids.is_empty() || vmids.len() > MAX_VMS {
             return Err(EINVAL);
         }
@@ -69,8 +80,9 @@ impl<A: Assigner> HeapAssignment<A> {
                 perm: PERM_RWX,
             };
         }
-        let owners = assigner
-            .assign(base, size, vm_bit(VMID_HLOS)?, &dst[..vmids.len()])
+        let hlos = vm_bit(VMID_HLOS)?;
+        // SAFETY: the caller owns the range (this function's contract).
+        let owners = unsafe { assigner.assign(base, size, hlos, &dst[..vmids.len()]) }
             .inspect_err(|e| {
                 pr_err!("remote heap {base:#x}+{size:#x}: SCM assignment failed: {e:?}\n");
             })?;
@@ -89,10 +101,13 @@ impl<A: Assigner> Drop for HeapAssignment<A> {
             vmid: VMID_HLOS,
             perm: PERM_RWX,
         }];
-        if let Err(e) = self
-            .assigner
-            .assign(self.base, self.size, self.owners, &hlos)
-        {
+        // SAFETY: the range is still owned by whoever made `self` (the
+        // contract of `new`); it goes back to HLOS.
+        let back = unsafe {
+            self.assigner
+                .assign(self.base, self.size, self.owners, &hlos)
+        };
+        if let Err(e) = back {
             pr_err!(
                 "remote heap {:#x}+{:#x}: giving it back to HLOS failed: {:?}\n",
                 self.base,

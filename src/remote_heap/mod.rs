@@ -102,13 +102,24 @@ impl HeapMemory {
 }
 
 /// Makes `[base, base + size)` reachable by the DSP of `cfg`.
-fn grant_access(dev: &Device, cfg: &ChannelConfig, base: u64, size: u64) -> Result<HeapAccess> {
+///
+/// # Safety
+///
+/// The caller owns the range (the heap's memory) until the returned access
+/// is dropped, and frees it only after.
+unsafe fn grant_access(
+    dev: &Device,
+    cfg: &ChannelConfig,
+    base: u64,
+    size: u64,
+) -> Result<HeapAccess> {
     let rproc = cfg
         .remoteproc
         .as_ref()
         .filter(|r| r.property_present(c"iommus"));
     if let Some(rproc) = rproc {
-        return identity_map(dev, rproc, base, size);
+        // SAFETY: the caller owns the range (this function's contract).
+        return unsafe { identity_map(dev, rproc, base, size) };
     }
     if cfg.vmids.is_empty() {
         return Ok(HeapAccess::Direct);
@@ -117,11 +128,16 @@ fn grant_access(dev: &Device, cfg: &ChannelConfig, base: u64, size: u64) -> Resu
         dev_info!(dev, "remote heap: waiting for SCM to assign it\n");
         return Err(EPROBE_DEFER);
     };
-    assign::HeapAssignment::new(scm, base, size, &cfg.vmids).map(HeapAccess::Assigned)
+    // SAFETY: the caller owns the range (this function's contract).
+    unsafe { assign::HeapAssignment::new(scm, base, size, &cfg.vmids) }.map(HeapAccess::Assigned)
 }
 
 /// Identity-maps the heap in the IOMMU domain of remoteproc node `rproc`.
-fn identity_map(dev: &Device, rproc: &FwNode, base: u64, size: u64) -> Result<HeapAccess> {
+///
+/// # Safety
+///
+/// As [`grant_access`].
+unsafe fn identity_map(dev: &Device, rproc: &FwNode, base: u64, size: u64) -> Result<HeapAccess> {
     let Some(rdev) = iommu::platform_device_of(rproc) else {
         dev_info!(
             dev,
@@ -140,7 +156,8 @@ fn identity_map(dev: &Device, rproc: &FwNode, base: u64, size: u64) -> Result<He
             );
             Err(EPROBE_DEFER)
         }
-        Translation::Paging => IdentityMap::new(rdev, base, size)
+        // SAFETY: the caller owns the range (this function's contract).
+        Translation::Paging => unsafe { IdentityMap::new(rdev, base, size) }
             .map(HeapAccess::Identity)
             .inspect_err(|e| {
                 dev_err!(dev, "remote heap: identity map failed: {:?}\n", e);
@@ -165,7 +182,11 @@ impl RemoteHeap {
             );
         })?;
         let (base, size) = memory.range();
-        let access = grant_access(dev, cfg, base, size)?;
+        // SAFETY: `memory` owns the range: a whole CMA region taken from
+        // its area, or a no-map region nothing else uses. It is dropped
+        // after `access` (field order of `RemoteHeap`), or right here
+        // after a failed grant.
+        let access = unsafe { grant_access(dev, cfg, base, size)? };
         let info = Arc::new(HeapInfo::new(base, size), GFP_KERNEL)?;
         Ok(Some(Self {
             access,

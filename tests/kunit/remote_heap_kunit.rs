@@ -32,7 +32,7 @@ mod tests {
     }
 
     impl Assigner for Fake<'_> {
-        fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64> {
+        unsafe fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64> {
             let mut log = self.log.borrow_mut();
             let n = log.len();
             let mut d = [VmPerm::default(); 2];
@@ -56,6 +56,17 @@ mod tests {
         }
     }
 
+    /// The fake never touches memory: any range may be "assigned".
+    fn fake_assignment<'a>(
+        f: Fake<'a>,
+        base: u64,
+        size: u64,
+        vmids: &[u32],
+    ) -> Result<HeapAssignment<Fake<'a>>> {
+        // SAFETY: the fake assigner hands nothing to any VM.
+        unsafe { HeapAssignment::new(f, base, size, vmids) }
+    }
+
     const BASE: u64 = 0x9400_0000;
     const SIZE: u64 = 0x80_0000;
     const LPASS: u32 = 0x16;
@@ -71,7 +82,7 @@ mod tests {
     #[test]
     fn assigned_at_probe_and_given_back_at_remove() -> Result {
         let log = RefCell::new(KVec::new());
-        let a = HeapAssignment::new(
+        let a = fake_assignment(
             Fake {
                 log: &log,
                 fail_at: None,
@@ -103,10 +114,7 @@ mod tests {
             log: &log,
             fail_at: Some(0),
         };
-        assert_eq!(
-            HeapAssignment::new(fake, BASE, SIZE, &[LPASS]).err(),
-            Some(EIO)
-        );
+        assert_eq!(fake_assignment(fake, BASE, SIZE, &[LPASS]).err(), Some(EIO));
         // No give-back after a failure.
         assert_eq!(log.borrow().len(), 1);
     }
@@ -118,16 +126,10 @@ mod tests {
             log: &log,
             fail_at: None,
         };
+        assert_eq!(fake_assignment(f(), BASE, SIZE, &[]).err(), Some(EINVAL));
+        assert_eq!(fake_assignment(f(), BASE, SIZE, &[64]).err(), Some(EINVAL));
         assert_eq!(
-            HeapAssignment::new(f(), BASE, SIZE, &[]).err(),
-            Some(EINVAL)
-        );
-        assert_eq!(
-            HeapAssignment::new(f(), BASE, SIZE, &[64]).err(),
-            Some(EINVAL)
-        );
-        assert_eq!(
-            HeapAssignment::new(f(), BASE, SIZE, &[1; 9]).err(),
+            fake_assignment(f(), BASE, SIZE, &[1; 9]).err(),
             Some(EINVAL)
         );
         assert_eq!(log.borrow().len(), 0);
@@ -157,7 +159,7 @@ mod tests {
             fail_at: Some(1),
         };
         let heap = Heap {
-            _access: HeapAssignment::new(fake, BASE, SIZE, &[LPASS])?,
+            _access: fake_assignment(fake, BASE, SIZE, &[LPASS])?,
             _memory: Freed(&freed),
         };
         drop(heap);
@@ -171,7 +173,7 @@ mod tests {
     fn given_back_when_a_later_probe_step_fails() {
         let log = RefCell::new(KVec::new());
         let probe = || -> Result<HeapAssignment<Fake<'_>>> {
-            let a = HeapAssignment::new(
+            let a = fake_assignment(
                 Fake {
                     log: &log,
                     fail_at: None,
