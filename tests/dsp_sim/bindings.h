@@ -5,5 +5,6 @@
  * installed header: this test module builds against the full source tree).
  */
 #include <linux/of_platform.h>
+#include <linux/of_reserved_mem.h>
 #include <linux/rpmsg.h>
 #include "rpmsg_internal.h"

@@ -24,6 +24,7 @@ use kernel::{
 };
 
 use crate::{
+    audio_pd::AudioPd,
     call::Call,
     current_process,
     errors::{
@@ -40,6 +41,7 @@ use crate::{
         Process, //
     },
     remotectl,
+    remoteproc::Remoteproc,
     scalars::Scalars,
     skel::Refusal,
     smmu::Smmu,
@@ -73,6 +75,12 @@ pub(crate) struct Mapping {
 
 /// Everything the DSP keeps, under one lock.
 pub(crate) struct State {
+    /// The remoteproc's view of memory (static PDs' heap).
+    pub(crate) rproc: Remoteproc,
+    /// The audio PD.
+    pub(crate) audio: AudioPd,
+    /// The client id of the process attached to the sensors PD, if any.
+    pub(crate) sensors: Option<i32>,
     pub(crate) procs: KVec<Process>,
     pub(crate) open: KVec<Open>,
     pub(crate) maps: KVec<Mapping>,
@@ -92,6 +100,12 @@ impl State {
             p.exit(fx)?;
         }
         self.procs.retain(|p| p.client_id != client_id);
+        if self.audio.client == Some(client_id) {
+            self.audio.client = None;
+        }
+        if self.sensors == Some(client_id) {
+            self.sensors = None;
+        }
         self.open.retain(|o| o.client_id != client_id);
         self.maps.retain(|m| m.client_id != client_id);
         Ok(())
@@ -126,17 +140,29 @@ pub(crate) struct Dsp {
 
 impl Dsp {
     /// A DSP reaching memory through `smmu`, recording into `trace`.
-    pub(crate) fn new(smmu: Smmu, trace: Arc<Mutex<Trace>>) -> impl PinInit<Self> {
+    pub(crate) fn new(
+        smmu: Smmu,
+        rproc: Remoteproc,
+        trace: Arc<Mutex<Trace>>,
+    ) -> impl PinInit<Self> {
         pin_init!(Self {
             smmu,
             trace,
             state <- new_mutex!(State {
+                rproc,
+                audio: AudioPd::default(),
+                sensors: None,
                 procs: KVec::new(),
                 open: KVec::new(),
                 maps: KVec::new(),
                 next_vaddr: 0x4000_0000,
             }),
         })
+    }
+
+    /// Runs `f` on the DSP's state (debugfs views and commands).
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.state.lock())
     }
 
     /// Handles one request.

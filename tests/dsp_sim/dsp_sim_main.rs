@@ -64,6 +64,7 @@ mod sys {
     include!("bindings_generated.rs");
 }
 
+mod audio_pd;
 mod call;
 #[allow(dead_code)] // Shared with qda.
 #[path = "../../src/fastrpc/codec.rs"]
@@ -84,11 +85,13 @@ mod modules;
 mod proc_msgs;
 mod process;
 mod remotectl;
+mod remoteproc;
 #[allow(dead_code)] // Shared with qda.
 #[path = "../../src/fastrpc/scalars.rs"]
 mod scalars;
 mod skel;
 mod smmu;
+mod static_pds;
 mod trace;
 #[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
 #[path = "../../src/fastrpc/wire.rs"]
@@ -579,7 +582,7 @@ unsafe fn register_channel(
     let trace = knob.trace.clone();
     let state = Arc::pin_init(
         pin_init!(ChanState {
-            dsp <- dsp::Dsp::new(smmu, trace),
+            dsp <- dsp::Dsp::new(smmu, remoteproc::Remoteproc::new(node), trace),
             receiver <- new_mutex!(None),
             knob,
         }),
@@ -684,6 +687,7 @@ impl DspSim {
             GFP_KERNEL,
         )?;
         self._files.push(file, GFP_KERNEL)?;
+        static_pds::add_files(&self._dir, &name, &knob, &mut self._files)?;
         let trace_name = CString::try_from_fmt(fmt!("trace-{}", &*name))?;
         let file = KBox::pin_init(
             self._dir

@@ -28,6 +28,7 @@ use crate::{
         CapsReq,
         ClientReq,
         CreateReq,
+        CreateStaticReq,
         MapRsp,
         MemMapReq,
         MemUnmapReq,
@@ -50,6 +51,7 @@ use crate::{
     },
     wire::{
         ROOT_PD,
+        SENSORS_PD,
         USER_PD, //
     },
 };
@@ -123,8 +125,14 @@ fn check_request(call: &Call) -> Answer<bool> {
     // (inputs, outputs, request size, page entry input).
     let (ins, outs, req, page) = match call.sc.method() {
         method::ATTACH => {
-            pd_is(call, ROOT_PD)?;
+            if pd_is(call, SENSORS_PD).is_err() {
+                pd_is(call, ROOT_PD)?;
+            }
             (1, 0, ClientReq::SIZE, false)
+        }
+        method::CREATE_STATIC => {
+            pd_is(call, USER_PD)?;
+            (3, 0, CreateStaticReq::SIZE, false)
         }
         method::RELEASE => (1, 0, ClientReq::SIZE, false),
         method::MMAP => (2, 1, MmapReq::SIZE, true),
@@ -184,8 +192,13 @@ fn process_control(
     Ok(match call.sc.method() {
         method::ATTACH => {
             let client = arg(call, 0, ClientReq::decode)?.client_id;
-            start_process(st, client, fx)?
+            let r = start_process(st, client, fx)?;
+            if (call.ctx & 0xf) as u32 == SENSORS_PD {
+                st.sensors = Some(client);
+            }
+            r
         }
+        method::CREATE_STATIC => create_static(st, call, fx)?,
         method::CREATE | method::CREATE_ATTR => create(st, call, fx)?,
         method::RELEASE => {
             let client = arg(call, 0, ClientReq::decode)?.client_id;
@@ -204,6 +217,20 @@ fn process_control(
         // Methods the process-control interface does not have.
         _ => AEE_EUNSUPPORTED,
     })
+}
+
+/// CREATE_STATIC: the audio PD (see [`crate::audio_pd`]).
+fn create_static(st: &mut State, call: &Call, fx: &mut Effects<'_>) -> Answer<i32> {
+    let State { audio, rproc, .. } = st;
+    match audio.create(rproc, call) {
+        Ok(client) => {
+            start_process(st, client, fx)?;
+            // `start_process` ended any earlier process of that client.
+            st.audio.client = Some(client);
+            Ok(0)
+        }
+        Err(code) => Ok(code),
+    }
 }
 
 /// Starts a fresh process `client` (ending any earlier one).

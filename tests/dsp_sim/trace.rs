@@ -35,6 +35,7 @@ use crate::{
         CapsReq,
         ClientReq,
         CreateReq,
+        CreateStaticReq,
         MemMapReq,
         MemUnmapReq,
         MmapReq,
@@ -234,6 +235,7 @@ impl Trace {
                 write!(l, "#{:016x}", fnv(b))
             }
             (INIT_HANDLE, method::MMAP | method::MEM_MAP, 1)
+            | (INIT_HANDLE, method::CREATE_STATIC, 2)
             | (INIT_HANDLE, method::CREATE | method::CREATE_ATTR, 3) => self.pages(l, b),
             (UTILITIES_HANDLE, _, 0) => match CapsReq::decode(b) {
                 Some(r) => write!(l, "{{count={:x}}}", r.count),
@@ -251,6 +253,7 @@ impl Trace {
         match m {
             method::ATTACH | method::RELEASE => self.client_req(l, b),
             method::CREATE | method::CREATE_ATTR => self.create_req(l, b),
+            method::CREATE_STATIC => self.create_static_req(l, b),
             method::MMAP => self.mmap_req(l, b),
             method::MUNMAP => self.munmap_req(l, b),
             method::MEM_MAP => self.mem_map_req(l, b),
@@ -284,6 +287,16 @@ impl Trace {
             " namelen={:x} filelen={:x} pageslen={:x} attrs={:x} siglen={:x}}}",
             r.namelen, r.filelen, r.pageslen, r.attrs, r.siglen
         )
+    }
+
+    fn create_static_req(&mut self, l: &mut Line, b: &[u8]) -> core::fmt::Result {
+        let Some(r) = CreateStaticReq::decode(b).filter(|_| b.len() == CreateStaticReq::SIZE)
+        else {
+            return self.bytes(l, b);
+        };
+        l.write_str("{")?;
+        self.client(l, r.client_id)?;
+        write!(l, " namelen={:x} pageslen={:x}}}", r.namelen, r.pageslen)
     }
 
     /// MMAP: the tail padding is not shown (upstream leaves it

@@ -11,6 +11,29 @@ use crate::{
     static_pd::DSP,
 };
 
+/// `qdactl daemon sensors` attaches to the sensors PD: the DSP sees an
+/// attach in the sensors PD's context, a process there while the daemon
+/// runs, none after it is gone (its release).
+pub fn attach_reaches_the_sensors_pd() -> Outcome {
+    clear_trace(DSP)?;
+    check!(!sensors(DSP)?.up, "a sensors PD process before the attach");
+    let d = DaemonProc::spawn("sensors", DSP)?;
+    check!(sensors(DSP)?.up, "no sensors PD after the attach");
+    let attaches = init_requests(&trace(DSP)?, qda::rpc::scalars(0, 1, 0));
+    let pds: Vec<u32> = attaches.iter().map(|a| a.0).collect();
+    check!(pds == [2], "PD bits of the attaches: {pds:?}, want [2]");
+    d.kill()?;
+    check!(
+        crate::faults::eventually(|| sensors(DSP).is_ok_and(|s| !s.up)),
+        "the sensors PD process outlived its daemon"
+    );
+    Ok(())
+}
+
+#[expect(
+    dead_code,
+    reason = "skipped until the simulated static PDs make reverse calls"
+)]
 pub fn reads_a_file_through_apps_std() -> Outcome {
     let path = "/tmp/qda-sensors.cfg";
     // 40 000 bytes: more than one fread of a typical 16 KiB chunk.
