@@ -12,8 +12,9 @@
 //! crash starts a fresh DSP, which has no heap.
 //!
 //! Audio activity is simulated from debugfs (`audiopd-<dsp>`): `alloc N`
-//! takes N bytes of the heap and writes and reads a pattern through the
-//! SMMU; `free` gives everything back.
+//! takes N bytes of the heap, or when the heap is full asks the apps side
+//! for them through `apps_mem` ([`crate::mem_request`]), and writes and
+//! reads a pattern through the SMMU; `free` gives everything back.
 
 use kernel::prelude::*;
 
@@ -49,6 +50,8 @@ pub(crate) struct AudioPd {
     pub(crate) client: Option<i32>,
     /// Result of the last `alloc`: 0 or an errno.
     last: Option<i32>,
+    /// Memory the apps side granted through `apps_mem`: `(vadsp, len)`.
+    pub(crate) grants: KVec<(u64, u64)>,
 }
 
 /// The name in a create, without trailing NULs.
@@ -104,23 +107,22 @@ impl AudioPd {
         Ok(())
     }
 
-    /// `alloc N`: N bytes (page multiple) of the heap, written and read
-    /// back through the SMMU.
-    pub(crate) fn alloc(&mut self, rproc: &Remoteproc, bytes: u64) -> Result {
-        let r = self.try_alloc(rproc, bytes);
+    /// Records the outcome of an `alloc`.
+    pub(crate) fn record(&mut self, r: Result) -> Result {
         self.last = Some(r.err().map_or(0, |e| e.to_errno()));
         r
     }
 
-    fn try_alloc(&mut self, rproc: &Remoteproc, bytes: u64) -> Result {
+    /// N bytes (page multiple) of the heap, written and read back through
+    /// the SMMU; `ENOMEM` when the heap has no room left.
+    pub(crate) fn alloc_in_heap(&mut self, rproc: &Remoteproc, bytes: u64) -> Result {
         let (base, size) = self.heap.ok_or(ENODEV)?;
         if bytes == 0 || bytes % 4096 != 0 {
             return Err(EINVAL);
         }
         let used = self.used.checked_add(bytes).ok_or(EINVAL)?;
         if used > size {
-            // More memory comes from the apps side (apps_mem), which this
-            // simulator does not ask for yet.
+            // More memory comes from the apps side (`apps_mem`).
             return Err(ENOMEM);
         }
         let len = usize::try_from(bytes).map_err(|_| EINVAL)?;
@@ -142,7 +144,7 @@ impl AudioPd {
             None => writeln!(f, "heap none")?,
         }
         writeln!(f, "used {}", self.used)?;
-        writeln!(f, "grants 0")?;
+        writeln!(f, "grants {}", self.grants.len())?;
         writeln!(f, "creates {}", self.creates)?;
         writeln!(f, "up {}", u8::from(self.client.is_some()))?;
         match self.last {

@@ -31,6 +31,7 @@ use crate::{
         AEE_EBADSTATE,
         AEE_EINVHANDLE, //
     },
+    file_read::ReadResult,
     kernel_calls, layout, listener,
     modules::{
         self,
@@ -71,6 +72,8 @@ pub(crate) struct Mapping {
     pub(crate) size: u64,
     /// `fd` of an attribute mapping, -1 for a legacy one.
     pub(crate) fd: i32,
+    /// The DSP address (IOVA | SID << 32) of the memory mapped.
+    pub(crate) addr: u64,
 }
 
 /// Everything the DSP keeps, under one lock.
@@ -81,6 +84,8 @@ pub(crate) struct State {
     pub(crate) audio: AudioPd,
     /// The client id of the process attached to the sensors PD, if any.
     pub(crate) sensors: Option<i32>,
+    /// The sensors PD's last file read: the path and its outcome.
+    pub(crate) sensors_last: Option<(KVec<u8>, ReadResult)>,
     pub(crate) procs: KVec<Process>,
     pub(crate) open: KVec<Open>,
     pub(crate) maps: KVec<Mapping>,
@@ -152,6 +157,7 @@ impl Dsp {
                 rproc,
                 audio: AudioPd::default(),
                 sensors: None,
+                sensors_last: None,
                 procs: KVec::new(),
                 open: KVec::new(),
                 maps: KVec::new(),

@@ -72,6 +72,7 @@ mod codec;
 mod current_process;
 mod dsp;
 mod errors;
+mod file_read;
 mod kernel_calls;
 #[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
 #[path = "../../src/fastrpc/layout.rs"]
@@ -79,6 +80,7 @@ mod layout;
 mod listener;
 mod listener_buf;
 mod loader;
+mod mem_request;
 mod modules;
 #[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
 #[path = "../../src/fastrpc/proc_msgs.rs"]

@@ -279,6 +279,7 @@ fn map(
             vaddr,
             size: page.size,
             fd,
+            addr: page.addr,
         },
         GFP_KERNEL,
     )?;

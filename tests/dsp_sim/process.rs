@@ -9,7 +9,10 @@
 //! process has a reverse call for the apps side ([`Process::pump`]) or
 //! ends ([`Process::exit`]); nothing waits or polls.
 
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
 
 use crate::{
     call::{
@@ -17,12 +20,20 @@ use crate::{
         Held, //
     },
     errors::AEE_EBADSTATE,
+    file_read::{
+        FileRead,
+        ReadWait, //
+    },
     listener_buf,
     loader::{
         Failure,
         Load,
         Progress,
         Request, //
+    },
+    mem_request::{
+        MemOp,
+        MemRequest, //
     },
     modules::Module,
     skel::{
@@ -49,6 +60,22 @@ pub(crate) struct Effects<'a> {
     pub(crate) finished: KVec<Finished>,
 }
 
+/// A static PD's reverse-call job.
+enum Job {
+    Read(FileRead),
+    Mem(MemRequest),
+}
+
+impl Job {
+    /// The job's next reverse call, not yet handed to the listener.
+    fn want(&mut self) -> &mut Option<Request> {
+        match self {
+            Job::Read(r) => &mut r.want,
+            Job::Mem(m) => &mut m.want,
+        }
+    }
+}
+
 /// One DSP process.
 pub(crate) struct Process {
     pub(crate) client_id: i32,
@@ -59,6 +86,13 @@ pub(crate) struct Process {
     last_ctx: u32,
     /// Skel loads, served one at a time (the head).
     loads: KVec<Load>,
+    /// Reverse calls of a static PD (file reads, `apps_mem`), served
+    /// after the loads, one at a time (the head).
+    reads: KVec<Job>,
+    /// The apps side's `apps_mem` handle, once opened.
+    apps_mem: Option<u32>,
+    /// The reverse call in `sent` belongs to the head read.
+    sent_read: bool,
     /// The apps side's `apps_std` handle, once opened.
     apps_std: Option<u32>,
     /// `adsp_current_process1_exit` was called.
@@ -74,6 +108,9 @@ impl Process {
             sent: None,
             last_ctx: 0,
             loads: KVec::new(),
+            reads: KVec::new(),
+            apps_mem: None,
+            sent_read: false,
             apps_std: None,
             exiting: false,
         }
@@ -114,6 +151,9 @@ impl Process {
             return Ok(());
         };
         let outs = listener_buf::unpack_response(prev, &req.out_lens);
+        if self.sent_read {
+            return self.read_answer(result, outs.as_deref());
+        }
         let Some(load) = self.loads.first_mut() else {
             return Ok(());
         };
@@ -143,7 +183,15 @@ impl Process {
         if self.sent.is_some() || self.next2.is_none() {
             return Ok(());
         }
-        let Some(req) = self.loads.first_mut().and_then(|l| l.want.take()) else {
+        let mut from_read = false;
+        let req = match self.loads.first_mut() {
+            Some(l) => l.want.take(),
+            None => {
+                from_read = true;
+                self.reads.first_mut().and_then(|r| r.want().take())
+            }
+        };
+        let Some(req) = req else {
             return Ok(());
         };
         let Some((held, buf_len)) = self.next2.take() else {
@@ -156,7 +204,69 @@ impl Process {
         fx.done
             .push(held.complete(fx.smmu, 0, &[prim, bufs]), GFP_KERNEL)?;
         self.sent = Some((self.last_ctx, req));
+        self.sent_read = from_read;
         Ok(())
+    }
+
+    /// Feeds the apps side's answer to the head read.
+    fn read_answer(&mut self, result: i32, outs: Option<&[KVec<u8>]>) -> Result {
+        let Some(read) = self.reads.first_mut() else {
+            return Ok(());
+        };
+        // A malformed answer fails the reverse call.
+        let result = if result == 0 && outs.is_none() {
+            -1
+        } else {
+            result
+        };
+        let done = match read {
+            Job::Read(r) => {
+                let done = r.answer(result, outs)?;
+                self.apps_std = self.apps_std.or(r.std);
+                done
+            }
+            Job::Mem(m) => {
+                let (handle, done) = m.answer(result, outs)?;
+                self.apps_mem = self.apps_mem.or(handle);
+                done
+            }
+        };
+        if done {
+            drop(self.reads.remove(0)?);
+        }
+        Ok(())
+    }
+
+    /// Asks the apps side's `apps_mem` for `op` (the audio PD); the
+    /// outcome goes to `wait`. Refused once exiting.
+    pub(crate) fn request_mem(
+        &mut self,
+        op: MemOp,
+        wait: Arc<ReadWait>,
+        fx: &mut Effects<'_>,
+    ) -> Result {
+        if self.exiting {
+            return Err(EPIPE);
+        }
+        let job = Job::Mem(MemRequest::new(op, self.apps_mem, wait)?);
+        self.reads.push(job, GFP_KERNEL)?;
+        self.pump(fx)
+    }
+
+    /// Starts reading file `path` of the apps side for a static PD; the
+    /// outcome goes to `wait`. Refused once exiting.
+    pub(crate) fn read_file(
+        &mut self,
+        path: &[u8],
+        wait: Arc<ReadWait>,
+        fx: &mut Effects<'_>,
+    ) -> Result {
+        if self.exiting {
+            return Err(EPIPE);
+        }
+        let read = FileRead::new(path, self.apps_std, wait)?;
+        self.reads.push(Job::Read(read), GFP_KERNEL)?;
+        self.pump(fx)
     }
 
     /// `get_in_bufs2(ctx, offset) -> (bufsLenReq, bufs)`: the rest of a
@@ -212,6 +322,8 @@ impl Process {
             fx.done
                 .push(load.open.complete(fx.smmu, AEE_EBADSTATE, &[]), GFP_KERNEL)?;
         }
+        // Dropping the reads tells their askers.
+        self.reads.clear();
         Ok(())
     }
 }

@@ -3,11 +3,14 @@
 //! debugfs of the static PDs, per channel (stable across crashes):
 //!
 //! - `audiopd-<dsp>`: the audio PD ([`crate::audio_pd`]): `heap`,
-//!   `used`, `grants`, `creates`, `up`, `last` lines; write `alloc N` or
-//!   `free`;
-//! - `sensors-<dsp>`: `none` and `up 0|1` (is a process attached to the
-//!   sensors PD); file reads through `apps_std` are not simulated yet
-//!   (a `read` command fails with `EOPNOTSUPP`);
+//!   `used`, `grants`, `creates`, `up`, `last` lines; write `alloc N`
+//!   (from the heap, else from the daemon through `apps_mem`; returns
+//!   when done) or `free`;
+//! - `sensors-<dsp>`: the last file read (`read <path> <len> <fnv1a64>`,
+//!   `error <errno>` or `none`) and `up 0|1` (a process is attached to the
+//!   sensors PD); write `read <path>`: the sensors PD reads the file
+//!   through `apps_std` reverse calls its daemon serves
+//!   ([`crate::file_read`]); the write returns when the read is over;
 //! - `remoteproc-<dsp>`: `domain <none|dma|identity|other>` of the
 //!   remoteproc's IOMMU and `mapped <n> <total>`: heap pages that
 //!   translate to themselves there.
@@ -26,6 +29,14 @@ use kernel::{
 
 use crate::{
     dsp::State,
+    file_read::{
+        ReadResult,
+        ReadWait, //
+    },
+    mem_request::MemOp,
+    process::Effects,
+    smmu::Smmu,
+    ChanState,
     Knob, //
 };
 
@@ -48,32 +59,162 @@ fn command<'a>(r: &mut UserSliceReader, buf: &'a mut [u8; 64]) -> Result<&'a str
         .map_err(|_| EINVAL)
 }
 
+/// The channel's current incarnation.
+fn current(k: &Knob) -> Result<Arc<ChanState>> {
+    k.current.lock().state.clone().ok_or(ENODEV)
+}
+
 fn write_audio(k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; 64];
     let cmd = command(r, &mut buf)?;
     if cmd == "free" {
-        return with_state(k, |st| st.audio.free()).ok_or(ENODEV);
+        return free_audio(k);
     }
     let bytes = cmd
         .strip_prefix("alloc ")
         .and_then(|n| n.trim().parse::<u64>().ok())
         .ok_or(EINVAL)?;
-    with_state(k, |st| {
+    let cs = current(k)?;
+    let r = cs.dsp.with_state(|st| {
         let State { audio, rproc, .. } = st;
-        audio.alloc(rproc, bytes)
+        audio.alloc_in_heap(rproc, bytes)
+    });
+    drop(cs);
+    let r = match r {
+        Err(e) if e == ENOMEM => grow(k, bytes),
+        r => r,
+    };
+    with_state(k, |st| st.audio.record(r)).unwrap_or(r)
+}
+
+/// Asks the audio PD's daemon for `op` through `apps_mem` and waits for
+/// the outcome (the channel is not held while waiting).
+fn ask_mem(k: &Knob, op: MemOp) -> ReadResult {
+    let wait = ReadWait::new()?;
+    let cs = current(k)?;
+    let mut done = KVec::new();
+    cs.dsp.with_state(|st| {
+        let client = st.audio.client.ok_or(ENOMEM)?;
+        let p = st.process(client).ok_or(ENOMEM)?;
+        let mut fx = Effects {
+            smmu: &cs.dsp.smmu,
+            done: &mut done,
+            finished: KVec::new(),
+        };
+        p.request_mem(op, wait.clone(), &mut fx)
+    })?;
+    for r in done.iter() {
+        cs.reply(r);
+    }
+    drop(cs);
+    wait.wait()
+}
+
+/// More memory from the apps side, written and read back through the
+/// daemon's SMMU context.
+fn grow(k: &Knob, bytes: u64) -> Result {
+    let (vadsp, _) = ask_mem(k, MemOp::Map(bytes))?;
+    let cs = current(k)?;
+    cs.dsp.with_state(|st| {
+        let client = st.audio.client;
+        let m = st
+            .maps
+            .iter()
+            .find(|m| Some(m.client_id) == client && m.vaddr == vadsp && m.size >= bytes)
+            .ok_or(EFAULT)?;
+        fill(&cs.dsp.smmu, m.addr, bytes)?;
+        st.audio.grants.push((vadsp, bytes), GFP_KERNEL)?;
+        Ok(())
     })
-    .ok_or(ENODEV)?
+}
+
+/// Writes a pattern over `[addr, addr + len)` through the SMMU and reads
+/// it back.
+fn fill(smmu: &Smmu, addr: u64, len: u64) -> Result {
+    let mut page = [0u8; 4096];
+    let mut back = [0u8; 4096];
+    let mut off = 0u64;
+    while off < len {
+        let n = (len - off).min(4096) as usize;
+        page.iter_mut().for_each(|b| *b = (off >> 12) as u8 ^ 0xa5);
+        smmu.write(addr + off, &page[..n])?;
+        smmu.read(addr + off, &mut back[..n])?;
+        if back[..n] != page[..n] {
+            return Err(EIO);
+        }
+        off += n as u64;
+    }
+    Ok(())
+}
+
+/// `free`: the heap is emptied, grants go back through `apps_mem`.
+fn free_audio(k: &Knob) -> Result {
+    let grants = with_state(k, |st| {
+        st.audio.free();
+        core::mem::take(&mut st.audio.grants)
+    })
+    .ok_or(ENODEV)?;
+    let mut r = Ok(());
+    for (vadsp, len) in grants {
+        if let Err(e) = ask_mem(k, MemOp::Unmap(vadsp, len)) {
+            r = Err(e);
+        }
+    }
+    r
 }
 
 fn show_sensors(k: &Arc<Knob>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let up = with_state(k, |st| st.sensors.is_some()).unwrap_or(false);
-    writeln!(f, "none")?;
-    writeln!(f, "up {}", u8::from(up))
+    with_state(k, |st| {
+        match &st.sensors_last {
+            None => writeln!(f, "none")?,
+            Some((path, Ok((len, hash)))) => {
+                let p = core::str::from_utf8(path).unwrap_or("?");
+                writeln!(f, "read {p} {len} {hash:016x}")?
+            }
+            Some((_, Err(e))) => writeln!(f, "error {}", -e.to_errno())?,
+        }
+        writeln!(f, "up {}", u8::from(st.sensors.is_some()))
+    })
+    .unwrap_or_else(|| writeln!(f, "down"))
 }
 
-fn write_sensors(_k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
-    r.skip(r.len())?;
-    Err(EOPNOTSUPP)
+/// Starts the sensors PD's read of `path`; the replies it produced are
+/// sent once the state is unlocked.
+fn start_read(cs: &ChanState, path: &[u8], wait: &Arc<ReadWait>) -> Result {
+    let mut done = KVec::new();
+    cs.dsp.with_state(|st| {
+        let client = st.sensors.ok_or(ENODEV)?;
+        let p = st.process(client).ok_or(ENODEV)?;
+        let mut fx = Effects {
+            smmu: &cs.dsp.smmu,
+            done: &mut done,
+            finished: KVec::new(),
+        };
+        p.read_file(path, wait.clone(), &mut fx)
+    })?;
+    for r in done.iter() {
+        cs.reply(r);
+    }
+    Ok(())
+}
+
+fn write_sensors(k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; 64];
+    let cmd = command(r, &mut buf)?;
+    let path = cmd.strip_prefix("read ").map(str::trim).ok_or(EINVAL)?;
+    let mut owned = KVec::new();
+    owned.extend_from_slice(path.as_bytes(), GFP_KERNEL)?;
+    let wait = ReadWait::new()?;
+    {
+        // Not held while waiting: a crash must be able to drop the DSP.
+        let cs = k.current.lock().state.clone().ok_or(ENODEV)?;
+        start_read(&cs, path.as_bytes(), &wait)?;
+    }
+    let r = wait.wait();
+    if r != Err(ERESTARTSYS) {
+        with_state(k, |st| st.sensors_last = Some((owned, r)));
+    }
+    r.map(|_| ())
 }
 
 fn show_remoteproc(k: &Arc<Knob>, f: &mut fmt::Formatter<'_>) -> fmt::Result {

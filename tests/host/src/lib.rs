@@ -12,6 +12,8 @@ mod codec;
 mod domain;
 #[cfg(test)]
 mod golden;
+#[path = "../../../src/remote_heap/info.rs"]
+mod heap_info;
 #[path = "../../../src/fastrpc/layout.rs"]
 mod layout;
 #[path = "../../../src/memory/page_bitmap.rs"]
@@ -23,8 +25,6 @@ mod proc_msgs;
 mod ratelimit;
 #[path = "../../../src/memory/regions.rs"]
 mod regions;
-#[path = "../../../src/remote_heap/info.rs"]
-mod heap_info;
 #[path = "../../../src/fastrpc/retval.rs"]
 mod retval;
 #[path = "../../../src/fastrpc/scalars.rs"]
@@ -894,23 +894,41 @@ mod region_role_tests {
     #[test]
     fn named_entries_take_their_roles() {
         let r = roles(2, [Some(0), Some(1), None], true).unwrap();
-        assert_eq!((r.remote_heap, r.apps_cma, r.apps_carveout), (Some(0), Some(1), None));
+        assert_eq!(
+            (r.remote_heap, r.apps_cma, r.apps_carveout),
+            (Some(0), Some(1), None)
+        );
         let r = roles(1, [None, None, Some(0)], true).unwrap();
         assert_eq!((r.remote_heap, r.apps_carveout), (None, Some(0)));
         let r = roles(3, [Some(2), Some(0), Some(1)], true).unwrap();
-        assert_eq!((r.remote_heap, r.apps_cma, r.apps_carveout), (Some(2), Some(0), Some(1)));
+        assert_eq!(
+            (r.remote_heap, r.apps_cma, r.apps_carveout),
+            (Some(2), Some(0), Some(1))
+        );
     }
 
     #[test]
     fn bad_names_are_refused() {
         // An entry nobody names (unknown name or missing).
-        assert_eq!(roles(2, [Some(0), None, None], true), Err(RoleError::Unnamed(1)));
+        assert_eq!(
+            roles(2, [Some(0), None, None], true),
+            Err(RoleError::Unnamed(1))
+        );
         // A name past the last entry.
-        assert_eq!(roles(1, [Some(0), Some(1), None], true), Err(RoleError::NoSuchEntry(1)));
+        assert_eq!(
+            roles(1, [Some(0), Some(1), None], true),
+            Err(RoleError::NoSuchEntry(1))
+        );
         // Two names for one entry cannot come from one names list, but
         // the resolver still refuses them.
-        assert_eq!(roles(1, [Some(0), Some(0), None], true), Err(RoleError::Shared(0)));
-        assert_eq!(roles(9, [Some(0), None, None], true), Err(RoleError::Unnamed(1)));
+        assert_eq!(
+            roles(1, [Some(0), Some(0), None], true),
+            Err(RoleError::Shared(0))
+        );
+        assert_eq!(
+            roles(9, [Some(0), None, None], true),
+            Err(RoleError::Unnamed(1))
+        );
     }
 }
 
@@ -923,7 +941,10 @@ mod heap_claim_tests {
         let h = HeapInfo::new(0x8000_0000, 0x80_0000);
         assert!(!h.is_sent());
         let c = h.claim().expect("first create claims the heap");
-        assert!(h.claim().is_none(), "a concurrent create must not send it too");
+        assert!(
+            h.claim().is_none(),
+            "a concurrent create must not send it too"
+        );
         c.keep();
         assert!(h.is_sent());
         assert!(h.claim().is_none(), "later creates send no heap");

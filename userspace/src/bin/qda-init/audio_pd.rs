@@ -132,10 +132,6 @@ pub fn alloc_in_the_heap_is_reachable() -> Outcome {
     d.kill()
 }
 
-#[expect(
-    dead_code,
-    reason = "skipped until the simulated static PDs make reverse calls"
-)]
 pub fn alloc_beyond_the_heap_goes_through_apps_mem() -> Outcome {
     let base = usage(DSP, "dma-coherent")?;
     let d = daemon()?;

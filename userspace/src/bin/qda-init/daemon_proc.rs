@@ -14,6 +14,7 @@ use std::{
 pub struct DaemonProc {
     child: Child,
     what: String,
+    dsp: String,
 }
 
 impl DaemonProc {
@@ -44,7 +45,11 @@ impl DaemonProc {
                 println!("# {l}");
             }
         });
-        let mut d = Self { child, what };
+        let mut d = Self {
+            child,
+            what,
+            dsp: dsp.to_string(),
+        };
         let want = format!("qdactl: {pd} up on {dsp}");
         match rx.recv_timeout(Duration::from_secs(10)) {
             Ok(Some(Ok(line))) if line == want => Ok(d),
@@ -63,10 +68,16 @@ impl DaemonProc {
         self.child.try_wait().ok().flatten()
     }
 
-    /// SIGKILL (if still running), then reaps it.
+    /// SIGKILL (if still running), then reaps it and waits until its
+    /// session is free (its file is released just after it dies).
     fn stop(&mut self) -> Option<ExitStatus> {
         let _ = self.child.kill();
-        self.child.wait().ok()
+        let status = self.child.wait().ok();
+        let pid = self.child.id() as i32;
+        crate::faults::eventually(|| {
+            crate::sessions::slots(&self.dsp).is_ok_and(|s| s.iter().all(|s| s.owner != pid))
+        });
+        status
     }
 
     /// Kills the daemon (SIGKILL) and reaps it.

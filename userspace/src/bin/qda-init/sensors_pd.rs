@@ -30,10 +30,6 @@ pub fn attach_reaches_the_sensors_pd() -> Outcome {
     Ok(())
 }
 
-#[expect(
-    dead_code,
-    reason = "skipped until the simulated static PDs make reverse calls"
-)]
 pub fn reads_a_file_through_apps_std() -> Outcome {
     let path = "/tmp/qda-sensors.cfg";
     // 40 000 bytes: more than one fread of a typical 16 KiB chunk.

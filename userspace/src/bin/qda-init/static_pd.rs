@@ -25,8 +25,20 @@ pub const MIB: u64 = 1 << 20;
 /// Size of the ADSP remote heap in the test DT.
 pub const HEAP_SIZE: u64 = 8 * MIB;
 
+/// Opens `dsp`. A daemon killed just before frees its session when its
+/// file is released, shortly after its DSP process is: `EBUSY` (no free
+/// session) is waited out.
 pub fn open(dsp: &str) -> Result<Device, String> {
-    Device::by_name(dsp).map_err(|e| format!("open {dsp}: {e}"))
+    let mut last = None;
+    crate::faults::eventually(|| match Device::by_name(dsp) {
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => false,
+        r => {
+            last = Some(r);
+            true
+        }
+    });
+    last.unwrap_or_else(|| Device::by_name(dsp))
+        .map_err(|e| format!("open {dsp}: {e}"))
 }
 
 /// The remote heap the audio PD holds: (base, size).
@@ -100,16 +112,28 @@ pub fn nothing_left(dsp: &str) -> Outcome {
     };
     check!(
         eventually(clean),
-        "{dsp}: left over: {:?}, session owners {:?}",
+        "{dsp}: left over: {:?}, session owners {:?}, calls: {:?}",
         live_backends(dsp),
-        slots(dsp).map(|s| s.iter().map(|s| s.owner).collect::<Vec<_>>())
+        slots(dsp).map(|s| s
+            .iter()
+            .map(|s| (s.owner, task_state(s.owner)))
+            .collect::<Vec<_>>()),
+        std::fs::read_to_string(format!("/sys/kernel/debug/qda/{dsp}/calls"))
     );
     Ok(())
 }
 
-/// Why the reverse-call cases are skipped.
-const NO_REVERSE_CALLS: &str =
-    "the simulated static PDs do not call apps_mem/apps_std on the daemon yet";
+/// The `State:` line of process `pid`, or why not.
+fn task_state(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).map_or_else(
+        |e| e.to_string(),
+        |t| {
+            let name = t.lines().next().unwrap_or("").to_string();
+            let state = t.lines().find(|l| l.starts_with("State:")).unwrap_or("");
+            format!("{name} {state}")
+        },
+    )
+}
 
 /// Runs every case and prints the KTAP document.
 pub fn run() {
@@ -127,22 +151,26 @@ pub fn run() {
         "audio_alloc_in_the_heap_is_reachable",
         audio_pd::alloc_in_the_heap_is_reachable,
     );
-    // The simulated static PDs do not make reverse calls yet (see
-    // tests/dsp_sim/audio_pd.rs): these three cases wait for them.
-    s.skip(
+    s.case(
         "alloc_beyond_the_heap_goes_through_apps_mem",
-        NO_REVERSE_CALLS,
+        audio_pd::alloc_beyond_the_heap_goes_through_apps_mem,
     );
     s.case(
         "apps_cannot_allocate_from_the_remote_heap",
         audio_pd::apps_cannot_allocate_from_the_remote_heap,
     );
-    s.skip("daemon_killed_mid_call", NO_REVERSE_CALLS);
+    s.case(
+        "daemon_killed_mid_call",
+        static_pd_faults::daemon_killed_mid_call,
+    );
     s.case(
         "sensors_pd_attach",
         sensors_pd::attach_reaches_the_sensors_pd,
     );
-    s.skip("sensors_pd_reads_a_file_through_apps_std", NO_REVERSE_CALLS);
+    s.case(
+        "sensors_pd_reads_a_file_through_apps_std",
+        sensors_pd::reads_a_file_through_apps_std,
+    );
     s.case(
         "ssr_with_the_audio_pd_up",
         static_pd_faults::ssr_with_the_audio_pd_up,

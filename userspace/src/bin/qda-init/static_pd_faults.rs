@@ -115,10 +115,6 @@ fn kill(pid: i32) {
     }
 }
 
-#[expect(
-    dead_code,
-    reason = "skipped until the simulated static PDs make reverse calls"
-)]
 pub fn daemon_killed_mid_call() -> Outcome {
     let (pid, fd) = fork_stuck_daemon()?;
     let (_, size) = heap()?;
