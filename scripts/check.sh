@@ -90,11 +90,13 @@ for frag in "$QDA_ROOT"/dts/tests/*.dtsi; do
     plog="$OUT/console-probe-$case.log"
     if QDA_SKIP_BUILD=1 QDA_DT_EXTRA="$frag" bash "$QDA_ROOT/scripts/run-qemu.sh" probe "probe-$case" > "$OUT/probe-$case.out" 2>&1; then
         got=$(sed -e 's/\r$//' "$plog" | sed -n 's/^qda-probe: dsps=//p')
-        if ! sed -e 's/\r$//' "$plog" | grep -qF -- "$expect"; then
+        # grep reads to the end: with pipefail, `grep -q` quitting at an
+        # early match would fail the pipeline through sed's SIGPIPE.
+        if ! sed -e 's/\r$//' "$plog" | grep -F -- "$expect" > /dev/null; then
             fail "broken DT $case: no \"$expect\" in $plog"
         elif [ "$got" != "$dsps" ]; then
             fail "broken DT $case: DSPs registered: \"$got\", want \"$dsps\""
-        elif sed -e 's/\r$//' "$plog" | grep -q -E 'BUG:|WARNING:|Oops|Unable to handle|Call trace:'; then
+        elif sed -e 's/\r$//' "$plog" | grep -E 'BUG:|WARNING:|Oops|Unable to handle|Call trace:' > /dev/null; then
             fail "broken DT $case: kernel complained (see $plog)"
         else
             pass "broken DT $case: \"$expect\"; DSPs: ${dsps:-none}"

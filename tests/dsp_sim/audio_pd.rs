@@ -113,23 +113,27 @@ impl AudioPd {
         r
     }
 
-    /// N bytes (page multiple) of the heap, written and read back through
-    /// the SMMU; `ENOMEM` when the heap has no room left.
-    pub(crate) fn alloc_in_heap(&mut self, rproc: &Remoteproc, bytes: u64) -> Result {
+    /// Reserves N bytes (page multiple) of the heap: their address and
+    /// the pattern byte to write there; `ENOMEM` when the heap has no room
+    /// left (more comes from the apps side, `apps_mem`).
+    pub(crate) fn reserve(&mut self, bytes: u64) -> Result<(u64, usize, u8)> {
         let (base, size) = self.heap.ok_or(ENODEV)?;
         if bytes == 0 || bytes % 4096 != 0 {
             return Err(EINVAL);
         }
         let used = self.used.checked_add(bytes).ok_or(EINVAL)?;
         if used > size {
-            // More memory comes from the apps side (`apps_mem`).
             return Err(ENOMEM);
         }
         let len = usize::try_from(bytes).map_err(|_| EINVAL)?;
-        let byte = (self.used / 4096) as u8 ^ 0x5a;
-        rproc.fill_and_check(base + self.used, len, byte)?;
+        let at = (base + self.used, len, (self.used / 4096) as u8 ^ 0x5a);
         self.used = used;
-        Ok(())
+        Ok(at)
+    }
+
+    /// Gives back a reservation whose memory could not be used.
+    pub(crate) fn unreserve(&mut self, bytes: u64) {
+        self.used = self.used.saturating_sub(bytes);
     }
 
     /// `free`: everything goes back to the heap.

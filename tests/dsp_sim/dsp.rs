@@ -78,8 +78,6 @@ pub(crate) struct Mapping {
 
 /// Everything the DSP keeps, under one lock.
 pub(crate) struct State {
-    /// The remoteproc's view of memory (static PDs' heap).
-    pub(crate) rproc: Remoteproc,
     /// The audio PD.
     pub(crate) audio: AudioPd,
     /// The client id of the process attached to the sensors PD, if any.
@@ -137,6 +135,9 @@ pub(crate) struct Outcome {
 #[pin_data]
 pub(crate) struct Dsp {
     pub(crate) smmu: Smmu,
+    /// The remoteproc's view of memory (the static PDs' heap), used
+    /// without the state's lock.
+    pub(crate) rproc: Remoteproc,
     /// What this channel received (kept across simulated crashes).
     trace: Arc<Mutex<Trace>>,
     #[pin]
@@ -153,8 +154,8 @@ impl Dsp {
         pin_init!(Self {
             smmu,
             trace,
+            rproc,
             state <- new_mutex!(State {
-                rproc,
                 audio: AudioPd::default(),
                 sensors: None,
                 sensors_last: None,
@@ -258,6 +259,7 @@ impl Dsp {
         }
         let mut fx = Effects {
             smmu: &self.smmu,
+            rproc: &self.rproc,
             done,
             finished: KVec::new(),
         };

@@ -30,6 +30,7 @@ use kernel::{
     debugfs,
     faux,
     new_mutex,
+    platform,
     prelude::*,
     str::CString,
     sync::{
@@ -88,6 +89,9 @@ mod proc_msgs;
 mod process;
 mod remotectl;
 mod remoteproc;
+mod remoteproc_driver;
+
+use remoteproc_driver::SimRemoteproc;
 #[allow(dead_code)] // Shared with qda.
 #[path = "../../src/fastrpc/scalars.rs"]
 mod scalars;
@@ -632,6 +636,9 @@ struct DspSim {
     _dir: debugfs::Dir,
     knobs: KVec<Arc<Knob>>,
     _parent: faux::Registration,
+    /// Bound before the channels are registered, unbound after they are
+    /// gone (last field).
+    _remoteprocs: Pin<KBox<kernel::driver::Registration<platform::Adapter<SimRemoteproc>>>>,
 }
 
 impl DspSim {
@@ -702,7 +709,11 @@ impl DspSim {
 }
 
 impl kernel::Module for DspSim {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let remoteprocs = KBox::pin_init(
+            kernel::driver::Registration::new(c"qda_sim_remoteproc", module),
+            GFP_KERNEL,
+        )?;
         let parent = faux::Registration::new(c"qda-dsp-sim", None)?;
         let fdev: &kernel::device::Device<kernel::device::Bound> = parent.as_ref().as_ref();
         let parent_dev = ptr::from_ref(fdev).cast_mut().cast::<bindings::device>();
@@ -711,6 +722,7 @@ impl kernel::Module for DspSim {
             _dir: debugfs::Dir::new(c"qda_dsp_sim"),
             knobs: KVec::new(),
             _parent: parent,
+            _remoteprocs: remoteprocs,
         };
         let mut node: *mut bindings::device_node = ptr::null_mut();
         loop {

@@ -221,8 +221,7 @@ fn process_control(
 
 /// CREATE_STATIC: the audio PD (see [`crate::audio_pd`]).
 fn create_static(st: &mut State, call: &Call, fx: &mut Effects<'_>) -> Answer<i32> {
-    let State { audio, rproc, .. } = st;
-    match audio.create(rproc, call) {
+    match st.audio.create(fx.rproc, call) {
         Ok(client) => {
             start_process(st, client, fx)?;
             // `start_process` ended any earlier process of that client.

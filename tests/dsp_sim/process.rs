@@ -36,6 +36,7 @@ use crate::{
         MemRequest, //
     },
     modules::Module,
+    remoteproc::Remoteproc,
     skel::{
         self,
         Answer,
@@ -55,6 +56,7 @@ pub(crate) struct Finished {
 /// Replies produced while handling a message, and loads that ended.
 pub(crate) struct Effects<'a> {
     pub(crate) smmu: &'a Smmu,
+    pub(crate) rproc: &'a Remoteproc,
     /// Replies to held calls, to send once the state is unlocked.
     pub(crate) done: &'a mut KVec<Rsp>,
     pub(crate) finished: KVec<Finished>,

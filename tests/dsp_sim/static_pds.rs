@@ -75,10 +75,16 @@ fn write_audio(k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
         .and_then(|n| n.trim().parse::<u64>().ok())
         .ok_or(EINVAL)?;
     let cs = current(k)?;
-    let r = cs.dsp.with_state(|st| {
-        let State { audio, rproc, .. } = st;
-        audio.alloc_in_heap(rproc, bytes)
-    });
+    // The memory is written without the state's lock: the DSP keeps
+    // answering the driver meanwhile.
+    let r = cs
+        .dsp
+        .with_state(|st| st.audio.reserve(bytes))
+        .and_then(|(at, len, byte)| {
+            cs.dsp.rproc.fill_and_check(at, len, byte).inspect_err(|_| {
+                cs.dsp.with_state(|st| st.audio.unreserve(bytes));
+            })
+        });
     drop(cs);
     let r = match r {
         Err(e) if e == ENOMEM => grow(k, bytes),
@@ -98,6 +104,7 @@ fn ask_mem(k: &Knob, op: MemOp) -> ReadResult {
         let p = st.process(client).ok_or(ENOMEM)?;
         let mut fx = Effects {
             smmu: &cs.dsp.smmu,
+            rproc: &cs.dsp.rproc,
             done: &mut done,
             finished: KVec::new(),
         };
@@ -115,17 +122,19 @@ fn ask_mem(k: &Knob, op: MemOp) -> ReadResult {
 fn grow(k: &Knob, bytes: u64) -> Result {
     let (vadsp, _) = ask_mem(k, MemOp::Map(bytes))?;
     let cs = current(k)?;
-    cs.dsp.with_state(|st| {
+    let addr = cs.dsp.with_state(|st| {
         let client = st.audio.client;
-        let m = st
-            .maps
+        st.maps
             .iter()
             .find(|m| Some(m.client_id) == client && m.vaddr == vadsp && m.size >= bytes)
-            .ok_or(EFAULT)?;
-        fill(&cs.dsp.smmu, m.addr, bytes)?;
-        st.audio.grants.push((vadsp, bytes), GFP_KERNEL)?;
-        Ok(())
-    })
+            .map(|m| m.addr)
+            .ok_or(EFAULT)
+    })?;
+    // Written without the state's lock (see `write_audio`).
+    fill(&cs.dsp.smmu, addr, bytes)?;
+    cs.dsp
+        .with_state(|st| st.audio.grants.push((vadsp, bytes), GFP_KERNEL))?;
+    Ok(())
 }
 
 /// Writes a pattern over `[addr, addr + len)` through the SMMU and reads
@@ -187,6 +196,7 @@ fn start_read(cs: &ChanState, path: &[u8], wait: &Arc<ReadWait>) -> Result {
         let p = st.process(client).ok_or(ENODEV)?;
         let mut fx = Effects {
             smmu: &cs.dsp.smmu,
+            rproc: &cs.dsp.rproc,
             done: &mut done,
             finished: KVec::new(),
         };
@@ -218,12 +228,12 @@ fn write_sensors(k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
 }
 
 fn show_remoteproc(k: &Arc<Knob>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    with_state(k, |st| {
-        writeln!(f, "domain {}", st.rproc.domain_kind())?;
-        let (mapped, total) = st.rproc.heap_pages();
-        writeln!(f, "mapped {mapped} {total}")
-    })
-    .unwrap_or_else(|| writeln!(f, "down"))
+    let Ok(cs) = current(k) else {
+        return writeln!(f, "down");
+    };
+    writeln!(f, "domain {}", cs.dsp.rproc.domain_kind())?;
+    let (mapped, total) = cs.dsp.rproc.heap_pages();
+    writeln!(f, "mapped {mapped} {total}")
 }
 
 fn ignore(_k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {

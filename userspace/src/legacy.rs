@@ -196,6 +196,9 @@ mod req {
     pub const INVOKE: IndirectIoctl<Invoke> = IndirectIoctl::new(FASTRPC_IOCTL_INVOKE);
     // SAFETY: INIT_ATTACH ignores its argument.
     pub const INIT_ATTACH: IoctlNoArg = unsafe { IoctlNoArg::new(FASTRPC_IOCTL_INIT_ATTACH) };
+    // SAFETY: INIT_ATTACH_SNS ignores its argument.
+    pub const INIT_ATTACH_SNS: IoctlNoArg =
+        unsafe { IoctlNoArg::new(FASTRPC_IOCTL_INIT_ATTACH_SNS) };
     /// Reads the shell image at `file`.
     pub const INIT_CREATE: IndirectIoctl<InitCreate> =
         IndirectIoctl::new(FASTRPC_IOCTL_INIT_CREATE);
@@ -279,6 +282,12 @@ impl Legacy {
     /// Attaches to the DSP's root PD (`FASTRPC_IOCTL_INIT_ATTACH`).
     pub fn attach(&self) -> io::Result<()> {
         ioctl_no_arg(self.file.as_fd(), req::INIT_ATTACH)?;
+        Ok(())
+    }
+
+    /// Attaches to the DSP's sensors PD (`FASTRPC_IOCTL_INIT_ATTACH_SNS`).
+    pub fn attach_sensors(&self) -> io::Result<()> {
+        ioctl_no_arg(self.file.as_fd(), req::INIT_ATTACH_SNS)?;
         Ok(())
     }
 

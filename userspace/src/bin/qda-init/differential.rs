@@ -68,6 +68,8 @@ pub struct DmaBuf {
 pub(crate) trait Driver: Sync {
     /// Attaches the file to the root PD.
     fn attach(&self) -> io::Result<()>;
+    /// Attaches the file to the sensors PD.
+    fn attach_sensors(&self) -> io::Result<()>;
     /// Creates a dynamic user PD running the first `len` bytes of `shell`,
     /// passed by buffer.
     fn create(&self, shell: &DmaBuf, len: usize, attrs: u32) -> io::Result<()>;
@@ -155,6 +157,9 @@ impl Driver for QdaFile {
     fn attach(&self) -> io::Result<()> {
         self.0.attach()
     }
+    fn attach_sensors(&self) -> io::Result<()> {
+        self.0.attach_sensors()
+    }
     fn create(&self, shell: &DmaBuf, len: usize, attrs: u32) -> io::Result<()> {
         // As fastrpc.ko reads it: the dma-buf's fd and the image's address.
         self.0
@@ -206,6 +211,9 @@ struct UpstreamFile(Legacy);
 impl Driver for UpstreamFile {
     fn attach(&self) -> io::Result<()> {
         self.0.attach()
+    }
+    fn attach_sensors(&self) -> io::Result<()> {
+        self.0.attach_sensors()
     }
     fn create(&self, shell: &DmaBuf, len: usize, attrs: u32) -> io::Result<()> {
         self.0
@@ -267,7 +275,7 @@ type Step = fn(&mut State, &mut Vec<String>) -> Outcome;
 /// were a kernel address (the call is a kernel call), which KASAN reports
 /// as a user-memory access and which lets a caller send any kernel memory
 /// to the DSP; qda's by-pointer create is tested in `qda_userspace`.
-const STEPS: [(&str, Step); 11] = [
+const STEPS: [(&str, Step); 12] = [
     ("attach", attach),
     ("invoke_no_args", invoke_no_args),
     ("invoke_inline", invoke_inline),
@@ -279,6 +287,7 @@ const STEPS: [(&str, Step); 11] = [
     ("interrupted_call", interrupted::step),
     ("close_releases", close_releases),
     ("create", create),
+    ("attach_sensors", attach_sensors),
 ];
 
 /// `r` with its error as a step failure saying `what` failed.
@@ -495,6 +504,24 @@ fn create(st: &mut State, _: &mut Vec<String>) -> Outcome {
     copy_inline(b.as_ref(), h, &pattern(64, 13))?;
     ok(b.close_module(h), "close copy")?;
     drop(b);
+    Ok(())
+}
+
+/// The simulator's view of the sensors PD: whether a process is attached.
+fn sensors_up() -> Result<bool, String> {
+    let p = "/sys/kernel/debug/qda_dsp_sim/sensors-cdsp";
+    let t = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
+    Ok(t.lines().any(|l| l == "up 1"))
+}
+
+/// INIT_ATTACH_SNS on a new file: the DSP starts a process in the sensors
+/// PD, released (in that PD) when the file closes.
+fn attach_sensors(st: &mut State, values: &mut Vec<String>) -> Outcome {
+    let b = ok((st.open)(), "open file B")?;
+    ok(b.attach_sensors(), "attach to the sensors PD")?;
+    values.push(format!("sensors PD up: {}", sensors_up()?));
+    drop(b);
+    values.push(format!("sensors PD up after close: {}", sensors_up()?));
     Ok(())
 }
 
