@@ -261,9 +261,14 @@ pub(crate) fn init_attach(
     file: &File<QdaFile>,
     _args: &mut uapi::NoArgs,
 ) -> Result<u32> {
+    attach_to(file, wire::ROOT_PD)
+}
+
+/// Attaches the file's process to the always-present PD of type `pd`.
+fn attach_to(file: &File<QdaFile>, pd: u32) -> Result<u32> {
     let f = file.data();
     let s = f.session();
-    f.start_process(|| process::attach(&f.channel, s.cb(), s.client_id(), wire::ROOT_PD))?;
+    f.start_process(|| process::attach(&f.channel, s.cb(), s.client_id(), pd))?;
     Ok(0)
 }
 
@@ -274,10 +279,7 @@ pub(crate) fn init_attach_sns(
     file: &File<QdaFile>,
     _args: &mut uapi::NoArgs,
 ) -> Result<u32> {
-    let f = file.data();
-    let s = f.session();
-    f.start_process(|| process::attach(&f.channel, s.cb(), s.client_id(), wire::SENSORS_PD))?;
-    Ok(0)
+    attach_to(file, wire::SENSORS_PD)
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_INIT_CREATE_STATIC`, start a static PD (the

@@ -24,17 +24,15 @@ use kernel::{
     },
 };
 
-use crate::{
-    listener_buf,
-    loader::Request, //
+use crate::loader::{
+    sc,
+    Request, //
 };
 
 /// Largest file read.
 const MAX_FILE: u64 = 64 << 10;
 /// Bytes asked for per `fread`.
 const CHUNK: u32 = 16 << 10;
-/// Length of the dlerror buffer offered with the `apps_std` open.
-const DLERR_LEN: u32 = 256;
 
 /// The outcome of a read: `(length, FNV-1a 64)` or an errno.
 pub(crate) type ReadResult = core::result::Result<(u64, u64), Error>;
@@ -105,10 +103,6 @@ pub(crate) struct FileRead {
     wait: Arc<ReadWait>,
 }
 
-fn sc(method: u32, ins: u32, outs: u32) -> u32 {
-    (method << 24) | (ins << 16) | (outs << 8)
-}
-
 fn word(b: &[u8], i: usize) -> u32 {
     b.get(i * 4..i * 4 + 4)
         .and_then(|w| w.try_into().ok())
@@ -143,24 +137,13 @@ impl FileRead {
         };
         match std {
             Some(h) => r.ask_fopen(h)?,
-            None => {
-                let name = b"apps_std\0";
-                let prim = crate::skel::words(&[name.len() as u32, DLERR_LEN])?;
-                r.ask(0, sc(0, 2, 2), &[&prim, name], &[8, DLERR_LEN])?;
-            }
+            None => r.want = Some(Request::open_module(b"apps_std\0")?),
         }
         Ok(r)
     }
 
     fn ask(&mut self, handle: u32, sc: u32, ins: &[&[u8]], out_lens: &[u32]) -> Result {
-        let mut lens = KVec::new();
-        lens.extend_from_slice(out_lens, GFP_KERNEL)?;
-        self.want = Some(Request {
-            handle,
-            sc,
-            packed: listener_buf::pack_request(ins, out_lens)?,
-            out_lens: lens,
-        });
+        self.want = Some(Request::new(handle, sc, ins, out_lens)?);
         Ok(())
     }
 

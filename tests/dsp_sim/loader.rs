@@ -61,6 +61,28 @@ pub(crate) struct Request {
     pub(crate) out_lens: KVec<u32>,
 }
 
+impl Request {
+    /// Method `sc` of reverse handle `handle` with inputs `ins` and
+    /// outputs of `out_lens` bytes, packed for the listener.
+    pub(crate) fn new(handle: u32, sc: u32, ins: &[&[u8]], out_lens: &[u32]) -> Result<Self> {
+        let mut lens = KVec::new();
+        lens.extend_from_slice(out_lens, GFP_KERNEL)?;
+        Ok(Self {
+            handle,
+            sc,
+            packed: listener_buf::pack_request(ins, out_lens)?,
+            out_lens: lens,
+        })
+    }
+
+    /// Remote control's open of module `name` (reverse handle 0, method
+    /// 0): `{namelen, dlerrlen}`, the name; out `{handle, dlErr}`, dlerror.
+    pub(crate) fn open_module(name: &[u8]) -> Result<Self> {
+        let prim = words(&[name.len() as u32, DLERR_LEN])?;
+        Self::new(0, sc(0, 2, 2), &[&prim, name], &[8, DLERR_LEN])
+    }
+}
+
 /// Why a load failed: `dlErr` and the dlerror text.
 pub(crate) struct Failure {
     pub(crate) code: i32,
@@ -149,22 +171,13 @@ impl Load {
         if let Some(h) = std {
             l.ask_fopen(h)?;
         } else {
-            let name = b"apps_std\0";
-            let prim = words(&[name.len() as u32, DLERR_LEN])?;
-            l.ask(0, sc(0, 2, 2), &[&prim, name], &[8, DLERR_LEN])?;
+            l.want = Some(Request::open_module(b"apps_std\0")?);
         }
         Ok(l)
     }
 
     fn ask(&mut self, handle: u32, sc: u32, ins: &[&[u8]], out_lens: &[u32]) -> Result {
-        let mut lens = KVec::new();
-        lens.extend_from_slice(out_lens, GFP_KERNEL)?;
-        self.want = Some(Request {
-            handle,
-            sc,
-            packed: listener_buf::pack_request(ins, out_lens)?,
-            out_lens: lens,
-        });
+        self.want = Some(Request::new(handle, sc, ins, out_lens)?);
         Ok(())
     }
 
@@ -350,7 +363,7 @@ fn bind(path: &[u8], symbol: &[u8]) -> core::result::Result<Module, Failure> {
 }
 
 /// `REMOTE_SCALARS_MAKE(method, ins, outs)`.
-const fn sc(method: u32, ins: u32, outs: u32) -> u32 {
+pub(crate) const fn sc(method: u32, ins: u32, outs: u32) -> u32 {
     (method << 24) | (ins << 16) | (outs << 8)
 }
 

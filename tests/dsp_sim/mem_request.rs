@@ -22,12 +22,12 @@ use kernel::{
 
 use crate::{
     file_read::ReadWait,
-    listener_buf,
-    loader::Request, //
+    loader::{
+        sc,
+        Request, //
+    },
 };
 
-/// Length of the dlerror buffer offered with the open.
-const DLERR_LEN: u32 = 256;
 /// `ADSP_MMAP_HEAP_ADDR`-style flags firmware passes for heap growth.
 const RFLAGS: u32 = 0;
 
@@ -49,21 +49,6 @@ pub(crate) struct MemRequest {
     wait: Arc<ReadWait>,
 }
 
-fn sc(method: u32, ins: u32, outs: u32) -> u32 {
-    (method << 24) | (ins << 16) | (outs << 8)
-}
-
-fn request(handle: u32, sc: u32, ins: &[&[u8]], out_lens: &[u32]) -> Result<Request> {
-    let mut lens = KVec::new();
-    lens.extend_from_slice(out_lens, GFP_KERNEL)?;
-    Ok(Request {
-        handle,
-        sc,
-        packed: listener_buf::pack_request(ins, out_lens)?,
-        out_lens: lens,
-    })
-}
-
 /// `n` little-endian bytes of `v` appended to `b`.
 fn put(b: &mut KVec<u8>, v: u64, n: usize) -> Result {
     b.extend_from_slice(&v.to_le_bytes()[..n], GFP_KERNEL)?;
@@ -82,11 +67,7 @@ impl MemRequest {
         };
         match handle {
             Some(h) => r.ask_op(h)?,
-            None => {
-                let name = b"apps_mem\0";
-                let prim = crate::skel::words(&[name.len() as u32, DLERR_LEN])?;
-                r.want = Some(request(0, sc(0, 2, 2), &[&prim, name], &[8, DLERR_LEN])?);
-            }
+            None => r.want = Some(Request::open_module(b"apps_mem\0")?),
         }
         Ok(r)
     }
@@ -101,12 +82,12 @@ impl MemRequest {
                 }
                 put(&mut prim, 0, 8)?;
                 put(&mut prim, len, 8)?;
-                request(h, sc(2, 1, 1), &[&prim], &[16])?
+                Request::new(h, sc(2, 1, 1), &[&prim], &[16])?
             }
             MemOp::Unmap(vadsp, len) => {
                 put(&mut prim, vadsp, 8)?;
                 put(&mut prim, len, 8)?;
-                request(h, sc(3, 1, 0), &[&prim], &[])?
+                Request::new(h, sc(3, 1, 0), &[&prim], &[])?
             }
         });
         Ok(())

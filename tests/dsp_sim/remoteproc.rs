@@ -175,26 +175,12 @@ impl Remoteproc {
     /// Calls `f(kernel address, length, offset)` for each page-bounded
     /// piece of `[addr, addr + len)` as the DSP reaches it.
     fn access(&self, addr: u64, len: usize, mut f: impl FnMut(*mut u8, usize, usize)) -> Result {
-        let mut done = 0usize;
-        while done < len {
-            let cur = addr.checked_add(done as u64).ok_or(EFAULT)?;
-            let n = ((PAGE - cur % PAGE) as usize).min(len - done);
-            let Some(phys) = self.translate(cur) else {
+        crate::smmu::for_each_page(addr, len, &mut f, |cur| {
+            self.translate(cur).ok_or_else(|| {
                 pr_warn!("remoteproc SMMU: {cur:#x} is not identity-mapped\n");
-                return Err(EFAULT);
-            };
-            // SAFETY: `phys` is the remote heap qda handed over; memremap
-            // maps RAM or a carve-out for us.
-            let va = unsafe { bindings::memremap(phys, n, bindings::MEMREMAP_WB as usize) };
-            if va.is_null() {
-                return Err(EFAULT);
-            }
-            f(va.cast(), n, done);
-            // SAFETY: unmaps what memremap mapped.
-            unsafe { bindings::memunmap(va) };
-            done += n;
-        }
-        Ok(())
+                EFAULT
+            })
+        })
     }
 
     /// Writes `byte` over `[addr, addr + len)`, then reads it back.

@@ -23,6 +23,34 @@ extern "C" {
 
 const PAGE: u64 = 4096;
 
+/// Calls `f(kernel address, length, offset into the range)` for each
+/// page-bounded piece of `[addr, addr + len)`, where `phys_of` gives each
+/// piece's physical address (or the fault).
+pub(crate) fn for_each_page(
+    addr: u64,
+    len: usize,
+    f: &mut impl FnMut(*mut u8, usize, usize),
+    mut phys_of: impl FnMut(u64) -> Result<u64>,
+) -> Result {
+    let mut done = 0usize;
+    while done < len {
+        let cur = addr.checked_add(done as u64).ok_or(EFAULT)?;
+        let n = ((PAGE - cur % PAGE) as usize).min(len - done);
+        let phys = phys_of(cur)?;
+        // SAFETY: `phys` is memory the driver mapped for the DSP; memremap
+        // maps it (RAM or a carve-out) for us.
+        let va = unsafe { bindings::memremap(phys, n, bindings::MEMREMAP_WB as usize) };
+        if va.is_null() {
+            return Err(EFAULT);
+        }
+        f(va.cast(), n, done);
+        // SAFETY: unmaps what memremap mapped.
+        unsafe { bindings::memunmap(va) };
+        done += n;
+    }
+    Ok(())
+}
+
 /// The context banks of one simulated DSP.
 pub(crate) struct Smmu {
     /// `(sid, node)`; each node holds a reference, dropped in `drop`.
@@ -111,29 +139,16 @@ impl Smmu {
             if domain.is_null() {
                 return Err(EFAULT);
             }
-            let mut done = 0usize;
-            while done < len {
-                let cur = iova + done as u64;
-                let in_page = (PAGE - (cur % PAGE)) as usize;
-                let n = in_page.min(len - done);
+            for_each_page(iova, len, &mut f, |cur| {
                 // SAFETY: `domain` is the device's live domain.
-                let phys = unsafe { bindings::iommu_iova_to_phys(domain, cur) };
-                if phys == 0 {
-                    pr_warn!("SMMU: SID {sid} IOVA {cur:#x} is not mapped\n");
-                    return Err(EFAULT);
+                match unsafe { bindings::iommu_iova_to_phys(domain, cur) } {
+                    0 => {
+                        pr_warn!("SMMU: SID {sid} IOVA {cur:#x} is not mapped\n");
+                        Err(EFAULT)
+                    }
+                    phys => Ok(phys),
                 }
-                // SAFETY: `phys` is memory the driver mapped for the DSP;
-                // memremap maps it (RAM or a carve-out) for us.
-                let va = unsafe { bindings::memremap(phys, n, bindings::MEMREMAP_WB as usize) };
-                if va.is_null() {
-                    return Err(EFAULT);
-                }
-                f(va.cast(), n, done);
-                // SAFETY: unmaps what memremap mapped.
-                unsafe { bindings::memunmap(va) };
-                done += n;
-            }
-            Ok(())
+            })
         })();
         // SAFETY: drops the reference `bus_find_device` took.
         unsafe { bindings::put_device(dev) };

@@ -34,7 +34,10 @@ use crate::{
         ReadWait, //
     },
     mem_request::MemOp,
-    process::Effects,
+    process::{
+        Effects,
+        Process, //
+    },
     smmu::Smmu,
     ChanState,
     Knob, //
@@ -93,26 +96,40 @@ fn write_audio(k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
     with_state(k, |st| st.audio.record(r)).unwrap_or(r)
 }
 
-/// Asks the audio PD's daemon for `op` through `apps_mem` and waits for
-/// the outcome (the channel is not held while waiting).
-fn ask_mem(k: &Knob, op: MemOp) -> ReadResult {
-    let wait = ReadWait::new()?;
-    let cs = current(k)?;
+/// Starts a reverse call of the static PD whose client id `pick` finds
+/// (`none`: the errno without one) with `start`; the replies it produced
+/// are sent once the state is unlocked.
+fn start_job(
+    cs: &ChanState,
+    (pick, none): (fn(&State) -> Option<i32>, Error),
+    start: impl FnOnce(&mut Process, &mut Effects<'_>) -> Result,
+) -> Result {
     let mut done = KVec::new();
     cs.dsp.with_state(|st| {
-        let client = st.audio.client.ok_or(ENOMEM)?;
-        let p = st.process(client).ok_or(ENOMEM)?;
+        let client = pick(st).ok_or(none)?;
+        let p = st.process(client).ok_or(none)?;
         let mut fx = Effects {
             smmu: &cs.dsp.smmu,
             rproc: &cs.dsp.rproc,
             done: &mut done,
             finished: KVec::new(),
         };
-        p.request_mem(op, wait.clone(), &mut fx)
+        start(p, &mut fx)
     })?;
     for r in done.iter() {
         cs.reply(r);
     }
+    Ok(())
+}
+
+/// Asks the audio PD's daemon for `op` through `apps_mem` and waits for
+/// the outcome (the channel is not held while waiting).
+fn ask_mem(k: &Knob, op: MemOp) -> ReadResult {
+    let wait = ReadWait::new()?;
+    let cs = current(k)?;
+    start_job(&cs, (|st| st.audio.client, ENOMEM), |p, fx| {
+        p.request_mem(op, wait.clone(), fx)
+    })?;
     drop(cs);
     wait.wait()
 }
@@ -187,25 +204,11 @@ fn show_sensors(k: &Arc<Knob>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     .unwrap_or_else(|| writeln!(f, "down"))
 }
 
-/// Starts the sensors PD's read of `path`; the replies it produced are
-/// sent once the state is unlocked.
+/// Starts the sensors PD's read of `path`.
 fn start_read(cs: &ChanState, path: &[u8], wait: &Arc<ReadWait>) -> Result {
-    let mut done = KVec::new();
-    cs.dsp.with_state(|st| {
-        let client = st.sensors.ok_or(ENODEV)?;
-        let p = st.process(client).ok_or(ENODEV)?;
-        let mut fx = Effects {
-            smmu: &cs.dsp.smmu,
-            rproc: &cs.dsp.rproc,
-            done: &mut done,
-            finished: KVec::new(),
-        };
-        p.read_file(path, wait.clone(), &mut fx)
-    })?;
-    for r in done.iter() {
-        cs.reply(r);
-    }
-    Ok(())
+    start_job(cs, (|st| st.sensors, ENODEV), |p, fx| {
+        p.read_file(path, wait.clone(), fx)
+    })
 }
 
 fn write_sensors(k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
