@@ -444,6 +444,7 @@ pub(crate) fn invoke(
             0 => None,
             ms => Some(ms),
         },
+        uninterruptible: false,
         user: true,
     };
     let r = f.channel.call(&req, m.payload.clone()).inspect_err(|&e| {

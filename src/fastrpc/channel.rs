@@ -187,9 +187,21 @@ pub(crate) struct Request {
     pub(crate) payload: (u64, u64),
     /// Timeout; `None` waits until the reply or a signal.
     pub(crate) timeout_ms: Option<u32>,
+    /// Wait for the reply (or the DSP's end) whatever the signals and
+    /// the timeout: the release of a killed task, whose pending SIGKILL
+    /// would otherwise end the wait at once.
+    pub(crate) uninterruptible: bool,
     /// A user call: refused (`-EAGAIN`) while [`ORPHAN_LIMIT`] slots are
     /// orphaned.
     pub(crate) user: bool,
+}
+
+/// What may end a caller's wait besides the answer.
+enum Wake {
+    /// A signal, or the deadline if there is one.
+    Deadline(Option<Jiffies>),
+    /// Nothing but the answer or the channel's shutdown.
+    OnlyByAnswer,
 }
 
 impl Channel {
@@ -299,14 +311,18 @@ impl Channel {
             drop(self.release(i));
             return Err(e);
         }
-        self.wait(i, req.timeout_ms.map(msecs_to_jiffies))
+        let deadline = match req.uninterruptible {
+            true => Wake::OnlyByAnswer,
+            false => Wake::Deadline(req.timeout_ms.map(msecs_to_jiffies)),
+        };
+        self.wait(i, deadline)
     }
 
     /// Waits for the answer in slot `i`, until `deadline` if given. A
     /// caller that gives up (signal, timeout) leaves the slot orphaned:
     /// the DSP may still write into the call's memory, which the channel
     /// keeps until the reply or the DSP's end.
-    fn wait(&self, i: usize, deadline: Option<Jiffies>) -> Result<i32> {
+    fn wait(&self, i: usize, deadline: Wake) -> Result<i32> {
         let mut t = self.table.lock();
         loop {
             let answer = match t.slots[i].state {
@@ -321,7 +337,7 @@ impl Channel {
                 drop(mem);
                 return answer;
             }
-            let Some(e) = self.sleep(&mut t, i, deadline) else {
+            let Some(e) = self.sleep(&mut t, i, &deadline) else {
                 continue;
             };
             if t.slots[i].state == State::Pending {
@@ -339,8 +355,16 @@ impl Channel {
         &self,
         t: &mut SpinLockIrqGuard<'_, Table>,
         i: usize,
-        deadline: Option<Jiffies>,
+        deadline: &Wake,
     ) -> Option<Error> {
+        let deadline = match deadline {
+            Wake::OnlyByAnswer => {
+                // Woken by the answer or by the channel's shutdown.
+                self.waiters[i].wait(t);
+                return None;
+            }
+            Wake::Deadline(d) => *d,
+        };
         match deadline {
             Some(j) => match self.waiters[i].wait_interruptible_timeout(t, j) {
                 CondVarTimeoutResult::Timeout => Some(ETIMEDOUT),

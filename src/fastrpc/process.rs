@@ -94,10 +94,10 @@ fn remote_result(dev: &Device, handle: u32, sc: Scalars, r: i32) -> Result {
 fn kernel_call_on(
     channel: &Arc<Channel>,
     cb: &Arc<ContextBank>,
-    handle: u32,
-    pd: u32,
+    (handle, pd): (u32, u32),
     sc: Scalars,
     args: &[Arg<'_>],
+    uninterruptible: bool,
 ) -> Result<KVec<u8>> {
     let m = invoke::marshal(cb, args)?;
     let req = Request {
@@ -107,6 +107,7 @@ fn kernel_call_on(
         sc: sc.0,
         payload: m.dsp,
         timeout_ms: Some(KERNEL_CALL_TIMEOUT_MS),
+        uninterruptible,
         user: false,
     };
     let r = channel.call(&req, m.payload.clone())?;
@@ -124,7 +125,7 @@ fn kernel_call(
     sc: Scalars,
     args: &[Arg<'_>],
 ) -> Result<KVec<u8>> {
-    kernel_call_on(channel, cb, INIT_HANDLE, pd, sc, args)
+    kernel_call_on(channel, cb, (INIT_HANDLE, pd), sc, args, false)
 }
 
 /// The DSP's answer to a method it does not implement.
@@ -147,10 +148,10 @@ pub(crate) fn capabilities(
     let out = kernel_call_on(
         channel,
         cb,
-        UTILITIES_HANDLE,
-        pd,
+        (UTILITIES_HANDLE, pd),
         Scalars::new(CAPS_METHOD, 1, 1),
         &[Arg::In(&req.encode()), Arg::Out(req.answer_len())],
+        false,
     )?;
     let mut attrs = KVec::with_capacity(DSP_ATTRIBUTES, GFP_KERNEL)?;
     attrs.push(0, GFP_KERNEL)?;
@@ -510,12 +511,18 @@ pub(crate) fn release(
     p: &Process,
 ) -> Result {
     let id = ClientReq { client_id }.encode();
-    kernel_call(
+    // The last close of a task being killed (a daemon's SIGKILL) runs with
+    // the signal pending: its wait would end at once and leave the process
+    // unconfirmed. It waits for the DSP's answer (or the DSP's end)
+    // instead.
+    let dying = kernel::current!().signal_pending();
+    kernel_call_on(
         channel,
         cb,
-        p.pd,
+        (INIT_HANDLE, p.pd),
         Scalars::new(method::RELEASE, 1, 0),
         &[Arg::In(&id)],
+        dying,
     )
     .map(|_| ())
 }

@@ -448,6 +448,87 @@ fn slots_of(tgid: i32) -> Result<usize, String> {
         .count())
 }
 
+/// How many answers the simulated `dsp` holds back (`drop`, `drop-release`).
+fn held(dsp: &str) -> Result<u32, String> {
+    let p = format!("/sys/kernel/debug/qda_dsp_sim/{dsp}");
+    let t = fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))?;
+    t.lines()
+        .find_map(|l| l.strip_prefix("held ")?.parse().ok())
+        .ok_or_else(|| format!("{p}: no held line"))
+}
+
+/// The forked child of [`a_killed_process_waits_for_its_release`]:
+/// attaches, arms the held release, says so on `pipe`, waits to be killed.
+fn attach_and_wait_to_be_killed(pipe: i32) -> i32 {
+    let r = Device::by_name("cdsp")
+        .map_err(|e| e.to_string())
+        .and_then(|d| {
+            d.attach().map_err(|e| e.to_string())?;
+            knob("cdsp", "drop-release")?;
+            Ok(d)
+        });
+    let Ok(_d) = r else {
+        return 1;
+    };
+    // SAFETY: one byte from a live local to our pipe end, then wait for
+    // the parent's SIGKILL.
+    unsafe {
+        libc::write(pipe, [b'a'].as_ptr().cast(), 1);
+        loop {
+            libc::pause();
+        }
+    }
+}
+
+/// A process killed (SIGKILL) with its file open: its last close runs
+/// with the signal pending, yet it waits for the DSP to confirm the
+/// release (held back here until the test lets it go) instead of giving
+/// up at once and leaving the process kept.
+pub fn a_killed_process_waits_for_its_release() -> Outcome {
+    let kept = calls("cdsp", "kept")?;
+    let mut p = [0i32; 2];
+    // SAFETY: a pipe, then a fork whose child runs
+    // `attach_and_wait_to_be_killed` and leaves with `_exit`.
+    let pid = unsafe {
+        check!(libc::pipe(p.as_mut_ptr()) == 0, "pipe failed");
+        let pid = libc::fork();
+        if pid == 0 {
+            libc::close(p[0]);
+            libc::_exit(attach_and_wait_to_be_killed(p[1]));
+        }
+        libc::close(p[1]);
+        pid
+    };
+    check!(pid > 0, "fork failed");
+    let mut b = 0u8;
+    // SAFETY: reads one byte into a live local, then closes our end.
+    let n = unsafe {
+        let n = libc::read(p[0], (&raw mut b).cast(), 1);
+        libc::close(p[0]);
+        n
+    };
+    // SAFETY: our child, killed; reaped below.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let reached = n == 1 && eventually(|| held("cdsp") == Ok(1));
+    knob("cdsp", "release")?;
+    // SAFETY: reaps our child.
+    unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+    check!(
+        reached,
+        "the killed process's release never reached the DSP"
+    );
+    check!(
+        calls("cdsp", "kept")? == kept,
+        "the release of a killed process was given up: kept {:?}, was {kept}",
+        calls("cdsp", "kept")
+    );
+    check!(
+        eventually(|| slots_of(pid) == Ok(0)),
+        "the killed process's session slot was not freed"
+    );
+    Ok(())
+}
+
 /// The forked child of [`an_unconfirmed_release_keeps_the_process`]:
 /// attaches, arms the held release, exits (its release times out).
 fn attach_and_exit_unconfirmed() -> i32 {

@@ -402,6 +402,10 @@ pub fn run(loaded: bool) {
         faults::a_crash_under_load_fails_every_call_cleanly,
     );
     s.case(
+        "a_killed_process_waits_for_its_release",
+        faults::a_killed_process_waits_for_its_release,
+    );
+    s.case(
         "an_unconfirmed_release_keeps_the_process",
         faults::an_unconfirmed_release_keeps_the_process,
     );
