@@ -17,7 +17,8 @@ OUT=${QDA_OUT:-$QDA_ROOT/build}
 export QDA_OUT=$OUT
 mkdir -p "$OUT"
 passed=0 failed=0 skipped=0
-fail() { failed=$((failed + 1)); printf '[%4ss]     FAIL: %s\n' "$(_elapsed)" "$*"; }
+failures=()
+fail() { failed=$((failed + 1)); failures+=("$*"); printf '[%4ss]     FAIL: %s\n' "$(_elapsed)" "$*"; }
 pass() { passed=$((passed + 1)); info "ok: $*"; }
 
 bash "$QDA_ROOT/scripts/setup.sh" || die "setup failed"
@@ -139,10 +140,11 @@ if [ -s "$LOG" ]; then
     done
     grep -v -E '^\s*$' "$OUT/ktap.txt" | sed -e 's/^\[[0-9:]*\] /    /'
     read -r kp kf ks < <(python3 - "$OUT"/ktap/doc-*.json <<'PY'
-import json, sys
+import json, os, sys
 # A suite counts once (its first run); failures of any later run count too.
 p = f = s = 0
 seen = set()
+bad = []
 def walk(t, first):
     global p, f, s
     for c in t.get("test_cases", []):
@@ -153,6 +155,7 @@ def walk(t, first):
             s += first
         else:
             f += 1
+            bad.append(c.get("name", "?"))
     for g in t.get("sub_groups", []):
         walk(g, first)
 for path in sys.argv[1:]:
@@ -165,12 +168,14 @@ for path in sys.argv[1:]:
         name = suite.get("name")
         walk(suite, 0 if name in seen else 1)
         seen.add(name)
+open(os.environ["QDA_OUT"] + "/ktap-failed.txt", "w").write("".join(b + "\n" for b in bad))
 print(p, f, s)
 PY
 )
     passed=$((passed + kp)); failed=$((failed + kf)); skipped=$((skipped + ks))
+    while read -r c; do [ -n "$c" ] && failures+=("KTAP case $c"); done < "$OUT/ktap-failed.txt"
     info "KTAP: $kp passed, $kf failed, $ks skipped"
-    for suite in qda_domain qda_fastrpc qda_memory qda_remote_heap qda_topology qda_uapi qda_userspace qda_static_pd qda_library qda_differential; do
+    for suite in qda_domain qda_fastrpc qda_memory qda_remote_heap qda_topology qda_uapi qda_userspace qda_static_pd qda_legacy qda_library qda_differential qda_legacy_differential; do
         grep -q "ok [0-9]* $suite\$" <(sed -e 's/\r$//' -e 's/^\[[^]]*\] *//' "$LOG") ||
             fail "suite $suite did not report"
     done
@@ -186,6 +191,17 @@ PY
 fi
 
 echo
+if [ ${#failures[@]} -gt 0 ]; then
+    # Last, so that a log cut to its tail still names them; with each
+    # failed case, the console lines that led to it.
+    echo "what failed:"
+    for f in "${failures[@]}"; do
+        echo "  - $f"
+        case "$f" in "KTAP case "*)
+            sed -e 's/\r$//' "$LOG" | grep -B15 -E "not ok [0-9]+ ${f#KTAP case }( |$)" | head -32 | sed 's/^/      /' ;;
+        esac
+    done
+fi
 info "artifacts in $OUT (console-test.log is the full guest console)"
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"

@@ -23,8 +23,12 @@
 use kernel::prelude::*;
 
 use crate::{
+    context_bank::ContextBank,
     ffi::{
-        accel::File,
+        accel::{
+            DrmDevice,
+            File, //
+        },
         dmabuf::DmaBufRef,
         gem::{
             Backing,
@@ -58,10 +62,7 @@ pub(crate) struct Resolved {
 /// (0: none given); `-EBADF` with a log line if it names no buffer mapped
 /// there, `-EFAULT` if nothing is mapped at `ptr`.
 pub(crate) fn resolve(file: &File<QdaFile>, fd: i32, ptr: u64, what: &str) -> Result<Resolved> {
-    let at = match ptr {
-        0 => None,
-        p => Some(MappingAt::lookup(p)?),
-    };
+    let at = mapping_at(ptr)?;
     let offset = at.map_or(0, |m| m.offset);
     let maps = |f: &dyn Fn(&MappingAt) -> bool| at.as_ref().is_none_or(f);
     let handle = u32::try_from(fd)
@@ -81,21 +82,58 @@ pub(crate) fn resolve(file: &File<QdaFile>, fd: i32, ptr: u64, what: &str) -> Re
             offset,
         });
     }
+    resolve_dmabuf(file.drm_device(), file.data().session().cb(), fd, at, what)
+}
+
+/// The caller's mapping at user address `ptr` (0: none given);
+/// `-EFAULT` if nothing is mapped there.
+pub(crate) fn mapping_at(ptr: u64) -> Result<Option<MappingAt>> {
+    match ptr {
+        0 => Ok(None),
+        p => Ok(Some(MappingAt::lookup(p)?)),
+    }
+}
+
+/// Resolves `fd` as a dma-buf fd mapped at `at` (if given) for use in
+/// `cb`: a qda export of `drm` already mapped in `cb` is that object, any
+/// other dma-buf is attached for the call. `-EBADF` with a log line if `fd`
+/// is no such dma-buf.
+pub(crate) fn resolve_dmabuf(
+    drm: &DrmDevice,
+    cb: &ContextBank,
+    fd: i32,
+    at: Option<MappingAt>,
+    what: &str,
+) -> Result<Resolved> {
+    let offset = at.as_ref().map_or(0, |m| m.offset);
     let buf = DmaBufRef::from_fd(fd)
         .ok()
-        .filter(|b| maps(&|m| b.is_mapped_by(m)))
+        .filter(|b| at.as_ref().is_none_or(|m| b.is_mapped_by(m)))
         .ok_or_else(|| {
             crate::ratelimit::dev_ratelimited!(
                 info,
-                file.data().session().cb().dev.as_ref(),
+                cb.dev.as_ref(),
                 "{what}: {fd} is neither a buffer handle nor a dma-buf fd mapped at the argument\n"
             );
             EBADF
         })?;
-    let sid = file.data().session().cb().sid;
-    let buf = match ObjectRef::from_own_export(file.drm_device(), &BO_FUNCS, &buf) {
-        Some(bo) if bo.backing().sid == sid => BufRef::Bo(bo),
+    let buf = match ObjectRef::from_own_export(drm, &BO_FUNCS, &buf) {
+        Some(bo) if bo.backing().sid == cb.sid => BufRef::Bo(bo),
         _ => BufRef::DmaBuf(buf),
     };
     Ok(Resolved { buf, offset })
+}
+
+/// How a file names buffers: the accel file by GEM handle or dma-buf fd,
+/// a legacy file by dma-buf fd only.
+pub(crate) trait Resolve {
+    /// Resolves reference `fd` for memory at user address `ptr` (0: none
+    /// given).
+    fn resolve(&self, fd: i32, ptr: u64, what: &str) -> Result<Resolved>;
+}
+
+impl Resolve for File<QdaFile> {
+    fn resolve(&self, fd: i32, ptr: u64, what: &str) -> Result<Resolved> {
+        resolve(self, fd, ptr, what)
+    }
 }

@@ -32,6 +32,7 @@ use crate::{
         self,
         QdaFile, //
     },
+    legacy::LegacyNodes,
     memory::MemoryManager,
     rebind::Rebinder,
     remote_heap::{
@@ -51,6 +52,8 @@ use crate::{
 pub(crate) struct QdaDevice {
     /// Which DSP this is.
     pub(crate) domain: Domain,
+    /// The channel is secure (no `qcom,non-secure-domain`).
+    pub(crate) secure: bool,
     /// The sessions on the DSP's context banks.
     pub(crate) sessions: Arc<Sessions>,
     /// Where buffer memory comes from.
@@ -202,6 +205,8 @@ pub(crate) struct QdaDriver;
 /// nothing can hand the heap to the DSP any more).
 pub(crate) struct Bound {
     channel: Arc<Channel>,
+    /// Deregistered first: no new legacy files while the rest goes.
+    _legacy: LegacyNodes,
     _debugfs: DspDebugfs,
     _accel: accel::Registration<QdaDevice>,
     _heap: Option<RemoteHeap>,
@@ -255,6 +260,7 @@ impl rpmsg::Driver for QdaDriver {
         let data = Arc::pin_init(
             pin_init!(QdaDevice {
                 domain,
+                secure: !cfg.non_secure,
                 sessions: s2,
                 memory: m2,
                 channel: c2,
@@ -263,7 +269,8 @@ impl rpmsg::Driver for QdaDriver {
             }),
             GFP_KERNEL,
         )?;
-        let accel = accel::Registration::new(dev, &DRIVER, data)?;
+        let accel = accel::Registration::new(dev, &DRIVER, data.clone())?;
+        let legacy = LegacyNodes::register(&data, &accel.device_ref())?;
         let name = CString::try_from_fmt(fmt!("{}", domain.label()))?;
         let debugfs = DspDebugfs::new(
             &ctx.debugfs,
@@ -285,6 +292,7 @@ impl rpmsg::Driver for QdaDriver {
         Ok(KBox::new(
             Bound {
                 channel,
+                _legacy: legacy,
                 _debugfs: debugfs,
                 _accel: accel,
                 _heap: heap,

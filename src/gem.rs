@@ -9,10 +9,13 @@ use core::{
 };
 use kernel::{
     mm::virt::VmaNew,
-    prelude::*, //
+    prelude::*,
+    sync::Arc, //
 };
 
 use crate::{
+    context_bank::ContextBank,
+    driver::QdaDevice,
     ffi::{
         dmabuf::Attachment,
         gem::{
@@ -21,7 +24,10 @@ use crate::{
             SgTable, //
         },
     },
-    memory::Accounted,
+    memory::{
+        self,
+        Accounted, //
+    },
     topology, //
 };
 
@@ -34,6 +40,29 @@ pub(crate) struct Bo {
 }
 
 impl Bo {
+    /// Allocates `size` bytes (rounded up to pages) from `backend` of
+    /// `dev`, mapped in `cb`; also returns the rounded size.
+    pub(crate) fn alloc(
+        dev: &QdaDevice,
+        cb: &Arc<ContextBank>,
+        size: u64,
+        backend: u32,
+    ) -> Result<(Self, usize)> {
+        let size = memory::bo_size(size)?;
+        let mem = dev.memory.alloc(cb, size, backend).inspect_err(|e| {
+            crate::ratelimit::dev_ratelimited!(
+                info,
+                dev.channel.device(),
+                "{}: allocating {} bytes (backend {}) failed: {:?}\n",
+                dev.domain.label(),
+                size,
+                backend,
+                e
+            );
+        })?;
+        Ok((Self { mem, sid: cb.sid }, size))
+    }
+
     /// The address the DSP uses for this buffer.
     pub(crate) fn dsp_addr(&self) -> Result<u64> {
         topology::dsp_addr(self.sid, self.mem.memory().iova()).ok_or(EOVERFLOW)

@@ -13,7 +13,12 @@
 
 use kernel::prelude::*;
 
+mod access;
+mod access_policy;
+mod attributes;
 mod buffer_ref;
+mod call;
+mod client;
 mod context_bank;
 mod debugfs;
 mod domain;
@@ -23,12 +28,15 @@ mod fastrpc;
 mod ffi;
 mod file;
 mod gem;
+mod legacy;
+mod mapping;
 mod memory;
 mod prime;
 mod ratelimit;
 mod rebind;
 mod remote_heap;
 mod session;
+mod start;
 mod topology;
 mod transport;
 mod uapi;
@@ -59,6 +67,16 @@ module! {
     description: "Qualcomm Hexagon DSP accelerator (FastRPC over DRM accel)",
     license: "GPL",
     imports_ns: ["DMA_BUF"],
+    params: {
+        daemon_gid: i32 {
+            default: -1,
+            description: "Members of this group (initial user namespace) may do daemon operations: root/sensors PD attach, static PD create, signed PDs on secure DSPs (-1: only CAP_SYS_ADMIN)",
+        },
+        legacy_nodes: bool {
+            default: true,
+            description: "Serve the fastrpc.ko UAPI on /dev/fastrpc-<dsp>[-secure] nodes",
+        },
+    },
 }
 
 /// Module state. Fields drop in order: the rpmsg driver (and with it every

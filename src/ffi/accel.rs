@@ -91,7 +91,8 @@ pub(crate) struct DrmDevice(Opaque<bindings::drm_device>);
 impl DrmDevice {
     /// # Safety
     ///
-    /// `ptr` must be a valid, registered DRM device for `'a`.
+    /// `ptr` must be a valid DRM device of a [`DriverTable`] for `'a`
+    /// (registered, or unplugged but still referenced).
     unsafe fn from_raw<'a>(ptr: *mut bindings::drm_device) -> &'a Self {
         // SAFETY: `DrmDevice` is a transparent wrapper; valid per the
         // caller.
@@ -101,6 +102,49 @@ impl DrmDevice {
     /// The raw `struct drm_device`.
     pub(crate) fn as_raw(&self) -> *mut bindings::drm_device {
         self.0.get()
+    }
+}
+
+/// A counted reference to a DRM device of ours, for users outside the
+/// DRM core's callbacks (the legacy nodes). It keeps the device's memory,
+/// not its registration: after unplug, objects can still be made and
+/// exported, as for files that stay open.
+///
+/// # Invariants
+///
+/// `0` is a DRM device of a [`DriverTable`], of which `self` owns one
+/// reference.
+pub(crate) struct DrmDeviceRef(NonNull<bindings::drm_device>);
+
+// SAFETY: DRM device references may be taken and dropped on any thread.
+unsafe impl Send for DrmDeviceRef {}
+// SAFETY: `&self` only hands out `&DrmDevice`, whose users are thread-safe
+// DRM core functions.
+unsafe impl Sync for DrmDeviceRef {}
+
+impl core::ops::Deref for DrmDeviceRef {
+    type Target = DrmDevice;
+
+    fn deref(&self) -> &DrmDevice {
+        // SAFETY: by the invariant we hold a reference to the device.
+        unsafe { DrmDevice::from_raw(self.0.as_ptr()) }
+    }
+}
+
+impl Clone for DrmDeviceRef {
+    fn clone(&self) -> Self {
+        // SAFETY: by the invariant the device is live; this takes another
+        // reference.
+        unsafe { bindings::drm_dev_get(self.0.as_ptr()) };
+        // INVARIANT: the same device; we took the reference.
+        Self(self.0)
+    }
+}
+
+impl Drop for DrmDeviceRef {
+    fn drop(&mut self) {
+        // SAFETY: by the invariant we own one reference.
+        unsafe { bindings::drm_dev_put(self.0.as_ptr()) };
     }
 }
 
@@ -309,6 +353,15 @@ impl<T: Send + Sync> Registration<T> {
             drm: unsafe { NonNull::new_unchecked(drm) },
             _t: PhantomData,
         })
+    }
+
+    /// A counted reference to the device.
+    pub(crate) fn device_ref(&self) -> DrmDeviceRef {
+        // SAFETY: by the invariant `drm` is a live device we hold a
+        // reference to; this takes another one.
+        unsafe { bindings::drm_dev_get(self.drm.as_ptr()) };
+        // INVARIANT: a device of a `DriverTable`; we took the reference.
+        DrmDeviceRef(self.drm)
     }
 
     /// The N of `/dev/accel/accelN`.

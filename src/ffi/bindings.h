@@ -11,3 +11,4 @@
 #include <drm/drm_accel.h>
 #include <drm/qda_accel.h>
 #include "helpers.h"
+#include <misc/fastrpc.h>

@@ -18,8 +18,10 @@ use core::{
 use kernel::{
     bindings,
     error::to_result,
+    fs::file::FileDescriptorReservation,
     mm::virt::VmaNew,
     prelude::*, //
+    sync::aref::ARef,
 };
 
 use super::accel::File;
@@ -374,6 +376,29 @@ impl<B: Backing> ObjectRef<B> {
                 _b: PhantomData,
             })
         }
+    }
+
+    /// Exports the object as a new dma-buf (opened with `flags`, e.g.
+    /// `O_RDWR`) and installs it at a new file descriptor of the calling
+    /// process, once `publish(fd)` (which tells userspace the number)
+    /// succeeded. Without `O_CLOEXEC`, as `drivers/misc/fastrpc.c` does.
+    pub(crate) fn export_fd(&self, flags: u32, publish: impl FnOnce(i32) -> Result) -> Result<i32> {
+        let res = FileDescriptorReservation::get_unused_fd_flags(0)?;
+        let fd = res.reserved_fd() as i32;
+        // SAFETY: the object is live (we hold a reference); `export` is
+        // the object's own PRIME export (see `export_callback`).
+        let buf = unsafe {
+            let obj = self.obj.as_ptr();
+            let export = (*(*obj).funcs).export.ok_or(EOPNOTSUPP)?;
+            kernel::error::from_err_ptr(export(obj, flags as c_int))?
+        };
+        // SAFETY: `buf` is a new dma-buf whose file we own the only
+        // reference of.
+        let file: ARef<kernel::fs::File> =
+            unsafe { ARef::from_raw(NonNull::from(kernel::fs::File::from_raw_file((*buf).file))) };
+        publish(fd)?;
+        res.fd_install(file);
+        Ok(fd)
     }
 
     /// Gives the reference to the caller (the DRM core).

@@ -61,6 +61,8 @@ impl Device {
 /// Whether a bound device's endpoint may still be used, and the sends in
 /// progress.
 struct GateState {
+    /// Probe has published the driver's data: answers can be delivered.
+    open: bool,
     revoked: bool,
     active: usize,
 }
@@ -106,6 +108,7 @@ impl EndpointGate {
             pin_init!(Self {
                 ept,
                 state <- new_mutex!(GateState {
+                    open: false,
                     revoked: false,
                     active: 0,
                 }),
@@ -115,10 +118,18 @@ impl EndpointGate {
         )
     }
 
-    /// Refuses new sends and waits for those in progress.
+    /// Lets sends through: the receive callback can now deliver answers.
+    fn open(&self) {
+        self.state.lock().open = true;
+        self.idle.notify_all();
+    }
+
+    /// Refuses new sends (and those waiting for [`Self::open`]) and waits
+    /// for those in progress.
     fn revoke(&self) {
         let mut s = self.state.lock();
         s.revoked = true;
+        self.idle.notify_all();
         while s.active > 0 {
             self.idle.wait(&mut s);
         }
@@ -133,11 +144,19 @@ pub(crate) struct Endpoint(Arc<EndpointGate>);
 
 impl Endpoint {
     /// Sends `data` (may sleep); `-ENODEV` once the device is unbound.
+    ///
+    /// A send before the driver's probe has returned (from a node the
+    /// probe already registered) waits until it has: until then the
+    /// receive callback has no data to deliver the answer to. So a probe
+    /// must never send and wait for the DSP itself.
     pub(crate) fn send(&self, data: &[u8]) -> Result {
         let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;
         let g = &self.0;
         {
             let mut s = g.state.lock();
+            while !s.open && !s.revoked {
+                g.idle.wait(&mut s);
+            }
             if s.revoked {
                 return Err(ENODEV);
             }
@@ -336,6 +355,7 @@ unsafe extern "C" fn probe_callback<T: Driver>(rpdev: *mut sys::rpmsg_device) ->
         Ok(b) => {
             // SAFETY: `rpdev` is valid; the pointer is reclaimed in remove.
             unsafe { drvdata_slot(rpdev) }.store(KBox::into_raw(b).cast(), Release);
+            gate.open();
             0
         }
         Err(e) => {
@@ -396,8 +416,9 @@ unsafe extern "C" fn rx_callback<T: Driver>(
         return 0;
     };
     if data.is_null() || msg.is_null() {
-        // A message before probe finished publishing its data, or after
-        // remove started: nobody can be waiting for it.
+        // A message before probe finished publishing its data (sends wait
+        // for that), or after remove started: nobody can be waiting for
+        // it.
         return 0;
     }
     // SAFETY: the transport guarantees `msg` is readable for `len` bytes

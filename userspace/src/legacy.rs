@@ -151,6 +151,34 @@ pub struct Capability {
     pub reserved: [u32; 4],
 }
 
+/// `struct fastrpc_init_create_static`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InitCreateStatic {
+    pub namelen: u32,
+    pub memlen: u32,
+    /// Address of the PD's name.
+    pub name: u64,
+}
+
+/// `struct fastrpc_ioctl_set_option`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SetOption {
+    pub request_id: u32,
+    pub value: u32,
+    pub reserved: [i32; 6],
+}
+
+/// `FASTRPC_POLL_MODE`, the only option of SET_OPTION.
+pub const FASTRPC_POLL_MODE: u32 = 1;
+/// `FASTRPC_MODE_UNSIGNED_MODULE`: INIT_CREATE of an unsigned PD.
+pub const FASTRPC_MODE_UNSIGNED_MODULE: u32 = 1 << 3;
+
+/// `FASTRPC_IOCTL_INIT_CREATE_STATIC`.
+pub const FASTRPC_IOCTL_INIT_CREATE_STATIC: u32 = iowr(9, size_of::<InitCreateStatic>());
+/// `FASTRPC_IOCTL_SET_OPTION`.
+pub const FASTRPC_IOCTL_SET_OPTION: u32 = iowr(12, size_of::<SetOption>());
 /// `FASTRPC_IOCTL_ALLOC_DMA_BUFF`.
 pub const FASTRPC_IOCTL_ALLOC_DMA_BUFF: u32 = iowr(1, size_of::<AllocDmaBuf>());
 /// `FASTRPC_IOCTL_FREE_DMA_BUFF`.
@@ -210,6 +238,11 @@ mod req {
     pub const MEM_MAP: Ioctl<MemMap> = unsafe { Ioctl::new(FASTRPC_IOCTL_MEM_MAP) };
     // SAFETY: see above.
     pub const MEM_UNMAP: Ioctl<MemUnmap> = unsafe { Ioctl::new(FASTRPC_IOCTL_MEM_UNMAP) };
+    /// Reads the name at `name`.
+    pub const INIT_CREATE_STATIC: IndirectIoctl<InitCreateStatic> =
+        IndirectIoctl::new(FASTRPC_IOCTL_INIT_CREATE_STATIC);
+    // SAFETY: see above.
+    pub const SET_OPTION: Ioctl<SetOption> = unsafe { Ioctl::new(FASTRPC_IOCTL_SET_OPTION) };
     // SAFETY: see above.
     pub const GET_DSP_INFO: Ioctl<Capability> = unsafe { Ioctl::new(FASTRPC_IOCTL_GET_DSP_INFO) };
 }
@@ -224,6 +257,8 @@ const _: () = assert!(size_of::<ReqMunmap>() == 16);
 const _: () = assert!(size_of::<MemMap>() == 64 && offset_of!(MemMap, attrs) == 40);
 const _: () = assert!(size_of::<MemUnmap>() == 48 && offset_of!(MemUnmap, reserved) == 24);
 const _: () = assert!(size_of::<Capability>() == 28);
+const _: () = assert!(size_of::<InitCreateStatic>() == 16);
+const _: () = assert!(size_of::<SetOption>() == 32);
 // qda's argument arrays are fastrpc.ko's.
 const _: () = assert!(size_of::<Arg>() == size_of::<InvokeArgs>());
 const _: () = assert!(size_of::<uapi::InvokeArg>() == size_of::<InvokeArgs>());
@@ -261,6 +296,12 @@ impl AsFd for Legacy {
 impl Legacy {
     /// Opens `/dev/fastrpc-<label>`.
     pub fn open(label: &str) -> io::Result<Self> {
+        Self::open_node(label, false)
+    }
+
+    /// Opens `/dev/fastrpc-<label>`, or `/dev/fastrpc-<label>-secure` if
+    /// `secure`.
+    pub fn open_node(label: &str, secure: bool) -> io::Result<Self> {
         let domain = domain_id(label).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -270,8 +311,34 @@ impl Legacy {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .open(format!("/dev/fastrpc-{label}"))?;
+            .open(Self::node(label, secure))?;
         Ok(Self { file, domain })
+    }
+
+    /// The path of the node of `label` (`-secure` if `secure`).
+    pub fn node(label: &str, secure: bool) -> String {
+        let tail = if secure { "-secure" } else { "" };
+        format!("/dev/fastrpc-{label}{tail}")
+    }
+
+    /// Starts static PD `name` (`FASTRPC_IOCTL_INIT_CREATE_STATIC`).
+    pub fn create_static(&self, name: &str) -> io::Result<()> {
+        let mut a = InitCreateStatic {
+            namelen: name.len() as u32,
+            memlen: 0,
+            name: name.as_ptr() as u64,
+        };
+        // SAFETY: INIT_CREATE_STATIC only reads `namelen` bytes at `name`,
+        // borrowed until we return.
+        unsafe { ioctl_indirect(self.file.as_fd(), req::INIT_CREATE_STATIC, &mut a)? };
+        Ok(())
+    }
+
+    /// `FASTRPC_IOCTL_SET_OPTION` as given.
+    pub fn set_option(&self, opt: SetOption) -> io::Result<()> {
+        let mut a = opt;
+        ioctl(self.file.as_fd(), req::SET_OPTION, &mut a)?;
+        Ok(())
     }
 
     /// The node's fd.

@@ -6,6 +6,10 @@
 
 #![allow(dead_code)]
 
+#[cfg(test)]
+mod access;
+#[path = "../../../src/access_policy.rs"]
+mod access_policy;
 #[path = "../../../src/fastrpc/codec.rs"]
 mod codec;
 #[path = "../../../src/domain.rs"]
@@ -16,6 +20,8 @@ mod golden;
 mod heap_info;
 #[path = "../../../src/fastrpc/layout.rs"]
 mod layout;
+#[path = "../../../src/legacy/names.rs"]
+mod legacy_names;
 #[path = "../../../src/memory/page_bitmap.rs"]
 mod page_bitmap;
 #[path = "../../../src/fastrpc/proc_msgs.rs"]

@@ -205,8 +205,9 @@ impl Driver for QdaFile {
     }
 }
 
-/// A file of fastrpc.ko's node.
-struct UpstreamFile(Legacy);
+/// A file of a legacy node: fastrpc.ko's, or qda's (which returns
+/// `EINTR` where fastrpc.ko restarts).
+struct UpstreamFile(Legacy, bool);
 
 impl Driver for UpstreamFile {
     fn attach(&self) -> io::Result<()> {
@@ -220,7 +221,7 @@ impl Driver for UpstreamFile {
             .create(Some(shell.fd.as_fd()), &shell.map.as_slice()[..len], attrs)
     }
     fn restarts_interrupted_calls(&self) -> bool {
-        true
+        self.1
     }
     fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg]) -> io::Result<i32> {
         self.0.invoke(handle, sc, args)
@@ -646,6 +647,23 @@ fn qda_side() -> Vec<Record> {
     }
 }
 
+/// The run through qda's legacy node of `LABEL`, on a freshly loaded
+/// simulator (as each other run: nothing cached from the previous one).
+fn qda_legacy_side() -> Vec<Record> {
+    let setup = || -> Result<(), String> {
+        unload_sim()?;
+        load(SIM, "")?;
+        wait_for(|| Path::new(UPSTREAM_NODE).exists().then_some(()))
+            .ok_or(format!("qda has no {UPSTREAM_NODE} after insmod {SIM}"))
+    };
+    match setup() {
+        Err(e) => failed(&e),
+        Ok(()) => {
+            run_side(|| Ok(Box::new(UpstreamFile(Legacy::open(LABEL)?, false)) as Box<dyn Driver>))
+        }
+    }
+}
+
 /// The fastrpc.ko run: the simulator with `LABEL` on fastrpc.ko.
 fn upstream_side() -> Vec<Record> {
     let setup = || -> Result<(), String> {
@@ -660,7 +678,9 @@ fn upstream_side() -> Vec<Record> {
     };
     match setup() {
         Err(e) => failed(&e),
-        Ok(()) => run_side(|| Ok(Box::new(UpstreamFile(Legacy::open(LABEL)?)) as Box<dyn Driver>)),
+        Ok(()) => {
+            run_side(|| Ok(Box::new(UpstreamFile(Legacy::open(LABEL)?, true)) as Box<dyn Driver>))
+        }
     }
 }
 
@@ -690,16 +710,19 @@ pub fn verdict(q: &Record, u: &Record, used: &mut [bool]) -> Outcome {
     }
 }
 
-/// The suite's KTAP document from both runs.
-fn render(q: &[Record], u: &[Record]) -> String {
-    let mut s = Suite::new("qda_differential");
+/// The KTAP document of `suite` from two runs; with `stale`, a case that
+/// fails on declared divergences no step used.
+fn render(suite: &'static str, q: &[Record], u: &[Record], stale: bool) -> String {
+    let mut s = Suite::new(suite);
     let mut used = vec![false; DIVERGENCES.len()];
     for (i, (name, _)) in STEPS.iter().enumerate() {
         s.case(name, || verdict(&q[i], &u[i], &mut used));
     }
-    s.case("stale_divergences", || {
-        divergence::stale(DIVERGENCES, &used)
-    });
+    if stale {
+        s.case("stale_divergences", || {
+            divergence::stale(DIVERGENCES, &used)
+        });
+    }
     s.render()
 }
 
@@ -712,11 +735,19 @@ pub fn run() {
         }
         s.skip("stale_divergences", "fastrpc.ko is not in the initramfs");
         print!("{}", s.render());
+        let mut s = Suite::new("qda_legacy_differential");
+        for (name, _) in STEPS {
+            s.skip(name, "fastrpc.ko is not in the initramfs");
+        }
+        print!("{}", s.render());
         return;
     }
     let q = qda_side();
+    let l = qda_legacy_side();
     let u = upstream_side();
-    print!("{}", render(&q, &u));
+    print!("{}", render("qda_differential", &q, &u, true));
+    // qda's legacy node against fastrpc.ko's, step by step.
+    print!("{}", render("qda_legacy_differential", &l, &u, false));
     print_golden(&u);
     // The simulator stays as it is: this suite runs last, and rmmod would
     // wait forever for fastrpc.ko to release the cdsp channel, which it
@@ -774,7 +805,7 @@ mod tests {
     #[test]
     fn the_report_names_every_step_and_the_stale_check() {
         let q = failed("x");
-        let doc = render(&q, &q);
+        let doc = render("qda_differential", &q, &q, true);
         for (name, _) in STEPS {
             assert!(doc.contains(&format!(" {name}\n")), "{name}: {doc}");
         }

@@ -59,8 +59,9 @@ fn session() -> Result<(Device, u32), String> {
 fn all_reaped() -> Outcome {
     check!(
         eventually(|| calls("cdsp", "in_flight") == Ok(0)),
-        "calls still in flight: {:?}",
-        calls("cdsp", "in_flight")
+        "calls still in flight: {:?} ({:?})",
+        calls("cdsp", "in_flight"),
+        std::fs::read_to_string("/sys/kernel/debug/qda/cdsp/calls").map(|t| t.replace('\n', ", "))
     );
     Ok(())
 }

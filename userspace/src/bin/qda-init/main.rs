@@ -16,6 +16,7 @@ mod fuzz;
 mod interrupted;
 mod kmemleak;
 mod ktap;
+mod legacy_nodes;
 mod library;
 mod listener;
 mod memory;
@@ -129,6 +130,11 @@ fn carveout_roundtrip(d: &qda::Device) -> Result<bool, String> {
 }
 
 fn main() {
+    // A child the qda_legacy suite runs as an unprivileged app.
+    if std::env::var("qda_mode").as_deref() == Ok("unprivileged") {
+        legacy_nodes::unprivileged();
+        return;
+    }
     // Whatever panics, PID 1 goes on to power the machine off.
     if let Err(e) = ktap::catch(run) {
         println!("qda-init: {e}");
@@ -166,6 +172,7 @@ fn run() {
         "test" => {
             ktap::run_suite("qda_userspace", || tests::run(loaded));
             ktap::run_suite("qda_static_pd", static_pd::run);
+            ktap::run_suite("qda_legacy", legacy_nodes::run);
             ktap::run_suite("qda_library", library::run_suite);
             ktap::run_suite("qda_differential", differential::run);
         }

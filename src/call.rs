@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Remote calls (`INVOKE`), shared by the accel and the legacy UAPI: the
+//! argument array is read from the caller, buffer references resolved,
+//! the call marshalled, sent and its results copied back.
+
+use kernel::{
+    prelude::*,
+    sync::atomic::Relaxed,
+    uaccess::{
+        UserPtr,
+        UserSlice,
+        UserSliceReader, //
+    },
+};
+
+use crate::{
+    buffer_ref::{
+        Resolve,
+        Resolved, //
+    },
+    client::Client,
+    driver::QdaDevice,
+    fastrpc::{
+        channel::{
+            self,
+            Request, //
+        },
+        invoke::{
+            self,
+            Arg, //
+        },
+        process,
+        retval,
+        scalars::Scalars, //
+    },
+    uapi,
+};
+
+/// Size of one argument (`struct drm_qda_invoke_arg`, laid out as
+/// `struct fastrpc_invoke_args`).
+const INVOKE_ARG_SIZE: usize = 24;
+
+/// One argument: pointer, length, buffer reference.
+fn read_arg(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
+    let mut a = [0u8; INVOKE_ARG_SIZE];
+    reader.read_slice(&mut a)?;
+    let word = |o: usize| u64::from_le_bytes(a[o..o + 8].try_into().unwrap_or([0; 8]));
+    let fd = i32::from_le_bytes([a[16], a[17], a[18], a[19]]);
+    Ok((word(0), word(8), fd))
+}
+
+/// One argument as read: `(ptr, len, fd)` and its resolved buffer.
+type ReadArg = ((u64, u64, i32), Option<Resolved>);
+
+/// Reads the arguments of a call and resolves their buffer references
+/// with `r`.
+fn read_args(r: &impl Resolve, sc: Scalars, ptr: u64) -> Result<KVec<ReadArg>> {
+    let n = sc.len();
+    let mut reader = UserSlice::new(UserPtr::from_addr(ptr as usize), n * INVOKE_ARG_SIZE).reader();
+    let mut args = KVec::with_capacity(n, GFP_KERNEL)?;
+    for i in 0..n {
+        let (ptr, len, fd) = read_arg(&mut reader)?;
+        // Buffers with a reference and bytes pass zero copy (the pointer
+        // must lie in the buffer); handle arguments name a buffer when
+        // they have one and bytes (fd 0/-1 or no length: none, as
+        // drivers/misc/fastrpc.c).
+        let res = match (fd, len) {
+            (1.., 1..) if i < sc.buffers() => Some(r.resolve(fd, ptr, "invoke")?),
+            (..=-2 | 1.., 1..) => Some(r.resolve(fd, 0, "invoke")?),
+            _ => None,
+        };
+        args.push(((ptr, len, fd), res), GFP_KERNEL)?;
+    }
+    Ok(args)
+}
+
+/// The marshalling of argument `i` of `sc`, read as `(ptr, len, fd)`.
+fn to_arg(
+    sc: Scalars,
+    i: usize,
+    (ptr, len, fd): (u64, u64, i32),
+    r: Option<&Resolved>,
+) -> Result<Arg<'_>> {
+    if i >= sc.buffers() {
+        return Ok(Arg::Handle {
+            buf: r.map(|r| &r.buf),
+            fd,
+            offset: ptr as u32,
+            len: u32::try_from(len).map_err(|_| EINVAL)?,
+        });
+    }
+    Ok(match r {
+        Some(r) => Arg::Mapped {
+            buf: &r.buf,
+            offset: r.offset,
+            ptr,
+            len,
+        },
+        None if i < sc.inbufs() => Arg::UserIn { ptr, len },
+        None => Arg::UserOut { ptr, len },
+    })
+}
+
+/// Calls method `args.sc` on remote handle `args.handle` for client `c`,
+/// whose buffer references `r` resolves. Returns the remote method's
+/// return value; handle 1 (process control) is the kernel's.
+pub(crate) fn invoke(
+    dev: &QdaDevice,
+    c: &Client,
+    r: &impl Resolve,
+    args: &uapi::drm_qda_invoke,
+) -> Result<u32> {
+    if args.handle == process::INIT_HANDLE {
+        return Err(EPERM);
+    }
+    let s = c.session();
+    let pd = c.pd()?;
+    let sc = Scalars(args.sc);
+    let read = read_args(r, sc, args.args)?;
+    let mut list = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
+    for (i, (a, res)) in read.iter().enumerate() {
+        list.push(to_arg(sc, i, *a, res.as_ref())?, GFP_KERNEL)?;
+    }
+    let m = invoke::marshal(s.cb(), &list)?;
+    let req = Request {
+        client_id: s.client_id(),
+        pd,
+        handle: args.handle,
+        sc: sc.0,
+        payload: m.dsp,
+        timeout_ms: match c.channel.user_timeout_ms.load(Relaxed) {
+            0 => None,
+            ms => Some(ms),
+        },
+        uninterruptible: false,
+        user: true,
+    };
+    let res = c.channel.call(&req, m.payload.clone()).inspect_err(|&e| {
+        if e == EAGAIN {
+            crate::ratelimit::dev_ratelimited!(
+                warn,
+                dev.channel.device(),
+                "{}: call refused: {} calls orphaned by callers that gave up (limit {})\n",
+                dev.domain.label(),
+                c.channel.orphans().0,
+                channel::ORPHAN_LIMIT
+            );
+        }
+    })?;
+    m.unmarshal(&list, &mut KVec::new())?;
+    retval::user_result(res).map_err(|e| Error::from_errno(-e))
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Starting a client's DSP process (attach, create, create static), shared
+//! by the accel and the legacy UAPI. Each checks the access model first
+//! (see [`crate::access_policy`]).
+
+use kernel::{
+    prelude::*,
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
+
+use crate::{
+    access_policy::{
+        session_rejected,
+        Start, //
+    },
+    buffer_ref::Resolve,
+    client::Client,
+    driver::QdaDevice,
+    fastrpc::{
+        process,
+        wire, //
+    },
+    uapi,
+};
+
+/// Attaches the client's process to the always-present PD of type `pd`
+/// (root or sensors).
+pub(crate) fn attach(dev: &QdaDevice, c: &Client, pd: u32) -> Result<u32> {
+    let op = match pd {
+        wire::SENSORS_PD => Start::AttachSensors,
+        _ => Start::AttachRoot,
+    };
+    c.privilege.check(dev, op)?;
+    let s = c.session();
+    c.start_process(|| process::attach(&c.channel, s.cb(), s.client_id(), pd))?;
+    Ok(0)
+}
+
+/// Starts a static PD (the audio PD) on the DSP's remote heap, named by
+/// the `namelen` bytes at user address `name`.
+pub(crate) fn create_static(dev: &QdaDevice, c: &Client, namelen: u32, name: u64) -> Result<u32> {
+    c.privilege.check(dev, Start::CreateStatic)?;
+    let Some(heap) = dev.heap.as_ref() else {
+        crate::ratelimit::dev_ratelimited!(
+            info,
+            c.channel.device(),
+            "{}: no remote heap for a static PD (memory-region)\n",
+            dev.domain.label()
+        );
+        return Err(ENODEV);
+    };
+    let len = namelen as usize;
+    if len == 0 || len > process::STATIC_NAME_MAX {
+        return Err(EINVAL);
+    }
+    let mut buf = [0u8; process::STATIC_NAME_MAX];
+    UserSlice::new(UserPtr::from_addr(name as usize), len)
+        .reader()
+        .read_slice(&mut buf[..len])?;
+    let s = c.session();
+    c.start_process(|| {
+        process::create_static(&c.channel, s.cb(), s.client_id(), &buf[..len], heap)
+    })?;
+    Ok(0)
+}
+
+/// Creates a dynamic user PD running the shell `args` describes, whose
+/// buffer reference `r` resolves. `node_secure`: for a legacy file, whether
+/// its node is the secure one (upstream's rule, see
+/// [`crate::access_policy::session_rejected`]).
+pub(crate) fn create(
+    dev: &QdaDevice,
+    c: &Client,
+    r: &impl Resolve,
+    args: &uapi::drm_qda_init_create,
+    node_secure: Option<bool>,
+) -> Result<u32> {
+    let op = Start::create(args.attrs);
+    let unsigned = matches!(op, Start::Create { unsigned: true });
+    if node_secure.is_some_and(|n| session_rejected(n, dev.secure, dev.domain, unsigned)) {
+        crate::ratelimit::dev_ratelimited!(
+            info,
+            c.channel.device(),
+            "{}: a file of the non-secure node may only create unsigned PDs, where the DSP supports them\n",
+            dev.domain.label()
+        );
+        return Err(ECONNREFUSED);
+    }
+    c.privilege.check(dev, op)?;
+    let s = c.session();
+    let comm = crate::ffi::current_comm();
+    let name_len = comm
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(comm.len(), |n| n + 1);
+    // With a pointer, the shell's bytes are in the caller's memory: a
+    // reference that names no buffer mapped there (the library passes a
+    // GEM handle of its own allocation file) means they are copied.
+    let shell = match (args.filefd, args.file) {
+        (..=0, _) => None,
+        (fd, 0) => Some(r.resolve(fd, 0, "init_create")?),
+        (fd, ptr) => r.resolve(fd, ptr, "init_create").ok(),
+    };
+    let a = process::CreateArgs {
+        filelen: args.filelen,
+        shell,
+        attrs: args.attrs,
+        siglen: args.siglen,
+        file: args.file,
+    };
+    c.start_process(|| process::create(&c.channel, s.cb(), s.client_id(), &comm[..name_len], &a))?;
+    Ok(0)
+}

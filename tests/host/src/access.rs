@@ -1,0 +1,92 @@
+//! The access model's rules and the legacy node names
+//! (`src/access_policy.rs`, `src/legacy/names.rs`), checked against what
+//! `drivers/misc/fastrpc.c` of 7.3 does.
+
+use crate::{
+    access_policy::{legacy_nodes, session_rejected, unsigned_support, Start, ATTR_UNSIGNED},
+    domain::Domain,
+    legacy_names::node_name,
+};
+
+const ALL: [Domain; 9] = [
+    Domain::Adsp,
+    Domain::Mdsp,
+    Domain::Sdsp,
+    Domain::Cdsp(0),
+    Domain::Cdsp(1),
+    Domain::Cdsp(2),
+    Domain::Cdsp(3),
+    Domain::Gdsp(0),
+    Domain::Gdsp(1),
+];
+
+#[test]
+fn node_names_are_upstreams() {
+    for d in ALL {
+        assert_eq!(
+            node_name(d, false).to_str().unwrap(),
+            format!("fastrpc-{}", d.label())
+        );
+        assert_eq!(
+            node_name(d, true).to_str().unwrap(),
+            format!("fastrpc-{}-secure", d.label())
+        );
+    }
+}
+
+#[test]
+fn nodes_per_channel_follow_upstream() {
+    // ADSP/MDSP/SDSP: one node, secure iff the channel is.
+    for d in [Domain::Adsp, Domain::Mdsp, Domain::Sdsp] {
+        assert_eq!(legacy_nodes(d, true), &[true]);
+        assert_eq!(legacy_nodes(d, false), &[false]);
+        assert!(!unsigned_support(d));
+    }
+    // CDSP/GDSP: both, whatever the channel.
+    for d in [
+        Domain::Cdsp(0),
+        Domain::Cdsp(3),
+        Domain::Gdsp(0),
+        Domain::Gdsp(1),
+    ] {
+        assert_eq!(legacy_nodes(d, true), &[true, false]);
+        assert_eq!(legacy_nodes(d, false), &[true, false]);
+        assert!(unsigned_support(d));
+    }
+}
+
+#[test]
+fn session_rejected_is_upstreams_rule() {
+    // Only a non-secure node on a secure channel is ever rejected...
+    for d in ALL {
+        for unsigned in [false, true] {
+            assert!(!session_rejected(true, true, d, unsigned));
+            assert!(!session_rejected(true, false, d, unsigned));
+            assert!(!session_rejected(false, false, d, unsigned));
+        }
+    }
+    // ...and there only signed PDs, or unsigned ones the DSP cannot run.
+    assert!(session_rejected(false, true, Domain::Cdsp(0), false));
+    assert!(!session_rejected(false, true, Domain::Cdsp(0), true));
+    assert!(!session_rejected(false, true, Domain::Gdsp(1), true));
+    assert!(session_rejected(false, true, Domain::Adsp, true));
+    assert!(session_rejected(false, true, Domain::Sdsp, false));
+}
+
+#[test]
+fn daemon_operations_need_privilege() {
+    for secure in [false, true] {
+        assert!(Start::AttachRoot.needs_privilege(secure));
+        assert!(Start::AttachSensors.needs_privilege(secure));
+        assert!(Start::CreateStatic.needs_privilege(secure));
+        assert!(!Start::create(ATTR_UNSIGNED).needs_privilege(secure));
+    }
+    // Signed PDs only on secure channels.
+    assert!(Start::create(0).needs_privilege(true));
+    assert!(!Start::create(0).needs_privilege(false));
+    assert!(!Start::create(1 | 1 << 6).needs_privilege(false));
+    assert_eq!(
+        Start::create(ATTR_UNSIGNED | 1),
+        Start::Create { unsigned: true }
+    );
+}
