@@ -12,10 +12,14 @@
 //! `libcdsprpc.so.1` so that the examples' stubs bind to it.
 //!
 //! Cases: the calculator example of `fastrpc_test` on cdsp and adsp (its
-//! sum and maximum checked), and each daemon the library builds, started
-//! until the simulated DSP shows its attach (or its PD), checked still
-//! running and not restarting, then killed. A case whose node is missing
-//! is a skip, so the suite passes or skips on a kernel without the nodes.
+//! sum and maximum checked), and two per daemon the library builds: it
+//! attaches (the simulated DSP shows the attach in the PD's context, or
+//! the audio PD, and the daemon still runs afterwards; then it is killed)
+//! and it registers its default listener (no restart in its log; a skip
+//! when the simulated DSP lacks the `adsp_default_listener` module). A case
+//! whose node is missing is a skip, so the suite passes or skips on a
+//! kernel without the nodes. `qdactl compare` boots with the library
+//! (`QDA_GUEST_LIBRARY=1`) run it against fastrpc.ko's `/dev/fastrpc-cdsp`.
 
 use std::{
     io::Read,
@@ -106,6 +110,8 @@ enum Evidence {
 /// One daemon case.
 struct DaemonCase {
     name: &'static str,
+    /// The case of its listener's registration.
+    listener: &'static str,
     bin: &'static str,
     args: &'static [&'static str],
     dsp: &'static str,
@@ -117,6 +123,7 @@ struct DaemonCase {
 const DAEMONS: [DaemonCase; 5] = [
     DaemonCase {
         name: "cdsprpcd_attaches_root_pd",
+        listener: "cdsprpcd_registers_its_listener",
         bin: "cdsprpcd",
         args: &[],
         dsp: "cdsp",
@@ -124,6 +131,7 @@ const DAEMONS: [DaemonCase; 5] = [
     },
     DaemonCase {
         name: "adsprpcd_attaches_root_pd",
+        listener: "adsprpcd_registers_its_listener",
         bin: "adsprpcd",
         args: &[],
         dsp: "adsp",
@@ -131,6 +139,7 @@ const DAEMONS: [DaemonCase; 5] = [
     },
     DaemonCase {
         name: "adsprpcd_audiopd_creates_audio_pd",
+        listener: "adsprpcd_audiopd_registers_its_listener",
         bin: "adsprpcd",
         args: &["audiopd"],
         dsp: "adsp",
@@ -138,6 +147,7 @@ const DAEMONS: [DaemonCase; 5] = [
     },
     DaemonCase {
         name: "adsprpcd_sensorspd_attaches_sensors_pd",
+        listener: "adsprpcd_sensorspd_registers_its_listener",
         bin: "adsprpcd",
         args: &["sensorspd", "adsp"],
         dsp: "adsp",
@@ -145,6 +155,7 @@ const DAEMONS: [DaemonCase; 5] = [
     },
     DaemonCase {
         name: "sdsprpcd_attaches_root_pd",
+        listener: "sdsprpcd_registers_its_listener",
         bin: "sdsprpcd",
         args: &[],
         dsp: "sdsp",
@@ -250,18 +261,54 @@ fn restart_lines(syslog: &[String]) -> Vec<&String> {
         .collect()
 }
 
-/// Runs one daemon case.
-fn daemon_case(d: &DaemonCase, log: &Syslog) -> Verdict {
+/// What the simulated DSP answers when asked for a module it does not have
+/// (`tests/dsp_sim/remotectl.rs`), as the library logs it.
+const NO_MODULE: &str = "no such module in the simulated DSP image";
+
+/// Runs one daemon: the verdicts of its attach and of its default
+/// listener's registration.
+fn daemon_case(d: &DaemonCase, log: &Syslog) -> [Verdict; 2] {
     if let Some(why) = missing_node(d.dsp) {
-        return Verdict::Skip(why);
+        return [Verdict::Skip(why.clone()), Verdict::Skip(why)];
     }
     match daemon_run(d, log) {
-        Ok(()) => Verdict::Pass,
-        Err(e) => Verdict::Fail(e),
+        Err(e) => [
+            Verdict::Fail(e),
+            Verdict::Skip("the daemon did not attach".into()),
+        ],
+        Ok(syslog) => [Verdict::Pass, listener_verdict(&syslog)],
     }
 }
 
-fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<(), String> {
+/// After its attach, the daemon opens `adsp_default_listener` on the DSP
+/// and registers with it, then waits on its event fd; when that fails,
+/// `dsprpcd.c` logs a restart and starts over after 100 ms.
+fn listener_verdict(syslog: &[String]) -> Verdict {
+    let restarts = restart_lines(syslog);
+    let Some(first) = restarts.first() else {
+        return Verdict::Pass;
+    };
+    let missing = syslog
+        .iter()
+        .any(|l| l.contains("adsp_default_listener") && l.contains(NO_MODULE));
+    if missing {
+        Verdict::Skip(
+            "the simulated DSP image has no adsp_default_listener module: the daemon \
+             attaches, fails to register its listener and restarts every 100 ms"
+                .into(),
+        )
+    } else {
+        Verdict::Fail(format!(
+            "the daemon's listener failed and it restarts ({} restart lines; first: {first}){}",
+            restarts.len(),
+            library::first_error_in(syslog)
+        ))
+    }
+}
+
+/// Starts the daemon, waits for its PD on the DSP, checks it still runs,
+/// kills it; the library's log of the run.
+fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<Vec<String>, String> {
     let case = d.name;
     let before = match d.evidence {
         Evidence::Attach(_) => {
@@ -279,18 +326,16 @@ fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<(), String> {
             Evidence::AudioPd => sim_static::audio(d.dsp).is_ok_and(|a| a.up && a.creates > before),
         }
     });
-    // After it, the daemon registers its default listener and then waits
-    // on its event fd; a failure shows in the log as a restart. Give the
-    // registration the time a restart takes (100 ms) several times over.
+    // Then the daemon registers its listener (or restarts: 100 ms); let it
+    // get that far, several restarts' worth, unless it ends first.
     let settle = Instant::now() + Duration::from_millis(if seen { 1500 } else { 0 });
     while Instant::now() < settle && daemon.running() {
         daemon.drain();
         std::thread::sleep(Duration::from_millis(50));
     }
     let alive = daemon.running();
-    let syslog = log.lock().unwrap().clone();
-    let restarts: Vec<String> = restart_lines(&syslog).into_iter().cloned().collect();
     let status = daemon.stop();
+    let syslog = log.lock().unwrap().clone();
     library::echo_syslog(case, &syslog);
     println!("qda-lib[{case}]: stopped: {status}");
     let first_error = library::first_error_in(&syslog);
@@ -308,20 +353,17 @@ fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<(), String> {
             "the daemon ended after its attach ({status}){first_error}"
         ));
     }
-    if let Some(r) = restarts.first() {
-        return Err(format!(
-            "the daemon's listener failed and it restarts ({} restart lines; first: {r}){first_error}",
-            restarts.len()
-        ));
-    }
-    if let (Evidence::Attach(2), Ok(s)) = (d.evidence, sim_static::sensors(d.dsp)) {
+    if let Evidence::Attach(2) = d.evidence {
         // The sensors PD goes with its daemon.
         let gone = eventually(|| sim_static::sensors(d.dsp).is_ok_and(|s| !s.up));
         if !gone {
-            return Err(format!("the sensors PD outlived its daemon ({s:?})"));
+            return Err(format!(
+                "the sensors PD outlived its daemon ({:?})",
+                sim_static::sensors(d.dsp)
+            ));
         }
     }
-    Ok(())
+    Ok(syslog)
 }
 
 /// Whether the legacy build is in the initramfs.
@@ -329,13 +371,17 @@ pub fn present() -> bool {
     Path::new(FASTRPC_TEST).exists()
 }
 
-/// Runs the suite and prints it as KTAP.
-pub fn run_suite() {
+/// Runs the suite and prints it as KTAP; `leak_check`: whether kmemleak
+/// is on in this boot (the test boot's `kmemleak=on`).
+pub fn run_suite(leak_check: bool) {
     let mut names: Vec<String> = ["calculator_on_cdsp", "calculator_on_adsp"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    names.extend(DAEMONS.iter().map(|d| d.name.to_string()));
+    for d in &DAEMONS {
+        names.push(d.name.to_string());
+        names.push(d.listener.to_string());
+    }
     names.push("kmemleak_finds_no_leak".into());
     let cases: Vec<(String, Verdict)> = if !present() {
         let why = format!(
@@ -346,7 +392,8 @@ pub fn run_suite() {
             .map(|n| (n, Verdict::Skip(why.clone())))
             .collect()
     } else {
-        let kmemleak = crate::kmemleak::enabled()
+        let kmemleak = leak_check
+            && crate::kmemleak::enabled()
             && std::fs::write("/sys/kernel/debug/kmemleak", "clear").is_ok();
         let log = library::serve_syslog();
         let mut c = vec![
@@ -360,7 +407,9 @@ pub fn run_suite() {
             ),
         ];
         for d in &DAEMONS {
-            c.push((d.name.to_string(), daemon_case(d, &log)));
+            let [attach, listener] = daemon_case(d, &log);
+            c.push((d.name.to_string(), attach));
+            c.push((d.listener.to_string(), listener));
         }
         let ran = c.iter().any(|(_, v)| !matches!(v, Verdict::Skip(_)));
         let leaks = if ran {
@@ -398,5 +447,12 @@ mod tests {
         ];
         assert_eq!(restart_lines(&log).len(), 1);
         assert!(restart_lines(&log[..1]).is_empty());
+        assert!(matches!(listener_verdict(&log[..1]), Verdict::Pass));
+        assert!(matches!(listener_verdict(&log), Verdict::Fail(_)));
+        let mut sim = log.to_vec();
+        sim.push(format!(
+            "cdsprpcd: dynamic loading failed for adsp_default_listener on domain 3 (dlerror {NO_MODULE})"
+        ));
+        assert!(matches!(listener_verdict(&sim), Verdict::Skip(_)));
     }
 }

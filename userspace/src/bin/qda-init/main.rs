@@ -169,7 +169,7 @@ fn run() {
             ktap::run_suite("qda_userspace", || tests::run(loaded));
             ktap::run_suite("qda_static_pd", static_pd::run);
             ktap::run_suite("qda_library", library::run_suite);
-            ktap::run_suite("qda_legacy_library", legacy_library::run_suite);
+            ktap::run_suite("qda_legacy_library", || legacy_library::run_suite(true));
             ktap::run_suite("qda_differential", differential::run);
         }
         "probe" => probe(),
@@ -182,8 +182,9 @@ fn run() {
             }
             // The legacy library against fastrpc.ko's /dev/fastrpc-cdsp,
             // when the boot carries it (QDA_GUEST_LIBRARY=1).
+            // (kmemleak is off in this boot.)
             if legacy_library::present() {
-                ktap::run_suite("qda_legacy_library", legacy_library::run_suite);
+                ktap::run_suite("qda_legacy_library", || legacy_library::run_suite(false));
             }
         }
         "bench" => {
