@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-fastrpc.sh: cross-builds Qualcomm's FastRPC library (QDA backend,
-# --enable-accel-driver) for arm64 from its unmodified tarball, the way its
-# own CI builds it, and installs it with DESTDIR into a cache directory.
+# build-fastrpc.sh [accel|legacy]: cross-builds Qualcomm's FastRPC library
+# for arm64 from its unmodified tarball, the way its own CI builds it, and
+# installs it with DESTDIR into a cache directory.
+#
+# Variant (first argument, else $QDA_FASTRPC_VARIANT, else accel):
+#   accel   configure --enable-accel-driver: the QDA backend (/dev/accel/accelN)
+#   legacy  configure without it: the backend of drivers/misc/fastrpc.c
+#           (/dev/fastrpc-<dsp>[-secure], include/uapi/misc/fastrpc.h)
+# Each variant has its own cache key (the configure flags are part of it).
 # The library and its prebuilt Hexagon SDK examples are a test fixture:
 # they are never copied into this repository.
 #
@@ -23,7 +29,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 exec 3>&1 1>&2
 
-CONFIGURE_FLAGS=(--host=aarch64-linux-gnu --prefix=/usr --enable-accel-driver)
+VARIANT=${1:-${QDA_FASTRPC_VARIANT:-accel}}
+case "$VARIANT" in
+    accel)  CONFIGURE_FLAGS=(--host=aarch64-linux-gnu --prefix=/usr --enable-accel-driver) ;;
+    legacy) CONFIGURE_FLAGS=(--host=aarch64-linux-gnu --prefix=/usr) ;;
+    *) die "unknown FastRPC library variant '$VARIANT' (accel or legacy)" ;;
+esac
 
 src=${QDA_FASTRPC_SRC:-}
 tarball=${QDA_FASTRPC_TARBALL:-}
@@ -101,12 +112,12 @@ fetch_busybox() {
 }
 
 if [ -f "$CACHE/done" ]; then
-    info "FastRPC library: cached in $CACHE"
+    info "FastRPC library ($VARIANT): cached in $CACHE"
     echo "$CACHE" >&3
     exit 0
 fi
 
-step "building Qualcomm's FastRPC library for arm64 (${CONFIGURE_FLAGS[*]}); ~1-3 min"
+step "building Qualcomm's FastRPC library for arm64, $VARIANT backend (${CONFIGURE_FLAGS[*]}); ~1-3 min"
 rm -rf "$CACHE"
 mkdir -p "$CACHE/build"
 if [ -n "$src" ]; then
@@ -128,5 +139,5 @@ step "fetching busybox-static:arm64 (guest shell)"
 fetch_busybox "$CACHE"
 rm -rf "$CACHE/build"
 touch "$CACHE/done"
-info "FastRPC library installed in $CACHE/root"
+info "FastRPC library ($VARIANT) installed in $CACHE/root"
 echo "$CACHE" >&3

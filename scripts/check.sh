@@ -175,7 +175,7 @@ PY
     passed=$((passed + kp)); failed=$((failed + kf)); skipped=$((skipped + ks))
     while read -r c; do [ -n "$c" ] && failures+=("KTAP case $c"); done < "$OUT/ktap-failed.txt"
     info "KTAP: $kp passed, $kf failed, $ks skipped"
-    for suite in qda_domain qda_fastrpc qda_memory qda_remote_heap qda_topology qda_uapi qda_userspace qda_static_pd qda_legacy qda_library qda_differential qda_legacy_differential; do
+    for suite in qda_domain qda_fastrpc qda_memory qda_remote_heap qda_topology qda_uapi qda_userspace qda_static_pd qda_legacy qda_library qda_legacy_library qda_differential qda_legacy_differential; do
         grep -q "ok [0-9]* $suite\$" <(sed -e 's/\r$//' -e 's/^\[[^]]*\] *//' "$LOG") ||
             fail "suite $suite did not report"
     done

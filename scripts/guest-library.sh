@@ -10,7 +10,12 @@
 #   - the glibc runtime of the cross toolchain and the arm64 multiarch
 #     libyaml/libbsd/libmd the library links, all in /lib,
 #   - busybox as /bin/busybox and /bin/sh,
-#   - tests/library's programs in /usr/libexec/qda.
+#   - tests/library's programs in /usr/libexec/qda,
+#   - the library built a second time with its legacy backend
+#     (build-fastrpc.sh legacy: /dev/fastrpc-<dsp>[-secure]), its install
+#     tree under /opt/fastrpc-legacy (same sonames as the accel build's:
+#     its programs run with LD_LIBRARY_PATH=/opt/fastrpc-legacy/usr/lib:...,
+#     see userspace/src/bin/qda-init/legacy_library.rs).
 # Prints nothing when no library source is available; the guest then
 # reports the library cases as skipped. Progress goes to stderr.
 set -euo pipefail
@@ -18,9 +23,12 @@ set -euo pipefail
 OUT=$1
 exec 3>&1 1>&2
 
-CACHE=$(bash "$QDA_ROOT/scripts/build-fastrpc.sh")
+CACHE=$(bash "$QDA_ROOT/scripts/build-fastrpc.sh" accel)
 [ -n "$CACHE" ] || exit 0
 ROOT=$CACHE/root
+LEGACY=$(bash "$QDA_ROOT/scripts/build-fastrpc.sh" legacy)
+[ -n "$LEGACY" ] || die "the accel build of the FastRPC library exists but not the legacy one"
+LEGACY_PREFIX=/opt/fastrpc-legacy
 
 step "building tests/library (arm64, against the FastRPC library)"
 mkdir -p "$OUT/library"
@@ -51,16 +59,21 @@ emit_file() { # guest-path host-path mode
     echo "file $1 $(readlink -f "$2") $3 0 0" >&3
 }
 
-# The install tree: libraries, programs, examples, stand-in shells.
-# (Symlinks become copies; libtool archives, headers and systemd units
-# are not needed at run time.)
-while IFS= read -r -d '' f; do
-    rel=${f#"$ROOT"}
-    case "$rel" in *.la|/usr/include/*|/lib/systemd/*) continue ;; esac
-    mode=0644
-    [ -x "$f" ] && mode=0755
-    emit_file "$rel" "$f" "$mode"
-done < <(find "$ROOT" \( -type f -o -type l \) -print0 | LC_ALL=C sort -z)
+# An install tree (libraries, programs, examples, stand-in shells) at
+# guest prefix $2 ("" for /). Symlinks become copies; libtool archives,
+# headers and systemd units are not needed at run time.
+emit_tree() { # host-root guest-prefix
+    local f rel mode
+    while IFS= read -r -d '' f; do
+        rel=${f#"$1"}
+        case "$rel" in *.la|/usr/include/*|/lib/systemd/*) continue ;; esac
+        mode=0644
+        [ -x "$f" ] && mode=0755
+        emit_file "$2$rel" "$f" "$mode"
+    done < <(find "$1" \( -type f -o -type l \) -print0 | LC_ALL=C sort -z)
+}
+emit_tree "$ROOT" ""
+emit_tree "$LEGACY/root" "$LEGACY_PREFIX"
 
 TC=/usr/aarch64-linux-gnu/lib
 for l in ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 \

@@ -6,7 +6,8 @@
 # initramfs), boots QEMU arm64 under a hard timeout and writes the whole
 # console to $QDA_OUT/console-<NAME>.log (default NAME: the mode, QDA_OUT:
 # build/). QDA_DT_EXTRA names a DT fragment applied on top of the test
-# tree; QDA_SKIP_BUILD=1 reuses the previous build outputs.
+# tree; QDA_SKIP_BUILD=1 reuses the previous build outputs;
+# QDA_GUEST_LIBRARY=1 puts the FastRPC library into a non-test boot too.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 mode=${1:-demo}
@@ -64,8 +65,9 @@ for ko in drivers/firmware/qcom/qcom_tzmem.ko drivers/firmware/qcom/qcom_pas.ko 
     [ -f "$KBUILD/$ko" ] && echo "file /lib/modules/$(basename "$ko") $KBUILD/$ko 0644 0 0" >> "$OUT/initramfs.list"
 done
 # Qualcomm's FastRPC library, its examples and what they need to run
-# (only the test boot runs them).
-if [ "$mode" = test ]; then
+# (the test boot runs them; QDA_GUEST_LIBRARY=1 adds them to another
+# mode's boot: compare then runs the legacy build against fastrpc.ko).
+if [ "$mode" = test ] || [ "${QDA_GUEST_LIBRARY:-0}" = 1 ]; then
     bash "$QDA_ROOT/scripts/guest-library.sh" "$OUT" >> "$OUT/initramfs.list"
 fi
 "$KBUILD/usr/gen_init_cpio" "$OUT/initramfs.list" > "$OUT/initramfs.cpio"

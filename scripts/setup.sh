@@ -34,8 +34,9 @@ SRC
 done
 
 # Qualcomm's FastRPC library (scripts/build-fastrpc.sh) is cross-built for
-# arm64 against Debian's arm64 libyaml/libbsd; the guest also gets their
-# shared objects.
+# arm64 against Debian's arm64 libyaml/libbsd, twice (accel and legacy
+# backend, each cached on its own), by the first test boot
+# (scripts/guest-library.sh); the guest also gets their shared objects.
 FASTRPC_PKGS=(autoconf automake libtool pkg-config libyaml-dev:arm64 libbsd-dev:arm64)
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     step "dpkg --add-architecture arm64 (for the FastRPC library's dependencies)"

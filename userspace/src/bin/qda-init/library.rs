@@ -36,26 +36,26 @@ const EXAMPLES: [&str; 3] = ["calculator", "hap_example", "multithreading"];
 const CALC_N: i64 = 1000;
 
 /// Outcome of one case.
-enum Verdict {
+pub(crate) enum Verdict {
     Pass,
     Fail(String),
     Skip(String),
 }
 
 /// What a child printed and how it ended.
-struct Run {
-    lines: Vec<String>,
-    syslog: Vec<String>,
+pub(crate) struct Run {
+    pub lines: Vec<String>,
+    pub syslog: Vec<String>,
     /// Exit code; `None` when killed by a signal or by the time limit.
-    code: Option<i32>,
-    timed_out: bool,
+    pub code: Option<i32>,
+    pub timed_out: bool,
 }
 
 /// Messages received on `/dev/log` since the last drain.
-type Syslog = Arc<Mutex<Vec<String>>>;
+pub(crate) type Syslog = Arc<Mutex<Vec<String>>>;
 
 /// Serves `/dev/log` so that the library's log lines are not lost.
-fn serve_syslog() -> Syslog {
+pub(crate) fn serve_syslog() -> Syslog {
     let log: Syslog = Arc::default();
     let _ = std::fs::remove_file("/dev/log");
     match UnixDatagram::bind("/dev/log") {
@@ -77,7 +77,7 @@ fn serve_syslog() -> Syslog {
 }
 
 /// Copies `r` line by line into `tx`, tagged `tag`.
-fn forward(r: impl Read + Send + 'static, tag: &'static str, tx: mpsc::Sender<String>) {
+pub(crate) fn forward(r: impl Read + Send + 'static, tag: &'static str, tx: mpsc::Sender<String>) {
     std::thread::spawn(move || {
         for line in BufReader::new(r).lines() {
             let Ok(line) = line else { break };
@@ -88,13 +88,24 @@ fn forward(r: impl Read + Send + 'static, tag: &'static str, tx: mpsc::Sender<St
     });
 }
 
-/// Runs `cmd` for at most `limit`, echoing its output as `qda-lib[case]`.
-fn run(case: &str, mut cmd: Command, limit: Duration, log: &Syslog) -> Result<Run, String> {
-    log.lock().unwrap().clear();
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+/// The environment of the accel build's programs: its libraries, and the
+/// examples' skels as the DSP library path.
+fn accel_env(cmd: &mut Command) -> &mut Command {
     cmd.env("LD_LIBRARY_PATH", "/usr/lib:/lib")
         .env("DSP_LIBRARY_PATH", SKELS)
-        .env("ADSP_LIBRARY_PATH", SKELS);
+        .env("ADSP_LIBRARY_PATH", SKELS)
+}
+
+/// Runs `cmd` (its environment set by the caller) for at most `limit`,
+/// echoing its output as `qda-lib[case]`.
+pub(crate) fn run(
+    case: &str,
+    mut cmd: Command,
+    limit: Duration,
+    log: &Syslog,
+) -> Result<Run, String> {
+    log.lock().unwrap().clear();
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     println!("qda-lib[{case}]: $ {cmd:?}");
     let mut child = cmd.spawn().map_err(|e| format!("spawning {cmd:?}: {e}"))?;
     let (tx, rx) = mpsc::channel();
@@ -138,7 +149,7 @@ fn run(case: &str, mut cmd: Command, limit: Duration, log: &Syslog) -> Result<Ru
 
 /// Echoes the library's log of one run; the middle of a very long one
 /// (a retry loop) is elided.
-fn echo_syslog(case: &str, syslog: &[String]) {
+pub(crate) fn echo_syslog(case: &str, syslog: &[String]) {
     const HEAD: usize = 200;
     const TAIL: usize = 100;
     for (i, l) in syslog.iter().enumerate() {
@@ -153,7 +164,7 @@ fn echo_syslog(case: &str, syslog: &[String]) {
 
 /// One example's share of the runner's output: the lines after the
 /// previous example's verdict, up to its own `[PASS|FAIL|SKIP] lib<x>.so`.
-fn example_output<'a>(run: &'a Run, example: &str) -> Option<(&'a str, Vec<&'a str>)> {
+pub(crate) fn example_output<'a>(run: &'a Run, example: &str) -> Option<(&'a str, Vec<&'a str>)> {
     let mut seg = Vec::new();
     for l in &run.lines {
         for v in ["PASS", "FAIL", "SKIP"] {
@@ -265,6 +276,7 @@ fn hap_verdicts(r: &Run) -> [Verdict; 2] {
 fn examples_on(dsp: &str, domain: u32, log: &Syslog) -> Vec<(String, Verdict)> {
     let case = format!("fastrpc_test_{dsp}");
     let mut cmd = Command::new(FASTRPC_TEST);
+    accel_env(&mut cmd);
     let d = domain.to_string();
     // The library is preloaded so that it stays mapped while
     // `fastrpc_test` dlcloses one example and opens the next: its device
@@ -300,7 +312,9 @@ fn examples_on(dsp: &str, domain: u32, log: &Syslog) -> Vec<(String, Verdict)> {
     v
 }
 
-fn example_verdict(r: &Run, ex: &str) -> Verdict {
+/// The verdict of example `ex` in a `fastrpc_test` run: its `[PASS]` line
+/// and the values it computed.
+pub(crate) fn example_verdict(r: &Run, ex: &str) -> Verdict {
     let Some((v, lines)) = example_output(r, ex) else {
         return Verdict::Fail(if r.timed_out {
             format!("fastrpc_test was killed before reporting lib{ex}.so")
@@ -321,8 +335,13 @@ fn example_verdict(r: &Run, ex: &str) -> Verdict {
 }
 
 /// The first error the library logged during `r`, as a message suffix.
-fn first_error(r: &Run) -> String {
-    r.syslog
+pub(crate) fn first_error(r: &Run) -> String {
+    first_error_in(&r.syslog)
+}
+
+/// The first error in a library log, as a message suffix.
+pub(crate) fn first_error_in(syslog: &[String]) -> String {
+    syslog
         .iter()
         .find(|l| l.contains("Error") || l.contains("failed"))
         .map(|l| format!("\nfirst library error: {l}"))
@@ -332,7 +351,7 @@ fn first_error(r: &Run) -> String {
 /// A qda_libtest scenario: exit 0 and its PASS line.
 fn libtest(case: &str, args: &[&str], log: &Syslog) -> (Verdict, Option<Run>) {
     let mut cmd = Command::new(LIBTEST);
-    cmd.args(args);
+    accel_env(&mut cmd).args(args);
     match run(case, cmd, Duration::from_secs(90), log) {
         Err(e) => (Verdict::Fail(e), None),
         Ok(r) => {
@@ -371,7 +390,7 @@ fn ssr(log: &Syslog) -> Verdict {
 
 /// Kernel objects the library's processes left behind (they have all
 /// exited, so qda must have freed everything they used).
-fn leaks(kmemleak: bool) -> Verdict {
+pub(crate) fn leaks(kmemleak: bool) -> Verdict {
     if !kmemleak {
         return Verdict::Skip("kmemleak is not running".into());
     }
@@ -416,16 +435,13 @@ pub fn run_suite() {
         c.push(("kmemleak_finds_no_leak".into(), leaks(kmemleak)));
         c
     };
-    print!("{}", render(&cases));
+    print!("{}", render("qda_library", &cases));
 }
 
-/// The suite as one KTAP document.
-fn render(cases: &[(String, Verdict)]) -> String {
+/// Suite `suite` as one KTAP document.
+pub(crate) fn render(suite: &str, cases: &[(String, Verdict)]) -> String {
     let mut s = String::from("KTAP version 1\n1..1\n    KTAP version 1\n");
-    s.push_str(&format!(
-        "    # Subtest: qda_library\n    1..{}\n",
-        cases.len()
-    ));
+    s.push_str(&format!("    # Subtest: {suite}\n    1..{}\n", cases.len()));
     let mut ok_all = true;
     for (i, (n, v)) in cases.iter().enumerate() {
         let i = i + 1;
@@ -442,6 +458,6 @@ fn render(cases: &[(String, Verdict)]) -> String {
         }
     }
     let top = if ok_all { "ok" } else { "not ok" };
-    s.push_str(&format!("{top} 1 qda_library\n"));
+    s.push_str(&format!("{top} 1 {suite}\n"));
     s
 }

@@ -3,7 +3,8 @@
 //! Mounts the pseudo filesystems, loads `qda.ko` and `qda_dsp_sim.ko`,
 //! then either shows the demo (`qda_mode=demo` on the kernel command line)
 //! or runs the userspace test-suite, the static PD suite, the FastRPC
-//! library's suite and the differential suite (qda against fastrpc.ko)
+//! library's suites (its accel and its legacy build) and the differential
+//! suite (qda against fastrpc.ko)
 //! and prints them as KTAP (`qda_mode=test`), and powers the machine off.
 
 mod audio_pd;
@@ -16,6 +17,7 @@ mod fuzz;
 mod interrupted;
 mod kmemleak;
 mod ktap;
+mod legacy_library;
 mod legacy_nodes;
 mod library;
 mod listener;
@@ -174,6 +176,7 @@ fn run() {
             ktap::run_suite("qda_static_pd", static_pd::run);
             ktap::run_suite("qda_legacy", legacy_nodes::run);
             ktap::run_suite("qda_library", library::run_suite);
+            ktap::run_suite("qda_legacy_library", || legacy_library::run_suite(true));
             ktap::run_suite("qda_differential", differential::run);
         }
         "probe" => probe(),
@@ -183,6 +186,12 @@ fn run() {
                 .status()
             {
                 println!("running /bin/qdactl compare failed: {e}");
+            }
+            // The legacy library against fastrpc.ko's /dev/fastrpc-cdsp,
+            // when the boot carries it (QDA_GUEST_LIBRARY=1).
+            // (kmemleak is off in this boot.)
+            if legacy_library::present() {
+                ktap::run_suite("qda_legacy_library", || legacy_library::run_suite(false));
             }
         }
         "bench" => {

@@ -1,0 +1,458 @@
+//! The `qda_legacy_library` KTAP suite: Qualcomm's FastRPC library built a
+//! second time with its legacy backend (configured without
+//! `--enable-accel-driver`), which speaks the UAPI of
+//! `include/uapi/misc/fastrpc.h` on `/dev/fastrpc-<dsp>[-secure]`.
+//!
+//! `scripts/guest-library.sh` installs that build under [`PREFIX`]. Its
+//! libraries have the sonames of the accel build's (in `/usr/lib`), so its
+//! programs run with `LD_LIBRARY_PATH` on the legacy tree, and
+//! `fastrpc_test`, whose example directories are compiled in
+//! (`/usr/lib/fastrpc_test`, `/usr/share/fastrpc_test`: the accel build's
+//! copies of the same prebuilt files), also preloads the legacy
+//! `libcdsprpc.so.1` so that the examples' stubs bind to it.
+//!
+//! Cases: the calculator example of `fastrpc_test` on cdsp and adsp (its
+//! sum and maximum checked), and two per daemon the library builds: it
+//! attaches (the simulated DSP shows the attach in the PD's context, or
+//! the audio PD, and the daemon still runs afterwards; then it is killed)
+//! and it registers its default listener (no restart in its log; a skip
+//! when the simulated DSP lacks the `adsp_default_listener` module). A case
+//! whose node is missing is a skip, so the suite passes or skips on a
+//! kernel without the nodes. `qdactl compare` boots with the library
+//! (`QDA_GUEST_LIBRARY=1`) run it against fastrpc.ko's `/dev/fastrpc-cdsp`.
+
+use std::{
+    io::Read,
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::mpsc::{self, Receiver},
+    time::{Duration, Instant},
+};
+
+use crate::{
+    faults::eventually,
+    library::{self, example_verdict, Syslog, Verdict},
+    sim_static,
+};
+
+/// Where the legacy build's install tree is.
+pub const PREFIX: &str = "/opt/fastrpc-legacy";
+const FASTRPC_TEST: &str = "/opt/fastrpc-legacy/usr/bin/fastrpc_test";
+const BIN: &str = "/opt/fastrpc-legacy/usr/bin";
+/// The legacy libraries first, then the examples' stubs, then glibc.
+const LIBS: &str = "/opt/fastrpc-legacy/usr/lib:/opt/fastrpc-legacy/usr/lib/fastrpc_test:/lib";
+/// The library the examples' stubs link (preloaded: see the module doc).
+const CDSPRPC: &str = "/opt/fastrpc-legacy/usr/lib/libcdsprpc.so.1";
+/// Makes the runner's stdout line-buffered (output survives a kill).
+const LINEBUF: &str = "/usr/libexec/qda/linebuf.so";
+/// The DSP library path (`;`-separated): the v68 skels, then the stand-in
+/// shells. The shell itself is read from the compiled-in `/usr/lib/dsp`.
+const DSP_PATH: &str =
+    "/opt/fastrpc-legacy/usr/share/fastrpc_test/v68;/opt/fastrpc-legacy/usr/lib/dsp";
+/// Printed by the accel backend's device discovery, never by the legacy one.
+const ACCEL_MARK: &str = "via discovery";
+
+/// The nodes the legacy backend opens for `dsp`, in its order: the secure
+/// node first, then the plain one (`open_device_node`).
+fn nodes(dsp: &str) -> [String; 2] {
+    [
+        format!("/dev/fastrpc-{dsp}-secure"),
+        format!("/dev/fastrpc-{dsp}"),
+    ]
+}
+
+/// `Some(why)` when no node of `dsp` exists. (The library would then fall
+/// back to its build's default node, e.g. libcdsprpc to `/dev/fastrpc-cdsp`
+/// for adsp: the case must not run.)
+fn missing_node(dsp: &str) -> Option<String> {
+    let [secure, plain] = nodes(dsp);
+    (!Path::new(&secure).exists() && !Path::new(&plain).exists())
+        .then(|| format!("neither {plain} nor {secure} exists (no legacy node for {dsp})"))
+}
+
+/// The legacy build's environment.
+fn legacy_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("LD_LIBRARY_PATH", LIBS)
+        .env("DSP_LIBRARY_PATH", DSP_PATH)
+        .env("ADSP_LIBRARY_PATH", DSP_PATH)
+}
+
+/// The legacy `fastrpc_test` on `dsp`: the calculator's verdict.
+fn calculator_on(dsp: &str, domain: u32, log: &Syslog) -> Verdict {
+    if let Some(why) = missing_node(dsp) {
+        return Verdict::Skip(why);
+    }
+    let case = format!("legacy_fastrpc_test_{dsp}");
+    let mut cmd = Command::new(FASTRPC_TEST);
+    let d = domain.to_string();
+    legacy_env(&mut cmd)
+        .args(["-d", &d, "-U", "1", "-t", "linux", "-a", "v68"])
+        .env("LD_PRELOAD", format!("{LINEBUF} {CDSPRPC}"));
+    match library::run(&case, cmd, Duration::from_secs(150), log) {
+        Err(e) => Verdict::Fail(e),
+        Ok(r) if r.syslog.iter().any(|l| l.contains(ACCEL_MARK)) => Verdict::Fail(
+            "the accel backend ran (device discovery logged), not the legacy one".into(),
+        ),
+        Ok(r) => example_verdict(&r, "calculator"),
+    }
+}
+
+/// What shows that a daemon's PD is there on the simulated DSP.
+#[derive(Clone, Copy)]
+enum Evidence {
+    /// An INIT_ATTACH (handle 1, method 0, one input) in the PD's context
+    /// (`pd<n>` in the channel's trace): 0 root PD, 2 sensors PD.
+    Attach(u32),
+    /// The audio PD process exists, and one more CREATE_STATIC succeeded.
+    AudioPd,
+}
+
+/// One daemon case.
+struct DaemonCase {
+    name: &'static str,
+    /// The case of its listener's registration.
+    listener: &'static str,
+    bin: &'static str,
+    args: &'static [&'static str],
+    dsp: &'static str,
+    evidence: Evidence,
+}
+
+/// The daemons the library builds (`src/Makefile.am`, `files/*.service`),
+/// as its service files and its help text start them.
+const DAEMONS: [DaemonCase; 5] = [
+    DaemonCase {
+        name: "cdsprpcd_attaches_root_pd",
+        listener: "cdsprpcd_registers_its_listener",
+        bin: "cdsprpcd",
+        args: &[],
+        dsp: "cdsp",
+        evidence: Evidence::Attach(0),
+    },
+    DaemonCase {
+        name: "adsprpcd_attaches_root_pd",
+        listener: "adsprpcd_registers_its_listener",
+        bin: "adsprpcd",
+        args: &[],
+        dsp: "adsp",
+        evidence: Evidence::Attach(0),
+    },
+    DaemonCase {
+        name: "adsprpcd_audiopd_creates_audio_pd",
+        listener: "adsprpcd_audiopd_registers_its_listener",
+        bin: "adsprpcd",
+        args: &["audiopd"],
+        dsp: "adsp",
+        evidence: Evidence::AudioPd,
+    },
+    DaemonCase {
+        name: "adsprpcd_sensorspd_attaches_sensors_pd",
+        listener: "adsprpcd_sensorspd_registers_its_listener",
+        bin: "adsprpcd",
+        args: &["sensorspd", "adsp"],
+        dsp: "adsp",
+        evidence: Evidence::Attach(2),
+    },
+    DaemonCase {
+        name: "sdsprpcd_attaches_root_pd",
+        listener: "sdsprpcd_registers_its_listener",
+        bin: "sdsprpcd",
+        args: &[],
+        dsp: "sdsp",
+        evidence: Evidence::Attach(0),
+    },
+];
+
+/// A daemon started for a case: its output collected (and echoed) as it
+/// comes; killed with SIGKILL on drop.
+struct Daemon {
+    case: String,
+    child: Child,
+    rx: Receiver<String>,
+    lines: Vec<String>,
+    dsp: &'static str,
+}
+
+impl Daemon {
+    fn spawn(case: &str, d: &DaemonCase, log: &Syslog) -> Result<Self, String> {
+        log.lock().unwrap().clear();
+        let mut cmd = Command::new(format!("{BIN}/{}", d.bin));
+        legacy_env(&mut cmd)
+            .args(d.args)
+            .env("LD_PRELOAD", LINEBUF)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        println!("qda-lib[{case}]: $ {cmd:?}");
+        let mut child = cmd.spawn().map_err(|e| format!("spawning {cmd:?}: {e}"))?;
+        let (tx, rx) = mpsc::channel();
+        forward_pipe(child.stdout.take(), "", &tx);
+        forward_pipe(child.stderr.take(), "stderr: ", &tx);
+        Ok(Self {
+            case: case.to_string(),
+            child,
+            rx,
+            lines: Vec::new(),
+            dsp: d.dsp,
+        })
+    }
+
+    /// Takes (and echoes) what the daemon printed so far.
+    fn drain(&mut self) {
+        while let Ok(l) = self.rx.try_recv() {
+            println!("qda-lib[{}]: {l}", self.case);
+            self.lines.push(l);
+        }
+    }
+
+    /// Whether it still runs.
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGKILL, reap, then wait until qda shows none of its sessions (where
+    /// qda's debugfs has the DSP; on fastrpc.ko there is nothing to wait for).
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        let status = self.child.wait();
+        let pid = self.child.id() as i32;
+        eventually(|| {
+            crate::sessions::slots(self.dsp).map_or(true, |s| s.iter().all(|s| s.owner != pid))
+        });
+        self.drain();
+        format!("{status:?}")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn forward_pipe(
+    r: Option<impl Read + Send + 'static>,
+    tag: &'static str,
+    tx: &mpsc::Sender<String>,
+) {
+    if let Some(r) = r {
+        library::forward(r, tag, tx.clone());
+    }
+}
+
+/// Attaches in PD `pd` in `dsp`'s channel trace.
+fn attaches(dsp: &str, pd: u32) -> usize {
+    sim_static::trace(dsp)
+        .map(|t| {
+            sim_static::init_requests(&t, qda::rpc::scalars(0, 1, 0))
+                .iter()
+                .filter(|a| a.0 == pd)
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Lines of the library's log showing the daemon's listener start failed:
+/// `dsprpcd.c` then restarts it every 100 ms, or exits when the node is
+/// not accessible.
+fn restart_lines(syslog: &[String]) -> Vec<&String> {
+    syslog
+        .iter()
+        .filter(|l| l.contains("will restart") || l.contains("daemon exiting"))
+        .collect()
+}
+
+/// What the simulated DSP answers when asked for a module it does not have
+/// (`tests/dsp_sim/remotectl.rs`), as the library logs it.
+const NO_MODULE: &str = "no such module in the simulated DSP image";
+
+/// Runs one daemon: the verdicts of its attach and of its default
+/// listener's registration.
+fn daemon_case(d: &DaemonCase, log: &Syslog) -> [Verdict; 2] {
+    if let Some(why) = missing_node(d.dsp) {
+        return [Verdict::Skip(why.clone()), Verdict::Skip(why)];
+    }
+    match daemon_run(d, log) {
+        Err(e) => [
+            Verdict::Fail(e),
+            Verdict::Skip("the daemon did not attach".into()),
+        ],
+        Ok(syslog) => [Verdict::Pass, listener_verdict(&syslog)],
+    }
+}
+
+/// After its attach, the daemon opens `adsp_default_listener` on the DSP
+/// and registers with it, then waits on its event fd; when that fails,
+/// `dsprpcd.c` logs a restart and starts over after 100 ms.
+fn listener_verdict(syslog: &[String]) -> Verdict {
+    let restarts = restart_lines(syslog);
+    let Some(first) = restarts.first() else {
+        return Verdict::Pass;
+    };
+    let missing = syslog
+        .iter()
+        .any(|l| l.contains("adsp_default_listener") && l.contains(NO_MODULE));
+    if missing {
+        Verdict::Skip(
+            "the simulated DSP image has no adsp_default_listener module: the daemon \
+             attaches, fails to register its listener and restarts every 100 ms"
+                .into(),
+        )
+    } else {
+        Verdict::Fail(format!(
+            "the daemon's listener failed and it restarts ({} restart lines; first: {first}){}",
+            restarts.len(),
+            library::first_error_in(syslog)
+        ))
+    }
+}
+
+/// Starts the daemon, waits for its PD on the DSP, checks it still runs,
+/// kills it; the library's log of the run.
+fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<Vec<String>, String> {
+    let case = d.name;
+    let before = match d.evidence {
+        Evidence::Attach(_) => {
+            sim_static::clear_trace(d.dsp)?;
+            0
+        }
+        Evidence::AudioPd => sim_static::audio(d.dsp)?.creates,
+    };
+    let mut daemon = Daemon::spawn(case, d, log)?;
+    // The event: the DSP sees the daemon's PD.
+    let seen = eventually(|| {
+        daemon.drain();
+        match d.evidence {
+            Evidence::Attach(pd) => attaches(d.dsp, pd) > 0,
+            Evidence::AudioPd => sim_static::audio(d.dsp).is_ok_and(|a| a.up && a.creates > before),
+        }
+    });
+    // Then the daemon registers its listener (or restarts: 100 ms); let it
+    // get that far, several restarts' worth, unless it ends first.
+    let settle = Instant::now() + Duration::from_millis(if seen { 1500 } else { 0 });
+    while Instant::now() < settle && daemon.running() {
+        daemon.drain();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let alive = daemon.running();
+    let status = daemon.stop();
+    let syslog = log.lock().unwrap().clone();
+    library::echo_syslog(case, &syslog);
+    println!("qda-lib[{case}]: stopped: {status}");
+    let first_error = library::first_error_in(&syslog);
+    if !seen {
+        let what = match d.evidence {
+            Evidence::Attach(pd) => format!("no attach in pd{pd} in trace-{}", d.dsp),
+            Evidence::AudioPd => format!("no new audio PD in audiopd-{}", d.dsp),
+        };
+        return Err(format!(
+            "{what} within 10 s (daemon running: {alive}){first_error}"
+        ));
+    }
+    if !alive {
+        return Err(format!(
+            "the daemon ended after its attach ({status}){first_error}"
+        ));
+    }
+    if let Evidence::Attach(2) = d.evidence {
+        // The sensors PD goes with its daemon.
+        let gone = eventually(|| sim_static::sensors(d.dsp).is_ok_and(|s| !s.up));
+        if !gone {
+            return Err(format!(
+                "the sensors PD outlived its daemon ({:?})",
+                sim_static::sensors(d.dsp)
+            ));
+        }
+    }
+    Ok(syslog)
+}
+
+/// Whether the legacy build is in the initramfs.
+pub fn present() -> bool {
+    Path::new(FASTRPC_TEST).exists()
+}
+
+/// Runs the suite and prints it as KTAP; `leak_check`: whether kmemleak
+/// is on in this boot (the test boot's `kmemleak=on`).
+pub fn run_suite(leak_check: bool) {
+    let mut names: Vec<String> = ["calculator_on_cdsp", "calculator_on_adsp"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for d in &DAEMONS {
+        names.push(d.name.to_string());
+        names.push(d.listener.to_string());
+    }
+    names.push("kmemleak_finds_no_leak".into());
+    let cases: Vec<(String, Verdict)> = if !present() {
+        let why = format!(
+            "the legacy FastRPC library is not in the initramfs (no {PREFIX}; no tarball: set QDA_FASTRPC_TARBALL)"
+        );
+        names
+            .into_iter()
+            .map(|n| (n, Verdict::Skip(why.clone())))
+            .collect()
+    } else {
+        let kmemleak = leak_check
+            && crate::kmemleak::enabled()
+            && std::fs::write("/sys/kernel/debug/kmemleak", "clear").is_ok();
+        let log = library::serve_syslog();
+        let mut c = vec![
+            (
+                "calculator_on_cdsp".to_string(),
+                calculator_on("cdsp", 3, &log),
+            ),
+            (
+                "calculator_on_adsp".to_string(),
+                calculator_on("adsp", 0, &log),
+            ),
+        ];
+        for d in &DAEMONS {
+            let [attach, listener] = daemon_case(d, &log);
+            c.push((d.name.to_string(), attach));
+            c.push((d.listener.to_string(), listener));
+        }
+        let ran = c.iter().any(|(_, v)| !matches!(v, Verdict::Skip(_)));
+        let leaks = if ran {
+            library::leaks(kmemleak)
+        } else {
+            Verdict::Skip("no case ran".into())
+        };
+        c.push(("kmemleak_finds_no_leak".into(), leaks));
+        c
+    };
+    print!("{}", library::render("qda_legacy_library", &cases));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_tried_secure_first() {
+        assert_eq!(
+            nodes("cdsp"),
+            [
+                "/dev/fastrpc-cdsp-secure".to_string(),
+                "/dev/fastrpc-cdsp".to_string()
+            ]
+        );
+        assert!(missing_node("no-such-dsp").is_some_and(|w| w.contains("/dev/fastrpc-no-such-dsp")));
+    }
+
+    #[test]
+    fn restarts_are_found_in_the_log() {
+        let log = [
+            "adsprpcd: CDSP daemon starting".to_string(),
+            "adsprpcd: CDSP daemon will restart after 100ms...".to_string(),
+        ];
+        assert_eq!(restart_lines(&log).len(), 1);
+        assert!(restart_lines(&log[..1]).is_empty());
+        assert!(matches!(listener_verdict(&log[..1]), Verdict::Pass));
+        assert!(matches!(listener_verdict(&log), Verdict::Fail(_)));
+        let mut sim = log.to_vec();
+        sim.push(format!(
+            "cdsprpcd: dynamic loading failed for adsp_default_listener on domain 3 (dlerror {NO_MODULE})"
+        ));
+        assert!(matches!(listener_verdict(&sim), Verdict::Skip(_)));
+    }
+}
