@@ -12,6 +12,14 @@
  *       simulated DSP is crashed by writing "crash" to KNOB (the simulator's
  *       debugfs fault knob). The calls must fail, not hang; afterwards a new
  *       session in the same process must compute correct results again.
+ *   qda_libtest bench CALLS BYTES
+ *       A calculator session on cdsp: CALLS sums of one element (round
+ *       trips), then CALLS sums of a BYTES-long vector from malloc (copied
+ *       by the kernel) and from rpcmem (passed zero copy). Each sum is
+ *       checked; prints "qda_libtest: bench <what> <value> <unit>" lines.
+ *       Built once, it runs against either build of the library
+ *       (LD_LIBRARY_PATH/LD_PRELOAD pick it), so `make bench` compares
+ *       drivers with the same binary.
  *
  * Uses the calculator stub the library ships (test/linux/libcalculator.so)
  * and its DSP skel. Every result is checked against a value computed here.
@@ -29,6 +37,7 @@
 #include <unistd.h>
 
 #include "remote.h"
+#include "rpcmem.h"
 
 /* The calculator stub's interface (calculator.idl of the Hexagon SDK). */
 int calculator_open(const char *uri, remote_handle64 *h);
@@ -283,6 +292,66 @@ static int ssr(const char *knob)
 	return failures != 0;
 }
 
+/* `calls` sums of `v` (n elements) on `h`; seconds taken, -1 on a wrong
+ * or failed sum. */
+static double timed_sums(remote_handle64 h, const int *v, int n, int calls, int64_t want)
+{
+	double t0 = now();
+
+	for (int i = 0; i < calls; i++) {
+		int64_t sum = 0;
+		int err = calculator_sum(h, v, n, &sum);
+
+		if (err || sum != want) {
+			FAIL("bench: sum %d: err 0x%x, %lld (want %lld)", i, err,
+			     (long long)sum, (long long)want);
+			return -1;
+		}
+	}
+	return now() - t0;
+}
+
+/* Fills `v` (n elements) with 0..n-1; returns their sum. */
+static int64_t fill(int *v, int n)
+{
+	int64_t s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += v[i] = i;
+	return s;
+}
+
+static int bench(int calls, int bytes)
+{
+	remote_handle64 h;
+	int n = bytes / (int)sizeof(int), one = 7;
+	int *heap = malloc(bytes), *shared;
+	double t;
+
+	if (calls <= 0 || n <= 0 || !heap || open_calc(0, &h))
+		return 1;
+	t = timed_sums(h, &one, 1, calls, 7);
+	if (t > 0)
+		printf("qda_libtest: bench round_trip %.1f calls/s\n", calls / t);
+	t = timed_sums(h, heap, n, calls, fill(heap, n));
+	if (t > 0)
+		printf("qda_libtest: bench copy_%dk %.2f MB/s\n", bytes >> 10,
+		       (double)bytes * calls / t / 1e6);
+	shared = rpcmem_alloc(RPCMEM_HEAP_ID_SYSTEM, RPCMEM_DEFAULT_FLAGS, bytes);
+	if (!shared) {
+		FAIL("bench: rpcmem_alloc of %d bytes", bytes);
+	} else {
+		t = timed_sums(h, shared, n, calls, fill(shared, n));
+		if (t > 0)
+			printf("qda_libtest: bench rpcmem_%dk %.2f MB/s\n", bytes >> 10,
+			       (double)bytes * calls / t / 1e6);
+		rpcmem_free(shared);
+	}
+	free(heap);
+	calculator_close(h);
+	return failures != 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -292,8 +361,10 @@ int main(int argc, char **argv)
 		rc = multisession();
 	else if (argc == 3 && !strcmp(argv[1], "ssr"))
 		rc = ssr(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "bench"))
+		rc = bench(atoi(argv[2]), atoi(argv[3]));
 	else {
-		fprintf(stderr, "usage: qda_libtest multisession | ssr KNOB\n");
+		fprintf(stderr, "usage: qda_libtest multisession | ssr KNOB | bench CALLS BYTES\n");
 		return 2;
 	}
 	printf("qda_libtest: %s %s\n", rc ? "FAIL" : "PASS", argv[1]);

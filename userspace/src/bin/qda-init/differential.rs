@@ -40,13 +40,13 @@ const BUFFER_SOURCE: &str = "adsp";
 /// Where the simulator records what the DSP of `LABEL` receives.
 const TRACE: &str = "/sys/kernel/debug/qda_dsp_sim/trace-cdsp";
 /// The simulator's module.
-const SIM: &str = "qda_dsp_sim";
+pub(crate) const SIM: &str = "qda_dsp_sim";
 /// The simulator's parameter binding `LABEL` to fastrpc.ko.
-const SIM_UPSTREAM: &str = "upstream_cdsp=1";
+pub(crate) const SIM_UPSTREAM: &str = "upstream_cdsp=1";
 /// fastrpc.ko and what it needs, in load order.
 const UPSTREAM_MODULES: [&str; 4] = ["qcom_tzmem", "qcom_pas", "qcom-scm", "fastrpc"];
 /// The upstream driver's node.
-const UPSTREAM_NODE: &str = "/dev/fastrpc-cdsp";
+pub(crate) const UPSTREAM_NODE: &str = "/dev/fastrpc-cdsp";
 /// How long a node may take to appear after its module loaded.
 const NODE_WAIT: Duration = Duration::from_secs(5);
 /// How long one driver's run of the script may take.
@@ -583,7 +583,7 @@ fn failed(why: &str) -> Vec<Record> {
 }
 
 /// Waits up to `NODE_WAIT` for `f` to give a value.
-fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
+pub(crate) fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let end = Instant::now() + NODE_WAIT;
     loop {
         if let Some(v) = f() {
@@ -597,7 +597,7 @@ fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
 }
 
 /// Unloads the simulator, waiting a little for files still closing.
-fn unload_sim() -> Result<(), String> {
+pub(crate) fn unload_sim() -> Result<(), String> {
     let mut last = None;
     let done = wait_for(|| match sys::unload_module(SIM) {
         Ok(()) => Some(Ok(())),
@@ -612,7 +612,7 @@ fn unload_sim() -> Result<(), String> {
 }
 
 /// Loads module `name` with `params`; already loaded is fine.
-fn load(name: &str, params: &str) -> Result<(), String> {
+pub(crate) fn load(name: &str, params: &str) -> Result<(), String> {
     match sys::load_module_with(name, params) {
         Err(e) if e.raw_os_error() != Some(libc::EEXIST) => Err(format!("insmod {name}: {e}")),
         _ => Ok(()),

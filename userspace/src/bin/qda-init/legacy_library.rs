@@ -42,7 +42,7 @@ const BIN: &str = "/opt/fastrpc-legacy/usr/bin";
 /// The legacy libraries first, then the examples' stubs, then glibc.
 const LIBS: &str = "/opt/fastrpc-legacy/usr/lib:/opt/fastrpc-legacy/usr/lib/fastrpc_test:/lib";
 /// The library the examples' stubs link (preloaded: see the module doc).
-const CDSPRPC: &str = "/opt/fastrpc-legacy/usr/lib/libcdsprpc.so.1";
+pub(crate) const CDSPRPC: &str = "/opt/fastrpc-legacy/usr/lib/libcdsprpc.so.1";
 /// Makes the runner's stdout line-buffered (output survives a kill).
 const LINEBUF: &str = "/usr/libexec/qda/linebuf.so";
 /// The DSP library path (`;`-separated): the v68 skels, then the stand-in
@@ -71,7 +71,7 @@ fn missing_node(dsp: &str) -> Option<String> {
 }
 
 /// The legacy build's environment.
-fn legacy_env(cmd: &mut Command) -> &mut Command {
+pub(crate) fn legacy_env(cmd: &mut Command) -> &mut Command {
     cmd.env("LD_LIBRARY_PATH", LIBS)
         .env("DSP_LIBRARY_PATH", DSP_PATH)
         .env("ADSP_LIBRARY_PATH", DSP_PATH)

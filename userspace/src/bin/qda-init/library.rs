@@ -21,7 +21,7 @@ use std::{
 /// The examples' runner from the library's test directory.
 const FASTRPC_TEST: &str = "/usr/bin/fastrpc_test";
 /// tests/library/qda_libtest.c.
-const LIBTEST: &str = "/usr/libexec/qda/qda_libtest";
+pub(crate) const LIBTEST: &str = "/usr/libexec/qda/qda_libtest";
 /// Makes the runner's stdout line-buffered (output survives a kill).
 const LINEBUF: &str = "/usr/libexec/qda/linebuf.so";
 /// The library the examples' stubs link.
@@ -49,6 +49,26 @@ pub(crate) struct Run {
     /// Exit code; `None` when killed by a signal or by the time limit.
     pub code: Option<i32>,
     pub timed_out: bool,
+}
+
+/// Prints where each thread of process `pid` is (state and kernel
+/// stack), to tell a hang in the kernel from one in userspace.
+fn dump_tasks(case: &str, pid: u32) {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return;
+    };
+    for t in tasks.flatten() {
+        let dir = t.path();
+        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+        let state = stat.rsplit_once(") ").map_or("?", |(_, r)| &r[..1]);
+        let stack = std::fs::read_to_string(dir.join("stack")).unwrap_or_default();
+        let top: Vec<&str> = stack.lines().take(8).collect();
+        println!(
+            "qda-lib[{case}]: task {} state {state}: {}",
+            t.file_name().to_string_lossy(),
+            top.join(" <- ")
+        );
+    }
 }
 
 /// Messages received on `/dev/log` since the last drain.
@@ -90,7 +110,7 @@ pub(crate) fn forward(r: impl Read + Send + 'static, tag: &'static str, tx: mpsc
 
 /// The environment of the accel build's programs: its libraries, and the
 /// examples' skels as the DSP library path.
-fn accel_env(cmd: &mut Command) -> &mut Command {
+pub(crate) fn accel_env(cmd: &mut Command) -> &mut Command {
     cmd.env("LD_LIBRARY_PATH", "/usr/lib:/lib")
         .env("DSP_LIBRARY_PATH", SKELS)
         .env("ADSP_LIBRARY_PATH", SKELS)
@@ -124,6 +144,7 @@ pub(crate) fn run(
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 println!("qda-lib[{case}]: time limit of {limit:?} reached; killing it");
+                dump_tasks(case, child.id());
                 let _ = child.kill();
                 timed_out = true;
                 break;

@@ -19,6 +19,7 @@ mod kmemleak;
 mod ktap;
 mod legacy_library;
 mod legacy_nodes;
+mod lib_bench;
 mod library;
 mod listener;
 mod memory;
@@ -191,6 +192,7 @@ fn run() {
             // when the boot carries it (QDA_GUEST_LIBRARY=1).
             // (kmemleak is off in this boot.)
             if legacy_library::present() {
+                lib_bench::run_bench();
                 ktap::run_suite("qda_legacy_library", || legacy_library::run_suite(false));
             }
         }
