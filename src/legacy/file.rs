@@ -56,7 +56,7 @@ use crate::{
 };
 
 /// An open file of a legacy node.
-pub(crate) struct LegacyFile {
+pub(super) struct LegacyFile {
     client: Client,
     dev: Arc<QdaDevice>,
     drm: DrmDeviceRef,
@@ -82,7 +82,10 @@ impl MiscDevice for LegacyFile {
     type Ptr = Pin<KBox<Self>>;
 
     fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
-        let node = LegacyNode::of(misc);
+        // SAFETY: `LegacyFile` is private to this module and its parent,
+        // where only `LegacyNode::register` registers misc devices of it:
+        // `misc` is the `reg` field of a `LegacyNode` (its invariant).
+        let node = unsafe { LegacyNode::of(misc) };
         let dev = node.dev.clone();
         Ok(KBox::pin(
             Self {

@@ -60,10 +60,14 @@ impl LegacyNode {
     }
 
     /// The node `misc` is the registration of.
-    pub(super) fn of(misc: &MiscDeviceRegistration<LegacyFile>) -> &Self {
+    ///
+    /// # Safety
+    ///
+    /// `misc` must be the `reg` field of a `LegacyNode`.
+    pub(super) unsafe fn of(misc: &MiscDeviceRegistration<LegacyFile>) -> &Self {
         let reg = core::ptr::from_ref(misc).cast_mut();
-        // SAFETY: by the invariant `misc` is the `reg` field of a live
-        // `LegacyNode` (it outlives its registration, which outlives `misc`).
+        // SAFETY: per the caller `misc` is the `reg` field of a
+        // `LegacyNode`, alive for as long as `misc` is borrowed.
         unsafe { &*kernel::container_of!(reg, Self, reg) }
     }
 }
