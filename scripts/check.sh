@@ -82,7 +82,7 @@ fi
 # --- broken device trees ------------------------------------------------
 # Each dts/tests/*.dtsi breaks the test tree in one way; the guest loads qda
 # and reports which DSPs registered. The console must name the problem
-# (`// expect:`), exactly the DSPs of `// dsps:` must register, and the
+# (every `// expect:` line), exactly the DSPs of `// dsps:` must register, and the
 # kernel must not complain.
 for frag in "$QDA_ROOT"/dts/tests/*.dtsi; do
     case=$(basename "$frag" .dtsi)
@@ -93,14 +93,18 @@ for frag in "$QDA_ROOT"/dts/tests/*.dtsi; do
         got=$(sed -e 's/\r$//' "$plog" | sed -n 's/^qda-probe: dsps=//p')
         # grep reads to the end: with pipefail, `grep -q` quitting at an
         # early match would fail the pipeline through sed's SIGPIPE.
-        if ! sed -e 's/\r$//' "$plog" | grep -F -- "$expect" > /dev/null; then
-            fail "broken DT $case: no \"$expect\" in $plog"
+        missing=""
+        while IFS= read -r e; do
+            sed -e 's/\r$//' "$plog" | grep -F -- "$e" > /dev/null || missing=$e
+        done <<< "$expect"
+        if [ -n "$missing" ]; then
+            fail "broken DT $case: no \"$missing\" in $plog"
         elif [ "$got" != "$dsps" ]; then
             fail "broken DT $case: DSPs registered: \"$got\", want \"$dsps\""
         elif sed -e 's/\r$//' "$plog" | grep -E 'BUG:|WARNING:|Oops|Unable to handle|Call trace:' > /dev/null; then
             fail "broken DT $case: kernel complained (see $plog)"
         else
-            pass "broken DT $case: \"$expect\"; DSPs: ${dsps:-none}"
+            pass "broken DT $case: \"${expect//$'\n'/\", \"}\"; DSPs: ${dsps:-none}"
         fi
     else
         fail "broken DT $case: QEMU run failed (see $OUT/probe-$case.out)"

@@ -357,6 +357,33 @@ pub fn unprivileged() {
     println!("secure node open: {}", secure.unwrap_or(0));
 }
 
+/// `qda_mode=probe` (broken-DT boots): which legacy nodes exist, and what
+/// cdsp's non-secure node may create (`is_session_rejected`: on a secure
+/// channel only unsigned PDs).
+pub fn probe() {
+    let mut names: Vec<String> = fs::read_dir("/dev")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("fastrpc-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    println!("qda-probe: legacy nodes: {}", names.join(" "));
+    let errno = |r: std::io::Result<()>| match r {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("errno {}", e.raw_os_error().unwrap_or(0)),
+    };
+    if let (Ok(a), Ok(b)) = (Legacy::open("cdsp"), Legacy::open("cdsp")) {
+        println!(
+            "qda-probe: non-secure cdsp node: signed create {}, unsigned create {}",
+            errno(a.create(None, &shell(), 0)),
+            errno(b.create(None, &shell(), FASTRPC_MODE_UNSIGNED_MODULE))
+        );
+    }
+}
+
 /// Runs the suite.
 pub fn run() {
     let mut s = Suite::new("qda_legacy");

@@ -96,6 +96,7 @@ fn probe() {
     }
     names.sort();
     println!("qda-probe: dsps={}", names.join(","));
+    legacy_nodes::probe();
     for d in qda::Device::all().unwrap_or_default() {
         let name = d.query().map(|q| q.name().to_string()).unwrap_or_default();
         match carveout_roundtrip(&d) {
