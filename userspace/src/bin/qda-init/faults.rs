@@ -171,6 +171,7 @@ pub fn a_lost_reply_times_out() -> Outcome {
 
 /// Makes `n` calls whose replies the simulator holds and which time out.
 fn orphan_calls(d: &Device, h: u32, n: u64) -> Outcome {
+    let base = held("cdsp")?;
     for i in 0..n {
         knob("cdsp", "drop")?;
         expect_errno(
@@ -178,6 +179,14 @@ fn orphan_calls(d: &Device, h: u32, n: u64) -> Outcome {
             libc::ETIMEDOUT,
             &format!("orphan {i}"),
         )?;
+        // The simulator answers from a worker: the call may time out
+        // before its answer is held. Arm the next drop only then, or it
+        // would be the same one.
+        check!(
+            eventually(|| held("cdsp") == Ok(base + i as u32 + 1)),
+            "orphan {i}: the simulator holds {:?} answers",
+            held("cdsp")
+        );
     }
     Ok(())
 }
