@@ -168,7 +168,7 @@ pub(crate) fn init_create_static(
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_init_create_static,
 ) -> Result<u32> {
-    start::create_static(dev, file.data().client(), args.namelen, args.name)
+    start::create_static(dev, file.data().client(), (args.namelen, args.name), ENODEV)
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_INIT_CREATE`, create a dynamic user PD running a

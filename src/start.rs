@@ -41,8 +41,15 @@ pub(crate) fn attach(dev: &QdaDevice, c: &Client, pd: u32) -> Result<u32> {
 }
 
 /// Starts a static PD (the audio PD) on the DSP's remote heap, named by
-/// the `namelen` bytes at user address `name`.
-pub(crate) fn create_static(dev: &QdaDevice, c: &Client, namelen: u32, name: u64) -> Result<u32> {
+/// the `namelen` bytes at user address `name`. Without a remote heap:
+/// `no_heap` (`-ENODEV` on the accel node, upstream's `-ENOMEM` on the
+/// legacy ones).
+pub(crate) fn create_static(
+    dev: &QdaDevice,
+    c: &Client,
+    (namelen, name): (u32, u64),
+    no_heap: Error,
+) -> Result<u32> {
     c.privilege.check(dev, Start::CreateStatic)?;
     let Some(heap) = dev.heap.as_ref() else {
         crate::ratelimit::dev_ratelimited!(
@@ -51,7 +58,7 @@ pub(crate) fn create_static(dev: &QdaDevice, c: &Client, namelen: u32, name: u64
             "{}: no remote heap for a static PD (memory-region)\n",
             dev.domain.label()
         );
-        return Err(ENODEV);
+        return Err(no_heap);
     };
     let len = namelen as usize;
     if len == 0 || len > process::STATIC_NAME_MAX {

@@ -132,10 +132,11 @@ impl LegacyFile {
         call::invoke(&self.dev, &self.client, self, &args)
     }
 
-    /// `FASTRPC_IOCTL_INIT_CREATE_STATIC`.
+    /// `FASTRPC_IOCTL_INIT_CREATE_STATIC` (`-ENOMEM` without a remote
+    /// heap, as upstream).
     fn init_create_static(&self, arg: usize) -> Result<u32> {
         let a: uapi::fastrpc_init_create_static = read(arg)?;
-        start::create_static(&self.dev, &self.client, a.namelen, a.name)
+        start::create_static(&self.dev, &self.client, (a.namelen, a.name), ENOMEM)
     }
 
     /// `FASTRPC_IOCTL_INIT_CREATE`, with upstream's secure-node rule.
