@@ -342,6 +342,11 @@ pub fn a_dsp_crash_fails_the_call_and_the_dsp_comes_back() -> Outcome {
 /// a correct sum, -EPIPE (in flight at the crash) or -ENODEV (after it).
 /// Writes a byte to `ready` once the first call has succeeded.
 fn load_until_crash(ready: i32) -> Result<u64, String> {
+    // The DSP may still be coming back from the previous test's crash.
+    check!(
+        eventually(|| Device::by_name("cdsp").is_ok()),
+        "no cdsp to call"
+    );
     let (d, h) = session()?;
     check!(
         d.calculator_sum(h, &[1, 1]).map_err(|e| e.to_string())? == 2,
@@ -423,6 +428,9 @@ pub fn a_crash_under_load_fails_every_call_cleanly() -> Outcome {
     }
     // SAFETY: closes the read end.
     unsafe { libc::close(ready[0]) };
+    // Without both children calling, a crash armed now would hit a later
+    // test's call.
+    check!(n == 2, "{n} of 2 children started calling");
     sleep(Duration::from_millis(50));
     knob("cdsp", "crash")?;
     for pid in pids {
