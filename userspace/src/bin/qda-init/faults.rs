@@ -431,6 +431,8 @@ pub fn a_crash_under_load_fails_every_call_cleanly() -> Outcome {
     // Without both children calling, a crash armed now would hit a later
     // test's call.
     check!(n == 2, "{n} of 2 children started calling");
+    // A file of the instance that crashes: it says when that one is gone.
+    let old = Device::by_name("cdsp").map_err(|e| format!("open cdsp: {e}"))?;
     sleep(Duration::from_millis(50));
     knob("cdsp", "crash")?;
     for pid in pids {
@@ -443,6 +445,13 @@ pub fn a_crash_under_load_fails_every_call_cleanly() -> Outcome {
              call hung)"
         );
     }
+    // The crash is armed for the next call: wait for it to have
+    // happened before looking for the new instance.
+    check!(
+        eventually(|| old.query().err().and_then(|e| e.raw_os_error()) == Some(libc::ENODEV)),
+        "the crashed cdsp is still there"
+    );
+    drop(old);
     check!(
         eventually(|| Device::by_name("cdsp").is_ok()),
         "cdsp did not come back"
