@@ -464,28 +464,14 @@ fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<DaemonRun, String> {
     })
 }
 
-/// Bytes qda holds in all memory backends of `dsp` (`None` where qda's
-/// debugfs does not show it, e.g. under fastrpc.ko).
-fn qda_bytes(dsp: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/sys/kernel/debug/qda/{dsp}/memory")).ok()?;
-    Some(
-        text.lines()
-            .skip(1)
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                (f.len() == 3).then(|| f[2].parse::<u64>().ok()).flatten()
-            })
-            .sum(),
-    )
-}
-
 /// While `adsprpcd audiopd` serves the audio PD: the remote heap filled,
 /// then one more allocation, which the audio PD asks the daemon for
 /// through `apps_mem` (`request_map64`: the daemon allocates a buffer and
-/// maps it into the PD; the simulator writes and reads it back through
-/// the daemon's SMMU context and counts the grant), then `free`, which
-/// gives the grant back (`request_unmap64`: the daemon unmaps and frees
-/// it). Reuses the `qda_static_pd` helpers (`static_pd`).
+/// maps it into the PD; the simulator finds the mapping among the PD's,
+/// writes and reads a pattern through it in the daemon's SMMU context and
+/// counts the grant), then `free`, which gives the grant back
+/// (`request_unmap64`: the daemon unmaps and frees it), twice. Reuses the
+/// `qda_static_pd` helpers (`static_pd`).
 fn serves_heap_requests(dsp: &'static str) -> Outcome {
     use static_pd::{alloc_ok, free_all, heap, PAGE};
     check!(
@@ -501,29 +487,36 @@ fn serves_heap_requests(dsp: &'static str) -> Outcome {
         a.used == size && a.grants == 0,
         "the whole heap in one allocation: {a:?}"
     );
-    let base = qda_bytes(dsp);
-    let grant = 16 * PAGE;
-    alloc_ok(grant)?;
-    let b = sim_static::audio(dsp)?;
-    check!(
-        b.used == size && b.grants == 1,
-        "{grant} bytes beyond the heap: {b:?} (before {a:?})"
-    );
-    let during = qda_bytes(dsp);
-    if let (Some(x), Some(y)) = (base, during) {
+    // Twice: the grant given back by `free` is asked for again.
+    for round in 1..=2 {
+        let grant = 16 * PAGE;
+        sim_static::clear_trace(dsp)?;
+        alloc_ok(grant)?;
+        let b = sim_static::audio(dsp)?;
         check!(
-            y >= x + grant,
-            "the granted buffer is not in qda's accounting: {x} -> {y} bytes"
+            b.used == size && b.grants == 1,
+            "round {round}: {grant} bytes beyond the heap: {b:?} (before {a:?})"
         );
+        // The daemon had the kernel add the pages (MMAP, handle 1 method 4,
+        // `ADSP_MMAP_ADD_PAGES`) for the audio PD.
+        let maps = sim_static::init_requests(&sim_static::trace(dsp)?, qda::rpc::scalars(4, 2, 1));
+        check!(
+            maps.len() == 1 && maps[0].1.contains("flags=1000"),
+            "round {round}: MMAP requests {maps:?}, want one with flags 0x1000"
+        );
+        // Checks the grant went back (`request_unmap64` answered 0): no
+        // grant and nothing used left, and the pages were unmapped.
+        free_all()?;
+        let unmaps =
+            sim_static::init_requests(&sim_static::trace(dsp)?, qda::rpc::scalars(5, 1, 0));
+        let size_field = format!("size={grant:x}");
+        check!(
+            unmaps.len() == 1 && unmaps[0].1.contains(&size_field),
+            "round {round}: MUNMAP requests {unmaps:?}, want one with {size_field}"
+        );
+        alloc_ok(size)?;
     }
     free_all()?;
-    if let Some(y) = during {
-        check!(
-            eventually(|| qda_bytes(dsp).is_some_and(|z| z + grant <= y)),
-            "the grant was not freed after its unmap: {y} -> {:?} bytes",
-            qda_bytes(dsp)
-        );
-    }
     Ok(())
 }
 
