@@ -253,6 +253,14 @@ impl Dsp {
         let mut st = self.state.lock();
         if modules::is_module_handle(call.handle) {
             let module = module_of(&st, call)?;
+            if module.register_method() == Some(call.sc.method()) {
+                // The registration is the process's: kept with the state.
+                let r = module.call(call, outs)?;
+                if let Some(p) = st.process(call.client_id) {
+                    p.default_listener |= r == 0;
+                }
+                return Ok(Reply::Now(r));
+            }
             // Module methods run unlocked, concurrently.
             drop(st);
             return module.call(call, outs).map(Reply::Now);

@@ -41,6 +41,7 @@ use crate::{
     },
     process::{
         Effects,
+        Pd,
         Process, //
     },
     skel::{
@@ -176,7 +177,7 @@ fn create(st: &mut State, call: &Call, fx: &mut Effects<'_>) -> Answer<i32> {
         fx.smmu
             .read(page.addr.checked_add(last).ok_or(BADPARM)?, &mut probe)?;
     }
-    start_process(st, r.client_id, fx)
+    start_process(st, r.client_id, Pd::User, fx)
 }
 
 fn process_control(
@@ -192,8 +193,10 @@ fn process_control(
     Ok(match call.sc.method() {
         method::ATTACH => {
             let client = arg(call, 0, ClientReq::decode)?.client_id;
-            let r = start_process(st, client, fx)?;
-            if (call.ctx & 0xf) as u32 == SENSORS_PD {
+            let sensors = (call.ctx & 0xf) as u32 == SENSORS_PD;
+            let pd = if sensors { Pd::Sensors } else { Pd::Root };
+            let r = start_process(st, client, pd, fx)?;
+            if sensors {
                 st.sensors = Some(client);
             }
             r
@@ -223,7 +226,7 @@ fn process_control(
 fn create_static(st: &mut State, call: &Call, fx: &mut Effects<'_>) -> Answer<i32> {
     match st.audio.create(fx.rproc, call) {
         Ok(client) => {
-            start_process(st, client, fx)?;
+            start_process(st, client, Pd::Audio, fx)?;
             // `start_process` ended any earlier process of that client.
             st.audio.client = Some(client);
             Ok(0)
@@ -232,10 +235,10 @@ fn create_static(st: &mut State, call: &Call, fx: &mut Effects<'_>) -> Answer<i3
     }
 }
 
-/// Starts a fresh process `client` (ending any earlier one).
-fn start_process(st: &mut State, client: i32, fx: &mut Effects<'_>) -> Answer<i32> {
+/// Starts a fresh process `client` in `pd` (ending any earlier one).
+fn start_process(st: &mut State, client: i32, pd: Pd, fx: &mut Effects<'_>) -> Answer<i32> {
     st.remove_process(client, fx)?;
-    st.procs.push(Process::new(client), GFP_KERNEL)?;
+    st.procs.push(Process::new(client, pd), GFP_KERNEL)?;
     Ok(0)
 }
 

@@ -28,8 +28,15 @@ use crate::{
     },
 };
 
-/// `ADSP_MMAP_HEAP_ADDR`-style flags firmware passes for heap growth.
-const RFLAGS: u32 = 0;
+/// `rflags` of a heap-growth map: `ADSP_MMAP_ADD_PAGES`, pages added to
+/// the PD's heap. The library's `apps_mem_request_map64`
+/// (`src/apps_mem_imp.c`) then has the kernel allocate them for a signed
+/// PD such as the audio PD (`FASTRPC_IOCTL_MMAP` without a buffer), the
+/// only form `drivers/misc/fastrpc.c` serves: other flags make the library
+/// map a buffer of its own with those flags, which that driver refuses
+/// (`EINVAL`), so firmware asking with them could never grow its heap
+/// through the library's daemon.
+const RFLAGS: u32 = 0x1000;
 
 /// What to ask of `apps_mem`.
 #[derive(Clone, Copy)]

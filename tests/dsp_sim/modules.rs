@@ -21,6 +21,17 @@
 //! through the interface, so only the marshalling is checked. `null` and
 //! `copy` serve
 //! the project's own tests.
+//!
+//! `adsp_default_listener` and `adsp_default_listener1` are the default
+//! listener firmware links into its image, which the library's daemons
+//! (`src/adsp_default_listener.c`) register with once their PD is there:
+//! the non-domain interface by its bare name, register being method 0
+//! (`src/adsp_default_listener_stub.c`), the domain one by its URI
+//! (`adsp_default_listener1_URI` of `inc/adsp_default_listener1.h`),
+//! register being method 2 after the handle interface's open and close
+//! (`src/adsp_default_listener1_stub.c`). Register takes no argument
+//! (sc `mid << 24`); the registration itself, the process's default
+//! listener, is kept by the DSP state (`crate::dsp`).
 
 use kernel::prelude::*;
 
@@ -42,7 +53,31 @@ pub(crate) enum Module {
     Copy,
     Multithreading,
     HapExample,
+    /// `adsp_default_listener` (non-domain: register is method 0).
+    DefaultListener,
+    /// `adsp_default_listener1` (domain: register is method 2).
+    DefaultListener1,
 }
+
+/// A module linked into the firmware image, registered under its URI
+/// `file:///<file>?<symbol>&_modver=<version>`.
+struct Linked {
+    file: &'static [u8],
+    symbol: &'static [u8],
+    version: &'static [u8],
+    module: Module,
+}
+
+/// The linked modules. As the library's `mod_table.c` looks static
+/// modules up, an open's URI is parsed into file, symbol and `_modver`
+/// (other query parameters such as `_dom` are left out) and must name one
+/// of these exactly; it is then bound without loading anything.
+const LINKED: [Linked; 1] = [Linked {
+    file: b"libadsp_default_listener1_skel.so",
+    symbol: b"adsp_default_listener1_skel_handle_invoke",
+    version: b"1.0",
+    module: Module::DefaultListener1,
+}];
 
 impl Module {
     /// The implementation called `name` (the IDL interface name).
@@ -53,6 +88,26 @@ impl Module {
             b"copy" => Some(Self::Copy),
             b"multithreading" => Some(Self::Multithreading),
             b"hap_example" => Some(Self::HapExample),
+            b"adsp_default_listener" => Some(Self::DefaultListener),
+            b"adsp_default_listener1" => Some(Self::DefaultListener1),
+            _ => None,
+        }
+    }
+
+    /// The linked module registered under the URI of `file`, `symbol` and
+    /// `version` (see [`LINKED`]).
+    pub(crate) fn linked(file: &[u8], symbol: &[u8], version: &[u8]) -> Option<Self> {
+        LINKED
+            .iter()
+            .find(|l| l.file == file && l.symbol == symbol && l.version == version)
+            .map(|l| l.module)
+    }
+
+    /// The method number of `register` if this is a default listener.
+    pub(crate) fn register_method(self) -> Option<u32> {
+        match self {
+            Self::DefaultListener => Some(0),
+            Self::DefaultListener1 => Some(2),
             _ => None,
         }
     }
@@ -65,6 +120,7 @@ impl Module {
             Self::Copy => copy(call, outs),
             Self::Multithreading => multithreading(call),
             Self::HapExample => hap_example(call),
+            Self::DefaultListener | Self::DefaultListener1 => default_listener(self, call),
         }
     }
 }
@@ -143,6 +199,15 @@ fn multithreading(call: &Call) -> Answer<i32> {
         return Err(Refusal::Code(AEE_EUNSUPPORTED));
     }
     // No data crosses the interface: the example's DSP side only logs.
+    skel::shape(call, 0, 0)?;
+    Ok(0)
+}
+
+/// `register`: no argument; the only method served.
+fn default_listener(module: Module, call: &Call) -> Answer<i32> {
+    if Some(call.sc.method()) != module.register_method() {
+        return Err(Refusal::Code(AEE_EUNSUPPORTED));
+    }
     skel::shape(call, 0, 0)?;
     Ok(0)
 }

@@ -78,9 +78,38 @@ impl Job {
     }
 }
 
+/// Which PD a process runs in, as it was started.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pd {
+    /// INIT_ATTACH in the root PD's context (the guest OS PD).
+    Root,
+    /// INIT_ATTACH in the sensors PD's context.
+    Sensors,
+    /// INIT_CREATE_STATIC of the audio PD.
+    Audio,
+    /// INIT_CREATE: a dynamic user PD.
+    User,
+}
+
+impl Pd {
+    /// Its name in debugfs.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Pd::Root => "rootpd",
+            Pd::Sensors => "sensorspd",
+            Pd::Audio => "audiopd",
+            Pd::User => "userpd",
+        }
+    }
+}
+
 /// One DSP process.
 pub(crate) struct Process {
     pub(crate) client_id: i32,
+    pub(crate) pd: Pd,
+    /// The apps side registered its default listener
+    /// (`adsp_default_listener` register answered 0).
+    pub(crate) default_listener: bool,
     /// The listener's pending `next2` and the `bufsLen` it offers.
     next2: Option<(Held, u32)>,
     /// The reverse call handed to the apps side: its `ctx` and request.
@@ -102,10 +131,12 @@ pub(crate) struct Process {
 }
 
 impl Process {
-    /// A fresh process for `client_id`.
-    pub(crate) fn new(client_id: i32) -> Self {
+    /// A fresh process for `client_id` in `pd`.
+    pub(crate) fn new(client_id: i32, pd: Pd) -> Self {
         Self {
             client_id,
+            pd,
+            default_listener: false,
             next2: None,
             sent: None,
             last_ctx: 0,
@@ -116,6 +147,11 @@ impl Process {
             apps_std: None,
             exiting: false,
         }
+    }
+
+    /// Whether the listener's `next2` is held, waiting for a reverse call.
+    pub(crate) fn listening(&self) -> bool {
+        self.next2.is_some()
     }
 
     /// Whether `adsp_current_process1_exit` was called: the process runs no

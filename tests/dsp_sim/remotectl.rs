@@ -6,15 +6,19 @@
 //! (`src/remotectl_stub.c`, `src/remotectl1_stub.c`).
 //!
 //! Opening a module by URI:
-//! - `file:///<file>?<symbol>&...`: firmware's loader reads `<file>` from
+//! - `file:///<file>?<symbol>&...`: a module linked into the image under
+//!   that URI (file, symbol and `_modver` as `mod_table.c` of the library
+//!   looks static modules up, [`Module::linked`]: the default listener) is
+//!   bound at once; otherwise firmware's loader reads `<file>` from
 //!   the apps side through the process's listener ([`crate::loader`]); the
 //!   open is held until the load ends. A failed load answers 0 with a
 //!   non-zero `dlErr` and a dlerror string, as firmware's `dlopen` path.
 //! - a bare name (`calculator`, `null`, `copy`, optionally followed by
 //!   `?...` or `&...`): a module built into the simulated DSP image, bound
 //!   at once (no listener needed); any other bare name fails at once with
-//!   a dlerror (the simulator's choice: the real library only sends
-//!   `file:///` URIs for generated stubs).
+//!   a dlerror (the simulator's choice: the real library sends `file:///`
+//!   URIs for generated stubs, bare names for the non-domain interfaces
+//!   firmware links in, such as the daemons' `adsp_default_listener`).
 
 use kernel::prelude::*;
 
@@ -110,7 +114,12 @@ fn open(
     let name = skel::string(call, 1, name_len)?;
     if let Some(rest) = name.strip_prefix(b"file:///") {
         let (path, query) = split(rest, b'?');
-        let symbol = split(query, b'&').0;
+        let (symbol, params) = split(query, b'&');
+        if let Some(module) = Module::linked(path, symbol, modver(params)) {
+            let handle = bind(st, call.client_id, module)?;
+            outs.push(skel::words(&[handle, 0])?, GFP_KERNEL)?;
+            return Ok(Reply::Now(0));
+        }
         let Some(p) = st.process(call.client_id) else {
             return Ok(Reply::Now(EACCES_RV));
         };
@@ -135,6 +144,20 @@ fn open(
     }
     outs.push(err, GFP_KERNEL)?;
     Ok(Reply::Now(0))
+}
+
+/// The `_modver` value among `&`-separated query parameters (empty if
+/// there is none).
+fn modver(mut params: &[u8]) -> &[u8] {
+    while !params.is_empty() {
+        let (param, rest) = split(params, b'&');
+        let (name, value) = split(param, b'=');
+        if name == b"_modver" {
+            return value;
+        }
+        params = rest;
+    }
+    &[]
 }
 
 /// `s` up to the first `sep`, and what follows it.

@@ -11,6 +11,11 @@
 //!   sensors PD); write `read <path>`: the sensors PD reads the file
 //!   through `apps_std` reverse calls its daemon serves
 //!   ([`crate::file_read`]); the write returns when the read is over;
+//! - `listeners-<dsp>`: one line per process, `<pd> registered <0|1>
+//!   next2 <0|1>`: the PD it runs in (`rootpd`, `sensorspd`, `audiopd`,
+//!   `userpd`), whether the apps side registered its default listener
+//!   (`adsp_default_listener`, [`crate::modules`]) and whether its
+//!   listener's `next2` is held waiting for a reverse call;
 //! - `remoteproc-<dsp>`: `domain <none|dma|identity|other>` of the
 //!   remoteproc's IOMMU and `mapped <n> <total>`: heap pages that
 //!   translate to themselves there.
@@ -230,6 +235,22 @@ fn write_sensors(k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
     r.map(|_| ())
 }
 
+fn show_listeners(k: &Arc<Knob>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    with_state(k, |st| {
+        for p in st.procs.iter() {
+            writeln!(
+                f,
+                "{} registered {} next2 {}",
+                p.pd.name(),
+                u8::from(p.default_listener),
+                u8::from(p.listening())
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|| writeln!(f, "down"))
+}
+
 fn show_remoteproc(k: &Arc<Knob>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let Ok(cs) = current(k) else {
         return writeln!(f, "down");
@@ -244,7 +265,7 @@ fn ignore(_k: &Arc<Knob>, r: &mut UserSliceReader) -> Result {
     Err(EINVAL)
 }
 
-/// Creates the three files of channel `name` in `dir`.
+/// Creates the four files of channel `name` in `dir`.
 pub(crate) fn add_files(
     dir: &Dir,
     name: &CStr,
@@ -256,6 +277,9 @@ pub(crate) fn add_files(
     files.push(KBox::pin_init(f, GFP_KERNEL)?, GFP_KERNEL)?;
     let n = CString::try_from_fmt(fmt!("sensors-{name}"))?;
     let f = dir.read_write_callback_file(&n, knob.clone(), &show_sensors, &write_sensors);
+    files.push(KBox::pin_init(f, GFP_KERNEL)?, GFP_KERNEL)?;
+    let n = CString::try_from_fmt(fmt!("listeners-{name}"))?;
+    let f = dir.read_write_callback_file(&n, knob.clone(), &show_listeners, &ignore);
     files.push(KBox::pin_init(f, GFP_KERNEL)?, GFP_KERNEL)?;
     let n = CString::try_from_fmt(fmt!("remoteproc-{name}"))?;
     let f = dir.read_write_callback_file(&n, knob.clone(), &show_remoteproc, &ignore);

@@ -15,9 +15,16 @@
 //! sum and maximum checked), and two per daemon the library builds: it
 //! attaches (the simulated DSP shows the attach in the PD's context, or
 //! the audio PD, and the daemon still runs afterwards; then it is killed)
-//! and it registers its default listener (no restart in its log; a skip
-//! when the simulated DSP lacks the `adsp_default_listener` module). A case
-//! whose node is missing is a skip, so the suite passes or skips on a
+//! and it registers its default listener (`src/adsp_default_listener.c`:
+//! `adsp_default_listener` register, or `adsp_default_listener1` register
+//! on the domain path of `adsprpcd sensorspd adsp`): the simulator's
+//! `listeners-<dsp>` shows the daemon's PD with its default listener
+//! registered (the register call answered 0) and its listener's `next2`
+//! held, and the daemon's log shows no restart. While registered, the
+//! audio PD daemon serves the audio PD's heap requests (`alloc` beyond the
+//! remote heap: an `apps_mem` map, `free`: its unmap) and the sensors
+//! daemon a file read through `apps_std` (length and hash checked). A
+//! case whose node is missing is a skip, so the suite passes or skips on a
 //! kernel without the nodes. `qdactl compare` boots with the library
 //! (`QDA_GUEST_LIBRARY=1`) run it against fastrpc.ko's `/dev/fastrpc-cdsp`.
 
@@ -26,13 +33,14 @@ use std::{
     path::Path,
     process::{Child, Command, Stdio},
     sync::mpsc::{self, Receiver},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use crate::{
     faults::eventually,
+    ktap::{check, Outcome},
     library::{self, example_verdict, Syslog, Verdict},
-    sim_static,
+    sim_static, static_pd,
 };
 
 /// Where the legacy build's install tree is.
@@ -107,6 +115,9 @@ enum Evidence {
     AudioPd,
 }
 
+/// A check run while a daemon serves its PD, given the DSP.
+type Work = fn(&'static str) -> Outcome;
+
 /// One daemon case.
 struct DaemonCase {
     name: &'static str,
@@ -116,6 +127,11 @@ struct DaemonCase {
     args: &'static [&'static str],
     dsp: &'static str,
     evidence: Evidence,
+    /// The PD its process runs in, as `listeners-<dsp>` names it.
+    pd: &'static str,
+    /// Work done with the simulated DSP once the listener is registered:
+    /// the case's name and its check.
+    work: Option<(&'static str, Work)>,
 }
 
 /// The daemons the library builds (`src/Makefile.am`, `files/*.service`),
@@ -128,6 +144,8 @@ const DAEMONS: [DaemonCase; 5] = [
         args: &[],
         dsp: "cdsp",
         evidence: Evidence::Attach(0),
+        pd: "rootpd",
+        work: None,
     },
     DaemonCase {
         name: "adsprpcd_attaches_root_pd",
@@ -136,6 +154,8 @@ const DAEMONS: [DaemonCase; 5] = [
         args: &[],
         dsp: "adsp",
         evidence: Evidence::Attach(0),
+        pd: "rootpd",
+        work: None,
     },
     DaemonCase {
         name: "adsprpcd_audiopd_creates_audio_pd",
@@ -144,6 +164,11 @@ const DAEMONS: [DaemonCase; 5] = [
         args: &["audiopd"],
         dsp: "adsp",
         evidence: Evidence::AudioPd,
+        pd: "audiopd",
+        work: Some((
+            "adsprpcd_audiopd_serves_heap_requests",
+            serves_heap_requests,
+        )),
     },
     DaemonCase {
         name: "adsprpcd_sensorspd_attaches_sensors_pd",
@@ -152,6 +177,8 @@ const DAEMONS: [DaemonCase; 5] = [
         args: &["sensorspd", "adsp"],
         dsp: "adsp",
         evidence: Evidence::Attach(2),
+        pd: "sensorspd",
+        work: Some(("sensors_daemon_serves_a_file_read", serves_a_file_read)),
     },
     DaemonCase {
         name: "sdsprpcd_attaches_root_pd",
@@ -160,6 +187,8 @@ const DAEMONS: [DaemonCase; 5] = [
         args: &[],
         dsp: "sdsp",
         evidence: Evidence::Attach(0),
+        pd: "rootpd",
+        work: None,
     },
 ];
 
@@ -261,54 +290,83 @@ fn restart_lines(syslog: &[String]) -> Vec<&String> {
         .collect()
 }
 
-/// What the simulated DSP answers when asked for a module it does not have
-/// (`tests/dsp_sim/remotectl.rs`), as the library logs it.
-const NO_MODULE: &str = "no such module in the simulated DSP image";
-
-/// Runs one daemon: the verdicts of its attach and of its default
-/// listener's registration.
-fn daemon_case(d: &DaemonCase, log: &Syslog) -> [Verdict; 2] {
-    if let Some(why) = missing_node(d.dsp) {
-        return [Verdict::Skip(why.clone()), Verdict::Skip(why)];
-    }
-    match daemon_run(d, log) {
-        Err(e) => [
-            Verdict::Fail(e),
-            Verdict::Skip("the daemon did not attach".into()),
-        ],
-        Ok(syslog) => [Verdict::Pass, listener_verdict(&syslog)],
-    }
+/// Whether `dsp` shows a process in `pd` whose default listener is
+/// registered (register answered 0) and whose listener waits in `next2`.
+fn registered(dsp: &str, pd: &str) -> bool {
+    sim_static::listeners(dsp)
+        .is_ok_and(|v| v.iter().any(|l| l.pd == pd && l.registered && l.next2))
 }
 
-/// After its attach, the daemon opens `adsp_default_listener` on the DSP
-/// and registers with it, then waits on its event fd; when that fails,
-/// `dsprpcd.c` logs a restart and starts over after 100 ms.
-fn listener_verdict(syslog: &[String]) -> Verdict {
-    let restarts = restart_lines(syslog);
-    let Some(first) = restarts.first() else {
-        return Verdict::Pass;
-    };
-    let missing = syslog
-        .iter()
-        .any(|l| l.contains("adsp_default_listener") && l.contains(NO_MODULE));
-    if missing {
-        Verdict::Skip(
-            "the simulated DSP image has no adsp_default_listener module: the daemon \
-             attaches, fails to register its listener and restarts every 100 ms"
-                .into(),
-        )
+/// What one daemon run found.
+struct DaemonRun {
+    syslog: Vec<String>,
+    /// The default listener's registration: `Ok`, or what was seen.
+    listener: Result<(), String>,
+    /// The outcome of the case's work, if it ran.
+    work: Option<Outcome>,
+}
+
+/// Runs one daemon: the verdicts of its attach, of its default
+/// listener's registration and of its work, by case name.
+fn daemon_case(d: &DaemonCase, log: &Syslog) -> Vec<(String, Verdict)> {
+    let mut names = vec![d.name, d.listener];
+    names.extend(d.work.map(|w| w.0));
+    let verdicts: Vec<Verdict> = if let Some(why) = missing_node(d.dsp) {
+        names.iter().map(|_| Verdict::Skip(why.clone())).collect()
     } else {
-        Verdict::Fail(format!(
-            "the daemon's listener failed and it restarts ({} restart lines; first: {first}){}",
-            restarts.len(),
+        match daemon_run(d, log) {
+            Err(e) => std::iter::once(Verdict::Fail(e))
+                .chain(
+                    names[1..]
+                        .iter()
+                        .map(|_| Verdict::Fail("not reached: the daemon did not attach".into())),
+                )
+                .collect(),
+            Ok(run) => {
+                let mut v = vec![Verdict::Pass, listener_verdict(&run.syslog, &run.listener)];
+                if d.work.is_some() {
+                    v.push(match run.work {
+                        Some(Ok(())) => Verdict::Pass,
+                        Some(Err(e)) => Verdict::Fail(e),
+                        None => Verdict::Fail(
+                            "not reached: the daemon did not register its listener".into(),
+                        ),
+                    });
+                }
+                v
+            }
+        }
+    };
+    names.into_iter().map(String::from).zip(verdicts).collect()
+}
+
+/// After its attach, the daemon opens `adsp_default_listener` (or
+/// `adsp_default_listener1`) on the DSP and registers with it, then waits
+/// on its event fd; when that fails, `dsprpcd.c` logs a restart and starts
+/// over after 100 ms.
+fn listener_verdict(syslog: &[String], registered: &Result<(), String>) -> Verdict {
+    let restarts = restart_lines(syslog);
+    let restarted = restarts.first().map(|first| {
+        format!(
+            "the daemon restarts ({} restart lines; first: {first})",
+            restarts.len()
+        )
+    });
+    match (registered, restarted) {
+        (Ok(()), None) => Verdict::Pass,
+        (Ok(()), Some(r)) => Verdict::Fail(format!("registered, but {r}")),
+        (Err(e), r) => Verdict::Fail(format!(
+            "{e}{}{}",
+            r.map(|r| format!("; {r}")).unwrap_or_default(),
             library::first_error_in(syslog)
-        ))
+        )),
     }
 }
 
-/// Starts the daemon, waits for its PD on the DSP, checks it still runs,
-/// kills it; the library's log of the run.
-fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<Vec<String>, String> {
+/// Starts the daemon, waits for its PD on the DSP, then for its default
+/// listener's registration, runs the case's work, checks the daemon still
+/// runs, kills it; what the run found.
+fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<DaemonRun, String> {
     let case = d.name;
     let before = match d.evidence {
         Evidence::Attach(_) => {
@@ -317,6 +375,15 @@ fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<Vec<String>, String> {
         }
         Evidence::AudioPd => sim_static::audio(d.dsp)?.creates,
     };
+    // A registration seen must be this daemon's: an earlier process in
+    // the PD is gone by now (its daemon was released).
+    if !eventually(|| !registered(d.dsp, d.pd)) {
+        return Err(format!(
+            "a {} process with a registered listener before the daemon started: {:?}",
+            d.pd,
+            sim_static::listeners(d.dsp)
+        ));
+    }
     let mut daemon = Daemon::spawn(case, d, log)?;
     // The event: the DSP sees the daemon's PD.
     let seen = eventually(|| {
@@ -326,12 +393,39 @@ fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<Vec<String>, String> {
             Evidence::AudioPd => sim_static::audio(d.dsp).is_ok_and(|a| a.up && a.creates > before),
         }
     });
-    // Then the daemon registers its listener (or restarts: 100 ms); let it
-    // get that far, several restarts' worth, unless it ends first.
-    let settle = Instant::now() + Duration::from_millis(if seen { 1500 } else { 0 });
-    while Instant::now() < settle && daemon.running() {
-        daemon.drain();
-        std::thread::sleep(Duration::from_millis(50));
+    // Then the daemon registers its default listener; a restart or its
+    // end shows it failed.
+    let mut listener = Err("not reached".to_string());
+    let mut work = None;
+    if seen {
+        let ended_early = eventually(|| {
+            daemon.drain();
+            registered(d.dsp, d.pd)
+                || !daemon.running()
+                || !restart_lines(&log.lock().unwrap()).is_empty()
+        });
+        listener = if registered(d.dsp, d.pd) {
+            Ok(())
+        } else {
+            Err(format!(
+                "no {} process with its default listener registered and next2 held \
+                 in listeners-{} {}: {:?} (daemon running: {})",
+                d.pd,
+                d.dsp,
+                if ended_early {
+                    "before a restart or the daemon's end"
+                } else {
+                    "within 10 s"
+                },
+                sim_static::listeners(d.dsp),
+                daemon.running()
+            ))
+        };
+        if let (Ok(()), Some((name, f))) = (&listener, d.work) {
+            println!("qda-lib[{case}]: {name}");
+            work = Some(f(d.dsp));
+            daemon.drain();
+        }
     }
     let alive = daemon.running();
     let status = daemon.stop();
@@ -363,7 +457,82 @@ fn daemon_run(d: &DaemonCase, log: &Syslog) -> Result<Vec<String>, String> {
             ));
         }
     }
-    Ok(syslog)
+    Ok(DaemonRun {
+        syslog,
+        listener,
+        work,
+    })
+}
+
+/// While `adsprpcd audiopd` serves the audio PD: the remote heap filled,
+/// then one more allocation, which the audio PD asks the daemon for
+/// through `apps_mem` (`request_map64`: the daemon allocates a buffer and
+/// maps it into the PD; the simulator finds the mapping among the PD's,
+/// writes and reads a pattern through it in the daemon's SMMU context and
+/// counts the grant), then `free`, which gives the grant back
+/// (`request_unmap64`: the daemon unmaps and frees it), twice. Reuses the
+/// `qda_static_pd` helpers (`static_pd`).
+fn serves_heap_requests(dsp: &'static str) -> Outcome {
+    use static_pd::{alloc_ok, free_all, heap, PAGE};
+    check!(
+        dsp == static_pd::DSP,
+        "the audio PD is on {}",
+        static_pd::DSP
+    );
+    let (_, size) = heap()?;
+    free_all()?;
+    alloc_ok(size)?;
+    let a = sim_static::audio(dsp)?;
+    check!(
+        a.used == size && a.grants == 0,
+        "the whole heap in one allocation: {a:?}"
+    );
+    // Twice: the grant given back by `free` is asked for again.
+    for round in 1..=2 {
+        let grant = 16 * PAGE;
+        sim_static::clear_trace(dsp)?;
+        alloc_ok(grant)?;
+        let b = sim_static::audio(dsp)?;
+        check!(
+            b.used == size && b.grants == 1,
+            "round {round}: {grant} bytes beyond the heap: {b:?} (before {a:?})"
+        );
+        // The daemon had the kernel add the pages (MMAP, handle 1 method 4,
+        // `ADSP_MMAP_ADD_PAGES`) for the audio PD.
+        let maps = sim_static::init_requests(&sim_static::trace(dsp)?, qda::rpc::scalars(4, 2, 1));
+        check!(
+            maps.len() == 1 && maps[0].1.contains("flags=1000"),
+            "round {round}: MMAP requests {maps:?}, want one with flags 0x1000"
+        );
+        // Checks the grant went back (`request_unmap64` answered 0): no
+        // grant and nothing used left, and the pages were unmapped.
+        free_all()?;
+        let unmaps =
+            sim_static::init_requests(&sim_static::trace(dsp)?, qda::rpc::scalars(5, 1, 0));
+        let size_field = format!("size={grant:x}");
+        check!(
+            unmaps.len() == 1 && unmaps[0].1.contains(&size_field),
+            "round {round}: MUNMAP requests {unmaps:?}, want one with {size_field}"
+        );
+        alloc_ok(size)?;
+    }
+    free_all()?;
+    Ok(())
+}
+
+/// While the sensors daemon serves the sensors PD: the PD reads a file
+/// through `apps_std` on the daemon's listener (length and hash checked,
+/// as `qda_static_pd` checks it with qda's own daemon), and a missing
+/// file's read fails.
+fn serves_a_file_read(dsp: &'static str) -> Outcome {
+    let path = "/tmp/qda-legacy-sensors.cfg";
+    // 40 000 bytes: more than one fread chunk.
+    let data: Vec<u8> = (0..40_000u32).map(|i| (i * 13 + i / 509) as u8).collect();
+    std::fs::write(path, &data).map_err(|e| format!("{path}: {e}"))?;
+    let r = crate::sensors_pd::read_is_checked(dsp, path, &data);
+    let _ = std::fs::remove_file(path);
+    r?;
+    crate::sensors_pd::missing_read_fails(dsp)
 }
 
 /// Whether the legacy build is in the initramfs.
@@ -381,6 +550,7 @@ pub fn run_suite(leak_check: bool) {
     for d in &DAEMONS {
         names.push(d.name.to_string());
         names.push(d.listener.to_string());
+        names.extend(d.work.map(|w| w.0.to_string()));
     }
     names.push("kmemleak_finds_no_leak".into());
     let cases: Vec<(String, Verdict)> = if !present() {
@@ -407,9 +577,7 @@ pub fn run_suite(leak_check: bool) {
             ),
         ];
         for d in &DAEMONS {
-            let [attach, listener] = daemon_case(d, &log);
-            c.push((d.name.to_string(), attach));
-            c.push((d.listener.to_string(), listener));
+            c.extend(daemon_case(d, &log));
         }
         let ran = c.iter().any(|(_, v)| !matches!(v, Verdict::Skip(_)));
         let leaks = if ran {
@@ -447,12 +615,31 @@ mod tests {
         ];
         assert_eq!(restart_lines(&log).len(), 1);
         assert!(restart_lines(&log[..1]).is_empty());
-        assert!(matches!(listener_verdict(&log[..1]), Verdict::Pass));
-        assert!(matches!(listener_verdict(&log), Verdict::Fail(_)));
-        let mut sim = log.to_vec();
-        sim.push(format!(
-            "cdsprpcd: dynamic loading failed for adsp_default_listener on domain 3 (dlerror {NO_MODULE})"
+        assert!(matches!(
+            listener_verdict(&log[..1], &Ok(())),
+            Verdict::Pass
         ));
-        assert!(matches!(listener_verdict(&sim), Verdict::Skip(_)));
+        assert!(matches!(listener_verdict(&log, &Ok(())), Verdict::Fail(_)));
+        let none = Err("no registration".to_string());
+        assert!(matches!(
+            listener_verdict(&log[..1], &none),
+            Verdict::Fail(_)
+        ));
+        assert!(matches!(listener_verdict(&log, &none), Verdict::Fail(_)));
+    }
+
+    #[test]
+    fn every_daemon_case_is_named_once() {
+        let mut names: Vec<&str> = DAEMONS
+            .iter()
+            .flat_map(|d| [Some(d.name), Some(d.listener), d.work.map(|w| w.0)])
+            .flatten()
+            .collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        assert!(names.contains(&"adsprpcd_audiopd_serves_heap_requests"));
+        assert!(names.contains(&"sensors_daemon_serves_a_file_read"));
     }
 }

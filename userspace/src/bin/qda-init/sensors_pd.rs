@@ -42,28 +42,42 @@ pub fn reads_a_file_through_apps_std() -> Outcome {
     let attaches = init_requests(&trace(DSP)?, qda::rpc::scalars(0, 1, 0));
     let pds: Vec<u32> = attaches.iter().map(|a| a.0).collect();
     check!(pds == [2], "PD bits of the attaches: {pds:?}, want [2]");
-    let file = format!("sensors-{DSP}");
+    read_is_checked(DSP, path, &data)?;
+    missing_read_fails(DSP)?;
+    let _ = fs::remove_file(path);
+    d.kill()
+}
+
+/// The sensors PD of `dsp` reads `path` (holding `data`) through its
+/// daemon: the simulator must report the path, length and FNV-1a hash.
+pub fn read_is_checked(dsp: &str, path: &str, data: &[u8]) -> Outcome {
+    let file = format!("sensors-{dsp}");
     command(&file, &format!("read {path}")).map_err(|e| format!("read {path}: {e}"))?;
-    let s = sensors(DSP)?;
+    let s = sensors(dsp)?;
     let want = [
         "read".to_string(),
         path.to_string(),
         data.len().to_string(),
-        format!("{:016x}", fnv1a64(&data)),
+        format!("{:016x}", fnv1a64(data)),
     ];
     check!(
         s.last == want,
         "sensors PD read {:?}, want {want:?}",
         s.last
     );
+    Ok(())
+}
+
+/// A read of a missing file fails, and the simulator reports an error.
+pub fn missing_read_fails(dsp: &str) -> Outcome {
+    let file = format!("sensors-{dsp}");
     let missing = "/tmp/qda-no-such-sensors.cfg";
     let r = command(&file, &format!("read {missing}"));
-    let s = sensors(DSP)?;
+    let s = sensors(dsp)?;
     check!(
         r.is_err() && s.last.first().map(String::as_str) == Some("error"),
         "read of a missing file: {r:?}, {:?}",
         s.last
     );
-    let _ = fs::remove_file(path);
-    d.kill()
+    Ok(())
 }

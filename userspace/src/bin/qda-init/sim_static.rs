@@ -1,5 +1,5 @@
 //! The simulator's debugfs view of the static PDs
-//! (`/sys/kernel/debug/qda_dsp_sim/{audiopd,sensors,remoteproc}-<dsp>`):
+//! (`/sys/kernel/debug/qda_dsp_sim/{audiopd,sensors,listeners,remoteproc}-<dsp>`):
 //! parsing what they show and writing their commands.
 
 use std::{fs, io};
@@ -30,6 +30,17 @@ pub struct SensorsPd {
     pub last: Vec<String>,
     /// Whether the sensors PD process exists.
     pub up: bool,
+}
+
+/// One line of `listeners-<dsp>`: a process on the DSP.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listener {
+    /// The PD it runs in: `rootpd`, `sensorspd`, `audiopd` or `userpd`.
+    pub pd: String,
+    /// The apps side registered its default listener there.
+    pub registered: bool,
+    /// Its listener's `next2` is held, waiting for a reverse call.
+    pub next2: bool,
 }
 
 /// `remoteproc-<dsp>`.
@@ -90,6 +101,26 @@ pub fn parse_sensors(text: &str) -> Result<SensorsPd, String> {
     Ok(s)
 }
 
+/// Parses `listeners-<dsp>` (`<pd> registered <0|1> next2 <0|1>` lines).
+pub fn parse_listeners(text: &str) -> Result<Vec<Listener>, String> {
+    let mut v = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.trim() != "down")
+    {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() != 5 || f[1] != "registered" || f[3] != "next2" {
+            return Err(format!("bad line {line:?}"));
+        }
+        v.push(Listener {
+            pd: f[0].to_string(),
+            registered: num(f.get(2), line)? == 1,
+            next2: num(f.get(4), line)? == 1,
+        });
+    }
+    Ok(v)
+}
+
 /// Parses `remoteproc-<dsp>`.
 pub fn parse_remoteproc(text: &str) -> Result<Remoteproc, String> {
     let mut r = Remoteproc::default();
@@ -120,6 +151,11 @@ pub fn audio(dsp: &str) -> Result<AudioPd, String> {
 /// The sensors PD of `dsp` as the simulator shows it.
 pub fn sensors(dsp: &str) -> Result<SensorsPd, String> {
     parse_sensors(&read(&format!("sensors-{dsp}"))?)
+}
+
+/// The processes of `dsp` and their listeners as the simulator shows them.
+pub fn listeners(dsp: &str) -> Result<Vec<Listener>, String> {
+    parse_listeners(&read(&format!("listeners-{dsp}"))?)
 }
 
 /// The remote heap's mapping in `dsp`'s remoteproc IOMMU domain.
@@ -221,6 +257,31 @@ mod tests {
         assert_eq!((a.heap, a.up, a.last.as_str()), (None, false, "12"));
         assert!(parse_audio("heap 0x10\n").is_err());
         assert!(parse_audio("used lots\n").is_err());
+    }
+
+    #[test]
+    fn listener_lines() {
+        let v =
+            parse_listeners("rootpd registered 1 next2 1\nuserpd registered 0 next2 0\n").unwrap();
+        assert_eq!(
+            v,
+            [
+                Listener {
+                    pd: "rootpd".into(),
+                    registered: true,
+                    next2: true
+                },
+                Listener {
+                    pd: "userpd".into(),
+                    registered: false,
+                    next2: false
+                }
+            ]
+        );
+        assert!(parse_listeners("").unwrap().is_empty());
+        assert!(parse_listeners("down\n").unwrap().is_empty());
+        assert!(parse_listeners("rootpd registered x next2 1\n").is_err());
+        assert!(parse_listeners("rootpd 1 1\n").is_err());
     }
 
     #[test]
