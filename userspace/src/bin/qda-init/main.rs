@@ -50,6 +50,20 @@ fn demo() {
         }
         Err(e) => println!("cannot list {}: {e}", qda::ACCEL_DIR),
     }
+    // The legacy nodes of the same DSPs (the fastrpc.ko UAPI).
+    println!("$ ls /dev/fastrpc-*");
+    let mut legacy: Vec<String> = std::fs::read_dir("/dev")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path().display().to_string())
+                .filter(|p| p.starts_with("/dev/fastrpc-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    legacy.sort();
+    for p in legacy {
+        println!("{p}");
+    }
     match qda::Device::all() {
         Ok(devs) => {
             for d in devs {
