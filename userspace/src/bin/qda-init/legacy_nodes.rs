@@ -357,10 +357,8 @@ pub fn unprivileged() {
     println!("secure node open: {}", secure.unwrap_or(0));
 }
 
-/// `qda_mode=probe` (broken-DT boots): which legacy nodes exist, and what
-/// cdsp's non-secure node may create (`is_session_rejected`: on a secure
-/// channel only unsigned PDs).
-pub fn probe() {
+/// The names of the `/dev/fastrpc-*` nodes present, sorted.
+pub fn node_names() -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir("/dev")
         .map(|d| {
             d.flatten()
@@ -370,7 +368,14 @@ pub fn probe() {
         })
         .unwrap_or_default();
     names.sort();
-    println!("qda-probe: legacy nodes: {}", names.join(" "));
+    names
+}
+
+/// `qda_mode=probe` (broken-DT boots): which legacy nodes exist, and what
+/// cdsp's non-secure node may create (`is_session_rejected`: on a secure
+/// channel only unsigned PDs).
+pub fn probe() {
+    println!("qda-probe: legacy nodes: {}", node_names().join(" "));
     let errno = |r: std::io::Result<()>| match r {
         Ok(()) => "ok".to_string(),
         Err(e) => format!("errno {}", e.raw_os_error().unwrap_or(0)),

@@ -52,17 +52,8 @@ fn demo() {
     }
     // The legacy nodes of the same DSPs (the fastrpc.ko UAPI).
     println!("$ ls /dev/fastrpc-*");
-    let mut legacy: Vec<String> = std::fs::read_dir("/dev")
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.path().display().to_string())
-                .filter(|p| p.starts_with("/dev/fastrpc-"))
-                .collect()
-        })
-        .unwrap_or_default();
-    legacy.sort();
-    for p in legacy {
-        println!("{p}");
+    for n in legacy_nodes::node_names() {
+        println!("/dev/{n}");
     }
     match qda::Device::all() {
         Ok(devs) => {
