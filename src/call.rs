@@ -5,6 +5,7 @@
 //! the call marshalled, sent and its results copied back.
 
 use kernel::{
+    device::Device,
     prelude::*,
     sync::atomic::Relaxed,
     uaccess::{
@@ -30,6 +31,10 @@ use crate::{
             self,
             Arg, //
         },
+        plan::{
+            self,
+            PlanError, //
+        },
         process,
         retval,
         scalars::Scalars, //
@@ -53,14 +58,18 @@ fn read_arg(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
 /// One argument as read: `(ptr, len, fd)` and its resolved buffer.
 type ReadArg = ((u64, u64, i32), Option<Resolved>);
 
-/// Reads the arguments of a call and resolves their buffer references
-/// with `r`.
-fn read_args(r: &impl Resolve, sc: Scalars, ptr: u64) -> Result<KVec<ReadArg>> {
+/// Reads the arguments of a call, checks the buffers' ranges and
+/// resolves their buffer references with `r`.
+fn read_args(dev: &Device, r: &impl Resolve, sc: Scalars, ptr: u64) -> Result<KVec<ReadArg>> {
     let n = sc.len();
-    let mut reader = UserSlice::new(UserPtr::from_addr(ptr as usize), n * INVOKE_ARG_SIZE).reader();
+    let ptr = usize::try_from(ptr).map_err(|_| EFAULT)?;
+    let mut reader = UserSlice::new(UserPtr::from_addr(ptr), n * INVOKE_ARG_SIZE).reader();
     let mut args = KVec::with_capacity(n, GFP_KERNEL)?;
     for i in 0..n {
         let (ptr, len, fd) = read_arg(&mut reader)?;
+        if i < sc.buffers() {
+            check_range(dev, i, (ptr, len))?;
+        }
         // Buffers with a reference and bytes pass zero copy (the pointer
         // must lie in the buffer); handle arguments name a buffer when
         // they have one and bytes (fd 0/-1 or no length: none, as
@@ -75,20 +84,50 @@ fn read_args(r: &impl Resolve, sc: Scalars, ptr: u64) -> Result<KVec<ReadArg>> {
     Ok(args)
 }
 
+/// A refused argument: its errno, with a rate-limited line.
+fn refuse(dev: &Device, i: usize, (ptr, len): (u64, u64), why: &str, e: Error) -> Error {
+    crate::ratelimit::dev_ratelimited!(
+        debug,
+        dev,
+        "invoke: argument {i} ({len:#x} bytes at {ptr:#x}) refused: {why}\n"
+    );
+    e
+}
+
+/// Checks the range of buffer argument `i` where it is decoded:
+/// `-EFAULT` if it wraps past the top of the address space.
+fn check_range(dev: &Device, i: usize, (ptr, len): (u64, u64)) -> Result {
+    plan::user_end(ptr, len)
+        .map(|_| ())
+        .map_err(|_| refuse(dev, i, (ptr, len), "range wraps", EFAULT))
+}
+
+/// Checks the length of inline buffer argument `i`: `-E2BIG` if it is
+/// longer than a payload can be.
+fn check_inline(dev: &Device, i: usize, (ptr, len): (u64, u64)) -> Result {
+    plan::inline_len(len)
+        .map(|_| ())
+        .map_err(|_: PlanError| refuse(dev, i, (ptr, len), "too long", E2BIG))
+}
+
 /// The marshalling of argument `i` of `sc`, read as `(ptr, len, fd)`.
-fn to_arg(
-    sc: Scalars,
-    i: usize,
+fn to_arg<'a>(
+    dev: &Device,
+    (sc, i): (Scalars, usize),
     (ptr, len, fd): (u64, u64, i32),
-    r: Option<&Resolved>,
-) -> Result<Arg<'_>> {
+    r: Option<&'a Resolved>,
+) -> Result<Arg<'a>> {
+    let fail = |why, e| refuse(dev, i, (ptr, len), why, e);
     if i >= sc.buffers() {
         return Ok(Arg::Handle {
             buf: r.map(|r| &r.buf),
             fd,
-            offset: ptr as u32,
-            len: u32::try_from(len).map_err(|_| EINVAL)?,
+            offset: u32::try_from(ptr).map_err(|_| fail("handle offset", EINVAL))?,
+            len: u32::try_from(len).map_err(|_| fail("handle length", EINVAL))?,
         });
+    }
+    if r.is_none() {
+        check_inline(dev, i, (ptr, len))?;
     }
     Ok(match r {
         Some(r) => Arg::Mapped {
@@ -117,10 +156,11 @@ pub(crate) fn invoke(
     let s = c.session();
     let pd = c.pd()?;
     let sc = Scalars(args.sc);
-    let read = read_args(r, sc, args.args)?;
+    let read = read_args(dev.channel.device(), r, sc, args.args)?;
     let mut list = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
     for (i, (a, res)) in read.iter().enumerate() {
-        list.push(to_arg(sc, i, *a, res.as_ref())?, GFP_KERNEL)?;
+        let arg = to_arg(dev.channel.device(), (sc, i), *a, res.as_ref())?;
+        list.push(arg, GFP_KERNEL)?;
     }
     let m = invoke::marshal(s.cb(), &list)?;
     let req = Request {

@@ -63,7 +63,8 @@ impl RateLimit {
 /// `dev_<level>!(dev, ...)` limited to [`BURST`] lines per [`INTERVAL_NS`]
 /// per call site: the one way to log what userspace or the DSP can
 /// trigger. `dev` is a `&kernel::device::Device` (the DSP's channel
-/// device, or a context bank), `level` one of `info`, `warn`, `err`.
+/// device, or a context bank), `level` one of `debug` (refusals a user
+/// caused), `info`, `warn`, `err`.
 macro_rules! dev_ratelimited {
     ($level:ident, $dev:expr, $($arg:tt)*) => {{
         static LIMIT: $crate::ratelimit::RateLimit = $crate::ratelimit::RateLimit::new();
@@ -75,6 +76,7 @@ macro_rules! dev_ratelimited {
             $crate::ratelimit::dev_ratelimited!(@log $level, dev, $($arg)*);
         }
     }};
+    (@log debug, $dev:expr, $($arg:tt)*) => { kernel::dev_dbg!($dev, $($arg)*) };
     (@log info, $dev:expr, $($arg:tt)*) => { kernel::dev_info!($dev, $($arg)*) };
     (@log warn, $dev:expr, $($arg:tt)*) => { kernel::dev_warn!($dev, $($arg)*) };
     (@log err, $dev:expr, $($arg:tt)*) => { kernel::dev_err!($dev, $($arg)*) };

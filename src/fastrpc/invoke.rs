@@ -17,9 +17,12 @@ use kernel::{
 
 use super::{
     channel::CallMemory,
-    layout::{
+    layout,
+    plan::{
         self,
-        Overlap, //
+        Placed,
+        PlanError,
+        Span, //
     },
 };
 use crate::{
@@ -73,21 +76,13 @@ impl Arg<'_> {
         }
     }
 
-    fn inline(&self) -> bool {
-        matches!(
-            self,
-            Arg::In(_) | Arg::Out(_) | Arg::UserIn { .. } | Arg::UserOut { .. }
-        )
-    }
-
-    /// The caller-side range used for overlap detection: user memory by
-    /// address; kernel buffers each in a range of their own.
-    fn range(&self, i: usize) -> (u64, u64) {
-        let start = match *self {
-            Arg::UserIn { ptr, .. } | Arg::UserOut { ptr, .. } => ptr,
-            _ => (1u64 << 63) + ((i as u64) << 33),
-        };
-        (start, start.saturating_add(self.len()))
+    /// The argument as the payload planner sees it.
+    fn span(&self) -> Span {
+        match *self {
+            Arg::In(_) | Arg::Out(_) => Span::Kernel { len: self.len() },
+            Arg::UserIn { ptr, len } | Arg::UserOut { ptr, len } => Span::User { ptr, len },
+            Arg::Mapped { .. } | Arg::Handle { .. } => Span::Direct,
+        }
     }
 }
 
@@ -145,15 +140,12 @@ pub(crate) struct Marshalled {
     pos: KVec<u64>,
 }
 
-/// Largest payload (metadata and inline data).
-const MAX_PAYLOAD: u64 = 64 << 20;
-
 /// The IOVA of `bo` in `cb` and a new reference to it; `-EINVAL` if it
 /// is mapped in another context bank.
 fn in_cb(cb: &ContextBank, bo: &ObjectRef<Bo>) -> Result<(u64, ObjectRef<Bo>)> {
     if bo.backing().sid != cb.sid {
         crate::ratelimit::dev_ratelimited!(
-            info,
+            debug,
             cb.dev.as_ref(),
             "invoke: buffer of SID {} passed to a call on SID {}\n",
             bo.backing().sid,
@@ -172,33 +164,47 @@ struct Plan {
     size: u64,
 }
 
-/// Lays out `args`: overlapping inline buffers share bytes, each other
-/// one is 128-byte aligned after the metadata; `-E2BIG` past the limit.
-fn plan(cb: &ContextBank, args: &[Arg<'_>]) -> Result<Plan> {
+/// The errno of a refused plan, with a rate-limited line: `-EFAULT` for
+/// a range past the top of the address space, `-E2BIG` past the limit.
+fn plan_error(cb: &ContextBank, e: PlanError) -> Error {
+    crate::ratelimit::dev_ratelimited!(
+        debug,
+        cb.dev.as_ref(),
+        "invoke: inline arguments refused ({e:?}, limit {} bytes)\n",
+        plan::MAX_PAYLOAD
+    );
+    match e {
+        PlanError::Wraps => EFAULT,
+        PlanError::TooBig => E2BIG,
+    }
+}
+
+/// Lays out `args` (see [`plan`]).
+fn lay_out(cb: &ContextBank, args: &[Arg<'_>]) -> Result<Plan> {
     let n = args.len();
-    let mut ranges = KVec::with_capacity(n, GFP_KERNEL)?;
-    let mut inline = KVec::with_capacity(n, GFP_KERNEL)?;
-    let mut lens = KVec::with_capacity(n, GFP_KERNEL)?;
-    for (i, a) in args.iter().enumerate() {
-        ranges.push(a.range(i), GFP_KERNEL)?;
-        inline.push(a.inline(), GFP_KERNEL)?;
-        lens.push(a.len(), GFP_KERNEL)?;
+    let mut spans = KVec::with_capacity(n, GFP_KERNEL)?;
+    for a in args {
+        spans.push(a.span(), GFP_KERNEL)?;
     }
     let mut order = KVec::from_elem(0usize, n, GFP_KERNEL)?;
-    let mut ov = KVec::from_elem(Overlap::default(), n, GFP_KERNEL)?;
-    let mut pos = KVec::from_elem(0u64, n, GFP_KERNEL)?;
-    layout::overlaps(&ranges, &inline, &mut order, &mut ov);
-    let size = layout::place(n, &lens, &inline, &order, &ov, &mut pos)
-        .filter(|&s| s <= MAX_PAYLOAD)
-        .ok_or_else(|| {
-            crate::ratelimit::dev_ratelimited!(
-                info,
-                cb.dev.as_ref(),
-                "invoke: inline arguments exceed {MAX_PAYLOAD} bytes\n"
-            );
-            E2BIG
-        })?;
+    let mut placed = KVec::from_elem(Placed::default(), n, GFP_KERNEL)?;
+    let size = plan::plan(&spans, &mut order, &mut placed).map_err(|e| plan_error(cb, e))?;
+    let mut pos = KVec::with_capacity(n, GFP_KERNEL)?;
+    for p in placed.iter() {
+        pos.push(p.pos, GFP_KERNEL)?;
+    }
     Ok(Plan { pos, size })
+}
+
+/// `-EINVAL` with a rate-limited line: `offset + len` bytes of an
+/// argument leave its buffer of `size` bytes.
+fn outside(cb: &ContextBank, offset: u64, len: u64, size: u64) -> Error {
+    crate::ratelimit::dev_ratelimited!(
+        debug,
+        cb.dev.as_ref(),
+        "invoke: {len:#x} bytes at offset {offset:#x} leave a buffer of {size:#x} bytes\n"
+    );
+    EINVAL
 }
 
 /// The page entry of a handle argument: its whole buffer, reachable in
@@ -214,8 +220,9 @@ fn handle_page(
         return Ok((0, 0));
     };
     let (iova, size) = held.reach(cb, buf)?;
-    if u64::from(offset) + u64::from(len) > size {
-        return Err(EINVAL);
+    let (offset, len) = (u64::from(offset), u64::from(len));
+    if offset.checked_add(len).is_none_or(|end| end > size) {
+        return Err(outside(cb, offset, len, size));
     }
     Ok((topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?, size))
 }
@@ -230,10 +237,13 @@ fn mapped_page(
     len: u64,
 ) -> Result<u64> {
     let (iova, size) = held.reach(cb, buf)?;
-    if offset.checked_add(len).ok_or(EINVAL)? > size {
-        return Err(EINVAL);
+    if offset.checked_add(len).is_none_or(|end| end > size) {
+        return Err(outside(cb, offset, len, size));
     }
-    topology::dsp_addr(cb.sid, iova + (offset & !(layout::PAGE - 1))).ok_or(EOVERFLOW)
+    let page = iova
+        .checked_add(offset & !(layout::PAGE - 1))
+        .ok_or(EOVERFLOW)?;
+    topology::dsp_addr(cb.sid, page).ok_or(EOVERFLOW)
 }
 
 /// Writes inline argument `i` (of `n`) at `at` in the payload `buf` (DSP
@@ -246,12 +256,13 @@ fn write_inline(
     at: u64,
     base: u64,
 ) -> Result {
-    let (pv, len) = (base + at, a.len());
-    let page = (pv & !(layout::PAGE - 1), layout::page_span(pv, len));
+    let (pv, len) = (base.checked_add(at).ok_or(EOVERFLOW)?, a.len());
+    let page = layout::page_entry(pv, len).ok_or(EOVERFLOW)?;
     layout::write_buf(meta, n, i, pv, len, page);
+    let at = usize::try_from(at)?;
     match *a {
-        Arg::In(b) => buf.write(at as usize, b),
-        Arg::UserIn { ptr, len } => buf.write_from_user(at as usize, ptr, len as usize),
+        Arg::In(b) => buf.write(at, b),
+        Arg::UserIn { ptr, len } => buf.write_from_user(at, ptr, usize::try_from(len)?),
         _ => Ok(()),
     }
 }
@@ -283,8 +294,9 @@ fn write_arg(
             ptr,
             len,
         } => {
+            let span = layout::page_span(ptr, len).ok_or(EFAULT)?;
             let page = mapped_page(cb, held, buf, offset, len)?;
-            layout::write_buf(meta, n, i, ptr, len, (page, layout::page_span(ptr, len)));
+            layout::write_buf(meta, n, i, ptr, len, (page, span));
         }
         _ if a.len() == 0 => layout::write_buf(meta, n, i, 0, 0, (0, 0)),
         _ => write_inline((meta, buf), (i, n), a, at, base)?,
@@ -294,11 +306,12 @@ fn write_arg(
 
 /// Builds the payload of a call with `args` for a process on `cb`.
 pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
-    let plan = plan(cb, args)?;
+    let plan = lay_out(cb, args)?;
     let mut held = Held::default();
     // Every call has a payload, even without arguments: the fd list,
     // CRC list and poll word are there (as drivers/misc/fastrpc.c sends).
-    let alloc = layout::align_up(plan.size, layout::PAGE) as usize;
+    let alloc = layout::align_up(plan.size, layout::PAGE).ok_or(E2BIG)?;
+    let alloc = usize::try_from(alloc)?;
     let mut buf = cb.take_payload(alloc)?;
     let base = topology::dsp_addr(cb.sid, buf.dma_addr()).ok_or(EOVERFLOW)?;
     // The metadata is built in kernel memory and copied in whole.
@@ -331,9 +344,11 @@ impl Marshalled {
             return Ok(());
         };
         for (i, a) in args.iter().enumerate() {
-            let at = self.pos[i] as usize;
+            let at = usize::try_from(self.pos[i])?;
             match *a {
-                Arg::UserOut { ptr, len } if len > 0 => buf.read_to_user(at, ptr, len as usize)?,
+                Arg::UserOut { ptr, len } if len > 0 => {
+                    buf.read_to_user(at, ptr, usize::try_from(len)?)?
+                }
                 Arg::Out(n) if n > 0 => {
                     let mut b = KVec::from_elem(0u8, n, GFP_KERNEL)?;
                     buf.read(at, &mut b)?;

@@ -12,10 +12,7 @@
 //! 40 n + 388   inline buffers, each non-overlapping one 128-byte aligned
 //! ```
 //!
-//! Inline (copied) buffers that overlap in the caller's memory overlap in
-//! the payload too: they are sorted by start (then longest first), a
-//! buffer inside an earlier one adds no bytes and a partly overlapping one
-//! only its tail, and its `pv` points back into the earlier data. The DSP
+//! Where the inline buffers go is planned by [`super::plan`]. The DSP
 //! finds a buffer at `pages[i].addr + (pv & 0xfff)`.
 //!
 //! Pure code (no kernel API), also built and tested on the host.
@@ -66,110 +63,37 @@ pub(crate) const fn poll_off(n: usize) -> usize {
     40 * n + FDLIST_LEN * 8 + CRCLIST_LEN * 4
 }
 
-/// Rounds `v` up to a multiple of `a` (a power of two).
-pub(crate) const fn align_up(v: u64, a: u64) -> u64 {
-    (v + a - 1) & !(a - 1)
+/// Rounds `v` up to a multiple of `a`; `None` if `a` is no power of two
+/// or the result does not fit in 64 bits.
+pub(crate) const fn align_up(v: u64, a: u64) -> Option<u64> {
+    if !a.is_power_of_two() {
+        return None;
+    }
+    v.checked_next_multiple_of(a)
 }
 
-/// Bytes of whole pages spanned by `[addr, addr + len)` (0 if empty).
-pub(crate) const fn page_span(addr: u64, len: u64) -> u64 {
+/// Bytes of whole pages spanned by `[addr, addr + len)` (0 if empty);
+/// `None` if the range passes 2^64 - 1 or its span is 2^64 bytes.
+pub(crate) const fn page_span(addr: u64, len: u64) -> Option<u64> {
     if len == 0 {
-        return 0;
+        return Some(0);
     }
-    ((addr + len - 1) / PAGE - addr / PAGE + 1) * PAGE
+    let Some(last) = addr.checked_add(len - 1) else {
+        return None;
+    };
+    (last / PAGE - addr / PAGE + 1).checked_mul(PAGE)
 }
 
-/// Where an inline buffer's bytes go.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Overlap {
-    /// Start of the part this buffer adds (0 with `mend` if none).
-    pub(crate) mstart: u64,
-    /// End of that part.
-    pub(crate) mend: u64,
-    /// How far the buffer starts before the part it adds.
-    pub(crate) offset: u64,
-}
-
-/// Computes the overlaps of the caller's buffers `[start, end)` (`ranges`),
-/// considering only those with `inline[i]`. `order` receives the argument
-/// indices in placement order; `out[i]` the overlap of argument `i`.
-pub(crate) fn overlaps(
-    ranges: &[(u64, u64)],
-    inline: &[bool],
-    order: &mut [usize],
-    out: &mut [Overlap],
-) {
-    let n = ranges.len();
-    for (i, o) in order.iter_mut().enumerate().take(n) {
-        *o = i;
+/// The page entry `(page address, span)` of `len` bytes at DSP address
+/// `pv` (`(0, 0)` if empty); `None` where [`page_span`] fails.
+pub(crate) const fn page_entry(pv: u64, len: u64) -> Option<(u64, u64)> {
+    if len == 0 {
+        return Some((0, 0));
     }
-    order[..n].sort_unstable_by(|&a, &b| {
-        let (ra, rb) = (ranges[a], ranges[b]);
-        ra.0.cmp(&rb.0).then(rb.1.cmp(&ra.1)).then(a.cmp(&b))
-    });
-    let mut max_end = 0u64;
-    let mut any = false;
-    for &i in &order[..n] {
-        out[i] = Overlap::default();
-        if !inline[i] {
-            continue;
-        }
-        let (start, end) = ranges[i];
-        if any && start < max_end {
-            if end > max_end {
-                out[i] = Overlap {
-                    mstart: max_end,
-                    mend: end,
-                    offset: max_end - start,
-                };
-                max_end = end;
-            } else {
-                out[i] = Overlap {
-                    mstart: 0,
-                    mend: 0,
-                    offset: 0,
-                };
-                // Fully inside: points back by its distance to the end of
-                // the placed data.
-                out[i].offset = max_end - start;
-            }
-        } else {
-            out[i] = Overlap {
-                mstart: start,
-                mend: end,
-                offset: 0,
-            };
-            max_end = end;
-            any = true;
-        }
+    match page_span(pv, len) {
+        Some(span) => Some((pv & !(PAGE - 1), span)),
+        None => None,
     }
-}
-
-/// Places the inline buffers after `n`'s metadata: `pos[i]` is where
-/// argument `i` starts in the payload (for inline ones); returns the
-/// payload size, or `None` if it does not fit in 64 bits (lengths come
-/// from userspace: the caller rejects sizes above its own limit).
-pub(crate) fn place(
-    n: usize,
-    lens: &[u64],
-    inline: &[bool],
-    order: &[usize],
-    ov: &[Overlap],
-    pos: &mut [u64],
-) -> Option<u64> {
-    let mut cursor = metalen(n) as u64;
-    for &i in &order[..lens.len()] {
-        pos[i] = 0;
-        if !inline[i] || lens[i] == 0 {
-            continue;
-        }
-        if ov[i].offset == 0 {
-            cursor = cursor.checked_next_multiple_of(ALIGN)?;
-        }
-        pos[i] = cursor.checked_sub(ov[i].offset)?;
-        cursor = cursor.checked_add(ov[i].mend.checked_sub(ov[i].mstart)?)?;
-    }
-    Some(cursor)
 }
 
 /// Writes `v` little-endian at `off`.

@@ -237,7 +237,7 @@ fn map_memory(cb: &Arc<ContextBank>, a: &MapArgs) -> Result<(MapMemory, u64, u64
     if a.request != MAP_LEGACY {
         return Err(EBADF);
     }
-    let size = super::layout::align_up(a.size, super::layout::PAGE);
+    let size = super::layout::align_up(a.size, super::layout::PAGE).ok_or(EINVAL)?;
     let b = CoherentBuf::new(cb.dev.as_ref(), size as usize)?;
     let iova = b.dma_addr();
     // Allocated in whole pages, described with the size asked for.
@@ -453,7 +453,8 @@ pub(crate) fn create(
         return Err(EFBIG);
     }
     // Init memory: four times the shell, at least 2 MiB, in whole MiB.
-    let memlen = super::layout::align_up((u64::from(a.filelen) * 4).max(2 << 20), 1 << 20);
+    let memlen =
+        super::layout::align_up((u64::from(a.filelen) * 4).max(2 << 20), 1 << 20).ok_or(EFBIG)?;
     let init_mem = CoherentBuf::new(cb.dev.as_ref(), memlen as usize)?;
     let page_addr = topology::dsp_addr(cb.sid, init_mem.dma_addr()).ok_or(EOVERFLOW)?;
     let inbuf = CreateReq {

@@ -68,7 +68,7 @@ impl Call {
         // Every call carries its metadata, even without arguments (the fd
         // list, CRC list and poll word), in a payload of whole pages.
         let meta_len = layout::metalen(n);
-        if msg.size < layout::align_up(meta_len as u64, layout::PAGE) {
+        if layout::align_up(meta_len as u64, layout::PAGE).is_none_or(|m| msg.size < m) {
             return Err(EFAULT.into());
         }
         let payload = (msg.addr, msg.addr.checked_add(msg.size).ok_or(BADPARM)?);

@@ -274,7 +274,7 @@ fn map(
         return Ok(EINVAL_RV);
     }
     let vaddr = st.next_vaddr;
-    st.next_vaddr += layout::align_up(page.size.max(1), 0x10_0000);
+    st.next_vaddr += layout::align_up(page.size.max(1), 0x10_0000).ok_or(BADPARM)?;
     st.maps.push(
         Mapping {
             client_id: client,

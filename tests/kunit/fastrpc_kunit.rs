@@ -2,12 +2,14 @@
 
 //! KUnit: the FastRPC encoders and decoders, with known answers from the
 //! protocol reference (scalars of the handle-1 methods, the 40-byte
-//! request, the 16-byte reply, ctx ids, metadata offsets, overlaps).
+//! request, the 16-byte reply, ctx ids, metadata offsets, overlaps,
+//! a payload plan refused).
 
 #[kernel::macros::kunit_tests(qda_fastrpc)]
 mod tests {
     use crate::fastrpc::{
         layout::*,
+        plan::*,
         scalars::Scalars,
         wire::*, //
     };
@@ -61,14 +63,24 @@ mod tests {
 
     #[test]
     fn overlapping_inline_buffers() {
-        let ranges = [(0x100, 0x200), (0x140, 0x180), (0x1c0, 0x240)];
-        let inline = [true; 3];
-        let (mut order, mut ov, mut pos) = ([0usize; 3], [Overlap::default(); 3], [0u64; 3]);
-        overlaps(&ranges, &inline, &mut order, &mut ov);
-        let size = place(3, &[0x100, 0x40, 0x80], &inline, &order, &ov, &mut pos);
-        assert_eq!(pos[0], 512);
-        assert_eq!(pos[1], 512 + 0x40);
-        assert_eq!(pos[2], 512 + 0xc0);
-        assert_eq!(size, Some(512 + 0x140));
+        let user = |ptr, len| Span::User { ptr, len };
+        let spans = [user(0x100, 0x100), user(0x140, 0x40), user(0x1c0, 0x80)];
+        let (mut order, mut out) = ([0usize; 3], [Placed::default(); 3]);
+        let size = plan(&spans, &mut order, &mut out);
+        assert_eq!(out[0].pos, 512);
+        assert_eq!(out[1].pos, 512 + 0x40);
+        assert_eq!(out[2].pos, 512 + 0xc0);
+        assert_eq!(size, Ok(512 + 0x140));
+    }
+
+    #[test]
+    fn a_range_past_the_top_is_refused() {
+        let spans = [Span::User {
+            ptr: 0xffff_ffff_ffff_f000,
+            len: u64::MAX,
+        }];
+        let (mut order, mut out) = ([0usize; 1], [Placed::default(); 1]);
+        assert_eq!(plan(&spans, &mut order, &mut out), Err(PlanError::Wraps));
+        assert_eq!(page_span(0xffff_ffff_ffff_f000, u64::MAX), None);
     }
 }

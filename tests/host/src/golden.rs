@@ -6,7 +6,8 @@
 //! seconds, without a QEMU boot.
 
 use crate::{
-    layout::{self, Overlap},
+    layout,
+    plan::{self, Placed, Span},
     proc_msgs::{
         method, CapsReq, ClientReq, CreateReq, MemMapReq, MemUnmapReq, MmapReq, MunmapReq, PhyPage,
         ATTR_SIZE,
@@ -97,22 +98,21 @@ fn messages() -> Vec<Message<'static>> {
 /// the caller's addresses (placement keeps their order and overlaps).
 fn qda_placement(m: &Message) -> (Vec<u64>, u64) {
     let n = m.args.len();
-    let lens: Vec<u64> = m.args.iter().map(|a| a.len).collect();
-    let inline: Vec<bool> = m.args.iter().map(|a| a.inline_page.is_some()).collect();
-    let ranges: Vec<(u64, u64)> = m
+    let spans: Vec<Span> = m
         .args
         .iter()
         .map(|a| match a.inline_page {
-            Some((off, _)) => (off + a.at, off + a.at + a.len),
-            None => (0, 0),
+            Some((off, _)) => Span::User {
+                ptr: off + a.at,
+                len: a.len,
+            },
+            None => Span::Direct,
         })
         .collect();
-    let mut order = vec![0; n];
-    let mut ov = vec![Overlap::default(); n];
-    layout::overlaps(&ranges, &inline, &mut order, &mut ov);
-    let mut pos = vec![0; n];
-    let end = layout::place(n, &lens, &inline, &order, &ov, &mut pos).unwrap();
-    (pos, layout::align_up(end, layout::PAGE))
+    let (mut order, mut out) = (vec![0; n], vec![Placed::default(); n]);
+    let end = plan::plan(&spans, &mut order, &mut out).unwrap();
+    let pos = out.iter().map(|p| p.pos).collect();
+    (pos, layout::align_up(end, layout::PAGE).unwrap())
 }
 
 fn is_kernel_call(m: &Message) -> bool {
@@ -171,7 +171,7 @@ fn user_call_payloads_are_laid_out_as_upstream() {
             assert_eq!(off, pos[i] & !(layout::PAGE - 1), "page of {i}: {m:?}");
             assert_eq!(
                 psize,
-                layout::page_span(pos[i], a.len),
+                layout::page_span(pos[i], a.len).unwrap(),
                 "span of {i}: {m:?}"
             );
         }

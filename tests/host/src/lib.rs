@@ -24,6 +24,8 @@ mod layout;
 mod legacy_names;
 #[path = "../../../src/memory/page_bitmap.rs"]
 mod page_bitmap;
+#[path = "../../../src/fastrpc/plan.rs"]
+mod plan;
 #[path = "../../../src/fastrpc/proc_msgs.rs"]
 mod proc_msgs;
 #[path = "../../../src/ratelimit.rs"]
@@ -211,7 +213,7 @@ mod memory_tests {
 
 #[cfg(test)]
 mod fastrpc_tests {
-    use super::{layout::*, scalars::Scalars, wire::*};
+    use super::{layout::*, plan::*, scalars::Scalars, wire::*};
 
     #[test]
     fn scalars_known_answers() {
@@ -291,42 +293,54 @@ mod fastrpc_tests {
             (list_off(3, 0), page_off(3, 0), fdlist_off(3), poll_off(3)),
             (48, 72, 120, 504)
         );
-        assert_eq!(page_span(0x1ff0, 0x20), 0x2000);
-        assert_eq!(page_span(0x1000, 0x1000), 0x1000);
-        assert_eq!(page_span(0x1000, 0), 0);
+        assert_eq!(page_span(0x1ff0, 0x20), Some(0x2000));
+        assert_eq!(page_span(0x1000, 0x1000), Some(0x1000));
+        assert_eq!(page_span(0x1000, 0), Some(0));
     }
 
-    fn plan(ranges: &[(u64, u64)], inline: &[bool]) -> (Vec<Overlap>, Vec<u64>, u64) {
+    fn spans(ranges: &[(u64, u64)], inline: &[bool]) -> Vec<Span> {
+        let user = |&(ptr, end): &(u64, u64), &inline: &bool| match inline {
+            true => Span::User {
+                ptr,
+                len: end - ptr,
+            },
+            false => Span::Direct,
+        };
+        ranges.iter().zip(inline).map(|(r, i)| user(r, i)).collect()
+    }
+
+    fn plan(ranges: &[(u64, u64)], inline: &[bool]) -> (Vec<Placed>, Vec<u64>, u64) {
         let n = ranges.len();
-        let (mut order, mut ov, mut pos) = (vec![0; n], vec![Overlap::default(); n], vec![0; n]);
-        overlaps(ranges, inline, &mut order, &mut ov);
-        let lens: Vec<u64> = ranges.iter().map(|r| r.1 - r.0).collect();
-        let size = place(n, &lens, inline, &order, &ov, &mut pos).expect("fits");
-        (ov, pos, size)
+        let (mut order, mut out) = (vec![0; n], vec![Placed::default(); n]);
+        let size = super::plan::plan(&spans(ranges, inline), &mut order, &mut out).expect("fits");
+        let pos = out.iter().map(|p| p.pos).collect();
+        (out, pos, size)
     }
 
     #[test]
     fn absurd_lengths_are_reported_not_wrapped() {
         // Lengths straight from a hostile caller: two disjoint buffers
-        // that together cover the address space do not fit after the
-        // metadata.
-        let ranges = [(0, 1 << 63), (1 << 63, u64::MAX)];
-        let lens = [1 << 63, u64::MAX - (1 << 63)];
-        let inline = [true, true];
-        let (mut order, mut ov, mut pos) = ([0; 2], [Overlap::default(); 2], [0; 2]);
-        overlaps(&ranges, &inline, &mut order, &mut ov);
-        assert_eq!(place(2, &lens, &inline, &order, &ov, &mut pos), None);
-        // Alone, the first one fits (the caller's limit rejects it).
+        // that together cover the address space.
+        let (mut order, mut out) = ([0; 2], [Placed::default(); 2]);
+        let s = spans(&[(0, 1 << 63), (1 << 63, u64::MAX)], &[true, true]);
         assert_eq!(
-            place(
-                1,
-                &lens[..1],
-                &inline[..1],
-                &order[..1],
-                &ov[..1],
-                &mut pos[..1]
-            ),
-            Some(align_up(metalen(1) as u64, 128) + (1 << 63))
+            super::plan::plan(&s, &mut order, &mut out),
+            Err(PlanError::TooBig)
+        );
+        // The headline probe of issue 16: a range past the top.
+        let probe = [Span::User {
+            ptr: 0xffff_ffff_ffff_f000,
+            len: u64::MAX,
+        }];
+        assert_eq!(
+            super::plan::plan(&probe, &mut order, &mut out),
+            Err(PlanError::Wraps)
+        );
+        // Alone, a buffer of the limit does not fit after the metadata.
+        let s = [Span::Kernel { len: MAX_PAYLOAD }];
+        assert_eq!(
+            super::plan::plan(&s, &mut order, &mut out),
+            Err(PlanError::TooBig)
         );
     }
 
@@ -334,7 +348,7 @@ mod fastrpc_tests {
     fn disjoint_buffers_are_128_aligned() {
         let (_, pos, size) = plan(&[(0x1000, 0x1004), (0x9000, 0x9100)], &[true, true]);
         let m = metalen(2) as u64; // 468
-        assert_eq!(pos[0], align_up(m, 128)); // 512
+        assert_eq!(Some(pos[0]), align_up(m, 128)); // 512
         assert_eq!(pos[1], 512 + 128);
         assert_eq!(size, 512 + 128 + 0x100);
     }
@@ -346,22 +360,9 @@ mod fastrpc_tests {
             &[(0x100, 0x200), (0x140, 0x180), (0x1c0, 0x240)],
             &[true, true, true],
         );
-        assert_eq!(
-            ov[1],
-            Overlap {
-                mstart: 0,
-                mend: 0,
-                offset: 0xc0
-            }
-        );
-        assert_eq!(
-            ov[2],
-            Overlap {
-                mstart: 0x200,
-                mend: 0x240,
-                offset: 0x40
-            }
-        );
+        let part = |p: &Placed| (p.mstart, p.mend, p.offset);
+        assert_eq!(part(&ov[1]), (0x200, 0x200, 0xc0));
+        assert_eq!(part(&ov[2]), (0x200, 0x240, 0x40));
         let base = pos[0];
         assert_eq!(pos[1], base + 0x40);
         assert_eq!(pos[2], base + 0xc0);
