@@ -18,6 +18,11 @@ fn test(words: &[u64], i: usize) -> bool {
     words[i / 64] & (1 << (i % 64)) != 0
 }
 
+/// Whether the first `pages` pages fit in `words`.
+fn holds(words: &[u64], pages: usize) -> bool {
+    words.len().checked_mul(64).is_some_and(|cap| pages <= cap)
+}
+
 fn set(words: &mut [u64], i: usize, used: bool) {
     if used {
         words[i / 64] |= 1 << (i % 64);
@@ -30,7 +35,7 @@ fn set(words: &mut [u64], i: usize, used: bool) {
 /// starting at a multiple of `align` (a power of two). Returns the first
 /// page, or `None` if no such run is free.
 pub(crate) fn alloc(words: &mut [u64], pages: usize, count: usize, align: usize) -> Option<usize> {
-    if count == 0 || !align.is_power_of_two() || pages > words.len() * 64 {
+    if count == 0 || !align.is_power_of_two() || !holds(words, pages) {
         return None;
     }
     let mut start: usize = 0;
@@ -50,10 +55,11 @@ pub(crate) fn alloc(words: &mut [u64], pages: usize, count: usize, align: usize)
 }
 
 /// Frees `count` pages from `start`. `Err` (and nothing changed) if any of
-/// them was not in use or the run is out of range.
+/// them was not in use or the run is out of range (of `pages`, or of
+/// `words` if `pages` is more than it holds).
 pub(crate) fn free(words: &mut [u64], pages: usize, start: usize, count: usize) -> Result<(), ()> {
     let end = start.checked_add(count).ok_or(())?;
-    if count == 0 || end > pages || (start..end).any(|i| !test(words, i)) {
+    if count == 0 || end > pages || !holds(words, pages) || (start..end).any(|i| !test(words, i)) {
         return Err(());
     }
     for i in start..end {

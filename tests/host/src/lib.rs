@@ -2,7 +2,9 @@
 //!
 //! The driver files are compiled here unchanged (`#[path]`), so these tests
 //! exercise the exact code that runs in the kernel, with the full std test
-//! harness and no QEMU boot.
+//! harness and no QEMU boot. The `prop_*` modules are property tests:
+//! thousands of seeded hostile inputs per function (see [`gen`]), run with
+//! overflow checks on as in the test kernel.
 
 #![allow(dead_code)]
 
@@ -14,6 +16,8 @@ mod access_policy;
 mod codec;
 #[path = "../../../src/domain.rs"]
 mod domain;
+#[cfg(test)]
+mod gen;
 #[cfg(test)]
 mod golden;
 #[path = "../../../src/remote_heap/info.rs"]
@@ -28,6 +32,12 @@ mod page_bitmap;
 mod plan;
 #[path = "../../../src/fastrpc/proc_msgs.rs"]
 mod proc_msgs;
+#[cfg(test)]
+mod prop_layout;
+#[cfg(test)]
+mod prop_rules;
+#[cfg(test)]
+mod prop_wire;
 #[path = "../../../src/ratelimit.rs"]
 #[allow(unused_imports, unused_macros)]
 mod ratelimit;
