@@ -34,14 +34,14 @@ use crate::{
 /// The calculator module of the simulated DSP.
 const CALC: &str = "calculator";
 /// The uid and gid the unprivileged child runs as.
-const APP_UID: u32 = 1000;
+pub const APP_UID: u32 = 1000;
 /// The group given as `daemon_gid` in the group case.
 const DAEMON_GID: u32 = 1001;
 /// The static PD of the adsp (audio PD).
 const AUDIO_PD: &str = "audiopd";
 
 /// A stand-in shell image (the simulator checks nothing else of it).
-fn shell() -> Vec<u8> {
+pub fn shell() -> Vec<u8> {
     (0..16 * 1024).map(|i| (i % 251) as u8).collect()
 }
 
@@ -207,11 +207,11 @@ fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-/// Runs this program as uid [`APP_UID`] and gid `gid` in
-/// `qda_mode=unprivileged` and returns its report lines.
-fn unprivileged_run(gid: u32) -> Result<Vec<String>, String> {
+/// Runs this program as uid [`APP_UID`] and gid `gid` in `qda_mode=mode`
+/// and returns its report lines.
+pub fn unprivileged_run(mode: &str, gid: u32) -> Result<Vec<String>, String> {
     let out = Command::new("/init")
-        .env("qda_mode", "unprivileged")
+        .env("qda_mode", mode)
         .uid(APP_UID)
         .gid(gid)
         .output()
@@ -226,7 +226,7 @@ fn unprivileged_run(gid: u32) -> Result<Vec<String>, String> {
 
 /// Makes the nodes usable by anyone, as the documented udev rule does
 /// (`fastrpc-*-secure` stays root's).
-fn open_up_nodes() -> Result<(), String> {
+pub fn open_up_nodes() -> Result<(), String> {
     let mut nodes: Vec<String> = Device::paths()
         .map_err(|e| e.to_string())?
         .iter()
@@ -243,7 +243,7 @@ fn open_up_nodes() -> Result<(), String> {
 
 fn unprivileged_apps_are_refused_daemon_operations() -> Outcome {
     open_up_nodes()?;
-    let lines = unprivileged_run(APP_UID)?;
+    let lines = unprivileged_run("unprivileged", APP_UID)?;
     let want = [
         "accel attach: 13",
         "accel attach_sns: 13",
@@ -265,7 +265,7 @@ fn the_daemon_group_is_granted_daemon_operations() -> Outcome {
     reload_qda(&format!("daemon_gid={DAEMON_GID}"))?;
     let r = (|| {
         open_up_nodes()?;
-        unprivileged_run(DAEMON_GID)
+        unprivileged_run("unprivileged", DAEMON_GID)
     })();
     reload_qda("")?;
     let lines = r?;
@@ -412,6 +412,10 @@ pub fn run() {
     s.case(
         "unprivileged_apps_are_refused_daemon_operations",
         unprivileged_apps_are_refused_daemon_operations,
+    );
+    s.case(
+        "hostile_ranges_are_refused_as_an_app",
+        crate::hostile_ranges::hostile_ranges_are_refused_as_an_app,
     );
     s.case(
         "the_daemon_group_is_granted_daemon_operations",

@@ -14,6 +14,7 @@ mod differential;
 mod divergence;
 mod faults;
 mod fuzz;
+mod hostile_ranges;
 mod interrupted;
 mod kmemleak;
 mod ktap;
@@ -142,6 +143,11 @@ fn main() {
     // A child the qda_legacy suite runs as an unprivileged app.
     if std::env::var("qda_mode").as_deref() == Ok("unprivileged") {
         legacy_nodes::unprivileged();
+        return;
+    }
+    // The hostile-range probes the qda_legacy suite runs as an app.
+    if std::env::var("qda_mode").as_deref() == Ok("hostile_ranges") {
+        hostile_ranges::unprivileged();
         return;
     }
     // Whatever panics, PID 1 goes on to power the machine off.
