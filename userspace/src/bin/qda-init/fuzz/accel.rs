@@ -32,7 +32,13 @@ fn keep_handle(e: &mut Env, h: u32) {
         let mut c = [0u8; 8];
         c[..4].copy_from_slice(&old.to_le_bytes());
         // SAFETY: GEM_CLOSE reads its 8 bytes only.
-        unsafe { libc::ioctl(e.fd.as_raw_fd(), uapi::DRM_IOCTL_GEM_CLOSE as _, c.as_mut_ptr()) };
+        unsafe {
+            libc::ioctl(
+                e.fd.as_raw_fd(),
+                uapi::DRM_IOCTL_GEM_CLOSE as _,
+                c.as_mut_ptr(),
+            )
+        };
     }
     if let Some(o) = mmap_offset(e.fd.as_raw_fd(), h) {
         e.offsets.push(o);
@@ -45,7 +51,11 @@ fn keep_handle(e: &mut Env, h: u32) {
 fn gem_create(e: &mut Env, ex: bool) {
     let size = dict::alloc_size(&mut e.rng);
     let backend = dict::u32_or(&mut e.rng, &[0u32, 1, 2, 3, 4, 5, u32::MAX]);
-    let pad = if e.rng.one_in(2) { 0 } else { dict::u32v(&mut e.rng) };
+    let pad = if e.rng.one_in(2) {
+        0
+    } else {
+        dict::u32v(&mut e.rng)
+    };
     let mut a = [0u8; 16];
     a[..8].copy_from_slice(&size.to_le_bytes());
     a[12..].copy_from_slice(&(if ex { backend } else { pad }).to_le_bytes());
@@ -63,7 +73,11 @@ fn gem_create(e: &mut Env, ex: bool) {
 
 fn handle_op(e: &mut Env, which: u32) {
     let h = e.handle();
-    let pad = if e.rng.one_in(3) { dict::u32v(&mut e.rng) } else { 0 };
+    let pad = if e.rng.one_in(3) {
+        dict::u32v(&mut e.rng)
+    } else {
+        0
+    };
     let mut a = [0u8; 24];
     a[..4].copy_from_slice(&h.to_le_bytes());
     a[4..8].copy_from_slice(&pad.to_le_bytes());
@@ -71,7 +85,15 @@ fn handle_op(e: &mut Env, which: u32) {
     match which {
         0 => {
             let d = format!("GEM_MMAP_OFFSET{{handle={h:#x} pad={pad:#x}}}");
-            if call(e, d, uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET, &mut a[..16], &lookup).is_ok() {
+            if call(
+                e,
+                d,
+                uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET,
+                &mut a[..16],
+                &lookup,
+            )
+            .is_ok()
+            {
                 e.offsets.push(u64_at(&a, 8));
             }
         }
@@ -86,12 +108,26 @@ fn handle_op(e: &mut Env, which: u32) {
             }
         }
         _ => {
-            let flags = dict::u32_or(&mut e.rng, &[0u32, libc::O_CLOEXEC as u32, libc::O_RDWR as u32, u32::MAX]);
+            let flags = dict::u32_or(
+                &mut e.rng,
+                &[0u32, libc::O_CLOEXEC as u32, libc::O_RDWR as u32, u32::MAX],
+            );
             a[4..8].copy_from_slice(&flags.to_le_bytes());
             a[8..12].copy_from_slice(&(-1i32).to_le_bytes());
             let d = format!("PRIME_HANDLE_TO_FD{{handle={h:#x} flags={flags:#x}}}");
-            let allowed = any(&[&lookup, &[libc::EOPNOTSUPP, libc::EPERM, libc::ENOMEM, libc::EMFILE]]);
-            if call(e, d, uapi::DRM_IOCTL_PRIME_HANDLE_TO_FD, &mut a[..12], &allowed).is_ok() {
+            let allowed = any(&[
+                &lookup,
+                &[libc::EOPNOTSUPP, libc::EPERM, libc::ENOMEM, libc::EMFILE],
+            ]);
+            if call(
+                e,
+                d,
+                uapi::DRM_IOCTL_PRIME_HANDLE_TO_FD,
+                &mut a[..12],
+                &allowed,
+            )
+            .is_ok()
+            {
                 let fd = u32_at(&a, 8) as i32;
                 e.adopt(fd, "own export");
             }
@@ -105,7 +141,11 @@ fn fd_to_handle(e: &mut Env) {
     a[4..8].copy_from_slice(&dict::u32v(&mut e.rng).to_le_bytes());
     a[8..12].copy_from_slice(&fd.to_le_bytes());
     let d = format!("PRIME_FD_TO_HANDLE{{fd={fd} flags={:#x}}}", u32_at(&a, 4));
-    let allowed = any(&[ARG, ALLOC, &[libc::EBADF, libc::EOPNOTSUPP, libc::ENODEV, libc::ENOENT]]);
+    let allowed = any(&[
+        ARG,
+        ALLOC,
+        &[libc::EBADF, libc::EOPNOTSUPP, libc::ENODEV, libc::ENOENT],
+    ]);
     if call(e, d, uapi::DRM_IOCTL_PRIME_FD_TO_HANDLE, &mut a, &allowed).is_ok() {
         keep_handle(e, u32_at(&a, 0));
     }
@@ -124,7 +164,14 @@ fn map(e: &mut Env) {
         _ => dict::alloc_size(&mut e.rng),
     };
     let mut a = [0u8; 48];
-    for (o, v) in [(0, request), (4, flags), (8, fd as u32), (12, attrs), (16, offset), (20, reserved)] {
+    for (o, v) in [
+        (0, request),
+        (4, flags),
+        (8, fd as u32),
+        (12, attrs),
+        (16, offset),
+        (20, reserved),
+    ] {
         a[o..o + 4].copy_from_slice(&v.to_le_bytes());
     }
     a[24..32].copy_from_slice(&vaddrin.to_le_bytes());
@@ -132,7 +179,12 @@ fn map(e: &mut Env) {
     let d = format!(
         "MAP{{request={request} flags={flags:#x} fd={fd} attrs={attrs:#x} offset={offset:#x} reserved={reserved} vaddrin={vaddrin:#x} size={size:#x}}}"
     );
-    let allowed = any(&[ARG, ALLOC, DSP, &[libc::EBADF, libc::ENODEV, libc::EOPNOTSUPP]]);
+    let allowed = any(&[
+        ARG,
+        ALLOC,
+        DSP,
+        &[libc::EBADF, libc::ENODEV, libc::EOPNOTSUPP],
+    ]);
     if call(e, d, uapi::DRM_IOCTL_QDA_MAP, &mut a, &allowed).is_ok() {
         let vout = u64_at(&a, 40);
         e.vaddrs.push((vout, size, fd));
@@ -159,14 +211,20 @@ fn munmap_exact(e: &mut Env, request: u32, fd: i32, v: u64, size: u64) {
 fn munmap(e: &mut Env) {
     let request = e.rng.pick(&[0u32, 1, 2, 3, u32::MAX]);
     let (v, size, fd) = e.vaddr();
-    let other = if e.rng.one_in(2) { v } else { dict::word(&mut e.rng) };
+    let other = if e.rng.one_in(2) {
+        v
+    } else {
+        dict::word(&mut e.rng)
+    };
     let mut a = [0u8; 32];
     a[..4].copy_from_slice(&request.to_le_bytes());
     a[4..8].copy_from_slice(&fd.to_le_bytes());
     a[8..16].copy_from_slice(&v.to_le_bytes());
     a[16..24].copy_from_slice(&other.to_le_bytes());
     a[24..].copy_from_slice(&size.to_le_bytes());
-    let d = format!("MUNMAP{{request={request} fd={fd} vaddr={v:#x} vaddrout={other:#x} size={size:#x}}}");
+    let d = format!(
+        "MUNMAP{{request={request} fd={fd} vaddr={v:#x} vaddrout={other:#x} size={size:#x}}}"
+    );
     if call(e, d, uapi::DRM_IOCTL_QDA_MUNMAP, &mut a, &any(&[ARG, DSP])).is_ok() {
         e.vaddrs.retain(|m| m.0 != v && m.0 != other);
     }
@@ -183,15 +241,33 @@ fn simple(e: &mut Env, which: u64) {
             let mut a = [0u8; 8];
             a[..4].copy_from_slice(&id.to_le_bytes());
             let d = format!("GET_ATTR{{attribute_id={id:#x}}}");
-            let _ = call(e, d, uapi::DRM_IOCTL_QDA_GET_ATTR, &mut a, &any(&[DSP, &[libc::EOVERFLOW]]));
+            let _ = call(
+                e,
+                d,
+                uapi::DRM_IOCTL_QDA_GET_ATTR,
+                &mut a,
+                &any(&[DSP, &[libc::EOVERFLOW]]),
+            );
         }
         2 => {
             let mut a = [0u8; 8];
-            let _ = call(e, "INIT_ATTACH".into(), uapi::DRM_IOCTL_QDA_INIT_ATTACH, &mut a, &any(&[START, DSP]));
+            let _ = call(
+                e,
+                "INIT_ATTACH".into(),
+                uapi::DRM_IOCTL_QDA_INIT_ATTACH,
+                &mut a,
+                &any(&[START, DSP]),
+            );
         }
         _ => {
             let mut a = [0u8; 8];
-            let _ = call(e, "INIT_ATTACH_SNS".into(), uapi::DRM_IOCTL_QDA_INIT_ATTACH_SNS, &mut a, &any(&[START, DSP]));
+            let _ = call(
+                e,
+                "INIT_ATTACH_SNS".into(),
+                uapi::DRM_IOCTL_QDA_INIT_ATTACH_SNS,
+                &mut a,
+                &any(&[START, DSP]),
+            );
         }
     }
 }
@@ -208,7 +284,13 @@ fn raw(e: &mut Env) {
         c.copy_from_slice(&dict::word(&mut e.rng).to_le_bytes());
     }
     let d = format!("raw ioctl {req:#x} arg={:x?}", &a[..size.min(64)]);
-    let allowed = any(&[ARG, DSP, START, ALLOC, &[libc::ENOTTY, libc::EBADF, libc::EPERM, libc::EOPNOTSUPP]]);
+    let allowed = any(&[
+        ARG,
+        DSP,
+        START,
+        ALLOC,
+        &[libc::ENOTTY, libc::EBADF, libc::EPERM, libc::EOPNOTSUPP],
+    ]);
     let _ = call(e, d, req, &mut a, &allowed);
 }
 
@@ -227,14 +309,28 @@ pub fn step(e: &mut Env, heap_names: bool) {
         9 => munmap(e),
         10..=12 => ops::invoke(e, uapi::DRM_IOCTL_QDA_INVOKE, "INVOKE"),
         13 => ops::init_create(e, uapi::DRM_IOCTL_QDA_INIT_CREATE, "INIT_CREATE"),
-        14 => ops::create_static(e, uapi::DRM_IOCTL_QDA_INIT_CREATE_STATIC, "INIT_CREATE_STATIC", heap_names),
+        14 => ops::create_static(
+            e,
+            uapi::DRM_IOCTL_QDA_INIT_CREATE_STATIC,
+            "INIT_CREATE_STATIC",
+            heap_names,
+        ),
         15 => {
             let w = e.rng.below(4);
             simple(e, w);
         }
         16 => raw(e),
         _ => {
-            let allowed = [libc::EINVAL, libc::EACCES, libc::ENOMEM, libc::EPERM, libc::EOVERFLOW, libc::ENODEV, libc::EAGAIN];
+            let allowed = [
+                libc::EAGAIN,
+                libc::EOPNOTSUPP,
+                libc::EINVAL,
+                libc::EACCES,
+                libc::ENOMEM,
+                libc::EPERM,
+                libc::EOVERFLOW,
+                libc::ENODEV,
+            ];
             ops::mmap(e, fd, "accel node", &allowed);
         }
     }

@@ -51,10 +51,12 @@ impl Config {
     /// line (passed to /init in its environment), else the defaults.
     pub fn from_env(seed: u64, iterations: usize) -> Self {
         let num = |k: &str| {
-            std::env::var(k).ok().and_then(|v| match v.strip_prefix("0x") {
-                Some(h) => u64::from_str_radix(h, 16).ok(),
-                None => v.parse().ok(),
-            })
+            std::env::var(k)
+                .ok()
+                .and_then(|v| match v.strip_prefix("0x") {
+                    Some(h) => u64::from_str_radix(h, 16).ok(),
+                    None => v.parse().ok(),
+                })
         };
         Self {
             seed: num("qda_fuzz_seed").unwrap_or(seed),
@@ -78,7 +80,11 @@ fn other(dsp: &str) -> &'static str {
 }
 
 fn gem_create(fd: std::os::fd::BorrowedFd<'_>, size: u64) -> Option<u32> {
-    let mut a = uapi::GemCreate { size, handle: 0, pad: 0 };
+    let mut a = uapi::GemCreate {
+        size,
+        handle: 0,
+        pad: 0,
+    };
     qda::ioctl::ioctl(fd, uapi::req::GEM_CREATE, &mut a).ok()?;
     Some(a.handle)
 }
@@ -108,7 +114,9 @@ fn foreign_buffers(e: &mut Env, dsp: &str) {
         for _ in 0..3 {
             if let Some(h) = gem_create(s.fd(), 4096) {
                 e.foreign_handles.push(h);
-                if let Some(o) = super::env::mmap_offset(std::os::fd::AsRawFd::as_raw_fd(&s.fd()), h) {
+                if let Some(o) =
+                    super::env::mmap_offset(std::os::fd::AsRawFd::as_raw_fd(&s.fd()), h)
+                {
                     e.offsets.push(o);
                 }
             }
@@ -156,8 +164,11 @@ fn legacy_setup(e: &mut Env, l: &Legacy) {
             let _ = l.attach();
         }
         _ => {
-            if l.create(None, &shell(), FASTRPC_MODE_UNSIGNED_MODULE).is_ok() {
-                e.calc = qda::rpc::open_module_with(|h, sc, a| l.invoke(h, sc, a), "calculator").ok();
+            if l.create(None, &shell(), FASTRPC_MODE_UNSIGNED_MODULE)
+                .is_ok()
+            {
+                e.calc =
+                    qda::rpc::open_module_with(|h, sc, a| l.invoke(h, sc, a), "calculator").ok();
             }
         }
     }
@@ -295,7 +306,9 @@ fn run_child(target: &str, uid: u32, seed: u64, cfg: Config) -> Result<Vec<Strin
     if uid != 0 {
         cmd.uid(uid).gid(uid);
     }
-    let out = cmd.output().map_err(|e| format!("running the child: {e}"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("running the child: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
     check!(
@@ -346,10 +359,13 @@ fn sums_right(dsp: &str) -> Outcome {
     let h = d
         .open_module("calculator")
         .map_err(|e| format!("{dsp} open calculator: {e}"))?;
-    let s = d.calculator_sum(h, &v).map_err(|e| format!("{dsp} sum: {e}"))?;
+    let s = d
+        .calculator_sum(h, &v)
+        .map_err(|e| format!("{dsp} sum: {e}"))?;
     check!(s == 55, "{dsp}: sum(1..=10) = {s} after fuzzing");
     let l = Legacy::open(dsp).map_err(|e| format!("open legacy {dsp}: {e}"))?;
-    l.attach().map_err(|e| format!("legacy {dsp} attach: {e}"))?;
+    l.attach()
+        .map_err(|e| format!("legacy {dsp} attach: {e}"))?;
     let h = qda::rpc::open_module_with(|h, sc, a| l.invoke(h, sc, a), "calculator")
         .map_err(|e| format!("legacy {dsp} open calculator: {e}"))?;
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
@@ -364,7 +380,10 @@ fn sums_right(dsp: &str) -> Outcome {
         .invoke(h, qda::rpc::scalars(2, 2, 1), &mut args)
         .map_err(|e| format!("legacy {dsp} sum: {e}"))?;
     let s = i64::from_le_bytes(out);
-    check!(r == 0 && s == 55, "legacy {dsp}: sum = {s} (remote {r}) after fuzzing");
+    check!(
+        r == 0 && s == 55,
+        "legacy {dsp}: sum = {s} (remote {r}) after fuzzing"
+    );
     Ok(())
 }
 
@@ -389,9 +408,18 @@ fn open_up() -> Result<Vec<(String, u32)>, String> {
 }
 
 /// One child on `target` as `uid`, with faults or not; its failures.
-fn one(target: &'static str, uid: u32, seed: u64, faults: bool, cfg: Config) -> Result<Vec<String>, String> {
+fn one(
+    target: &'static str,
+    uid: u32,
+    seed: u64,
+    faults: bool,
+    cfg: Config,
+) -> Result<Vec<String>, String> {
     let dsp = target.split_once(':').map_or("cdsp", |t| t.1);
-    println!("    # fuzz: {target} uid={uid} seed={seed:#x} iterations={} faults={faults}", cfg.iterations);
+    println!(
+        "    # fuzz: {target} uid={uid} seed={seed:#x} iterations={} faults={faults}",
+        cfg.iterations
+    );
     let f = faults.then(|| Faults::start(dsp, seed)).transpose()?;
     let lines = run_child(target, uid, seed, cfg);
     if let Some(f) = f {
@@ -401,23 +429,31 @@ fn one(target: &'static str, uid: u32, seed: u64, faults: bool, cfg: Config) -> 
     for l in lines.iter().filter(|l| !l.starts_with("FAIL")) {
         println!("    # {l}");
     }
-    let fails: Vec<String> = lines.into_iter().filter(|l| l.starts_with("FAIL")).collect();
+    let fails: Vec<String> = lines
+        .into_iter()
+        .filter(|l| l.starts_with("FAIL"))
+        .collect();
     for l in &fails {
         println!("    # {l}");
     }
+    // The sums also reap the orphans of dropped replies (the next call
+    // on the channel does).
+    sums_right(dsp)?;
     check!(
         eventually(|| calls(dsp, "in_flight") == Ok(0)),
         "{target}: calls left in flight: {:?}",
         calls(dsp, "in_flight")
     );
-    sums_right(dsp)?;
     Ok(fails)
 }
 
 /// The whole run: every target as root and as uid 1000, faults on for
 /// half of them.
 pub fn run(cfg: Config) -> Outcome {
-    println!("    # qda-fuzz: seed={:#x} iterations={} per child", cfg.seed, cfg.iterations);
+    println!(
+        "    # qda-fuzz: seed={:#x} iterations={} per child",
+        cfg.seed, cfg.iterations
+    );
     let before = Snapshot::take()?;
     let modes = open_up()?;
     let mut fails = Vec::new();
@@ -439,14 +475,26 @@ pub fn run(cfg: Config) -> Outcome {
         let _ = fs::set_permissions(&n, fs::Permissions::from_mode(m));
     }
     r?;
-    check!(fails.is_empty(), "{} calls got errnos they do not allow: {}", fails.len(), fails[0]);
+    check!(
+        fails.is_empty(),
+        "{} calls got errnos they do not allow: {}",
+        fails.len(),
+        fails[0]
+    );
     let mut after = Snapshot::take()?;
     if after != before {
         eventually(|| {
-            after = Snapshot::take().unwrap_or(Snapshot { memory: vec![], sessions: vec![], calls: vec![] });
+            after = Snapshot::take().unwrap_or(Snapshot {
+                memory: vec![],
+                sessions: vec![],
+                calls: vec![],
+            });
             after == before
         });
     }
-    check!(after == before, "left behind: before {before:?}, after {after:?}");
+    check!(
+        after == before,
+        "left behind: before {before:?}, after {after:?}"
+    );
     Ok(())
 }

@@ -124,7 +124,18 @@ pub fn u32v(r: &mut Rng) -> u32 {
         0 => r.next() as u32,
         1 => r.below(8) as u32,
         2 => 1 << r.below(32),
-        _ => r.pick(&[0u32, 1, 2, 3, 0x7f, 0xff, 0x1000, 0x7fff_ffff, 0x8000_0000, u32::MAX]),
+        _ => r.pick(&[
+            0u32,
+            1,
+            2,
+            3,
+            0x7f,
+            0xff,
+            0x1000,
+            0x7fff_ffff,
+            0x8000_0000,
+            u32::MAX,
+        ]),
     }
 }
 

@@ -275,7 +275,9 @@ impl Env {
         match self.rng.below(6) {
             0 | 1 if !self.handles.is_empty() => self.rng.pick(&self.handles.clone()),
             2 if !self.foreign_handles.is_empty() => self.rng.pick(&self.foreign_handles.clone()),
-            _ => self.rng.pick(&[0, 1, 2, 100, 0x7fff_ffff, 0x8000_0000, u32::MAX]),
+            _ => self
+                .rng
+                .pick(&[0, 1, 2, 100, 0x7fff_ffff, 0x8000_0000, u32::MAX]),
         }
     }
 
@@ -283,7 +285,11 @@ impl Env {
     pub fn vaddr(&mut self) -> (u64, u64, i32) {
         if !self.vaddrs.is_empty() && self.rng.one_in(2) {
             let (v, s, fd) = self.rng.pick(&self.vaddrs.clone());
-            let s = if self.rng.one_in(3) { dict::len(&mut self.rng, v) } else { s };
+            let s = if self.rng.one_in(3) {
+                dict::len(&mut self.rng, v)
+            } else {
+                s
+            };
             return (v, s, fd);
         }
         let v = dict::word(&mut self.rng);
@@ -292,7 +298,13 @@ impl Env {
 
     /// Issues `req` with argument `arg` (`desc` describes it) on the
     /// fuzzed node: the errno must be in `allowed`. Returns the result.
-    pub fn issue(&mut self, desc: String, req: u32, arg: *mut u8, allowed: &[i32]) -> Result<i32, i32> {
+    pub fn issue(
+        &mut self,
+        desc: String,
+        req: u32,
+        arg: *mut u8,
+        allowed: &[i32],
+    ) -> Result<i32, i32> {
         self.note(&desc);
         // SAFETY: every address the argument holds is scratch memory, a
         // mapping of a buffer (both writable, no other data of this
@@ -356,7 +368,11 @@ impl Env {
 
     /// The report line of a finished child.
     pub fn summary(&self) -> String {
-        let e: Vec<String> = self.errnos.iter().map(|(k, v)| format!("{k}x{v}")).collect();
+        let e: Vec<String> = self
+            .errnos
+            .iter()
+            .map(|(k, v)| format!("{k}x{v}"))
+            .collect();
         format!(
             "fuzz: {} seed={:#x} iterations={} calls={} excluded_known={} errnos {}",
             self.target,

@@ -34,7 +34,15 @@ fn alloc_dma_buff(e: &mut Env) {
     put32(&mut a, 4, flags);
     put64(&mut a, 8, size);
     let d = format!("ALLOC_DMA_BUFF{{flags={flags:#x} size={size:#x}}}");
-    if call(e, d, FASTRPC_IOCTL_ALLOC_DMA_BUFF, &mut a, &any(&[ARG, ALLOC, &[libc::EMFILE]])).is_ok() {
+    if call(
+        e,
+        d,
+        FASTRPC_IOCTL_ALLOC_DMA_BUFF,
+        &mut a,
+        &any(&[ARG, ALLOC, &[libc::EMFILE]]),
+    )
+    .is_ok()
+    {
         let fd = i32::from_le_bytes([a[0], a[1], a[2], a[3]]);
         if size <= 4 * PAGE && e.maps.len() < 32 {
             e.map_shared(fd, 0, size.max(1).next_multiple_of(PAGE));
@@ -45,7 +53,10 @@ fn alloc_dma_buff(e: &mut Env) {
 
 fn mmap_req(e: &mut Env) {
     let fd = if e.rng.one_in(2) { -1 } else { e.fd_ref() };
-    let flags = dict::u32_or(&mut e.rng, &[0u32, ADSP_MMAP_ADD_PAGES, 0x2000, 0x4000, 0x8000, 0x1001]);
+    let flags = dict::u32_or(
+        &mut e.rng,
+        &[0u32, ADSP_MMAP_ADD_PAGES, 0x2000, 0x4000, 0x8000, 0x1001],
+    );
     let vaddrin = if e.rng.one_in(3) { e.ptr() } else { 0 };
     let size = dict::alloc_size(&mut e.rng);
     let mut a = [0u8; 32];
@@ -83,14 +94,21 @@ fn mem_map(e: &mut Env) {
     let version = e.rng.pick(&[0i32, 1, -1, i32::MAX]);
     let fd = e.fd_ref();
     let offset = e.rng.pick(&[0i32, 1, 4096, -1, -4096, i32::MIN, i32::MAX]);
-    let flags = dict::u32_or(&mut e.rng, &[FASTRPC_MAP_STATIC, 1, FASTRPC_MAP_FD, 3, 4, u32::MAX]);
+    let flags = dict::u32_or(
+        &mut e.rng,
+        &[FASTRPC_MAP_STATIC, 1, FASTRPC_MAP_FD, 3, 4, u32::MAX],
+    );
     let vaddrin = e.ptr();
     let length = match e.rng.below(2) {
         0 => dict::small_len(&mut e.rng),
         _ => dict::alloc_size(&mut e.rng),
     };
     let attrs = dict::u32v(&mut e.rng);
-    let reserved = if e.rng.one_in(6) { dict::u32v(&mut e.rng) } else { 0 };
+    let reserved = if e.rng.one_in(6) {
+        dict::u32v(&mut e.rng)
+    } else {
+        0
+    };
     let mut a = [0u8; 64];
     put32(&mut a, 0, version as u32);
     put32(&mut a, 4, fd as u32);
@@ -103,7 +121,12 @@ fn mem_map(e: &mut Env) {
     let d = format!(
         "MEM_MAP{{version={version} fd={fd} offset={offset} flags={flags:#x} vaddrin={vaddrin:#x} length={length:#x} attrs={attrs:#x} reserved0={reserved:#x}}}"
     );
-    let allowed = any(&[ARG, ALLOC, DSP, &[libc::EBADF, libc::ENODEV, libc::EOPNOTSUPP]]);
+    let allowed = any(&[
+        ARG,
+        ALLOC,
+        DSP,
+        &[libc::EBADF, libc::ENODEV, libc::EOPNOTSUPP],
+    ]);
     if call(e, d, FASTRPC_IOCTL_MEM_MAP, &mut a, &allowed).is_ok() {
         let v = get64(&a, 32);
         e.vaddrs.push((v, length, fd));
@@ -138,7 +161,13 @@ fn simple(e: &mut Env, which: u64) {
             put32(&mut a, 0, dict::u32v(&mut e.rng));
             put32(&mut a, 4, id);
             let d = format!("GET_DSP_INFO{{attribute_id={id:#x}}}");
-            let _ = call(e, d, FASTRPC_IOCTL_GET_DSP_INFO, &mut a, &any(&[DSP, &[libc::EOVERFLOW]]));
+            let _ = call(
+                e,
+                d,
+                FASTRPC_IOCTL_GET_DSP_INFO,
+                &mut a,
+                &any(&[DSP, &[libc::EOVERFLOW]]),
+            );
         }
         1 => {
             let mut a = [0u8; 32];
@@ -148,19 +177,43 @@ fn simple(e: &mut Env, which: u64) {
                 put32(&mut a, 8 + 4 * e.rng.below(6) as usize, 1);
             }
             let d = format!("SET_OPTION{{{:x?}}}", &a[..12]);
-            let _ = call(e, d, FASTRPC_IOCTL_SET_OPTION, &mut a, &[libc::EINVAL, libc::EOPNOTSUPP]);
+            let _ = call(
+                e,
+                d,
+                FASTRPC_IOCTL_SET_OPTION,
+                &mut a,
+                &[libc::EINVAL, libc::EOPNOTSUPP],
+            );
         }
         2 => {
             let mut a = [0u8; 8];
-            let _ = call(e, "INIT_ATTACH".into(), FASTRPC_IOCTL_INIT_ATTACH, &mut a, &any(&[START, DSP]));
+            let _ = call(
+                e,
+                "INIT_ATTACH".into(),
+                FASTRPC_IOCTL_INIT_ATTACH,
+                &mut a,
+                &any(&[START, DSP]),
+            );
         }
         3 => {
             let mut a = [0u8; 8];
-            let _ = call(e, "INIT_ATTACH_SNS".into(), FASTRPC_IOCTL_INIT_ATTACH_SNS, &mut a, &any(&[START, DSP]));
+            let _ = call(
+                e,
+                "INIT_ATTACH_SNS".into(),
+                FASTRPC_IOCTL_INIT_ATTACH_SNS,
+                &mut a,
+                &any(&[START, DSP]),
+            );
         }
         _ => {
             let mut a = [0u8; 8];
-            let _ = call(e, "FREE_DMA_BUFF".into(), FASTRPC_IOCTL_FREE_DMA_BUFF, &mut a, &[libc::ENOTTY]);
+            let _ = call(
+                e,
+                "FREE_DMA_BUFF".into(),
+                FASTRPC_IOCTL_FREE_DMA_BUFF,
+                &mut a,
+                &[libc::ENOTTY],
+            );
         }
     }
 }
@@ -204,22 +257,53 @@ pub fn step(e: &mut Env, heap_names: bool) {
         7 => mem_unmap(e),
         8..=10 => ops::invoke(e, FASTRPC_IOCTL_INVOKE, "INVOKE"),
         11 => ops::init_create(e, FASTRPC_IOCTL_INIT_CREATE, "INIT_CREATE"),
-        12 => ops::create_static(e, FASTRPC_IOCTL_INIT_CREATE_STATIC, "INIT_CREATE_STATIC", heap_names),
+        12 => ops::create_static(
+            e,
+            FASTRPC_IOCTL_INIT_CREATE_STATIC,
+            "INIT_CREATE_STATIC",
+            heap_names,
+        ),
         13 | 14 => {
             let w = e.rng.below(5);
             simple(e, w);
         }
         15 => raw(e),
         16 => {
-            let allowed = [libc::ENODEV, libc::EINVAL, libc::EACCES, libc::ENOMEM, libc::EPERM, libc::EOVERFLOW];
+            let allowed = [
+                libc::EAGAIN,
+                libc::EOPNOTSUPP,
+                libc::ENODEV,
+                libc::EINVAL,
+                libc::EACCES,
+                libc::ENOMEM,
+                libc::EPERM,
+                libc::EOVERFLOW,
+            ];
             ops::mmap(e, fd, "legacy node", &allowed);
         }
         _ => {
             // A dma-buf this node handed out, at boundary offsets.
-            let own: Vec<i32> = e.fds.iter().filter(|f| f.1 == "legacy dma-buf").map(|f| f.0).collect();
+            let own: Vec<i32> = e
+                .fds
+                .iter()
+                .filter(|f| f.1 == "legacy dma-buf")
+                .map(|f| f.0)
+                .collect();
             if let Some(&b) = own.first() {
-                let b = own.get(e.rng.below(own.len() as u64) as usize).copied().unwrap_or(b);
-                let allowed = [libc::EINVAL, libc::EACCES, libc::ENOMEM, libc::EPERM, libc::EOVERFLOW, libc::ENODEV];
+                let b = own
+                    .get(e.rng.below(own.len() as u64) as usize)
+                    .copied()
+                    .unwrap_or(b);
+                let allowed = [
+                    libc::EAGAIN,
+                    libc::EOPNOTSUPP,
+                    libc::EINVAL,
+                    libc::EACCES,
+                    libc::ENOMEM,
+                    libc::EPERM,
+                    libc::EOVERFLOW,
+                    libc::ENODEV,
+                ];
                 ops::mmap(e, b, "legacy dma-buf", &allowed);
             }
         }

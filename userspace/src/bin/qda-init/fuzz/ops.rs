@@ -59,8 +59,48 @@ pub fn known_invoke_range_panic(inline: bool, ptr: u64, len: u64) -> bool {
     inline && ptr.checked_add(len).is_none() && len > u64::MAX - (1 << 40)
 }
 
-/// Scratch offset of INVOKE argument arrays (up to 540 * 24 bytes).
-const ARGS_AT: usize = 0;
+/// Scratch offset of INVOKE argument arrays (up to 540 * 24 bytes;
+/// the calculator's arguments sit in its first 4 KiB).
+const ARGS_AT: usize = 4 << 10;
+
+/// One argument `(ptr, len, fd)` from the dictionaries; `prev` is the
+/// previous argument's pointer (for overlapping ranges).
+fn boundary_arg(e: &mut Env, prev: u64) -> (u64, u64, i32) {
+    let ptr = if e.rng.one_in(5) {
+        prev.wrapping_add(e.rng.pick(&[0, 1, 4, 8, PAGE - 1]))
+    } else {
+        e.ptr()
+    };
+    let len = match e.rng.below(3) {
+        0 => dict::small_len(&mut e.rng),
+        _ => dict::len(&mut e.rng, ptr),
+    };
+    let fd = if e.rng.one_in(3) { e.fd_ref() } else { -1 };
+    (ptr, len, fd)
+}
+
+/// The calculator's `sum` with valid arguments (count, vector, 8-byte
+/// result in scratch), one field of one argument replaced by a boundary
+/// value: the call goes as deep as that value lets it.
+fn calc_args(e: &mut Env) -> (u32, Vec<(u64, u64, i32)>) {
+    let n = 1 + e.rng.below(64);
+    e.put(1 << 10, &(n as u32).to_le_bytes());
+    e.noise(2 << 10, 4 * n as usize);
+    let mut args = vec![
+        (e.at(1 << 10), 4, -1),
+        (e.at(2 << 10), 4 * n, -1),
+        (e.at(3 << 10), 8, -1),
+    ];
+    let i = e.rng.below(3) as usize;
+    let (ptr, len, fd) = boundary_arg(e, args[(i + 2) % 3].0);
+    match e.rng.below(4) {
+        0 => args[i].0 = ptr,
+        1 => args[i].1 = len,
+        2 => args[i].2 = fd,
+        _ => args[i] = (ptr, len, fd),
+    }
+    (0x0202_0100, args)
+}
 
 /// INVOKE with request number `req`: handle, scalars and an argument
 /// array of boundary pointers, lengths and references (in scratch, or the
@@ -71,24 +111,25 @@ pub fn invoke(e: &mut Env, req: u32, name: &str) {
         3 => e.rng.pick(&[0, 1, 2, 3]),
         _ => dict::u32v(&mut e.rng),
     };
-    let sc = match (e.calc, e.rng.below(3)) {
-        // The calculator's sum: (in 2, out 1), other counts random.
-        (Some(_), 0) => 0x0202_0100 | (e.rng.below(4) as u32) << 4,
-        _ => dict::scalars(&mut e.rng),
+    let (sc, mut list) = if e.calc.is_some() && e.rng.one_in(2) {
+        calc_args(e)
+    } else {
+        let sc = dict::scalars(&mut e.rng);
+        let mut v = Vec::new();
+        let mut prev = e.at(16 << 10);
+        for _ in 0..dict::arg_count(sc) {
+            let a = boundary_arg(e, prev);
+            prev = a.0;
+            v.push(a);
+        }
+        (sc, v)
     };
-    let n = dict::arg_count(sc);
     let nbuf = dict::buffer_count(sc);
     let mut desc = format!("{name}{{handle={handle:#x} sc={sc:#x} args=[");
-    for i in 0..n {
-        let ptr = e.ptr();
-        let mut len = match e.rng.below(3) {
-            0 => dict::small_len(&mut e.rng),
-            _ => dict::len(&mut e.rng, ptr),
-        };
-        let fd = if e.rng.one_in(3) { e.fd_ref() } else { -1 };
-        if known_invoke_range_panic(i < nbuf && (fd == 0 || fd == -1), ptr, len) {
+    for (i, (ptr, len, fd)) in list.iter_mut().enumerate() {
+        if known_invoke_range_panic(i < nbuf && (*fd == 0 || *fd == -1), *ptr, *len) {
             e.excluded += 1;
-            len = PAGE;
+            *len = PAGE;
         }
         if i < 8 {
             desc += &format!("{{{ptr:#x},{len:#x},{fd}}}");
@@ -97,10 +138,10 @@ pub fn invoke(e: &mut Env, req: u32, name: &str) {
         a[..8].copy_from_slice(&ptr.to_le_bytes());
         a[8..16].copy_from_slice(&len.to_le_bytes());
         a[16..20].copy_from_slice(&fd.to_le_bytes());
-        a[20..24].copy_from_slice(&(e.rng.next() as u32 & 0x3).to_le_bytes());
         e.put(ARGS_AT + 24 * i, &a);
     }
-    // The bytes inline arguments point at (also the array itself).
+    let n = list.len();
+    // The bytes inline arguments point at.
     e.noise(16 << 10, 1024);
     let args = match e.rng.below(8) {
         0 => dict::bad_addr(&mut e.rng),
@@ -121,7 +162,9 @@ pub fn invoke(e: &mut Env, req: u32, name: &str) {
 pub fn init_create(e: &mut Env, req: u32, name: &str) {
     let filelen = match e.rng.below(4) {
         0 => dict::u32v(&mut e.rng),
-        _ => e.rng.pick(&[0u32, 1, 4096, 16 << 10, 2 << 20, (2 << 20) + 1, u32::MAX]),
+        _ => e
+            .rng
+            .pick(&[0u32, 1, 4096, 16 << 10, 2 << 20, (2 << 20) + 1, u32::MAX]),
     };
     let filefd = if e.rng.one_in(2) { e.fd_ref() } else { -1 };
     let attrs = match e.rng.below(3) {
@@ -150,7 +193,11 @@ pub fn init_create(e: &mut Env, req: u32, name: &str) {
 /// first create would hand over: the static PD suite owns that).
 pub fn create_static(e: &mut Env, req: u32, name: &str, valid_names: bool) {
     let namelen = dict::u32_or(&mut e.rng, &[0, 1, 7, 127, 128, 129, 4096, u32::MAX]);
-    let ptr = if valid_names { e.ptr() } else { dict::bad_addr(&mut e.rng) | 1 };
+    let ptr = if valid_names {
+        e.ptr()
+    } else {
+        dict::bad_addr(&mut e.rng) | 1
+    };
     let memlen = dict::u32v(&mut e.rng);
     e.noise(16 << 10, 256);
     let desc = format!("{name}{{namelen={namelen:#x} memlen={memlen:#x} name={ptr:#x}}}");
@@ -171,12 +218,16 @@ pub fn mmap(e: &mut Env, fd: i32, what: &str, allowed: &[i32]) {
             let o = e.rng.pick(&e.offsets.clone());
             o.wrapping_add(e.rng.pick(&[0, PAGE, 2 * PAGE, 0u64.wrapping_sub(PAGE)]))
         }
-        2 => e.rng.pick(&[0, PAGE, 1 << 32, 1 << 40, 0x7fff_ffff_ffff_f000]),
+        2 => e
+            .rng
+            .pick(&[0, PAGE, 1 << 32, 1 << 40, 0x7fff_ffff_ffff_f000]),
         _ => dict::word(&mut e.rng) & !(PAGE - 1),
     };
     let len = match e.rng.below(3) {
         0 => dict::len(&mut e.rng, 0),
-        _ => e.rng.pick(&[1, PAGE, 2 * PAGE, 3 * PAGE, 5 * PAGE, 64 << 10]),
+        _ => e
+            .rng
+            .pick(&[1, PAGE, 2 * PAGE, 3 * PAGE, 5 * PAGE, 64 << 10]),
     };
     let prot = e.rng.pick(&[
         libc::PROT_READ,
@@ -192,12 +243,20 @@ pub fn mmap(e: &mut Env, fd: i32, what: &str, allowed: &[i32]) {
         libc::MAP_SHARED | libc::MAP_LOCKED,
         libc::MAP_SHARED_VALIDATE | 0x40_0000,
     ]);
-    let desc = format!("mmap({what}, len={len:#x}, prot={prot:#x}, flags={flags:#x}, offset={offset:#x})");
+    let desc =
+        format!("mmap({what}, len={len:#x}, prot={prot:#x}, flags={flags:#x}, offset={offset:#x})");
     e.note(&desc);
     // SAFETY: a new mapping at an address of the kernel's choice,
     // unmapped below; nothing of ours is there.
     let p = unsafe {
-        libc::mmap(std::ptr::null_mut(), len as usize, prot, flags, fd, offset as libc::off_t)
+        libc::mmap(
+            std::ptr::null_mut(),
+            len as usize,
+            prot,
+            flags,
+            fd,
+            offset as libc::off_t,
+        )
     };
     if p == libc::MAP_FAILED {
         let _ = e.outcome(desc, -1, allowed);
