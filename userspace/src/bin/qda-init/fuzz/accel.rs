@@ -163,6 +163,25 @@ fn map(e: &mut Env) {
         0 => dict::small_len(&mut e.rng),
         _ => dict::alloc_size(&mut e.rng),
     };
+    // Half the time a valid mapping of a buffer with one field (k) from
+    // the dictionaries.
+    let (mut request, mut flags, mut fd, mut attrs, mut offset, mut vaddrin, mut size) =
+        (request, flags, fd, attrs, offset, vaddrin, size);
+    if let Some((bfd, addr, len)) = e.buf().filter(|_| e.rng.one_in(2)) {
+        let k = e.rng.below(7);
+        let keep = |i: u64| k == i;
+        request = if keep(0) {
+            request
+        } else {
+            e.rng.pick(&[1, 2])
+        };
+        flags = if keep(1) { flags } else { 0 };
+        fd = if keep(2) { fd } else { bfd };
+        attrs = if keep(3) { attrs } else { 0 };
+        offset = if keep(4) { offset } else { 0 };
+        vaddrin = if keep(5) { vaddrin } else { addr };
+        size = if keep(6) { size } else { len };
+    }
     let mut a = [0u8; 48];
     for (o, v) in [
         (0, request),
@@ -188,7 +207,8 @@ fn map(e: &mut Env) {
     if call(e, d, uapi::DRM_IOCTL_QDA_MAP, &mut a, &allowed).is_ok() {
         let vout = u64_at(&a, 40);
         e.vaddrs.push((vout, size, fd));
-        if e.rng.one_in(2) {
+        // Foreign dma-bufs: see ops::FOREIGN_USES.
+        if e.is_foreign(fd) || e.rng.one_in(2) {
             // Undone at once, as the library would.
             munmap_exact(e, request, fd, vout, size);
         }

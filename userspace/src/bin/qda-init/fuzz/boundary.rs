@@ -125,30 +125,30 @@ fn foreign_buffers(e: &mut Env, dsp: &str) {
     }
 }
 
-/// The child's own buffer and DSP process (none, attached, or a user PD
-/// with the calculator open), chosen by the seed.
+/// The child's own buffer and DSP process, chosen by the seed.
 fn accel_setup(e: &mut Env, d: Device) {
     use std::os::fd::AsRawFd;
     if let Some(h) = gem_create(d.fd(), 2 * 4096) {
         e.handles.push(h);
         if let Some(o) = super::env::mmap_offset(d.fd().as_raw_fd(), h) {
             e.offsets.push(o);
-            e.map_shared(d.fd().as_raw_fd(), o, 2 * 4096);
+            if let Some(a) = e.map_shared(d.fd().as_raw_fd(), o, 2 * 4096) {
+                e.bufs.push((h as i32, a, 2 * 4096));
+            }
         }
         if let Some(b) = export(d.fd(), h) {
             e.keep(b, "own export");
         }
     }
-    match e.rng.below(3) {
-        0 => {}
-        1 => {
-            let _ = d.attach();
-        }
-        _ => {
-            if d.create(&shell(), FASTRPC_MODE_UNSIGNED_MODULE).is_ok() {
-                e.calc = d.open_module("calculator").ok();
-            }
-        }
+    // No DSP process, attached (root only), or a user PD; then the
+    // calculator, for calls that reach the DSP.
+    let started = match e.rng.below(4) {
+        0 => false,
+        1 => d.attach().is_ok(),
+        _ => d.create(&shell(), FASTRPC_MODE_UNSIGNED_MODULE).is_ok(),
+    };
+    if started {
+        e.calc = d.open_module("calculator").ok();
     }
     e.keep_device(d);
 }

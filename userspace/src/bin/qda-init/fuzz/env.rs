@@ -41,6 +41,10 @@ pub struct Env {
     pub offsets: Vec<u64>,
     /// Valid user mappings `(addr, len)` of buffers (zero-copy pointers).
     pub maps: Vec<(u64, u64)>,
+    /// Buffers as a call names them: `(reference, mapped at, length)`.
+    pub bufs: Vec<(i32, u64, u64)>,
+    /// Calls that succeeded.
+    pub ok: u64,
     /// DSP addresses the driver returned `(vaddrout, size, fd)`.
     pub vaddrs: Vec<(u64, u64, i32)>,
     /// The calculator's handle, if the child's DSP process has one.
@@ -49,10 +53,19 @@ pub struct Env {
     _devs: Vec<Device>,
     pub calls: u64,
     pub excluded: u64,
+    /// Uses of foreign dma-bufs held back (see [`super::ops::FOREIGN_USES`]).
+    pub held_back: u64,
     pub errnos: BTreeMap<i32, u64>,
     pub failures: Vec<String>,
     pub iter: usize,
 }
+
+/// The kinds of [`Env::fds`] that are other exporters' dma-bufs.
+pub const FOREIGN: &[&str] = &[
+    "dma-buf of the other qda device",
+    "system-heap dma-buf",
+    "udmabuf",
+];
 
 /// What the last call was, for the fatal-signal handler.
 static mut LAST: [u8; 512] = [0; 512];
@@ -133,10 +146,13 @@ impl Env {
             offsets: Vec::new(),
             maps: Vec::new(),
             vaddrs: Vec::new(),
+            bufs: Vec::new(),
+            ok: 0,
             calc: None,
             _devs: Vec::new(),
             calls: 0,
             excluded: 0,
+            held_back: 0,
             errnos: BTreeMap::new(),
             failures: Vec::new(),
             iter: 0,
@@ -199,7 +215,23 @@ impl Env {
 
     /// Maps dma-buf `fd` (for pointers that lie in it).
     pub fn map_dmabuf(&mut self, fd: &OwnedFd) {
-        self.map_shared(fd.as_raw_fd(), 0, PAGE);
+        if let Some(a) = self.map_shared(fd.as_raw_fd(), 0, PAGE) {
+            self.bufs.push((fd.as_raw_fd(), a, PAGE));
+        }
+    }
+
+    /// Whether `fd` is a dma-buf of another exporter or device (attached
+    /// to the node's context bank for each use).
+    pub fn is_foreign(&self, fd: i32) -> bool {
+        self.fds
+            .iter()
+            .any(|&(f, what)| f == fd && FOREIGN.contains(&what))
+    }
+
+    /// A buffer `(reference, address, length)` to build a valid
+    /// reference from, if any.
+    pub fn buf(&mut self) -> Option<(i32, u64, u64)> {
+        (!self.bufs.is_empty()).then(|| self.rng.pick(&self.bufs.clone()))
     }
 
     /// Maps `len` bytes of `fd` at `offset`; records the mapping.
@@ -318,6 +350,7 @@ impl Env {
     pub fn outcome(&mut self, desc: String, r: i32, allowed: &[i32]) -> Result<i32, i32> {
         self.calls += 1;
         if r != -1 {
+            self.ok += 1;
             return Ok(r);
         }
         let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
@@ -363,6 +396,7 @@ impl Env {
             let gone: Vec<OwnedFd> = self.owned.drain(8..8 + extra).collect();
             let raws: Vec<RawFd> = gone.iter().map(|f| f.as_raw_fd()).collect();
             self.fds.retain(|(f, _)| !raws.contains(f));
+            self.bufs.retain(|(f, _, _)| !raws.contains(f));
         }
     }
 
@@ -374,12 +408,14 @@ impl Env {
             .map(|(k, v)| format!("{k}x{v}"))
             .collect();
         format!(
-            "fuzz: {} seed={:#x} iterations={} calls={} excluded_known={} errnos {}",
+            "fuzz: {} seed={:#x} iterations={} calls={} succeeded={} excluded_known={} foreign_held_back={} errnos {}",
             self.target,
             self.seed,
             self.iter,
             self.calls,
+            self.ok,
             self.excluded,
+            self.held_back,
             e.join(",")
         )
     }

@@ -45,7 +45,10 @@ fn alloc_dma_buff(e: &mut Env) {
     {
         let fd = i32::from_le_bytes([a[0], a[1], a[2], a[3]]);
         if size <= 4 * PAGE && e.maps.len() < 32 {
-            e.map_shared(fd, 0, size.max(1).next_multiple_of(PAGE));
+            let len = size.max(1).next_multiple_of(PAGE);
+            if let Some(a) = e.map_shared(fd, 0, len) {
+                e.bufs.push((fd, a, len));
+            }
         }
         e.adopt(fd, "legacy dma-buf");
     }
@@ -109,6 +112,19 @@ fn mem_map(e: &mut Env) {
     } else {
         0
     };
+    // Half the time a valid MEM_MAP of a dma-buf with one field (k) from
+    // the dictionaries.
+    let (mut fd, mut offset, mut flags, mut vaddrin, mut length, mut attrs) =
+        (fd, offset, flags, vaddrin, length, attrs);
+    if let Some((bfd, addr, len)) = e.buf().filter(|_| e.rng.one_in(2)) {
+        let k = e.rng.below(6);
+        fd = if k == 0 { fd } else { bfd };
+        offset = if k == 1 { offset } else { 0 };
+        flags = if k == 2 { flags } else { FASTRPC_MAP_FD };
+        vaddrin = if k == 3 { vaddrin } else { addr };
+        length = if k == 4 { length } else { len };
+        attrs = if k == 5 { attrs } else { 0 };
+    }
     let mut a = [0u8; 64];
     put32(&mut a, 0, version as u32);
     put32(&mut a, 4, fd as u32);
@@ -130,7 +146,8 @@ fn mem_map(e: &mut Env) {
     if call(e, d, FASTRPC_IOCTL_MEM_MAP, &mut a, &allowed).is_ok() {
         let v = get64(&a, 32);
         e.vaddrs.push((v, length, fd));
-        if e.rng.one_in(2) {
+        // Foreign dma-bufs: see ops::FOREIGN_USES.
+        if e.is_foreign(fd) || e.rng.one_in(2) {
             mem_unmap_exact(e, fd, v, length);
         }
     }
