@@ -4,6 +4,8 @@
 #   make demo     set up, build, boot QEMU and show qda's accel nodes
 #   make check    set up, build and run every test; ends with "N passed, N failed"
 #   make bench    set up, boot QEMU and print the benchmark figures
+#   make fuzz     the boundary-value fuzzer at length (QDA_FUZZ_SEED,
+#                 QDA_FUZZ_ITERATIONS per child)
 #   make modules  build qda.ko and qda_dsp_sim.ko against $(KDIR)
 #
 # KDIR defaults to the cached QEMU test kernel; point it at a board's kernel
@@ -15,7 +17,7 @@ RUSTC_VER := $(shell rustc --version | awk '{print $$2}')
 KMAKE = $(MAKE) -C $(KDIR) ARCH=arm64 LLVM=-19 \
 	RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library M=$(CURDIR)
 
-.PHONY: modules clippy fmt clean demo check bench setup kernel
+.PHONY: modules clippy fmt clean demo check bench fuzz setup kernel
 
 modules:
 	$(KMAKE) modules
@@ -46,3 +48,6 @@ check:
 
 bench:
 	bash scripts/bench.sh
+
+fuzz:
+	bash scripts/fuzz.sh

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-qemu.sh demo|test|bench|probe [NAME]
+# run-qemu.sh demo|test|bench|probe|fuzz [NAME]
 # Builds everything needed (cached kernel, modules, guest binaries, DTB,
 # initramfs), boots QEMU arm64 under a hard timeout and writes the whole
 # console to $QDA_OUT/console-<NAME>.log (default NAME: the mode, QDA_OUT:
 # build/). QDA_DT_EXTRA names a DT fragment applied on top of the test
 # tree; QDA_SKIP_BUILD=1 reuses the previous build outputs;
 # QDA_GUEST_LIBRARY=1 puts the FastRPC library into a non-test boot too.
+# fuzz: the boundary fuzzer at length; QDA_FUZZ_SEED and
+# QDA_FUZZ_ITERATIONS (per child) go to the kernel command line.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 mode=${1:-demo}
@@ -18,6 +20,9 @@ mkdir -p "$OUT"
 # library's examples: more memory and time than the other modes.
 if [ "$mode" = test ]; then
     TIMEOUT=${QDA_QEMU_TIMEOUT:-1200}
+    MEM=3G
+elif [ "$mode" = fuzz ]; then
+    TIMEOUT=${QDA_QEMU_TIMEOUT:-7200}
     MEM=3G
 else
     TIMEOUT=${QDA_QEMU_TIMEOUT:-600}
@@ -81,6 +86,11 @@ LOG="$OUT/console-$name.log"
 # The test boot also hunts leaks with kmemleak (configured off by default).
 EXTRA_ARGS=""
 [ "$mode" = test ] && EXTRA_ARGS="kmemleak=on"
+if [ "$mode" = fuzz ]; then
+    EXTRA_ARGS="kmemleak=on"
+    [ -n "${QDA_FUZZ_SEED:-}" ] && EXTRA_ARGS+=" qda_fuzz_seed=$QDA_FUZZ_SEED"
+    [ -n "${QDA_FUZZ_ITERATIONS:-}" ] && EXTRA_ARGS+=" qda_fuzz_iterations=$QDA_FUZZ_ITERATIONS"
+fi
 step "booting QEMU ($mode, timeout ${TIMEOUT}s); console -> $LOG"
 set +e
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-aarch64 "${MACHINE[@]}" -no-reboot \

@@ -7,6 +7,8 @@
 //! once they have exited nothing may be left behind. Errnos that the simulated DSP
 //! returns (`-EFAULT` for an SMMU fault, `-ENOENT`, `-EINVAL`, `-EIO`)
 //! reach the caller as they are and are accepted too.
+//!
+//! [`boundary`] is the boundary-value fuzzer of both node kinds.
 
 use std::{
     collections::{BTreeMap, VecDeque},
@@ -21,20 +23,14 @@ use crate::{
     memory, rpc,
 };
 
-/// Seeded xorshift64*: the same sequence on every run.
-struct Rng(u64);
+mod accel;
+pub mod boundary;
+mod dict;
+mod env;
+mod legacy;
+mod ops;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use dict::Rng;
 
 const ITERATIONS: usize = 4000;
 

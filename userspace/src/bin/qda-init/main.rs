@@ -5,7 +5,8 @@
 //! or runs the userspace test-suite, the static PD suite, the FastRPC
 //! library's suites (its accel and its legacy build) and the differential
 //! suite (qda against fastrpc.ko)
-//! and prints them as KTAP (`qda_mode=test`), and powers the machine off.
+//! and prints them as KTAP (`qda_mode=test`), or runs the boundary fuzzer
+//! at length (`qda_mode=fuzz`), and powers the machine off.
 
 mod audio_pd;
 mod backends;
@@ -150,6 +151,11 @@ fn main() {
         hostile_ranges::unprivileged();
         return;
     }
+    // A child of the boundary fuzzer (as root or as an app).
+    if std::env::var("qda_mode").as_deref() == Ok("fuzz_child") {
+        fuzz::boundary::child();
+        return;
+    }
     // Whatever panics, PID 1 goes on to power the machine off.
     if let Err(e) = ktap::catch(run) {
         println!("qda-init: {e}");
@@ -193,6 +199,17 @@ fn run() {
             ktap::run_suite("qda_differential", differential::run);
         }
         "probe" => probe(),
+        // `make fuzz`: the boundary fuzzer at length (qda_fuzz_seed,
+        // qda_fuzz_iterations on the kernel command line).
+        "fuzz" => ktap::run_suite("qda_fuzz", || {
+            let cfg = fuzz::boundary::Config::from_env(0x5eed_f00d_cafe_d00d, 20_000);
+            let mut s = ktap::Suite::new("qda_fuzz");
+            s.case("boundary_values_on_both_node_kinds", || {
+                fuzz::boundary::run(cfg)
+            });
+            s.case("kmemleak_finds_no_leak", kmemleak::nothing_leaked);
+            print!("{}", s.render());
+        }),
         "compare" => {
             if let Err(e) = std::process::Command::new("/bin/qdactl")
                 .arg("compare")

@@ -413,6 +413,12 @@ pub fn run(loaded: bool) {
         "random_ioctls_get_clean_errnos",
         fuzz::random_ioctls_get_clean_errnos,
     );
+    s.case("boundary_values_get_clean_errnos", || {
+        fuzz::boundary::run(fuzz::boundary::Config::from_env(
+            0x0b0d_a1e5_5eed_0001,
+            2000,
+        ))
+    });
     s.case("no_call_left_in_flight", rpc::no_call_left_in_flight);
     s.case("nothing_leaked", memory::nothing_leaked);
     s.case(
