@@ -52,7 +52,6 @@ pub struct Env {
     /// Devices kept open for the run.
     _devs: Vec<Device>,
     pub calls: u64,
-    pub excluded: u64,
     /// Uses of foreign dma-bufs held back (see [`super::ops::FOREIGN_USES`]).
     pub held_back: u64,
     pub errnos: BTreeMap<i32, u64>,
@@ -151,7 +150,6 @@ impl Env {
             calc: None,
             _devs: Vec::new(),
             calls: 0,
-            excluded: 0,
             held_back: 0,
             errnos: BTreeMap::new(),
             failures: Vec::new(),
@@ -408,13 +406,12 @@ impl Env {
             .map(|(k, v)| format!("{k}x{v}"))
             .collect();
         format!(
-            "fuzz: {} seed={:#x} iterations={} calls={} succeeded={} excluded_known={} foreign_held_back={} errnos {}",
+            "fuzz: {} seed={:#x} iterations={} calls={} succeeded={} foreign_held_back={} errnos {}",
             self.target,
             self.seed,
             self.iter,
             self.calls,
             self.ok,
-            self.excluded,
             self.held_back,
             e.join(",")
         )

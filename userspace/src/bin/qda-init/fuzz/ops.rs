@@ -48,17 +48,6 @@ pub fn any(sets: &[&[i32]]) -> Vec<i32> {
     v
 }
 
-/// KNOWN BUG, TEMPORARY EXCLUSION (delete with the fix of issue 16's
-/// probe, src/fastrpc/invoke.rs + layout.rs, on another branch): an
-/// inline buffer argument whose range `[ptr, ptr + len)` wraps past 2^64
-/// with a length so large that `page_span()` of any payload address
-/// overflows (`Arg::range` saturates the range, the payload plan accepts
-/// its small saturated part, and `write_inline` panics the kernel), e.g.
-/// `{ptr = 0xFFFFFFFFFFFFF000, len = u64::MAX}`.
-pub fn known_invoke_range_panic(inline: bool, ptr: u64, len: u64) -> bool {
-    inline && ptr.checked_add(len).is_none() && len > u64::MAX - (1 << 40)
-}
-
 /// FOUND BUG, TEMPORARY BOUND (reported, not fixed here: the code is in
 /// src/fastrpc/invoke.rs `Held::reach` and src/mapping.rs, owned by
 /// others): every use of a dma-buf of another exporter (each INVOKE
@@ -141,7 +130,6 @@ pub fn invoke(e: &mut Env, req: u32, name: &str) {
         }
         (sc, v)
     };
-    let nbuf = dict::buffer_count(sc);
     let mut uses: Vec<i32> = Vec::new();
     for a in list.iter_mut() {
         if e.is_foreign(a.2) {
@@ -155,10 +143,6 @@ pub fn invoke(e: &mut Env, req: u32, name: &str) {
     }
     let mut desc = format!("{name}{{handle={handle:#x} sc={sc:#x} args=[");
     for (i, (ptr, len, fd)) in list.iter_mut().enumerate() {
-        if known_invoke_range_panic(i < nbuf && (*fd == 0 || *fd == -1), *ptr, *len) {
-            e.excluded += 1;
-            *len = PAGE;
-        }
         if i < 8 {
             desc += &format!("{{{ptr:#x},{len:#x},{fd}}}");
         }
