@@ -203,11 +203,6 @@ pub fn arg_count(sc: u32) -> usize {
     (((sc >> 16) & 0xff) + ((sc >> 8) & 0xff) + ((sc >> 4) & 0xf) + (sc & 0xf)) as usize
 }
 
-/// The number of buffer arguments `sc` names.
-pub fn buffer_count(sc: u32) -> usize {
-    (((sc >> 16) & 0xff) + ((sc >> 8) & 0xff)) as usize
-}
-
 /// One of `fixed`, or (as often as each of them) any [`u32v`].
 pub fn u32_or(r: &mut Rng, fixed: &[u32]) -> u32 {
     match r.below(fixed.len() as u64 + 1) as usize {
