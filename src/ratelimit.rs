@@ -75,6 +75,7 @@ macro_rules! dev_ratelimited {
             $crate::ratelimit::dev_ratelimited!(@log $level, dev, $($arg)*);
         }
     }};
+    (@log debug, $dev:expr, $($arg:tt)*) => { kernel::dev_dbg!($dev, $($arg)*) };
     (@log info, $dev:expr, $($arg:tt)*) => { kernel::dev_info!($dev, $($arg)*) };
     (@log warn, $dev:expr, $($arg:tt)*) => { kernel::dev_warn!($dev, $($arg)*) };
     (@log err, $dev:expr, $($arg:tt)*) => { kernel::dev_err!($dev, $($arg)*) };
