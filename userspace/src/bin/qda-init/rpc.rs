@@ -240,9 +240,12 @@ fn pages_1_2_3(bo: &Bo) -> Outcome {
 }
 
 /// The sum the DSP computes over the page `arg` passes zero copy.
-fn page_sum(d: &qda::Device, h: u32, arg: Arg) -> Result<i64, String> {
-    d.calculator_sum_arg(h, 1024, arg)
-        .map_err(|e| e.to_string())
+fn page_sum(d: &qda::Device, h: u32, arg: Arg, what: &str) -> Result<i64, String> {
+    let sum = d
+        .calculator_sum_arg(h, 1024, arg)
+        .map_err(|e| format!("{what}: sum: {e}"))?;
+    println!("    # {what}: the DSP summed {sum}");
+    Ok(sum)
 }
 
 pub fn zero_copy_offsets_follow_the_mapping() -> Outcome {
@@ -253,30 +256,30 @@ pub fn zero_copy_offsets_follow_the_mapping() -> Outcome {
     pages_1_2_3(&bo)?;
     let off = bo.mmap_offset().map_err(|e| e.to_string())?;
     // The GEM mapping of pages 1 and 2 only: the pointer is page 1.
-    let m = qda::Mapping::new(d.fd(), off + 4096, 2 * 4096).map_err(|e| e.to_string())?;
-    let sum = page_sum(&d, h, Arg::buffer(bo.handle(), &m.as_slice()[..4096]))?;
-    check!(
-        sum == 2048,
-        "GEM mapping at page 1: the DSP summed {sum}, want 2048"
-    );
+    let m = qda::Mapping::new(d.fd(), off + 4096, 2 * 4096)
+        .map_err(|e| format!("mmap at page 1: {e}"))?;
+    let arg = Arg::buffer(bo.handle(), &m.as_slice()[..4096]);
+    let sum = page_sum(&d, h, arg, "GEM mapping at page 1")?;
+    check!(sum == 2048, "want 2048");
     // A whole mapping whose first page was unmapped: its start moved.
     let m = bo.map().map_err(|e| e.to_string())?;
     // SAFETY: unmaps the first page of a mapping this test owns; the
     // slice below starts after it.
     unsafe { libc::munmap(m.as_slice().as_ptr() as *mut libc::c_void, 4096) };
-    let sum = page_sum(&d, h, Arg::buffer(bo.handle(), &m.as_slice()[4096..8192]))?;
-    check!(
-        sum == 2048,
-        "mapping without its first page: the DSP summed {sum}, want 2048"
-    );
+    let arg = Arg::buffer(bo.handle(), &m.as_slice()[4096..8192]);
+    let sum = page_sum(&d, h, arg, "mapping without its first page")?;
+    check!(sum == 2048, "want 2048");
     // The dma-buf mapped at page 2 through its own fd.
     let fd = bo.export().map_err(|e| e.to_string())?;
-    let dm = qda::Mapping::new(fd.as_fd(), 2 * 4096, 4096).map_err(|e| e.to_string())?;
-    let sum = page_sum(&d, h, Arg::dmabuf(fd.as_fd(), dm.as_slice()))?;
-    check!(
-        sum == 3072,
-        "dma-buf mapped at page 2: the DSP summed {sum}, want 3072"
-    );
+    let dm = qda::Mapping::new(fd.as_fd(), 2 * 4096, 4096)
+        .map_err(|e| format!("dma-buf mmap at page 2: {e}"))?;
+    let sum = page_sum(
+        &d,
+        h,
+        Arg::dmabuf(fd.as_fd(), dm.as_slice()),
+        "dma-buf at page 2",
+    )?;
+    check!(sum == 3072, "want 3072");
     Ok(())
 }
 
