@@ -32,6 +32,11 @@ impl Privilege {
         }
     }
 
+    /// Whether the opener could do daemon operations.
+    pub(crate) fn is_daemon(self) -> bool {
+        self.daemon
+    }
+
     /// Checks that a file with this privilege may do `op` on `dev`;
     /// `-EACCES` with a log line if not.
     pub(crate) fn check(self, dev: &QdaDevice, op: Start) -> Result {
@@ -39,7 +44,7 @@ impl Privilege {
             return Ok(());
         }
         crate::ratelimit::dev_ratelimited!(
-            info,
+            debug,
             dev.channel.device(),
             "{}: {:?} refused: the file's opener was not privileged (CAP_SYS_ADMIN or group daemon_gid)\n",
             dev.domain.label(),

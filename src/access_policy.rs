@@ -15,7 +15,9 @@
 //!   (no `qcom,non-secure-domain`), a file of a legacy non-secure node
 //!   may create only unsigned PDs, and only where the DSP runs them (CDSP,
 //!   GDSP). Denied: `-ECONNREFUSED`, checked before privilege so that
-//!   upstream's errno is kept.
+//!   upstream's errno is kept. A file of the accel node counts as a file
+//!   of the secure node if it is privileged, else of the non-secure one:
+//!   an app gets the answer upstream gives it on the node it may open.
 
 use crate::domain::Domain;
 
@@ -32,17 +34,25 @@ pub(crate) enum Start {
     Create {
         /// `FASTRPC_MODE_UNSIGNED_MODULE` was asked for.
         unsigned: bool,
+        /// `FASTRPC_MODE_PRIVILEGED` was asked for.
+        privileged: bool,
     },
 }
 
 /// `FASTRPC_MODE_UNSIGNED_MODULE` in the create attributes.
 pub(crate) const ATTR_UNSIGNED: u32 = 1 << 3;
+/// `FASTRPC_MODE_PRIVILEGED` (`QDA_PROC_ATTR_PRIVILEGED`) in the create
+/// attributes: the DSP grants the PD a privileged client's rights. The
+/// library leaves it to the kernel ("populated in kernel"), so only a
+/// privileged file may pass it on.
+pub(crate) const ATTR_PRIVILEGED: u32 = 1 << 6;
 
 impl Start {
     /// The create operation for attributes `attrs`.
     pub(crate) fn create(attrs: u32) -> Self {
         Self::Create {
             unsigned: attrs & ATTR_UNSIGNED != 0,
+            privileged: attrs & ATTR_PRIVILEGED != 0,
         }
     }
 
@@ -51,7 +61,10 @@ impl Start {
     pub(crate) fn needs_privilege(self, secure: bool) -> bool {
         match self {
             Self::AttachRoot | Self::AttachSensors | Self::CreateStatic => true,
-            Self::Create { unsigned } => secure && !unsigned,
+            Self::Create {
+                unsigned,
+                privileged,
+            } => privileged || (secure && !unsigned),
         }
     }
 }

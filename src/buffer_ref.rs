@@ -111,7 +111,7 @@ pub(crate) fn resolve_dmabuf(
         .filter(|b| at.as_ref().is_none_or(|m| b.is_mapped_by(m)))
         .ok_or_else(|| {
             crate::ratelimit::dev_ratelimited!(
-                info,
+                debug,
                 cb.dev.as_ref(),
                 "{what}: {fd} is neither a buffer handle nor a dma-buf fd mapped at the argument\n"
             );

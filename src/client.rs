@@ -14,6 +14,7 @@ use kernel::{
         Arc,
         Mutex, //
     },
+    task::Kuid,
 };
 
 use crate::{
@@ -26,8 +27,26 @@ use crate::{
             Process, //
         },
     },
-    session::SessionRef,
+    limits::{
+        Limits,
+        Quota, //
+    },
+    session::{
+        Opener,
+        SessionRef, //
+    },
 };
+
+/// The limits of a new file (module parameters `file_buffers` and
+/// `file_mem_mib`).
+fn file_limits() -> Limits {
+    let buffers = crate::module_parameters::file_buffers.value();
+    let mib = crate::module_parameters::file_mem_mib.value();
+    Limits {
+        buffers: u64::from(buffers),
+        bytes: u64::from(mib) << 20,
+    }
+}
 
 /// One open file's DSP client.
 pub(crate) struct Client {
@@ -41,6 +60,8 @@ pub(crate) struct Client {
     process: Pin<KBox<Mutex<Option<Process>>>>,
     /// What the opener was allowed (see [`crate::access`]).
     pub(crate) privilege: Privilege,
+    /// What the file may hold (see [`crate::limits`]).
+    pub(crate) quota: Arc<Quota>,
 }
 
 impl Client {
@@ -48,23 +69,30 @@ impl Client {
     /// process's session (`-EBUSY` if none is free).
     pub(crate) fn open(dev: &QdaDevice) -> Result<Self> {
         let current = kernel::current!();
+        let privilege = Privilege::of_current();
+        let who = Opener {
+            euid: Kuid::current_euid(),
+            privileged: privilege.is_daemon(),
+        };
         let session = dev
             .sessions
-            .acquire(current.group_leader())
-            .inspect_err(|_| {
+            .acquire(current.group_leader(), who)
+            .inspect_err(|e| {
                 crate::ratelimit::dev_ratelimited!(
-                    info,
+                    debug,
                     dev.channel.device(),
-                    "{}: no free session for process {}\n",
+                    "{}: no session or client id for process {} ({:?}; a user may hold half of each)\n",
                     dev.domain.label(),
-                    current.tgid()
+                    current.tgid(),
+                    e
                 );
             })?;
         Ok(Self {
             session: Arc::new(session, GFP_KERNEL)?,
             channel: dev.channel.clone(),
             process: KBox::pin_init(new_mutex!(None), GFP_KERNEL)?,
-            privilege: Privilege::of_current(),
+            privilege,
+            quota: Arc::new(Quota::new(file_limits()), GFP_KERNEL)?,
         })
     }
 

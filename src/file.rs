@@ -97,7 +97,8 @@ pub(crate) fn gem_create(
 
 /// Allocates a buffer of `size` bytes from `backend` for `file`'s session.
 fn create_bo(dev: &QdaDevice, file: &File<QdaFile>, size: u64, backend: u32) -> Result<u32> {
-    let (bo, size) = Bo::alloc(dev, file.data().session().cb(), size, backend)?;
+    let c = file.data().client();
+    let (bo, size) = Bo::alloc(dev, (c.session().cb(), &c.quota), size, backend)?;
     create_handle(file, &BO_FUNCS, size, bo)
 }
 

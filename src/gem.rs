@@ -14,6 +14,7 @@ use kernel::{
 };
 
 use crate::{
+    charge::Charge,
     context_bank::ContextBank,
     driver::QdaDevice,
     ffi::{
@@ -28,6 +29,7 @@ use crate::{
         self,
         Accounted, //
     },
+    limits::Quota,
     topology, //
 };
 
@@ -37,21 +39,25 @@ pub(crate) struct Bo {
     pub(crate) mem: Accounted,
     /// Stream id of the CB the memory is mapped in.
     pub(crate) sid: u32,
+    /// The share of the allocating file's quota (none for imports).
+    pub(crate) _charge: Option<Charge>,
 }
 
 impl Bo {
     /// Allocates `size` bytes (rounded up to pages) from `backend` of
-    /// `dev`, mapped in `cb`; also returns the rounded size.
+    /// `dev`, mapped in `cb` and charged to `quota`; also returns the
+    /// rounded size.
     pub(crate) fn alloc(
         dev: &QdaDevice,
-        cb: &Arc<ContextBank>,
+        (cb, quota): (&Arc<ContextBank>, &Arc<Quota>),
         size: u64,
         backend: u32,
     ) -> Result<(Self, usize)> {
         let size = memory::bo_size(size)?;
+        let charge = Charge::new(quota, size as u64, dev.channel.device())?;
         let mem = dev.memory.alloc(cb, size, backend).inspect_err(|e| {
             crate::ratelimit::dev_ratelimited!(
-                info,
+                debug,
                 dev.channel.device(),
                 "{}: allocating {} bytes (backend {}) failed: {:?}\n",
                 dev.domain.label(),
@@ -60,7 +66,12 @@ impl Bo {
                 e
             );
         })?;
-        Ok((Self { mem, sid: cb.sid }, size))
+        let bo = Self {
+            mem,
+            sid: cb.sid,
+            _charge: Some(charge),
+        };
+        Ok((bo, size))
     }
 
     /// The address the DSP uses for this buffer.

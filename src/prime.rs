@@ -40,7 +40,7 @@ impl PrimeImport for QdaDevice {
         let current = kernel::current!();
         let cb = self.sessions.cb_of(current.group_leader()).ok_or_else(|| {
             crate::ratelimit::dev_ratelimited!(
-                info,
+                debug,
                 self.channel.device(),
                 "{}: import by process {} which has no session\n",
                 self.domain.label(),
@@ -54,7 +54,11 @@ impl PrimeImport for QdaDevice {
             }
         }
         let mem = self.memory.import(&cb, buf)?;
-        let bo = Bo { mem, sid: cb.sid };
+        let bo = Bo {
+            mem,
+            sid: cb.sid,
+            _charge: None,
+        };
         create_object(drm, &BO_FUNCS, buf.size(), bo)
     }
 }

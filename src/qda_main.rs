@@ -18,17 +18,20 @@ mod access_policy;
 mod attributes;
 mod buffer_ref;
 mod call;
+mod charge;
 mod client;
 mod context_bank;
 mod debugfs;
 mod domain;
 mod driver;
 mod dt;
+mod fair_share;
 mod fastrpc;
 mod ffi;
 mod file;
 mod gem;
 mod legacy;
+mod limits;
 mod mapping;
 mod memory;
 mod prime;
@@ -71,6 +74,14 @@ module! {
         daemon_gid: i32 {
             default: -1,
             description: "Members of this group (initial user namespace) may do daemon operations: root/sensors PD attach, static PD create, signed PDs on secure DSPs (-1: only CAP_SYS_ADMIN)",
+        },
+        file_buffers: u32 {
+            default: 4096,
+            description: "Buffer objects one open file may have allocated at a time (-ENOSPC past it)",
+        },
+        file_mem_mib: u32 {
+            default: 2048,
+            description: "MiB of buffer memory one open file may have allocated at a time (-ENOMEM past it)",
         },
         legacy_nodes: bool {
             default: true,

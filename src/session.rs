@@ -13,6 +13,10 @@
 //! sessions per process): it gets a client id of its own, unique on the
 //! channel, while sharing the CB with the other files of its process.
 //!
+//! An unprivileged user may hold at most half of the channel's session
+//! slots and of its client ids (see [`crate::fair_share`]): `-EBUSY` and
+//! `-EMFILE` past that, while other users can still open.
+//!
 //! A process is identified by its thread-group leader's `task_struct`, of
 //! which a session holds a reference: unlike a tgid number, it cannot be
 //! reused by a new process while an old file (e.g. one passed over a
@@ -26,12 +30,16 @@ use kernel::{
         Mutex, //
     },
     task::{
+        Kuid,
         Pid,
         Task, //
     },
 };
 
-use crate::context_bank::ContextBank;
+use crate::{
+    context_bank::ContextBank,
+    fair_share::may_take, //
+};
 
 /// The process using a session slot.
 struct Owner {
@@ -39,6 +47,24 @@ struct Owner {
     leader: ARef<Task>,
     /// How many of its files are open.
     files: usize,
+    /// The user who took the slot (`None`: a privileged file did).
+    user: Option<Kuid>,
+}
+
+/// Who opens a file: the user's share applies unless `privileged`.
+#[derive(Clone, Copy)]
+pub(crate) struct Opener {
+    /// The opener's effective uid.
+    pub(crate) euid: Kuid,
+    /// The file is privileged (see [`crate::access`]).
+    pub(crate) privileged: bool,
+}
+
+impl Opener {
+    /// The user a share is counted against (`None` if privileged).
+    fn user(self) -> Option<Kuid> {
+        (!self.privileged).then_some(self.euid)
+    }
 }
 
 impl Owner {
@@ -63,6 +89,50 @@ struct Table {
     slots: KVec<Slot>,
     /// Bit `i` set: client id `i + 1` is in use.
     clients: u64,
+    /// The user of each client id in use (`None`: privileged or free).
+    client_users: [Option<Kuid>; MAX_CLIENTS],
+}
+
+impl Table {
+    /// Client ids held by `user`.
+    fn ids_of(&self, user: Kuid) -> usize {
+        self.client_users.iter().filter(|u| **u == Some(user)).count()
+    }
+
+    /// Session slots held by `user`.
+    fn slots_of(&self, user: Kuid) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.owner.as_ref().is_some_and(|o| o.user == Some(user)))
+            .count()
+    }
+
+    /// A free client id `who` may take (index from 0); `-EMFILE` if none.
+    fn free_id(&self, who: Opener) -> Result<usize> {
+        let free = (!self.clients).trailing_zeros() as usize;
+        let held = who.user().map_or(0, |u| self.ids_of(u));
+        if free >= MAX_CLIENTS || !may_take(who.privileged, held, MAX_CLIENTS) {
+            return Err(EMFILE);
+        }
+        Ok(free)
+    }
+
+    /// The slot of `leader`'s process, or a free one `who` may take;
+    /// `-EBUSY` if none.
+    fn slot_for(&self, leader: &Task, who: Opener) -> Result<usize> {
+        let mine = |s: &Slot| s.owner.as_ref().is_some_and(|o| o.is(leader));
+        if let Some(i) = self.slots.iter().position(mine) {
+            return Ok(i);
+        }
+        let held = who.user().map_or(0, |u| self.slots_of(u));
+        if !may_take(who.privileged, held, self.slots.len()) {
+            return Err(EBUSY);
+        }
+        self.slots
+            .iter()
+            .position(|s| s.owner.is_none())
+            .ok_or(EBUSY)
+    }
 }
 
 /// The sessions of one DSP channel.
@@ -98,33 +168,25 @@ impl Sessions {
         }
         Arc::pin_init(
             pin_init!(Self {
-                table <- kernel::new_mutex!(Table { slots, clients: 0 }),
+                table <- kernel::new_mutex!(Table {
+                    slots,
+                    clients: 0,
+                    client_users: [None; MAX_CLIENTS],
+                }),
             }),
             GFP_KERNEL,
         )
     }
 
     /// Joins the session of the process led by `leader`, or takes a free
-    /// one, and gives the new file a client id of its own.
-    pub(crate) fn acquire(self: &Arc<Self>, leader: &Task) -> Result<SessionRef> {
+    /// one, and gives the new file a client id of its own; `who`'s share
+    /// applies to both.
+    pub(crate) fn acquire(self: &Arc<Self>, leader: &Task, who: Opener) -> Result<SessionRef> {
         let mut t = self.table.lock();
-        let free = (!t.clients).trailing_zeros() as usize;
-        if free >= MAX_CLIENTS {
-            return Err(EMFILE);
-        }
-        let index = match t
-            .slots
-            .iter()
-            .position(|s| s.owner.as_ref().is_some_and(|o| o.is(leader)))
-        {
-            Some(i) => i,
-            None => t
-                .slots
-                .iter()
-                .position(|s| s.owner.is_none())
-                .ok_or(EBUSY)?,
-        };
+        let free = t.free_id(who)?;
+        let index = t.slot_for(leader, who)?;
         t.clients |= 1 << free;
+        t.client_users[free] = who.user();
         let slot = &mut t.slots[index];
         match slot.owner.as_mut() {
             Some(o) => o.files += 1,
@@ -132,6 +194,7 @@ impl Sessions {
                 slot.owner = Some(Owner {
                     leader: leader.into(),
                     files: 1,
+                    user: who.user(),
                 })
             }
         }
@@ -184,6 +247,7 @@ impl Drop for SessionRef {
     fn drop(&mut self) {
         let mut t = self.sessions.table.lock();
         t.clients &= !(1u64 << (self.client_id - 1));
+        t.client_users[(self.client_id - 1) as usize] = None;
         let slot = &mut t.slots[self.index];
         match slot.owner.as_mut() {
             Some(o) if o.files > 1 => o.files -= 1,

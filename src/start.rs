@@ -53,7 +53,7 @@ pub(crate) fn create_static(
     c.privilege.check(dev, Start::CreateStatic)?;
     let Some(heap) = dev.heap.as_ref() else {
         crate::ratelimit::dev_ratelimited!(
-            info,
+            debug,
             c.channel.device(),
             "{}: no remote heap for a static PD (memory-region)\n",
             dev.domain.label()
@@ -77,7 +77,8 @@ pub(crate) fn create_static(
 
 /// Creates a dynamic user PD running the shell `args` describes, whose
 /// buffer reference `r` resolves. `node_secure`: for a legacy file, whether
-/// its node is the secure one (upstream's rule, see
+/// its node is the secure one; an accel file (`None`) counts as a file of
+/// the secure node if it is privileged (upstream's rule, see
 /// [`crate::access_policy::session_rejected`]).
 pub(crate) fn create(
     dev: &QdaDevice,
@@ -87,12 +88,13 @@ pub(crate) fn create(
     node_secure: Option<bool>,
 ) -> Result<u32> {
     let op = Start::create(args.attrs);
-    let unsigned = matches!(op, Start::Create { unsigned: true });
-    if node_secure.is_some_and(|n| session_rejected(n, dev.secure, dev.domain, unsigned)) {
+    let unsigned = matches!(op, Start::Create { unsigned: true, .. });
+    let node_secure = node_secure.unwrap_or(c.privilege.is_daemon());
+    if session_rejected(node_secure, dev.secure, dev.domain, unsigned) {
         crate::ratelimit::dev_ratelimited!(
-            info,
+            debug,
             c.channel.device(),
-            "{}: a file of the non-secure node may only create unsigned PDs, where the DSP supports them\n",
+            "{}: a file of the non-secure node (or an unprivileged accel file) may only create unsigned PDs, where the DSP supports them\n",
             dev.domain.label()
         );
         return Err(ECONNREFUSED);

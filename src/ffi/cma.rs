@@ -89,6 +89,15 @@ impl WholeCmaRegion {
     pub(crate) fn size(&self) -> u64 {
         self.size
     }
+
+    /// Zeroes every page (through the kernel's direct map: the pages are
+    /// RAM, which may not be aliased write-combined).
+    pub(crate) fn zero(&mut self) -> Result {
+        let size = usize::try_from(self.size).map_err(|_| EINVAL)?;
+        // SAFETY: by the invariant the pages are ours, allocated from the
+        // CMA area and not released; `&mut self` excludes other writers.
+        unsafe { super::phys::zero(self.base, size, super::phys::Caching::WriteBack) }
+    }
 }
 
 impl Drop for WholeCmaRegion {

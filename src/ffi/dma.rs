@@ -39,11 +39,21 @@ unsafe impl Send for CoherentBuf {}
 // SAFETY: `&self` methods do not mutate the allocation.
 unsafe impl Sync for CoherentBuf {}
 
+/// Not a DMA attribute: asks [`CoherentBuf::with_attrs`] to charge the
+/// pages to the caller's memory cgroup (`__GFP_ACCOUNT`).
+const ACCOUNTED: usize = 1 << (usize::BITS - 1);
+
 impl CoherentBuf {
     /// Allocates `size` bytes (a multiple of the page size) for `dev`,
     /// mapped in its DMA (IOMMU) domain and zeroed.
     pub(crate) fn new(dev: &device::Device, size: usize) -> Result<Self> {
         Self::with_attrs(dev, size, 0)
+    }
+
+    /// Like [`CoherentBuf::new`], for memory a user asked for: its pages
+    /// are charged to the calling task's memory cgroup.
+    pub(crate) fn new_accounted(dev: &device::Device, size: usize) -> Result<Self> {
+        Self::with_attrs(dev, size, ACCOUNTED)
     }
 
     /// Like [`CoherentBuf::new`], physically contiguous: from the device's
@@ -58,6 +68,11 @@ impl CoherentBuf {
             .cast::<bindings::device>();
         let mut dma = 0u64;
         let mut gfp = bindings::GFP_KERNEL | bindings::__GFP_ZERO;
+        if attrs & ACCOUNTED != 0 {
+            // SAFETY: returns a constant.
+            gfp |= unsafe { super::sys::qda_gfp_account() };
+        }
+        let attrs = attrs & !ACCOUNTED;
         if attrs & bindings::DMA_ATTR_FORCE_CONTIGUOUS as usize != 0 {
             // A contiguous request may exhaust its CMA area; the caller
             // handles that, the page allocator must not warn about it.
@@ -244,23 +259,14 @@ impl ResourceMapping {
             .cast::<bindings::device>();
         // SAFETY: `raw` is a valid device.
         let coherent = unsafe { super::sys::qda_dev_is_dma_coherent(raw) };
-        let flags = if coherent {
-            bindings::MEMREMAP_WB
+        let caching = if coherent {
+            super::phys::Caching::WriteBack
         } else {
-            bindings::MEMREMAP_WC
+            super::phys::Caching::WriteCombined
         };
         // SAFETY: the range lies inside a `no-map` reservation (checked
-        // above), which nothing else in the kernel maps or uses; memremap
-        // creates a kernel mapping of it or fails.
-        let va = unsafe { bindings::memremap(phys, size, flags as usize) };
-        if va.is_null() {
-            return Err(ENOMEM);
-        }
-        // SAFETY: `va` maps `size` writable bytes until the memunmap.
-        unsafe {
-            core::ptr::write_bytes(va.cast::<u8>(), 0, size);
-            bindings::memunmap(va);
-        }
+        // above), which nothing else in the kernel maps or uses.
+        unsafe { super::phys::zero(phys, size, caching)? };
         // SAFETY: `raw` is a valid device; the range is checked above.
         let iova = unsafe {
             bindings::dma_map_resource(

@@ -15,6 +15,12 @@ int qda_dma_mapping_error(struct device *dev, dma_addr_t addr)
 	return dma_mapping_error(dev, addr);
 }
 
+/* The gfp flag that charges an allocation to the caller's memory cgroup. */
+gfp_t qda_gfp_account(void)
+{
+	return __GFP_ACCOUNT;
+}
+
 /* Whether DMA of a device is cache coherent (its `dma-coherent`). */
 bool qda_dev_is_dma_coherent(struct device *dev)
 {

@@ -16,6 +16,7 @@ pub(crate) mod dmabuf;
 pub(crate) mod gem;
 pub(crate) mod iommu;
 pub(crate) mod of;
+pub(crate) mod phys;
 pub(crate) mod rpmsg;
 pub(crate) mod scm;
 pub(crate) mod sys;

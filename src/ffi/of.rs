@@ -81,6 +81,15 @@ impl NoMapRegion {
     pub(crate) fn size(&self) -> u64 {
         self.size
     }
+
+    /// Zeroes the whole region through a write-combined mapping (no cache
+    /// line of it is left for a device that does not snoop the CPU's).
+    pub(crate) fn zero(&self) -> Result {
+        let size = usize::try_from(self.size).map_err(|_| EINVAL)?;
+        // SAFETY: a `no-map` reservation holds no kernel or Rust object:
+        // the kernel neither maps nor hands it out (type invariant).
+        unsafe { super::phys::zero(self.base, size, super::phys::Caching::WriteCombined) }
+    }
 }
 
 /// Reserved-memory region `node`, if it is `no-map` and was reserved at

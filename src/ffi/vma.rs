@@ -8,12 +8,24 @@ use kernel::prelude::*;
 /// identities to compare with (never to dereference).
 #[derive(Clone, Copy)]
 pub(crate) struct MappingAt {
-    /// Offset of the address from the start of the mapping.
+    /// Offset of the address in what is mapped: its distance from the
+    /// start of the mapping plus the mapping's own offset (`vm_pgoff`, in
+    /// pages: a dma-buf mapped at an offset, or a mapping whose front was
+    /// unmapped; relative to the object for a GEM mapping).
     pub(crate) offset: u64,
     /// The mapped file (`vm_file`).
     file: *const core::ffi::c_void,
     /// The mapping's private pointer (a GEM mmap's object).
     private: *const core::ffi::c_void,
+}
+
+/// The offset in what a mapping maps of the byte `in_vma` bytes into it,
+/// for a mapping at page offset `pgoff`; `None` if it does not fit.
+fn offset_in_mapping(in_vma: usize, pgoff: usize) -> Option<u64> {
+    let front = u64::try_from(pgoff)
+        .ok()?
+        .checked_mul(kernel::page::PAGE_SIZE as u64)?;
+    front.checked_add(u64::try_from(in_vma).ok()?)
 }
 
 impl MappingAt {
@@ -27,15 +39,16 @@ impl MappingAt {
         let vma = guard.vma_lookup(addr).ok_or(EFAULT)?;
         // SAFETY: `vma` is valid while the mmap lock is held; the two
         // pointers are copied out as identities and never dereferenced.
-        let (file, private) = unsafe {
+        let (file, private, pgoff) = unsafe {
             let raw = vma.as_ptr();
             (
                 (*raw).vm_file.cast_const().cast(),
                 (*raw).vm_private_data.cast_const(),
+                (*raw).vm_pgoff,
             )
         };
         Ok(Self {
-            offset: (addr - vma.start()) as u64,
+            offset: offset_in_mapping(addr - vma.start(), pgoff).ok_or(EFAULT)?,
             file,
             private,
         })

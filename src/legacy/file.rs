@@ -156,7 +156,8 @@ impl LegacyFile {
     /// the file's context bank, exported as a dma-buf fd.
     fn alloc_dma_buff(&self, arg: usize) -> Result<u32> {
         let a: uapi::fastrpc_alloc_dma_buf = read(arg)?;
-        let (bo, size) = Bo::alloc(&self.dev, self.client.session().cb(), a.size, 0)?;
+        let c = &self.client;
+        let (bo, size) = Bo::alloc(&self.dev, (c.session().cb(), &c.quota), a.size, 0)?;
         let obj = create_object(&self.drm, &BO_FUNCS, size, bo)?;
         obj.export_fd(kernel::bindings::O_RDWR, |fd| {
             write_field(

@@ -54,15 +54,15 @@ impl Backend for CmaBackend {
         let phys = cb.dev.iova_to_phys(buf.dma_addr());
         let end = phys.checked_add(size as u64).ok_or(ENOMEM)?;
         if phys < self.base || end > self.base + self.size {
-            // Fallback pages: not what was asked for.
+            // Fallback pages: not what was asked for. A user can cause
+            // this, so the line is at debug level and names no physical
+            // address.
             crate::ratelimit::dev_ratelimited!(
-                warn,
+                debug,
                 cb.dev.as_ref(),
-                "CMA pool {:#x}+{:#x} exhausted ({} bytes landed at {:#x})\n",
-                self.base,
+                "CMA pool of {} bytes exhausted (a {} byte buffer landed outside it)\n",
                 self.size,
-                size,
-                phys
+                size
             );
             return Err(ENOMEM);
         }

@@ -72,6 +72,6 @@ impl Backend for CoherentBackend {
     }
 
     fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<KBox<dyn Memory>> {
-        CoherentMemory::boxed(CoherentBuf::new(cb.dev.as_ref(), size)?, cb)
+        CoherentMemory::boxed(CoherentBuf::new_accounted(cb.dev.as_ref(), size)?, cb)
     }
 }

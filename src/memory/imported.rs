@@ -66,7 +66,7 @@ pub(crate) fn import(cb: &Arc<ContextBank>, buf: &DmaBuf) -> Result<KBox<dyn Mem
     let attachment = buf.attach(cb.dev.as_ref())?;
     let (iova, len) = attachment.contiguous_range().inspect_err(|_| {
         crate::ratelimit::dev_ratelimited!(
-            info,
+            debug,
             cb.dev.as_ref(),
             "import: dma-buf not mapped contiguously for SID {}\n",
             cb.sid

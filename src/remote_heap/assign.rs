@@ -7,10 +7,10 @@
 //! belongs to the VMs listed there, each with read/write/execute, from the
 //! probe until the channel goes; then it is given back to HLOS. A
 //! [`HeapAssignment`] is that ownership: made by [`HeapAssignment::new`],
-//! given back when dropped. A failed give-back is logged and not retried;
-//! the owner of the heap's memory frees it anyway (it is dropped after the
-//! assignment, see [`super::RemoteHeap`]), as the review of the upstream
-//! remote-heap patch asked.
+//! given back by [`HeapAssignment::give_back`] (or when dropped). A failed
+//! give-back is logged and not retried, and the heap's memory is then
+//! never freed (see [`super::guarded`]): a DSP VM may still own it, and
+//! pages the kernel handed out again would fault or be written by the DSP.
 //!
 //! The SCM calls go through [`Assigner`], so KUnit can check the order of
 //! calls, the permissions and the give-back on every path with a fake.
@@ -53,6 +53,8 @@ pub(crate) struct HeapAssignment<A: Assigner> {
     base: u64,
     size: u64,
     owners: u64,
+    /// The give-back was tried (it is never retried).
+    given_back: bool,
 }
 
 /// The bit of `vmid` in an owner bitmap; `-EINVAL` past 63.
@@ -91,29 +93,50 @@ impl<A: Assigner> HeapAssignment<A> {
             base,
             size,
             owners,
+            given_back: false,
         })
     }
-}
 
-impl<A: Assigner> Drop for HeapAssignment<A> {
-    fn drop(&mut self) {
+    /// Gives the heap back to HLOS (once; later calls return `Ok`). On
+    /// failure the heap may still belong to the DSP's VMs: its memory must
+    /// not be freed.
+    pub(crate) fn give_back(&mut self) -> Result {
+        if core::mem::replace(&mut self.given_back, true) {
+            return Ok(());
+        }
         let hlos = [VmPerm {
             vmid: VMID_HLOS,
             perm: PERM_RWX,
         }];
         // SAFETY: the range is still owned by whoever made `self` (the
         // contract of `new`); it goes back to HLOS.
-        let back = unsafe {
+        unsafe {
             self.assigner
                 .assign(self.base, self.size, self.owners, &hlos)
-        };
-        if let Err(e) = back {
+        }
+        .map(|_| ())
+        .inspect_err(|e| {
             pr_err!(
                 "remote heap {:#x}+{:#x}: giving it back to HLOS failed: {:?}\n",
                 self.base,
                 self.size,
                 e
             );
-        }
+        })
+    }
+}
+
+impl<A: Assigner> Drop for HeapAssignment<A> {
+    /// Gives the heap back if [`HeapAssignment::give_back`] was not called
+    /// (its owner then learns nothing of a failure: use `give_back` before
+    /// freeing the memory).
+    fn drop(&mut self) {
+        let _ = self.give_back();
+    }
+}
+
+impl<A: Assigner> super::guarded::Access for HeapAssignment<A> {
+    fn revoke(&mut self) -> Result {
+        self.give_back()
     }
 }

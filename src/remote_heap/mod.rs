@@ -17,11 +17,15 @@
 //!   through SCM and given back to HLOS on remove (see [`assign`]).
 //!   Otherwise the DSP reaches physical memory directly.
 //!
+//! The heap is zeroed before the DSP is given it, and freed only after
+//! the DSP's access was revoked (leaked if that failed, see [`guarded`]).
+//!
 //! The heap goes to the DSP with the first INIT_CREATE_STATIC on the
 //! channel only ([`HeapInfo::claim`]); the static PD keeps it across
 //! daemon restarts, until the channel goes (subsystem restart).
 
 pub(crate) mod assign;
+pub(crate) mod guarded;
 pub(crate) mod info;
 
 pub(crate) use info::HeapInfo;
@@ -65,30 +69,43 @@ enum HeapAccess {
     /// Identity-mapped in the remoteproc's IOMMU domain.
     Identity(#[expect(dead_code, reason = "held for its drop: the unmap")] IdentityMap),
     /// Assigned to the DSP's VMs through SCM.
-    Assigned(
-        #[expect(dead_code, reason = "held for its drop: the give-back")]
-        assign::HeapAssignment<ScmAssigner>,
-    ),
+    Assigned(assign::HeapAssignment<ScmAssigner>),
     /// Nothing to do: the remoteproc's IOMMU passes through, or there is
     /// no IOMMU and no hypervisor in between.
     Direct,
+    /// Taken away.
+    Revoked,
 }
 
-/// The remote heap of a bound channel. Fields drop in order: the DSP's
-/// access is revoked before the memory goes back, whatever revoking
-/// returned.
+impl guarded::Access for HeapAccess {
+    fn revoke(&mut self) -> Result {
+        match core::mem::replace(self, Self::Revoked) {
+            Self::Assigned(mut a) => a.give_back(),
+            // Dropping an identity map unmaps it.
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The remote heap of a bound channel: on drop, the DSP's access is
+/// revoked before the memory goes back (which is leaked if revoking
+/// failed).
 pub(crate) struct RemoteHeap {
-    access: HeapAccess,
-    _memory: HeapMemory,
+    heap: guarded::Guarded<HeapAccess, HeapMemory>,
     info: Arc<HeapInfo>,
 }
 
 impl HeapMemory {
-    /// Takes the pages of region `entry`.
+    /// Takes the pages of region `entry`, zeroed: the DSP never sees what
+    /// the kernel or an earlier user left there.
     fn take(entry: &RegionEntry) -> Result<Self> {
         match entry.nomap {
-            Some(nomap) => Ok(Self::NoMap(nomap)),
-            None => WholeCmaRegion::take(&entry.node).map(Self::Cma),
+            Some(nomap) => nomap.zero().map(|()| Self::NoMap(nomap)),
+            None => {
+                let mut cma = WholeCmaRegion::take(&entry.node)?;
+                cma.zero()?;
+                Ok(Self::Cma(cma))
+            }
         }
     }
 
@@ -183,16 +200,13 @@ impl RemoteHeap {
         })?;
         let (base, size) = memory.range();
         // SAFETY: `memory` owns the range: a whole CMA region taken from
-        // its area, or a no-map region nothing else uses. It is dropped
-        // after `access` (field order of `RemoteHeap`), or right here
-        // after a failed grant.
+        // its area, or a no-map region nothing else uses. It is freed only
+        // after the access is revoked (`Guarded`), or right here after a
+        // failed grant.
         let access = unsafe { grant_access(dev, cfg, base, size)? };
+        let heap = guarded::Guarded::new(access, memory);
         let info = Arc::new(HeapInfo::new(base, size), GFP_KERNEL)?;
-        Ok(Some(Self {
-            access,
-            _memory: memory,
-            info,
-        }))
+        Ok(Some(Self { heap, info }))
     }
 
     /// What the engine needs of the heap.
@@ -202,10 +216,11 @@ impl RemoteHeap {
 
     /// How the DSP reaches the heap, for logs and debugfs.
     pub(crate) fn access(&self) -> &'static str {
-        match self.access {
+        match self.heap.access() {
             HeapAccess::Identity(_) => "identity-mapped",
             HeapAccess::Assigned(_) => "scm-assigned",
             HeapAccess::Direct => "direct",
+            HeapAccess::Revoked => "revoked",
         }
     }
 }

@@ -3,7 +3,9 @@
 //! `drivers/misc/fastrpc.c` of 7.3 does.
 
 use crate::{
-    access_policy::{legacy_nodes, session_rejected, unsigned_support, Start, ATTR_UNSIGNED},
+    access_policy::{
+        legacy_nodes, session_rejected, unsigned_support, Start, ATTR_PRIVILEGED, ATTR_UNSIGNED,
+    },
     domain::Domain,
     legacy_names::node_name,
 };
@@ -84,9 +86,22 @@ fn daemon_operations_need_privilege() {
     // Signed PDs only on secure channels.
     assert!(Start::create(0).needs_privilege(true));
     assert!(!Start::create(0).needs_privilege(false));
-    assert!(!Start::create(1 | 1 << 6).needs_privilege(false));
+    // Debug mode alone is no privilege.
+    assert!(!Start::create(1).needs_privilege(false));
     assert_eq!(
         Start::create(ATTR_UNSIGNED | 1),
-        Start::Create { unsigned: true }
+        Start::Create {
+            unsigned: true,
+            privileged: false
+        }
     );
+}
+
+#[test]
+fn the_privileged_attribute_needs_privilege() {
+    for secure in [false, true] {
+        for extra in [0, 1, ATTR_UNSIGNED, ATTR_UNSIGNED | 1] {
+            assert!(Start::create(ATTR_PRIVILEGED | extra).needs_privilege(secure));
+        }
+    }
 }

@@ -20,12 +20,20 @@ mod domain;
 mod gen;
 #[cfg(test)]
 mod golden;
+#[path = "../../../src/fair_share.rs"]
+mod fair_share;
+#[cfg(test)]
+mod fair_share_tests;
 #[path = "../../../src/remote_heap/info.rs"]
 mod heap_info;
 #[path = "../../../src/fastrpc/layout.rs"]
 mod layout;
 #[path = "../../../src/legacy/names.rs"]
 mod legacy_names;
+#[path = "../../../src/limits.rs"]
+mod limits;
+#[cfg(test)]
+mod limits_tests;
 #[path = "../../../src/memory/page_bitmap.rs"]
 mod page_bitmap;
 #[path = "../../../src/fastrpc/plan.rs"]

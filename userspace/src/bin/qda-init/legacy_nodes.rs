@@ -253,6 +253,8 @@ fn unprivileged_apps_are_refused_daemon_operations() -> Outcome {
         "legacy attach_sns: 13",
         "legacy create_static: 13",
         "legacy sum: 5050",
+        "accel create privileged: 13",
+        "legacy create privileged: 13",
         "secure node open: 13",
     ];
     check!(lines == want, "child reported {lines:?}, want {want:?}");
@@ -274,9 +276,57 @@ fn the_daemon_group_is_granted_daemon_operations() -> Outcome {
         "accel attach_sns: 0",
         "legacy attach: 0",
         "legacy attach_sns: 0",
+        "accel create privileged: 0",
+        "legacy create privileged: 0",
     ] {
         check!(lines.iter().any(|l| l == op), "no {op:?} in {lines:?}");
     }
+    Ok(())
+}
+
+/// With `file_buffers=8 file_mem_mib=4`: a file gets 8 buffers and
+/// 4 MiB, on either node kind; freeing one makes room; another file of the
+/// same process has limits of its own.
+fn each_file_has_its_limits() -> Outcome {
+    reload_qda("file_buffers=8 file_mem_mib=4")?;
+    let r = file_limits();
+    reload_qda("")?;
+    r
+}
+
+fn file_limits() -> Outcome {
+    let d = Device::by_name("cdsp").map_err(|e| e.to_string())?;
+    let mut bos = Vec::new();
+    for i in 0..8 {
+        bos.push(qda::Bo::new(&d, 4096).map_err(|e| format!("buffer {i}: {e}"))?);
+    }
+    expect_errno(
+        qda::Bo::new(&d, 4096).map(drop),
+        libc::ENOSPC,
+        "a 9th buffer",
+    )?;
+    bos.pop();
+    qda::Bo::new(&d, 4096).map_err(|e| format!("after a free: {e}"))?;
+    // The bytes: 4 MiB in all.
+    let e = Device::by_name("cdsp").map_err(|e| e.to_string())?;
+    let big: Vec<_> = (0..4)
+        .map(|_| qda::Bo::new(&e, 1 << 20))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("1 MiB buffers: {e}"))?;
+    expect_errno(qda::Bo::new(&e, 4096).map(drop), libc::ENOMEM, "past 4 MiB")?;
+    drop(big);
+    // A legacy file: ALLOC_DMA_BUFF is counted the same way.
+    let l = Legacy::open("cdsp").map_err(|e| e.to_string())?;
+    let fds: Vec<_> = (0..8)
+        .map(|_| l.alloc_dma_buf(4096))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("legacy buffers: {e}"))?;
+    expect_errno(
+        l.alloc_dma_buf(4096).map(drop),
+        libc::ENOSPC,
+        "a 9th legacy buffer",
+    )?;
+    drop(fds);
     Ok(())
 }
 
@@ -351,10 +401,52 @@ pub fn unprivileged() {
         let sum = calculator(&l).and_then(|h| legacy_sum(&l, h, &(1..=100).collect::<Vec<_>>()));
         println!("legacy sum: {}", sum.map_or_else(|e| e, |s| s.to_string()));
     }
+    // The kernel, not the app, grants FASTRPC_MODE_PRIVILEGED.
+    let privileged = FASTRPC_MODE_UNSIGNED_MODULE | FASTRPC_MODE_PRIVILEGED;
+    if let Ok(d) = Device::by_name("cdsp") {
+        println!(
+            "accel create privileged: {}",
+            code(d.create(&shell(), privileged))
+        );
+    }
+    if let Ok(l) = Legacy::open("cdsp") {
+        println!(
+            "legacy create privileged: {}",
+            code(l.create(None, &shell(), privileged))
+        );
+    }
     let secure = Legacy::open_node("cdsp", true)
         .err()
         .and_then(|e| e.raw_os_error());
     println!("secure node open: {}", secure.unwrap_or(0));
+}
+
+/// `FASTRPC_MODE_PRIVILEGED`: the library leaves it to the kernel.
+const FASTRPC_MODE_PRIVILEGED: u32 = 1 << 6;
+
+/// A child of a probe boot, as uid 1000: the accel node's creates. An
+/// unprivileged accel file gets upstream's answer for the non-secure node.
+pub fn unprivileged_creates() {
+    let code = |r: std::io::Result<()>| r.err().and_then(|e| e.raw_os_error()).unwrap_or(0);
+    let cases = [
+        ("adsp", FASTRPC_MODE_UNSIGNED_MODULE, "unsigned"),
+        ("cdsp", 0, "signed"),
+        ("cdsp", FASTRPC_MODE_UNSIGNED_MODULE, "unsigned"),
+    ];
+    for (dsp, attrs, what) in cases {
+        if let Ok(d) = Device::by_name(dsp) {
+            println!("{dsp} {what} {}", code(d.create(&shell(), attrs)));
+        }
+    }
+}
+
+/// Lets anyone open the accel nodes (probe boots).
+fn open_up_accel_nodes() -> Result<(), String> {
+    for p in Device::paths().map_err(|e| e.to_string())? {
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o666))
+            .map_err(|e| format!("chmod {}: {e}", p.display()))?;
+    }
+    Ok(())
 }
 
 /// The names of the `/dev/fastrpc-*` nodes present, sorted.
@@ -386,6 +478,13 @@ pub fn probe() {
             errno(a.create(None, &shell(), 0)),
             errno(b.create(None, &shell(), FASTRPC_MODE_UNSIGNED_MODULE))
         );
+    }
+    match open_up_accel_nodes().and_then(|()| unprivileged_run("unprivileged-creates", APP_UID)) {
+        Ok(lines) => println!(
+            "qda-probe: unprivileged accel creates: {}",
+            lines.join(", ")
+        ),
+        Err(e) => println!("qda-probe: unprivileged accel creates failed: {e}"),
     }
 }
 
@@ -424,6 +523,15 @@ pub fn run() {
     s.case(
         "legacy_nodes_can_be_turned_off",
         legacy_nodes_can_be_turned_off,
+    );
+    s.case("each_file_has_its_limits", each_file_has_its_limits);
+    s.case(
+        "one_user_cannot_take_every_session",
+        crate::fair_share::one_user_cannot_take_every_session,
+    );
+    s.case(
+        "one_user_cannot_take_every_client_id",
+        crate::fair_share::one_user_cannot_take_every_client_id,
     );
     print!("{}", s.render());
 }

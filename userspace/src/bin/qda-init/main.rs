@@ -13,6 +13,7 @@ mod backends;
 mod daemon_proc;
 mod differential;
 mod divergence;
+mod fair_share;
 mod faults;
 mod fuzz;
 mod hostile_ranges;
@@ -142,9 +143,12 @@ fn carveout_roundtrip(d: &qda::Device) -> Result<bool, String> {
 
 fn main() {
     // A child the qda_legacy suite runs as an unprivileged app.
-    if std::env::var("qda_mode").as_deref() == Ok("unprivileged") {
-        legacy_nodes::unprivileged();
-        return;
+    match std::env::var("qda_mode").as_deref() {
+        Ok("unprivileged") => return legacy_nodes::unprivileged(),
+        Ok("unprivileged-creates") => return legacy_nodes::unprivileged_creates(),
+        Ok("hold-session") => return fair_share::hold_session(),
+        Ok("many-files") => return fair_share::many_files(),
+        _ => {}
     }
     // The hostile-range probes the qda_legacy suite runs as an app.
     if std::env::var("qda_mode").as_deref() == Ok("hostile_ranges") {

@@ -229,6 +229,54 @@ pub fn zero_copy_arguments() -> Outcome {
     Ok(())
 }
 
+/// Page `k` of a three-page buffer holds 1024 words of value `k + 1`, so
+/// a sum over one page tells which page the DSP read.
+fn pages_1_2_3(bo: &Bo) -> Outcome {
+    let mut m = bo.map().map_err(|e| e.to_string())?;
+    for (i, c) in m.as_mut_slice().chunks_exact_mut(4).enumerate() {
+        c.copy_from_slice(&((i / 1024 + 1) as i32).to_le_bytes());
+    }
+    Ok(())
+}
+
+/// The sum the DSP computes over the page `arg` passes zero copy.
+fn page_sum(d: &qda::Device, h: u32, arg: Arg, what: &str) -> Result<i64, String> {
+    let sum = d
+        .calculator_sum_arg(h, 1024, arg)
+        .map_err(|e| format!("{what}: sum: {e}"))?;
+    println!("    # {what}: the DSP summed {sum}");
+    Ok(sum)
+}
+
+pub fn zero_copy_offsets_follow_the_mapping() -> Outcome {
+    let d = open("cdsp")?;
+    d.attach().map_err(|e| format!("attach: {e}"))?;
+    let h = d.open_module(CALC).map_err(|e| e.to_string())?;
+    let bo = Bo::new(&d, 3 * 4096).map_err(|e| e.to_string())?;
+    pages_1_2_3(&bo)?;
+    // (DRM maps a GEM object only whole: no mmap at a page offset.)
+    // A whole mapping whose first page was unmapped: its start moved.
+    let m = bo.map().map_err(|e| e.to_string())?;
+    // SAFETY: unmaps the first page of a mapping this test owns; the
+    // slice below starts after it.
+    unsafe { libc::munmap(m.as_slice().as_ptr() as *mut libc::c_void, 4096) };
+    let arg = Arg::buffer(bo.handle(), &m.as_slice()[4096..8192]);
+    let sum = page_sum(&d, h, arg, "mapping without its first page")?;
+    check!(sum == 2048, "want 2048");
+    // The dma-buf mapped at page 2 through its own fd.
+    let fd = bo.export().map_err(|e| e.to_string())?;
+    let dm = qda::Mapping::new(fd.as_fd(), 2 * 4096, 4096)
+        .map_err(|e| format!("dma-buf mmap at page 2: {e}"))?;
+    let sum = page_sum(
+        &d,
+        h,
+        Arg::dmabuf(fd.as_fd(), dm.as_slice()),
+        "dma-buf at page 2",
+    )?;
+    check!(sum == 3072, "want 3072");
+    Ok(())
+}
+
 pub fn the_librarys_buffers_pass_zero_copy() -> Outcome {
     // The FastRPC library allocates on a file of its own on the first
     // node (adsp here), maps the buffer through that file, and passes the

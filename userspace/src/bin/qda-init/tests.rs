@@ -347,6 +347,10 @@ pub fn run(loaded: bool) {
     );
     s.case("zero_copy_arguments", rpc::zero_copy_arguments);
     s.case(
+        "zero_copy_offsets_follow_the_mapping",
+        rpc::zero_copy_offsets_follow_the_mapping,
+    );
+    s.case(
         "the_librarys_buffers_pass_zero_copy",
         rpc::the_librarys_buffers_pass_zero_copy,
     );
