@@ -25,11 +25,11 @@ use crate::{
             SgTable, //
         },
     },
+    limits::Quota,
     memory::{
         self,
         Accounted, //
     },
-    limits::Quota,
     topology, //
 };
 

@@ -96,7 +96,10 @@ struct Table {
 impl Table {
     /// Client ids held by `user`.
     fn ids_of(&self, user: Kuid) -> usize {
-        self.client_users.iter().filter(|u| **u == Some(user)).count()
+        self.client_users
+            .iter()
+            .filter(|u| **u == Some(user))
+            .count()
     }
 
     /// Session slots held by `user`.

@@ -16,14 +16,14 @@ mod access_policy;
 mod codec;
 #[path = "../../../src/domain.rs"]
 mod domain;
-#[cfg(test)]
-mod gen;
-#[cfg(test)]
-mod golden;
 #[path = "../../../src/fair_share.rs"]
 mod fair_share;
 #[cfg(test)]
 mod fair_share_tests;
+#[cfg(test)]
+mod gen;
+#[cfg(test)]
+mod golden;
 #[path = "../../../src/remote_heap/info.rs"]
 mod heap_info;
 #[path = "../../../src/fastrpc/layout.rs"]

@@ -4,7 +4,9 @@
 //! exactly what its rule says, checked against a brute-force reference.
 
 use crate::{
-    access_policy::{legacy_nodes, session_rejected, unsigned_support, Start, ATTR_UNSIGNED},
+    access_policy::{
+        legacy_nodes, session_rejected, unsigned_support, Start, ATTR_PRIVILEGED, ATTR_UNSIGNED,
+    },
     domain::Domain,
     gen::{cases, Gen},
     page_bitmap,
@@ -228,8 +230,18 @@ fn access_rules_hold_for_any_attributes() {
         let (attrs, d, secure) = (g.u32(), g.pick(&domains), g.one_in(2));
         let s = Start::create(attrs);
         let unsigned = attrs & ATTR_UNSIGNED != 0;
-        assert_eq!(s, Start::Create { unsigned });
-        assert_eq!(s.needs_privilege(secure), secure && !unsigned);
+        let privileged = attrs & ATTR_PRIVILEGED != 0;
+        assert_eq!(
+            s,
+            Start::Create {
+                unsigned,
+                privileged
+            }
+        );
+        assert_eq!(
+            s.needs_privilege(secure),
+            privileged || (secure && !unsigned)
+        );
         let nodes = legacy_nodes(d, secure);
         assert!(!nodes.is_empty());
         assert_eq!(nodes.contains(&false), unsigned_support(d) || !secure);
