@@ -112,6 +112,13 @@ impl Held {
                 Ok((iova, bo.size() as u64))
             }
             BufRef::DmaBuf(d) => {
+                // One attachment per dma-buf, however many arguments name
+                // it (as drivers/misc/fastrpc.c maps an fd once per call).
+                let same = |a: &&Attachment| a.dma_buf().as_raw() == d.as_raw();
+                if let Some(att) = self.attachments.iter().find(same) {
+                    let (iova, len) = att.contiguous_range()?;
+                    return Ok((iova, len as u64));
+                }
                 let att = d.attach(cb.dev.as_ref())?;
                 let (iova, len) = att.contiguous_range()?;
                 self.attachments.push(att, GFP_KERNEL)?;
