@@ -3,6 +3,7 @@
  * Wrappers for static inline kernel functions that Rust cannot call
  * directly. Implemented in helpers.c; one line each, no logic.
  */
+#include <linux/completion.h>
 #include <linux/dma-mapping.h>
 #include <linux/of.h>
 #include <linux/mm.h>
@@ -12,3 +13,4 @@ bool qda_is_of_node(const struct fwnode_handle *fwnode);
 bool qda_dev_is_dma_coherent(struct device *dev);
 void qda_vma_set_writecombine(struct vm_area_struct *vma);
 phys_addr_t qda_page_to_phys(const struct page *page);
+void qda_reinit_completion(struct completion *x);
