@@ -162,7 +162,7 @@ impl Drop for Client {
         let e = match process::release(&self.channel, cb, (client_id, pd), kept.clone()) {
             // Answered (a refusal too: the DSP has let go), or the DSP is
             // gone: everything goes now.
-            Ok(()) | Err(CallError::Failed(ENODEV | EPIPE)) => return,
+            Ok(()) | Err(CallError::Refused(_) | CallError::Failed(ENODEV | EPIPE)) => return,
             Err(e) => e,
         };
         crate::ratelimit::dev_ratelimited!(

@@ -256,13 +256,16 @@ pub(crate) enum CallError {
     /// still use what the request named. The call's memory stays with the
     /// orphaned slot until the answer.
     Unanswered(Error),
+    /// Answered with an error (kernel calls decode the DSP's return value
+    /// into this): the DSP has let go of what the request named.
+    Refused(Error),
 }
 
 impl CallError {
     /// The errno for the caller.
     pub(crate) fn errno(self) -> Error {
         match self {
-            Self::Failed(e) | Self::Unanswered(e) => e,
+            Self::Failed(e) | Self::Unanswered(e) | Self::Refused(e) => e,
         }
     }
 }

@@ -121,7 +121,7 @@ impl<T> Failed<T> {
     /// `e` of a call that handed `kept` to the DSP.
     fn of_call(e: CallError, kept: impl FnOnce() -> T) -> Self {
         match e {
-            CallError::Failed(err) => Self { err, kept: None },
+            CallError::Failed(err) | CallError::Refused(err) => Self { err, kept: None },
             CallError::Unanswered(err) => Self {
                 err,
                 kept: Some(kept()),
@@ -254,7 +254,7 @@ fn kernel_call_on(
         None => m.payload.clone(),
     };
     let r = channel.call(&req, memory)?;
-    remote_result(channel.device(), handle, sc, r).map_err(CallError::Failed)?;
+    remote_result(channel.device(), handle, sc, r).map_err(CallError::Refused)?;
     let mut out = KVec::new();
     m.unmarshal(args, &mut out).map_err(CallError::Unanswered)?;
     Ok(out)
@@ -600,7 +600,7 @@ pub(crate) fn create_static(
     let confirmed = match r {
         Ok(_) => true,
         Err(CallError::Unanswered(_)) => false,
-        Err(CallError::Failed(e)) => return Err(e.into()),
+        Err(CallError::Failed(e) | CallError::Refused(e)) => return Err(e.into()),
     };
     // Answered or not, the DSP may have the heap: it is not sent again.
     if let Some(c) = claim {

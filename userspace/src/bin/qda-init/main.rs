@@ -15,6 +15,7 @@ mod divergence;
 mod faults;
 mod fuzz;
 mod interrupted;
+mod kernel_call_faults;
 mod kmemleak;
 mod ktap;
 mod legacy_library;
