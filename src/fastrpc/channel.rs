@@ -33,7 +33,8 @@
 //! Lifetime of an orphan's memory: the reply (receive path, possibly
 //! atomic) only marks the slot *reapable*. The memory is freed in process
 //! context by the first of these events: the next call on the channel
-//! (before it takes a slot), the DSP going away ([`Channel::shutdown`],
+//! (before it takes a slot) or the next client's open
+//! ([`Channel::reap_answered`]), the DSP going away ([`Channel::shutdown`],
 //! from the rpmsg unbind), or the channel's drop. No work item is queued,
 //! so no driver code runs on behalf of the channel once the last of its
 //! callers has returned and the rpmsg driver data is gone, and module

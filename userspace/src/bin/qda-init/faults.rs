@@ -578,8 +578,9 @@ fn attach_and_exit_unconfirmed() -> i32 {
 
 /// A process whose release the DSP does not confirm (its kernel call times
 /// out after 10 s) keeps its session slot, client id and memory until the
-/// DSP goes away: the DSP may still use them. The crash then frees them
-/// (else the new cdsp instance would wait for the old context banks).
+/// DSP answers or goes away: the DSP may still use them. The late answer
+/// or the crash frees them (else the new cdsp instance would wait for the
+/// old context banks).
 pub fn an_unconfirmed_release_keeps_the_process() -> Outcome {
     // SAFETY: the child only runs `attach_and_exit_unconfirmed` and leaves
     // with `_exit`.
