@@ -167,6 +167,18 @@ impl Process {
         }
     }
 
+    /// A process of PD type `pd` with no memory (KUnit).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn for_test(pd: u32) -> Self {
+        Self::new(pd, true, None)
+    }
+
+    /// Room for records: capacity, records, records on their way (KUnit).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn room(&self) -> (usize, usize, usize) {
+        (self.maps.capacity(), self.maps.len(), self.in_flight)
+    }
+
     /// Takes out the first answered record `which` selects for an unmap,
     /// keeping its room for [`Process::track`].
     pub(crate) fn take_record(&mut self, which: impl Fn(&RemoteMap) -> bool) -> Result<RemoteMap> {
@@ -336,6 +348,28 @@ pub(crate) struct RemoteMap {
 }
 
 impl CallMemory for MapMemory {}
+
+impl RemoteMap {
+    /// An answered record of a mapping at `vaddrout` holding nothing
+    /// (KUnit).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn for_test(vaddrout: u64) -> Result<Self> {
+        Ok(Self {
+            request: MAP_ATTR,
+            fd: 1,
+            vaddrout,
+            size: 4096,
+            dsp_size: 4096,
+            answered: true,
+            _mem: Arc::new(
+                MapMemory::Buffer {
+                    _held: invoke::Held::default(),
+                },
+                GFP_KERNEL,
+            )?,
+        })
+    }
+}
 
 /// What `DRM_IOCTL_QDA_MAP` asks for.
 pub(crate) struct MapArgs {
