@@ -25,7 +25,8 @@ use crate::{
     fastrpc::{
         channel::{
             self,
-            Request, //
+            Request,
+            Wait, //
         },
         invoke::{
             self,
@@ -169,25 +170,29 @@ pub(crate) fn invoke(
         handle: args.handle,
         sc: sc.0,
         payload: m.dsp,
-        timeout_ms: match c.channel.user_timeout_ms.load(Relaxed) {
+        wait: Wait::Interruptible(match c.channel.user_timeout_ms.load(Relaxed) {
             0 => None,
             ms => Some(ms),
-        },
-        uninterruptible: false,
+        }),
         user: true,
+        release_of: None,
     };
-    let res = c.channel.call(&req, m.payload.clone()).inspect_err(|&e| {
-        if e == EAGAIN {
-            crate::ratelimit::dev_ratelimited!(
-                warn,
-                dev.channel.device(),
-                "{}: call refused: {} calls orphaned by callers that gave up (limit {})\n",
-                dev.domain.label(),
-                c.channel.orphans().0,
-                channel::ORPHAN_LIMIT
-            );
-        }
-    })?;
+    let res = c
+        .channel
+        .call(&req, m.payload.clone())
+        .map_err(Error::from)
+        .inspect_err(|&e| {
+            if e == EAGAIN {
+                crate::ratelimit::dev_ratelimited!(
+                    warn,
+                    dev.channel.device(),
+                    "{}: call refused: {} calls orphaned by callers that gave up (limit {})\n",
+                    dev.domain.label(),
+                    c.channel.orphans().0,
+                    channel::ORPHAN_LIMIT
+                );
+            }
+        })?;
     m.unmarshal(&list, &mut KVec::new())?;
     retval::user_result(res).map_err(|e| Error::from_errno(-e))
 }

@@ -12,7 +12,8 @@ use kernel::{
     prelude::*,
     sync::{
         Arc,
-        Mutex, //
+        Mutex,
+        UniqueArc, //
     },
     task::Kuid,
 };
@@ -21,9 +22,14 @@ use crate::{
     access::Privilege,
     driver::QdaDevice,
     fastrpc::{
-        channel::Channel,
+        channel::{
+            CallError,
+            CallMemory,
+            Channel, //
+        },
         process::{
             self,
+            Failed,
             Process, //
         },
     },
@@ -69,6 +75,8 @@ impl Client {
     /// process's session (`-EBUSY` if none is free).
     pub(crate) fn open(dev: &QdaDevice) -> Result<Self> {
         let current = kernel::current!();
+        // Releases the DSP answered late give their sessions and ids back.
+        dev.channel.reap_answered();
         let privilege = Privilege::of_current();
         let who = Opener {
             euid: Kuid::current_euid(),
@@ -102,58 +110,102 @@ impl Client {
     }
 
     /// PD type of the client's DSP process; `-ENOTCONN` before attach or
-    /// create.
+    /// create, or after a start the caller gave up.
     pub(crate) fn pd(&self) -> Result<u32> {
-        self.process.lock().as_ref().map(|p| p.pd).ok_or(ENOTCONN)
+        self.with_process(|p| Ok(p.pd))
     }
 
-    /// Runs `f` on the client's DSP process; `-ENOTCONN` if it has none.
+    /// Runs `f` on the client's DSP process; `-ENOTCONN` if it has none
+    /// (or only one the DSP did not confirm).
     pub(crate) fn with_process<R>(&self, f: impl FnOnce(&mut Process) -> Result<R>) -> Result<R> {
         let mut guard = self.process.lock();
         let p: &mut Option<Process> = &mut guard;
-        f(p.as_mut().ok_or(ENOTCONN)?)
+        f(p.as_mut().filter(|p| p.confirmed).ok_or(ENOTCONN)?)
     }
 
     /// Gives the client its DSP process; `-EALREADY` if it has one. `make`
-    /// runs with the process lock held (it talks to the DSP).
-    pub(crate) fn start_process(&self, make: impl FnOnce() -> Result<Process>) -> Result {
+    /// runs with the process lock held (it talks to the DSP). A start the
+    /// caller gave up after sending it still gives the client its
+    /// (unconfirmed) process: the DSP may have started it, so the close
+    /// releases it.
+    pub(crate) fn start_process(
+        &self,
+        make: impl FnOnce() -> Result<Process, Failed<Process>>,
+    ) -> Result {
         let mut p = self.process.lock();
         if p.is_some() {
             return Err(EALREADY);
         }
-        *p = Some(make()?);
+        match make() {
+            Ok(new) => *p = Some(new),
+            Err(Failed { err, kept }) => {
+                *p = kept;
+                return Err(err);
+            }
+        }
         Ok(())
     }
 }
 
+/// A process being released, with what the DSP knows it by: its memory,
+/// its session (context bank) and client id. Kept with an unanswered
+/// release until the DSP answers or goes away.
+struct Releasing {
+    _session: Arc<SessionRef>,
+    _process: Process,
+}
+
+impl CallMemory for Releasing {}
+
 impl Drop for Client {
     /// Ends the client's DSP process, before its client id is freed. If
-    /// the DSP is gone there is nothing to release. If the DSP did not
-    /// confirm the release, it may still use the process's memory and
-    /// know its client id: both stay reserved until the channel goes away.
+    /// the DSP is gone there is nothing to release. If the DSP does not
+    /// answer the release (within the kernel-call timeout), it may still
+    /// use the process's memory and know its client id: both stay with the
+    /// unanswered call until the DSP answers or goes away. A release that
+    /// could not be sent keeps them until the DSP goes away.
     fn drop(&mut self) {
         let Some(p) = self.process.lock().take() else {
             return;
         };
-        let (cb, client_id) = (self.session.cb(), self.session.client_id());
-        let Err(e) = process::release(&self.channel, cb, client_id, &p) else {
-            return;
+        let (cb, client_id, pd) = (self.session.cb(), self.session.client_id(), p.pd);
+        let kept: Arc<Releasing> = match UniqueArc::new_uninit(GFP_KERNEL) {
+            Ok(u) => u
+                .write(Releasing {
+                    _session: self.session.clone(),
+                    _process: p,
+                })
+                .into(),
+            Err(_) => {
+                // Nothing to keep them with: leak them rather than free
+                // what the DSP uses.
+                pr_err!(
+                    "release of client {}: no memory, process leaked\n",
+                    client_id
+                );
+                core::mem::forget((self.session.clone(), p));
+                return;
+            }
         };
-        if e == ENODEV {
-            return;
-        }
+        let e = match process::release(&self.channel, cb, (client_id, pd), kept.clone()) {
+            // Answered (a refusal too: the DSP has let go), or the DSP is
+            // gone: everything goes now.
+            Ok(()) | Err(CallError::Refused(_) | CallError::Failed(ENODEV | EPIPE)) => return,
+            Err(e) => e,
+        };
         crate::ratelimit::dev_ratelimited!(
             warn,
             self.channel.device(),
-            "release of client {} failed ({:?}): its memory and id stay reserved\n",
+            "release of client {} not confirmed ({:?}): its memory and id stay reserved\n",
             client_id,
-            e
+            e.errno()
         );
-        let kept: Result<KBox<dyn Send>, _> =
-            KBox::new((self.session.clone(), p), GFP_KERNEL).map(|b| b as KBox<dyn Send>);
-        match kept {
-            Ok(k) => self.channel.keep_until_gone(k),
-            Err(_) => pr_err!("release of client {}: cannot keep its memory\n", client_id),
+        if let CallError::Failed(_) = e {
+            // Not sent: the DSP still has the process.
+            match KBox::new(kept, GFP_KERNEL) {
+                Ok(k) => self.channel.keep_until_gone(k),
+                Err(_) => pr_err!("release of client {}: cannot keep it\n", client_id),
+            }
         }
     }
 }

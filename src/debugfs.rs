@@ -110,7 +110,7 @@ fn show_calls(c: &Arc<Channel>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "orphan_limit {ORPHAN_LIMIT}")?;
     writeln!(f, "unreaped {unreaped}")?;
     writeln!(f, "reaped {}", c.stats.reaped.load(Relaxed))?;
-    writeln!(f, "kept {}", c.stats.kept.load(Relaxed))?;
+    writeln!(f, "kept {}", c.kept())?;
     writeln!(f, "dropped_replies {}", c.stats.dropped.load(Relaxed))
 }
 

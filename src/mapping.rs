@@ -10,6 +10,7 @@ use crate::{
     client::Client,
     fastrpc::process::{
         self,
+        Failed,
         MapArgs,
         RemoteMap, //
     },
@@ -21,26 +22,44 @@ pub(crate) fn map(c: &Client, a: MapArgs) -> Result<u64> {
     let pd = c.pd()?;
     // Room for the record first, so that tracking cannot fail after the
     // DSP made the mapping.
-    c.with_process(|p| Ok(p.maps.reserve(1, GFP_KERNEL)?))?;
-    let m = process::map(&c.channel, s.cb(), s.client_id(), pd, a)?;
-    let vaddrout = m.vaddrout;
-    c.with_process(|p| Ok(p.maps.push(m, GFP_KERNEL)?))?;
-    Ok(vaddrout)
+    c.with_process(|p| p.reserve_record())?;
+    let r = process::map(&c.channel, s.cb(), s.client_id(), pd, a);
+    c.with_process(|p| match r {
+        Ok(m) => {
+            let vaddrout = m.vaddrout;
+            p.track(m);
+            Ok(vaddrout)
+        }
+        Err(Failed { err, kept }) => {
+            // A map given up after it was sent: the DSP may map the
+            // memory, which stays with the process until its release.
+            match kept {
+                Some(m) => p.track(m),
+                None => p.unreserve_record(),
+            }
+            Err(err)
+        }
+    })
 }
 
 /// Undoes the first mapping of the client `which` selects; `-EINVAL` if
-/// the kernel made none such. If the DSP refuses, the mapping is kept.
+/// the kernel made none such. If the DSP refuses or does not answer, the
+/// mapping is kept.
 pub(crate) fn unmap(c: &Client, which: impl Fn(&RemoteMap) -> bool) -> Result<u32> {
     let s = c.session();
     let pd = c.pd()?;
-    let m = c.with_process(|p| {
-        let i = p.maps.iter().position(&which).ok_or(EINVAL)?;
-        Ok(p.maps.remove(i)?)
-    })?;
-    if let Err(e) = process::unmap(&c.channel, s.cb(), s.client_id(), pd, &m) {
-        // The DSP still uses it: keep tracking it.
-        c.with_process(|p| Ok(p.maps.push(m, GFP_KERNEL)?))?;
-        return Err(e);
-    }
-    Ok(0)
+    let m = c.with_process(|p| p.take_record(which))?;
+    let r = process::unmap(&c.channel, s.cb(), s.client_id(), pd, &m);
+    c.with_process(|p| match r {
+        Ok(()) => {
+            p.unreserve_record();
+            drop(m);
+            Ok(0)
+        }
+        Err(e) => {
+            // The DSP may still use it: keep tracking it.
+            p.track(m);
+            Err(e)
+        }
+    })
 }

@@ -81,8 +81,8 @@ struct Slot {
 }
 
 /// Most open files (DSP processes) per channel: client ids are
-/// `1..=MAX_CLIENTS`.
-pub(crate) const MAX_CLIENTS: usize = 64;
+/// `1..=MAX_CLIENTS`, each with its own release slot on the channel.
+pub(crate) const MAX_CLIENTS: usize = crate::fastrpc::channel::RELEASE_SLOTS;
 
 /// The slots and the client ids in use.
 struct Table {

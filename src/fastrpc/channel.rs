@@ -12,15 +12,29 @@
 //! path never frees anything: it only records the result and wakes the
 //! caller.
 //!
-//! A caller interrupted by a signal (`-EINTR`, never restarted: a remote
-//! call is not idempotent) or out of time (`-ETIMEDOUT`) leaves its slot
-//! *orphaned*: the channel keeps the call's memory (the DSP may still write
-//! into it) until the DSP is done with it. Nothing is leaked.
+//! How a caller waits ([`Wait`]): a user call until the answer or any
+//! signal (or the debugfs timeout); a kernel call (attach, create, map,
+//! unmap) until the answer, a fatal signal or 10 s; a process's release
+//! until the answer or 10 s, whatever the signals (a killed task's last
+//! close), so no task sits in D state longer than that.
+//!
+//! A caller that gives up after the request was sent (`-EINTR`, never
+//! restarted: a remote call is not idempotent; `-ETIMEDOUT`) leaves its
+//! slot *orphaned*: the channel keeps the call's memory, and whatever the
+//! caller put in it (init memory of a create, the pages of a map, a
+//! released process with its session and client id), until the DSP
+//! answers or goes away. [`CallError`] tells the caller whether the
+//! request was sent. Nothing is leaked.
+//!
+//! Slots `1..=RELEASE_SLOTS` are the releases' own, one per client id: a
+//! process's release always finds its slot (the id is not reused while
+//! its release is unanswered), whatever other calls hold.
 //!
 //! Lifetime of an orphan's memory: the reply (receive path, possibly
 //! atomic) only marks the slot *reapable*. The memory is freed in process
 //! context by the first of these events: the next call on the channel
-//! (before it takes a slot), the DSP going away ([`Channel::shutdown`],
+//! (before it takes a slot) or the next client's open
+//! ([`Channel::reap_answered`]), the DSP going away ([`Channel::shutdown`],
 //! from the rpmsg unbind), or the channel's drop. No work item is queued,
 //! so no driver code runs on behalf of the channel once the last of its
 //! callers has returned and the rpmsg driver data is gone, and module
@@ -28,12 +42,16 @@
 //!
 //! A DSP that stops answering could fill every slot with orphans; once
 //! [`ORPHAN_LIMIT`] slots are orphaned, new user calls are refused with
-//! `-EAGAIN` (kernel calls, such as a process's release, still get a slot
-//! while any is free) until the DSP answers or goes away.
+//! `-EAGAIN` (kernel calls still get a slot while any is free) until the
+//! DSP answers or goes away.
+//!
+//! A reply wakes its caller through the slot's completion, completed and
+//! re-armed under the table lock only: a wake meant for a slot's previous
+//! user never reaches its next one.
 
 use kernel::{
     device::Device,
-    new_condvar, new_mutex, new_spinlock_irq,
+    new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
         aref::ARef,
@@ -42,11 +60,8 @@ use kernel::{
             Relaxed, //
         },
         Arc,
-        CondVar,
-        CondVarTimeoutResult,
         Mutex,
-        SpinLockIrq,
-        SpinLockIrqGuard, //
+        SpinLockIrq, //
     },
     time::{
         msecs_to_jiffies,
@@ -59,7 +74,13 @@ use super::wire::{
     Msg,
     Rsp, //
 };
-use crate::transport::Transport;
+use crate::{
+    ffi::completion::{
+        Done,
+        Waited, //
+    },
+    transport::Transport,
+};
 
 /// What a call keeps alive until the DSP is done with it (its payload and
 /// mappings). Dropped in process context only.
@@ -85,6 +106,8 @@ struct Slot {
     seq: u64,
     state: State,
     memory: Option<Arc<dyn CallMemory>>,
+    /// A process's release: its memory holds the process.
+    release: bool,
 }
 
 struct Table {
@@ -94,11 +117,16 @@ struct Table {
     orphans: usize,
     /// Slots in state [`State::Reapable`].
     reapable: usize,
+    /// Orphaned releases (unanswered or not yet reaped): processes the
+    /// DSP may still hold.
+    kept: usize,
 }
 
 impl Table {
     /// Moves slot `i` to `state`, keeping the counts.
     fn set(&mut self, i: usize, state: State) {
+        let orphaned = |s| matches!(s, State::Orphan | State::Reapable);
+        let kept = self.slots[i].release;
         match self.slots[i].state {
             State::Orphan => self.orphans -= 1,
             State::Reapable => self.reapable -= 1,
@@ -109,13 +137,24 @@ impl Table {
             State::Reapable => self.reapable += 1,
             _ => {}
         }
+        match (orphaned(self.slots[i].state), orphaned(state)) {
+            (false, true) if kept => self.kept += 1,
+            (true, false) if kept => self.kept -= 1,
+            _ => {}
+        }
         self.slots[i].state = state;
     }
 }
 
 /// Orphaned slots beyond which new user calls are refused (`-EAGAIN`):
-/// half the slots stay for calls that can still be answered.
+/// the other slots stay for calls that can still be answered.
 pub(crate) const ORPHAN_LIMIT: usize = 128;
+
+/// Slots of releases: slot `n` is the release of client id `n`.
+pub(crate) const RELEASE_SLOTS: usize = 64;
+
+/// The first slot of the other calls.
+const FIRST_CALL_SLOT: usize = RELEASE_SLOTS + 1;
 
 /// Objects kept for the DSP until it goes away.
 struct Kept {
@@ -131,7 +170,8 @@ pub(crate) struct Stats {
     pub(crate) orphaned: Atomic<u64>,
     /// Orphans reaped.
     pub(crate) reaped: Atomic<u64>,
-    /// Processes kept for the DSP after an unconfirmed release.
+    /// Processes kept for the DSP after a release that was not sent (no
+    /// memory for it): freed at shutdown.
     pub(crate) kept: Atomic<u64>,
 }
 
@@ -151,8 +191,8 @@ impl Stats {
 pub(crate) struct Channel {
     #[pin]
     table: SpinLockIrq<Table>,
-    /// One wait queue per slot: a reply wakes only its caller.
-    waiters: KVec<Pin<KBox<CondVar>>>,
+    /// One completion per slot: a reply wakes only its caller.
+    waiters: KVec<Pin<KBox<Done>>>,
     /// Where requests go; it refuses sends (`-ENODEV`) once the DSP is
     /// gone, before [`Channel::shutdown`] runs.
     transport: KBox<dyn Transport>,
@@ -185,23 +225,56 @@ pub(crate) struct Request {
     pub(crate) sc: u32,
     /// DSP address and size of the payload.
     pub(crate) payload: (u64, u64),
-    /// Timeout; `None` waits until the reply or a signal.
-    pub(crate) timeout_ms: Option<u32>,
-    /// Wait for the reply (or the DSP's end) whatever the signals and
-    /// the timeout: the release of a killed task, whose pending SIGKILL
-    /// would otherwise end the wait at once.
-    pub(crate) uninterruptible: bool,
+    /// What may end the wait besides the answer.
+    pub(crate) wait: Wait,
     /// A user call: refused (`-EAGAIN`) while [`ORPHAN_LIMIT`] slots are
     /// orphaned.
     pub(crate) user: bool,
+    /// The release of this client id's process: sent in the id's own slot.
+    pub(crate) release_of: Option<i32>,
 }
 
-/// What may end a caller's wait besides the answer.
-enum Wake {
-    /// A signal, or the deadline if there is one.
-    Deadline(Option<Jiffies>),
-    /// Nothing but the answer or the channel's shutdown.
-    OnlyByAnswer,
+/// What may end a caller's wait besides the answer (or the DSP's end).
+#[derive(Clone, Copy)]
+pub(crate) enum Wait {
+    /// Any signal, or the timeout in ms if there is one (user calls).
+    Interruptible(Option<u32>),
+    /// A fatal signal or the timeout in ms (kernel calls).
+    Killable(u32),
+    /// Only the timeout in ms: the task sleeps uninterruptibly for at
+    /// most that long (a release, often from a killed task's last close,
+    /// whose pending SIGKILL would end a killable wait at once).
+    Uninterruptible(u32),
+}
+
+/// Why a call has no answer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum CallError {
+    /// The DSP does not have the request (never sent), or is gone
+    /// (`-EPIPE`): nothing the call gave it is in use.
+    Failed(Error),
+    /// Sent, and the caller gave up (`-EINTR`, `-ETIMEDOUT`): the DSP may
+    /// still use what the request named. The call's memory stays with the
+    /// orphaned slot until the answer.
+    Unanswered(Error),
+    /// Answered with an error (kernel calls decode the DSP's return value
+    /// into this): the DSP has let go of what the request named.
+    Refused(Error),
+}
+
+impl CallError {
+    /// The errno for the caller.
+    pub(crate) fn errno(self) -> Error {
+        match self {
+            Self::Failed(e) | Self::Unanswered(e) | Self::Refused(e) => e,
+        }
+    }
+}
+
+impl From<CallError> for Error {
+    fn from(e: CallError) -> Error {
+        e.errno()
+    }
 }
 
 impl Channel {
@@ -214,13 +287,14 @@ impl Channel {
                     seq: 0,
                     state: State::Free,
                     memory: None,
+                    release: false,
                 },
                 GFP_KERNEL,
             )?;
         }
         let mut waiters = KVec::with_capacity(SLOTS, GFP_KERNEL)?;
         for _ in 0..SLOTS {
-            waiters.push(KBox::pin_init(new_condvar!(), GFP_KERNEL)?, GFP_KERNEL)?;
+            waiters.push(KBox::pin_init(Done::new(), GFP_KERNEL)?, GFP_KERNEL)?;
         }
         Arc::pin_init(
             pin_init!(Self {
@@ -229,6 +303,7 @@ impl Channel {
                     cursor: 0,
                     orphans: 0,
                     reapable: 0,
+                    kept: 0,
                 }),
                 waiters,
                 transport,
@@ -258,46 +333,69 @@ impl Channel {
         (t.orphans, t.reapable)
     }
 
-    /// Takes a slot for `memory`: `(index, seq)`; `-EBUSY` if all 255 are
-    /// in use, `-EAGAIN` for a `user` call if [`ORPHAN_LIMIT`] are orphaned.
-    fn reserve(&self, memory: Arc<dyn CallMemory>, user: bool) -> Result<(usize, u64)> {
+    /// Processes the DSP may still hold: orphaned releases, and releases
+    /// that could not be sent (debugfs and tests).
+    pub(crate) fn kept(&self) -> u64 {
+        let orphaned = self.table.lock().kept as u64;
+        orphaned + self.stats.kept.load(Relaxed)
+    }
+
+    /// Takes a slot for `memory`: `(index, seq)`; `-EBUSY` if all are in
+    /// use, `-EAGAIN` for a user call if [`ORPHAN_LIMIT`] are orphaned. A
+    /// release takes its client id's slot.
+    fn reserve(&self, memory: Arc<dyn CallMemory>, req: &Request) -> Result<(usize, u64)> {
         let seq = wire::seq_wrap(self.seq.fetch_add(1, Relaxed).wrapping_add(1));
         let mut t = self.table.lock();
-        if user && t.orphans >= ORPHAN_LIMIT {
+        if req.user && t.orphans >= ORPHAN_LIMIT {
             return Err(EAGAIN);
         }
-        for k in 0..SLOTS - 1 {
-            let i = (t.cursor + k) % (SLOTS - 1) + 1;
-            if t.slots[i].state == State::Free {
-                t.cursor = i % (SLOTS - 1);
-                t.slots[i] = Slot {
-                    seq,
-                    state: State::Pending,
-                    memory: Some(memory),
-                };
-                return Ok((i, seq));
-            }
-        }
-        Err(EBUSY)
+        let i = match req.release_of {
+            Some(id) => usize::try_from(id)
+                .ok()
+                .filter(|i| (1..=RELEASE_SLOTS).contains(i) && t.slots[*i].state == State::Free)
+                .ok_or(EBUSY)?,
+            None => Self::free_call_slot(&mut t).ok_or(EBUSY)?,
+        };
+        t.slots[i] = Slot {
+            seq,
+            state: State::Pending,
+            memory: Some(memory),
+            release: req.release_of.is_some(),
+        };
+        // Under the lock, after the last wake of the slot's previous use.
+        self.waiters[i].reinit();
+        Ok((i, seq))
+    }
+
+    /// A free slot for a call other than a release, moving the cursor.
+    fn free_call_slot(t: &mut Table) -> Option<usize> {
+        let n = SLOTS - FIRST_CALL_SLOT;
+        let i = (0..n)
+            .map(|k| FIRST_CALL_SLOT + (t.cursor + k) % n)
+            .find(|&i| t.slots[i].state == State::Free)?;
+        t.cursor = (i - FIRST_CALL_SLOT + 1) % n;
+        Some(i)
     }
 
     /// Frees slot `i`, returning its memory to drop outside the lock.
     fn release(&self, i: usize) -> Option<Arc<dyn CallMemory>> {
         let mut t = self.table.lock();
         t.slots[i].state = State::Free;
+        t.slots[i].release = false;
         t.slots[i].memory.take()
     }
 
     /// Sends `req` and waits for the reply; `memory` stays alive until
-    /// the DSP is done with it. Returns the remote return value.
+    /// the DSP is done with it (with an orphaned slot if the caller gives
+    /// up). Returns the remote return value.
     pub(crate) fn call(
         self: &Arc<Self>,
         req: &Request,
         memory: Arc<dyn CallMemory>,
-    ) -> Result<i32> {
+    ) -> Result<i32, CallError> {
         // Answered orphans go first: their slots and memory come back.
-        self.reap(|s| s == State::Reapable);
-        let (i, seq) = self.reserve(memory, req.user)?;
+        self.reap_answered();
+        let (i, seq) = self.reserve(memory, req).map_err(CallError::Failed)?;
         let msg = Msg {
             client_id: req.client_id,
             tid: kernel::current!().pid(),
@@ -309,69 +407,66 @@ impl Channel {
         };
         if let Err(e) = self.send(&msg.encode()) {
             drop(self.release(i));
-            return Err(e);
+            return Err(CallError::Failed(e));
         }
-        let deadline = match req.uninterruptible {
-            true => Wake::OnlyByAnswer,
-            false => Wake::Deadline(req.timeout_ms.map(msecs_to_jiffies)),
-        };
-        self.wait(i, deadline)
+        self.wait(i, req.wait)
     }
 
-    /// Waits for the answer in slot `i`, until `deadline` if given. A
-    /// caller that gives up (signal, timeout) leaves the slot orphaned:
-    /// the DSP may still write into the call's memory, which the channel
-    /// keeps until the reply or the DSP's end.
-    fn wait(&self, i: usize, deadline: Wake) -> Result<i32> {
-        let mut t = self.table.lock();
+    /// Waits for the answer in slot `i` as `how` allows. A caller that
+    /// gives up (signal, timeout) leaves the slot orphaned: the DSP may
+    /// still write into the call's memory, which the channel keeps until
+    /// the reply or the DSP's end.
+    fn wait(&self, i: usize, how: Wait) -> Result<i32, CallError> {
+        let mut left = match how {
+            Wait::Interruptible(ms) => ms.map(msecs_to_jiffies),
+            Wait::Killable(ms) | Wait::Uninterruptible(ms) => Some(msecs_to_jiffies(ms)),
+        };
         loop {
+            let gave_up = match self.sleep(i, how, left) {
+                Waited::Completed(j) => {
+                    left = left.map(|_| j);
+                    None
+                }
+                Waited::TimedOut => Some(ETIMEDOUT),
+                Waited::Signalled => Some(EINTR),
+            };
+            let mut t = self.table.lock();
             let answer = match t.slots[i].state {
-                State::Done(r) => Some(Ok(r)),
-                State::Failed => Some(Err(EPIPE)),
-                _ => None,
+                State::Done(r) => Ok(r),
+                State::Failed => Err(CallError::Failed(EPIPE)),
+                State::Pending => match gave_up {
+                    Some(e) => {
+                        t.set(i, State::Orphan);
+                        drop(t);
+                        self.stats.orphaned.fetch_add(1, Relaxed);
+                        return Err(CallError::Unanswered(e));
+                    }
+                    // Not completed yet (cannot happen: completions are
+                    // only completed with an answer): wait again.
+                    None => continue,
+                },
+                _ => continue,
             };
-            if let Some(answer) = answer {
-                t.slots[i].state = State::Free;
-                let mem = t.slots[i].memory.take();
-                drop(t);
-                drop(mem);
-                return answer;
-            }
-            let Some(e) = self.sleep(&mut t, i, &deadline) else {
-                continue;
-            };
-            if t.slots[i].state == State::Pending {
-                t.set(i, State::Orphan);
-                drop(t);
-                self.stats.orphaned.fetch_add(1, Relaxed);
-                return Err(e);
-            }
-            // The reply won the race: take it.
+            // The answer (possibly winning the race with a give-up).
+            t.slots[i].state = State::Free;
+            t.slots[i].release = false;
+            let mem = t.slots[i].memory.take();
+            drop(t);
+            drop(mem);
+            return answer;
         }
     }
 
-    /// Sleeps until slot `i` is woken; why the caller gives up, if it does.
-    fn sleep(
-        &self,
-        t: &mut SpinLockIrqGuard<'_, Table>,
-        i: usize,
-        deadline: &Wake,
-    ) -> Option<Error> {
-        let deadline = match deadline {
-            Wake::OnlyByAnswer => {
-                // Woken by the answer or by the channel's shutdown.
-                self.waiters[i].wait(t);
-                return None;
-            }
-            Wake::Deadline(d) => *d,
-        };
-        match deadline {
-            Some(j) => match self.waiters[i].wait_interruptible_timeout(t, j) {
-                CondVarTimeoutResult::Timeout => Some(ETIMEDOUT),
-                CondVarTimeoutResult::Signal { .. } => Some(EINTR),
-                CondVarTimeoutResult::Woken { .. } => None,
-            },
-            None => self.waiters[i].wait_interruptible(t).then_some(EINTR),
+    /// Sleeps on slot `i`'s completion as `how` allows, for at most `left`
+    /// jiffies if given.
+    fn sleep(&self, i: usize, how: Wait, left: Option<Jiffies>) -> Waited {
+        let w = &self.waiters[i];
+        match (how, left) {
+            (Wait::Interruptible(_), None) => w.wait_interruptible(),
+            (Wait::Interruptible(_), Some(j)) => w.wait_interruptible_timeout(j),
+            (Wait::Killable(_), Some(j)) => w.wait_killable_timeout(j),
+            (Wait::Uninterruptible(_), Some(j)) => w.wait_timeout(j),
+            (_, None) => Waited::TimedOut,
         }
     }
 
@@ -401,8 +496,8 @@ impl Channel {
         match t.slots[i].state {
             State::Pending => {
                 t.slots[i].state = State::Done(rsp.retval);
-                drop(t);
-                self.waiters[i].notify_all();
+                // Under the lock: the slot cannot be reused before.
+                self.waiters[i].complete_all();
             }
             State::Orphan => {
                 // Freeing DMA memory needs process context: the next call
@@ -430,6 +525,13 @@ impl Channel {
         &self.dev
     }
 
+    /// Frees the slots of answered orphans and what they kept (process
+    /// context): the next call does it, and a new client before it looks
+    /// for a session (an answered release gives its slot and id back).
+    pub(crate) fn reap_answered(&self) {
+        self.reap(|s| s == State::Reapable);
+    }
+
     /// Frees every slot whose state matches `which` (process context).
     fn reap(&self, which: impl Fn(State) -> bool) {
         loop {
@@ -442,6 +544,7 @@ impl Channel {
                     return;
                 };
                 t.set(i, State::Free);
+                t.slots[i].release = false;
                 t.slots[i].memory.take()
             };
             self.stats.reaped.fetch_add(1, Relaxed);
@@ -449,7 +552,8 @@ impl Channel {
         }
     }
 
-    /// Keeps `item` until the DSP goes away (freed now if it is gone).
+    /// Keeps `item` until the DSP goes away (freed now if it is gone): a
+    /// process whose release could not be sent.
     pub(crate) fn keep_until_gone(&self, item: KBox<dyn Send>) {
         let mut k = self.kept.lock();
         if !k.gone && k.items.push(item, GFP_KERNEL).is_ok() {
@@ -470,14 +574,12 @@ impl Channel {
         drop(kept);
         {
             let mut t = self.table.lock();
-            for s in t.slots.iter_mut() {
+            for (s, w) in t.slots.iter_mut().zip(self.waiters.iter()) {
                 if s.state == State::Pending {
                     s.state = State::Failed;
+                    w.complete_all();
                 }
             }
-        }
-        for w in self.waiters.iter() {
-            w.notify_all();
         }
         self.reap(|s| matches!(s, State::Orphan | State::Reapable));
     }

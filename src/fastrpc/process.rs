@@ -1,12 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Process control on remote handle 1 (kernel-only): attach to the root
-//! PD, create a dynamic user PD, release it on the last close.
+//! PD, create a dynamic user PD, map and unmap, release it on the last
+//! close.
+//!
+//! Kernel calls wait for the answer, a fatal signal or 10 s (a release:
+//! the answer or 10 s, whatever the signals). Memory a request hands to
+//! the DSP (init memory, map pages or buffers, a released process) goes
+//! with the call: if the caller gives up after sending
+//! ([`CallError::Unanswered`]), it stays with the orphaned slot until the
+//! DSP answers, and what the DSP may keep using after its answer (a
+//! process it may have started, a mapping it may have made) stays with the
+//! process, marked unanswered, until the process's release is confirmed.
 
 use kernel::{
     device::Device,
     prelude::*,
     sync::Arc, //
+};
+
+use super::channel::{
+    CallError,
+    CallMemory,
+    Wait, //
 };
 
 use super::{
@@ -57,10 +73,124 @@ const KERNEL_CALL_TIMEOUT_MS: u32 = 10_000;
 pub(crate) struct Process {
     /// PD type of the process.
     pub(crate) pd: u32,
+    /// Whether the DSP answered the start: a start the caller gave up
+    /// leaves an unconfirmed process, which the DSP may have started, to be
+    /// released on close (no other call may use it).
+    pub(crate) confirmed: bool,
     /// Init memory given to a created process.
-    _init_mem: Option<CoherentBuf>,
-    /// Mappings made on the DSP for the process.
-    pub(crate) maps: KVec<RemoteMap>,
+    _init_mem: Option<Arc<CoherentBuf>>,
+    /// Mappings made on the DSP for the process, and the memory of maps
+    /// the caller gave up on (unanswered records).
+    maps: KVec<RemoteMap>,
+    /// Records on their way (a map or an unmap being sent), for which
+    /// `maps` keeps room: `maps.capacity() >= maps.len() + in_flight`.
+    in_flight: usize,
+}
+
+impl CallMemory for CoherentBuf {}
+
+/// Two pieces of call memory kept together.
+struct Both {
+    _payload: Arc<dyn CallMemory>,
+    _named: Arc<dyn CallMemory>,
+}
+
+impl CallMemory for Both {}
+
+/// A kernel call that did not succeed: the errno, and what the DSP may
+/// still use because the request was sent and not (readably) answered:
+/// to keep until the process is released.
+pub(crate) struct Failed<T> {
+    pub(crate) err: Error,
+    pub(crate) kept: Option<T>,
+}
+
+impl<T> From<Error> for Failed<T> {
+    fn from(err: Error) -> Self {
+        Self { err, kept: None }
+    }
+}
+
+impl<T> From<kernel::alloc::AllocError> for Failed<T> {
+    fn from(_: kernel::alloc::AllocError) -> Self {
+        ENOMEM.into()
+    }
+}
+
+impl<T> Failed<T> {
+    /// `e` of a call that handed `kept` to the DSP.
+    fn of_call(e: CallError, kept: impl FnOnce() -> T) -> Self {
+        match e {
+            CallError::Failed(err) | CallError::Refused(err) => Self { err, kept: None },
+            CallError::Unanswered(err) => Self {
+                err,
+                kept: Some(kept()),
+            },
+        }
+    }
+}
+
+impl Process {
+    fn new(pd: u32, confirmed: bool, init_mem: Option<Arc<CoherentBuf>>) -> Self {
+        Self {
+            pd,
+            confirmed,
+            _init_mem: init_mem,
+            maps: KVec::new(),
+            in_flight: 0,
+        }
+    }
+
+    /// Makes room for the record of a map about to be sent, so that it
+    /// can always be stored ([`Process::track`]) once the DSP made it.
+    pub(crate) fn reserve_record(&mut self) -> Result {
+        let room = self.in_flight.checked_add(1).ok_or(ENOMEM)?;
+        self.maps.reserve(room, GFP_KERNEL)?;
+        self.in_flight = room;
+        Ok(())
+    }
+
+    /// Gives up a room [`Process::reserve_record`] made (nothing to track).
+    pub(crate) fn unreserve_record(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+
+    /// Stores `m` in a room made for it (by [`Process::reserve_record`] or
+    /// [`Process::take_record`]): never allocates, never fails.
+    pub(crate) fn track(&mut self, m: RemoteMap) {
+        self.unreserve_record();
+        if let Err(e) = self.maps.push_within_capacity(m) {
+            // Cannot happen (room was kept); if it did, the memory the DSP
+            // maps must not be freed: leak it.
+            pr_err!("mapping record without room: memory leaked for the DSP\n");
+            core::mem::forget(e);
+        }
+    }
+
+    /// A process of PD type `pd` with no memory (KUnit).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn for_test(pd: u32) -> Self {
+        Self::new(pd, true, None)
+    }
+
+    /// Room for records: capacity, records, records on their way (KUnit).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn room(&self) -> (usize, usize, usize) {
+        (self.maps.capacity(), self.maps.len(), self.in_flight)
+    }
+
+    /// Takes out the first answered record `which` selects for an unmap,
+    /// keeping its room for [`Process::track`].
+    pub(crate) fn take_record(&mut self, which: impl Fn(&RemoteMap) -> bool) -> Result<RemoteMap> {
+        let i = self
+            .maps
+            .iter()
+            .position(|m| m.answered && which(m))
+            .ok_or(EINVAL)?;
+        let m = self.maps.remove(i).map_err(|_| EINVAL)?;
+        self.in_flight += 1;
+        Ok(m)
+    }
 }
 
 /// Maps a remote return value of a kernel call to a result.
@@ -89,31 +219,56 @@ fn remote_result(dev: &Device, handle: u32, sc: Scalars, r: i32) -> Result {
     }
 }
 
+/// How a kernel call is sent besides its arguments.
+#[derive(Default)]
+struct Opts {
+    /// Memory the request names, kept with the call if it is orphaned.
+    keep: Option<Arc<dyn CallMemory>>,
+    /// The release of this client id (its own slot, waiting
+    /// uninterruptibly for at most the timeout).
+    release_of: Option<i32>,
+}
+
 /// Sends a kernel call on `handle` with a payload on `cb`; returns the
-/// kernel output buffers' bytes.
+/// kernel output buffers' bytes. An answer whose output cannot be read
+/// counts as unanswered: the DSP did what it was asked.
 fn kernel_call_on(
     channel: &Arc<Channel>,
     cb: &Arc<ContextBank>,
     (handle, pd): (u32, u32),
     sc: Scalars,
     args: &[Arg<'_>],
-    uninterruptible: bool,
-) -> Result<KVec<u8>> {
-    let m = invoke::marshal(cb, args)?;
+    opts: Opts,
+) -> Result<KVec<u8>, CallError> {
+    let m = invoke::marshal(cb, args).map_err(CallError::Failed)?;
     let req = Request {
         client_id: 0,
         pd,
         handle,
         sc: sc.0,
         payload: m.dsp,
-        timeout_ms: Some(KERNEL_CALL_TIMEOUT_MS),
-        uninterruptible,
+        wait: match opts.release_of {
+            Some(_) => Wait::Uninterruptible(KERNEL_CALL_TIMEOUT_MS),
+            None => Wait::Killable(KERNEL_CALL_TIMEOUT_MS),
+        },
         user: false,
+        release_of: opts.release_of,
     };
-    let r = channel.call(&req, m.payload.clone())?;
-    remote_result(channel.device(), handle, sc, r)?;
+    let memory: Arc<dyn CallMemory> = match opts.keep {
+        Some(k) => Arc::new(
+            Both {
+                _payload: m.payload.clone(),
+                _named: k,
+            },
+            GFP_KERNEL,
+        )
+        .map_err(|_| CallError::Failed(ENOMEM))?,
+        None => m.payload.clone(),
+    };
+    let r = channel.call(&req, memory)?;
+    remote_result(channel.device(), handle, sc, r).map_err(CallError::Refused)?;
     let mut out = KVec::new();
-    m.unmarshal(args, &mut out)?;
+    m.unmarshal(args, &mut out).map_err(CallError::Unanswered)?;
     Ok(out)
 }
 
@@ -124,8 +279,13 @@ fn kernel_call(
     pd: u32,
     sc: Scalars,
     args: &[Arg<'_>],
-) -> Result<KVec<u8>> {
-    kernel_call_on(channel, cb, (INIT_HANDLE, pd), sc, args, false)
+    keep: Option<Arc<dyn CallMemory>>,
+) -> Result<KVec<u8>, CallError> {
+    let opts = Opts {
+        keep,
+        release_of: None,
+    };
+    kernel_call_on(channel, cb, (INIT_HANDLE, pd), sc, args, opts)
 }
 
 /// The DSP's answer to a method it does not implement.
@@ -151,7 +311,7 @@ pub(crate) fn capabilities(
         (UTILITIES_HANDLE, pd),
         Scalars::new(CAPS_METHOD, 1, 1),
         &[Arg::In(&req.encode()), Arg::Out(req.answer_len())],
-        false,
+        Opts::default(),
     )?;
     let mut attrs = KVec::with_capacity(DSP_ATTRIBUTES, GFP_KERNEL)?;
     attrs.push(0, GFP_KERNEL)?;
@@ -181,7 +341,34 @@ pub(crate) struct RemoteMap {
     pub(crate) size: u64,
     /// Size of the page entry sent to the DSP.
     dsp_size: u64,
-    _mem: MapMemory,
+    /// Whether the DSP answered the map (else `vaddrout` is unknown and
+    /// the record only keeps the memory until the process is released).
+    pub(crate) answered: bool,
+    _mem: Arc<MapMemory>,
+}
+
+impl CallMemory for MapMemory {}
+
+impl RemoteMap {
+    /// An answered record of a mapping at `vaddrout` holding nothing
+    /// (KUnit).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn for_test(vaddrout: u64) -> Result<Self> {
+        Ok(Self {
+            request: MAP_ATTR,
+            fd: 1,
+            vaddrout,
+            size: 4096,
+            dsp_size: 4096,
+            answered: true,
+            _mem: Arc::new(
+                MapMemory::Buffer {
+                    _held: invoke::Held::default(),
+                },
+                GFP_KERNEL,
+            )?,
+        })
+    }
 }
 
 /// What `DRM_IOCTL_QDA_MAP` asks for.
@@ -238,7 +425,7 @@ fn map_memory(cb: &Arc<ContextBank>, a: &MapArgs) -> Result<(MapMemory, u64, u64
         return Err(EBADF);
     }
     let size = super::layout::align_up(a.size, super::layout::PAGE).ok_or(EINVAL)?;
-    let b = CoherentBuf::new(cb.dev.as_ref(), size as usize)?;
+    let b = CoherentBuf::new_accounted(cb.dev.as_ref(), size as usize)?;
     let iova = b.dma_addr();
     // Allocated in whole pages, described with the size asked for.
     Ok((MapMemory::Pages { _pages: b }, iova, a.size))
@@ -251,8 +438,9 @@ fn send_map(
     cb: &Arc<ContextBank>,
     (client_id, pd): (i32, u32),
     a: &MapArgs,
-    page: &[u8],
-) -> Result<KVec<u8>> {
+    (page, mem): (&[u8], &Arc<MapMemory>),
+) -> Result<KVec<u8>, CallError> {
+    let keep = Some(mem.clone() as Arc<dyn CallMemory>);
     if a.request == MAP_LEGACY {
         let req = MmapReq {
             client_id,
@@ -263,7 +451,14 @@ fn send_map(
         }
         .encode();
         let args = [Arg::In(&req), Arg::In(page), Arg::Out(MapRsp::SIZE)];
-        return kernel_call(channel, cb, pd, Scalars::new(method::MMAP, 2, 1), &args);
+        return kernel_call(
+            channel,
+            cb,
+            pd,
+            Scalars::new(method::MMAP, 2, 1),
+            &args,
+            keep,
+        );
     }
     // No extra data: data_len 0 and an empty third buffer.
     let req = MemMapReq {
@@ -282,21 +477,31 @@ fn send_map(
         Arg::In(&[]),
         Arg::Out(MapRsp::SIZE),
     ];
-    kernel_call(channel, cb, pd, Scalars::new(method::MEM_MAP, 3, 1), &args)
+    kernel_call(
+        channel,
+        cb,
+        pd,
+        Scalars::new(method::MEM_MAP, 3, 1),
+        &args,
+        keep,
+    )
 }
 
-/// Maps memory into the DSP process (`MMAP` or `MEM_MAP`).
+/// Maps memory into the DSP process (`MMAP` or `MEM_MAP`). If the caller
+/// gives up after sending, the failure keeps an unanswered record: the
+/// DSP may map the memory.
 pub(crate) fn map(
     channel: &Arc<Channel>,
     cb: &Arc<ContextBank>,
     client_id: i32,
     pd: u32,
     a: MapArgs,
-) -> Result<RemoteMap> {
+) -> Result<RemoteMap, Failed<RemoteMap>> {
     check_map(cb, &a)?;
     let (mem, iova, len) = map_memory(cb, &a)?;
+    let mem = Arc::new(mem, GFP_KERNEL)?;
     if a.request != MAP_LEGACY && a.request != MAP_ATTR {
-        return Err(EINVAL);
+        return Err(EINVAL.into());
     }
     let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
     // MMAP names the whole memory; MEM_MAP the buffer's start and the
@@ -306,16 +511,25 @@ pub(crate) fn map(
         size: if a.request == MAP_ATTR { a.size } else { len },
     }
     .encode();
-    let out = send_map(channel, cb, (client_id, pd), &a, &page)?;
-    let vaddrout = MapRsp::decode(&out).ok_or(EIO)?.vaddr;
-    Ok(RemoteMap {
+    let record = |vaddrout, answered| RemoteMap {
         request: a.request,
         fd: a.fd,
         vaddrout,
         size: a.size,
         dsp_size: len,
-        _mem: mem,
-    })
+        answered,
+        _mem: mem.clone(),
+    };
+    let out = send_map(channel, cb, (client_id, pd), &a, (&page, &mem))
+        .map_err(|e| Failed::of_call(e, || record(0, false)))?;
+    match MapRsp::decode(&out) {
+        Some(rsp) => Ok(record(rsp.vaddr, true)),
+        // Answered but unreadable: the DSP may have mapped it.
+        None => Err(Failed {
+            err: EIO,
+            kept: Some(record(0, false)),
+        }),
+    }
 }
 
 /// Undoes `m` on the DSP (`MUNMAP` or `MEM_UNMAP`). The memory is freed
@@ -351,8 +565,10 @@ pub(crate) fn unmap(
         pd,
         Scalars::new(method, 1, 0),
         &[Arg::In(&req)],
+        None,
     )
     .map(|_| ())
+    .map_err(CallError::errno)
 }
 
 /// Attaches the process `client_id` to a PD that is always there: the
@@ -362,7 +578,7 @@ pub(crate) fn attach(
     cb: &Arc<ContextBank>,
     client_id: i32,
     pd: u32,
-) -> Result<Process> {
+) -> Result<Process, Failed<Process>> {
     let id = ClientReq { client_id }.encode();
     kernel_call(
         channel,
@@ -370,12 +586,10 @@ pub(crate) fn attach(
         pd,
         Scalars::new(method::ATTACH, 1, 0),
         &[Arg::In(&id)],
-    )?;
-    Ok(Process {
-        pd,
-        _init_mem: None,
-        maps: KVec::new(),
-    })
+        None,
+    )
+    .map_err(|e| Failed::of_call(e, || Process::new(pd, false, None)))?;
+    Ok(Process::new(pd, true, None))
 }
 
 /// Longest static-PD name.
@@ -390,9 +604,9 @@ pub(crate) fn create_static(
     client_id: i32,
     name: &[u8],
     heap: &HeapInfo,
-) -> Result<Process> {
+) -> Result<Process, Failed<Process>> {
     if name.is_empty() || name.len() > STATIC_NAME_MAX {
-        return Err(EINVAL);
+        return Err(EINVAL.into());
     }
     let claim = heap.claim();
     let page = match claim {
@@ -409,21 +623,31 @@ pub(crate) fn create_static(
     }
     .encode();
     let page = page.encode();
-    kernel_call(
+    let r = kernel_call(
         channel,
         cb,
         wire::USER_PD,
         Scalars::new(method::CREATE_STATIC, 3, 0),
         &[Arg::In(&inbuf), Arg::In(name), Arg::In(&page)],
-    )?;
+        None,
+    );
+    let confirmed = match r {
+        Ok(_) => true,
+        Err(CallError::Unanswered(_)) => false,
+        Err(CallError::Failed(e) | CallError::Refused(e)) => return Err(e.into()),
+    };
+    // Answered or not, the DSP may have the heap: it is not sent again.
     if let Some(c) = claim {
         c.keep();
     }
-    Ok(Process {
-        pd: wire::USER_PD,
-        _init_mem: None,
-        maps: KVec::new(),
-    })
+    let p = Process::new(wire::USER_PD, confirmed, None);
+    match r {
+        Err(e) => Err(Failed {
+            err: e.errno(),
+            kept: Some(p),
+        }),
+        Ok(_) => Ok(p),
+    }
 }
 
 /// What `DRM_IOCTL_QDA_INIT_CREATE` asks for.
@@ -448,14 +672,17 @@ pub(crate) fn create(
     client_id: i32,
     comm: &[u8],
     a: &CreateArgs,
-) -> Result<Process> {
+) -> Result<Process, Failed<Process>> {
     if a.filelen > INIT_FILELEN_MAX {
-        return Err(EFBIG);
+        return Err(EFBIG.into());
     }
     // Init memory: four times the shell, at least 2 MiB, in whole MiB.
     let memlen =
         super::layout::align_up((u64::from(a.filelen) * 4).max(2 << 20), 1 << 20).ok_or(EFBIG)?;
-    let init_mem = CoherentBuf::new(cb.dev.as_ref(), memlen as usize)?;
+    let init_mem = Arc::new(
+        CoherentBuf::new_accounted(cb.dev.as_ref(), memlen as usize)?,
+        GFP_KERNEL,
+    )?;
     let page_addr = topology::dsp_addr(cb.sid, init_mem.dma_addr()).ok_or(EOVERFLOW)?;
     let inbuf = CreateReq {
         client_id,
@@ -490,40 +717,47 @@ pub(crate) fn create(
         method::CREATE
     };
     let args = [Arg::In(&inbuf), Arg::In(comm), file, Arg::In(&pages)];
+    let keep = Some(init_mem.clone() as Arc<dyn CallMemory>);
     kernel_call(
         channel,
         cb,
         wire::USER_PD,
         Scalars::new(method, 4, 0),
         &args,
-    )?;
-    Ok(Process {
-        pd: wire::USER_PD,
-        _init_mem: Some(init_mem),
-        maps: KVec::new(),
-    })
+        keep,
+    )
+    .map_err(|e| {
+        Failed::of_call(e, || {
+            Process::new(wire::USER_PD, false, Some(init_mem.clone()))
+        })
+    })?;
+    Ok(Process::new(wire::USER_PD, true, Some(init_mem)))
 }
 
-/// Releases the DSP side of process `client_id` (last close).
+/// Releases the DSP side of process `client_id` of PD type `pd` (last
+/// close). `kept` holds the process and what the DSP knows it by (its
+/// session and client id): if the release is sent and not answered within
+/// the timeout, it stays with the orphaned call until the DSP answers or
+/// goes away. The wait ignores signals (the last close of a killed task
+/// runs with SIGKILL pending) but not the timeout.
 pub(crate) fn release(
     channel: &Arc<Channel>,
     cb: &Arc<ContextBank>,
-    client_id: i32,
-    p: &Process,
-) -> Result {
+    (client_id, pd): (i32, u32),
+    kept: Arc<dyn CallMemory>,
+) -> Result<(), CallError> {
     let id = ClientReq { client_id }.encode();
-    // The last close of a task being killed (a daemon's SIGKILL) runs with
-    // the signal pending: its wait would end at once and leave the process
-    // unconfirmed. It waits for the DSP's answer (or the DSP's end)
-    // instead.
-    let dying = kernel::current!().signal_pending();
+    let opts = Opts {
+        keep: Some(kept),
+        release_of: Some(client_id),
+    };
     kernel_call_on(
         channel,
         cb,
-        (INIT_HANDLE, p.pd),
+        (INIT_HANDLE, pd),
         Scalars::new(method::RELEASE, 1, 0),
         &[Arg::In(&id)],
-        dying,
+        opts,
     )
     .map(|_| ())
 }

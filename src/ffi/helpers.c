@@ -3,6 +3,7 @@
  * The only C in qda: wrappers for static inline kernel functions (see
  * helpers.h). All driver logic is Rust.
  */
+#include <linux/completion.h>
 #include <linux/device/bus.h>
 #include <linux/dma-map-ops.h>
 #include <linux/export.h>
@@ -51,4 +52,10 @@ EXPORT_SYMBOL_GPL(qda_cb_bus);
 phys_addr_t qda_page_to_phys(const struct page *page)
 {
 	return page_to_phys(page);
+}
+
+/* Makes a completed completion usable again. */
+void qda_reinit_completion(struct completion *x)
+{
+	reinit_completion(x);
 }

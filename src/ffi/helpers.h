@@ -3,6 +3,7 @@
  * Wrappers for static inline kernel functions that Rust cannot call
  * directly. Implemented in helpers.c; one line each, no logic.
  */
+#include <linux/completion.h>
 #include <linux/dma-mapping.h>
 #include <linux/of.h>
 #include <linux/mm.h>
@@ -13,3 +14,4 @@ bool qda_dev_is_dma_coherent(struct device *dev);
 gfp_t qda_gfp_account(void);
 void qda_vma_set_writecombine(struct vm_area_struct *vma);
 phys_addr_t qda_page_to_phys(const struct page *page);
+void qda_reinit_completion(struct completion *x);

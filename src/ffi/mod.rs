@@ -10,6 +10,7 @@
 pub(crate) mod accel;
 pub(crate) mod bus;
 pub(crate) mod cma;
+pub(crate) mod completion;
 pub(crate) mod cred;
 pub(crate) mod dma;
 pub(crate) mod dmabuf;

@@ -166,9 +166,10 @@ enum Fault {
     Delay(u32),
     /// Hold the answer until `release` is written.
     Drop,
-    /// Hold the answer to the next process release (handle 1, method 1)
-    /// until `release` is written: firmware that does not confirm it.
-    DropRelease,
+    /// Hold the answer to the next kernel call (handle 1) of this method
+    /// until `release` is written: firmware that does the work and answers
+    /// late, or never confirms (method 1, the release).
+    DropKernel(u32),
     /// Answer twice.
     Duplicate,
     /// Send a stale answer (an older sequence number) first.
@@ -271,7 +272,7 @@ fn show_knob(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Resu
         Some(Fault::Error(_)) => "error",
         Some(Fault::Delay(_)) => "delay",
         Some(Fault::Drop) => "drop",
-        Some(Fault::DropRelease) => "drop-release",
+        Some(Fault::DropKernel(_)) => "drop-kernel",
         Some(Fault::Duplicate) => "duplicate",
         Some(Fault::Stale) => "stale",
         Some(Fault::Crash) => "crash",
@@ -288,7 +289,9 @@ fn show_knob(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Resu
 
 /// debugfs write: `error N`, `delay MS`, `drop`, `duplicate`, `stale`,
 /// `crash`, `hostile` (armed for the next call on a module handle),
-/// `drop-release` (armed for the next process release), or `release`.
+/// `drop-kernel M` (armed for the next process-control call of method `M`),
+/// `drop-release` (`drop-kernel 1`: the next process release), or
+/// `release`.
 fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result {
     let mut buf = [0u8; 32];
     let n = r.len().min(buf.len());
@@ -300,7 +303,10 @@ fn write_knob(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result
         Some("error") => Fault::Error(i32::try_from(num(words.next())?).map_err(|_| EINVAL)?),
         Some("delay") => Fault::Delay(u32::try_from(num(words.next())?).map_err(|_| EINVAL)?),
         Some("drop") => Fault::Drop,
-        Some("drop-release") => Fault::DropRelease,
+        Some("drop-release") => Fault::DropKernel(proc_msgs::method::RELEASE),
+        Some("drop-kernel") => {
+            Fault::DropKernel(u32::try_from(num(words.next())?).map_err(|_| EINVAL)?)
+        }
         Some("duplicate") => Fault::Duplicate,
         Some("stale") => Fault::Stale,
         Some("crash") => Fault::Crash,
@@ -320,6 +326,11 @@ fn show_trace(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Res
     k.trace.lock().show(f)
 }
 
+/// debugfs read of `addrs-<label>`: the addresses of the `a` tokens.
+fn show_addrs(k: &Arc<Knob>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    k.trace.lock().show_addrs(f)
+}
+
 /// debugfs write of `trace-<label>`: anything clears the trace.
 fn clear_trace(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Result {
     r.skip(r.len())?;
@@ -330,11 +341,10 @@ fn clear_trace(k: &Arc<Knob>, r: &mut kernel::uaccess::UserSliceReader) -> Resul
 /// Takes the fault armed for `msg`, if it applies to it.
 fn armed_for(knob: &Knob, msg: &wire::Msg) -> Option<Fault> {
     let mut armed = knob.fault.lock();
-    let release = msg.handle == proc_msgs::INIT_HANDLE
-        && scalars::Scalars(msg.sc).method() == proc_msgs::method::RELEASE;
+    let kernel = (msg.handle == proc_msgs::INIT_HANDLE).then(|| scalars::Scalars(msg.sc).method());
     match *armed {
-        Some(Fault::DropRelease) if release => armed.take().map(|_| Fault::Drop),
-        Some(Fault::DropRelease) => None,
+        Some(Fault::DropKernel(m)) if kernel == Some(m) => armed.take().map(|_| Fault::Drop),
+        Some(Fault::DropKernel(_)) => None,
         _ if modules::is_module_handle(msg.handle) => armed.take(),
         _ => None,
     }
@@ -699,8 +709,18 @@ impl DspSim {
         static_pds::add_files(&self._dir, &name, &knob, &mut self._files)?;
         let trace_name = CString::try_from_fmt(fmt!("trace-{}", &*name))?;
         let file = KBox::pin_init(
-            self._dir
-                .read_write_callback_file(&trace_name, knob, &show_trace, &clear_trace),
+            self._dir.read_write_callback_file(
+                &trace_name,
+                knob.clone(),
+                &show_trace,
+                &clear_trace,
+            ),
+            GFP_KERNEL,
+        )?;
+        self._files.push(file, GFP_KERNEL)?;
+        let addrs_name = CString::try_from_fmt(fmt!("addrs-{}", &*name))?;
+        let file = KBox::pin_init(
+            self._dir.read_callback_file(&addrs_name, knob, &show_addrs),
             GFP_KERNEL,
         )?;
         self._files.push(file, GFP_KERNEL)?;

@@ -21,7 +21,7 @@
 //! page, `pv=` whether the remote arg's pointer is that DSP address
 //! (`dsp`) or another (`other`), `d=` the input bytes (words or hex up to 64 bytes, else a hash;
 //! the requests of handles 1 and 2 field by field). Sizes and offsets are
-//! hexadecimal.
+//! hexadecimal. `addrs-<label>` shows the address behind each `a` token.
 
 use core::fmt::Write;
 
@@ -108,6 +108,16 @@ impl Trace {
         }
         if self.dropped != 0 {
             writeln!(f, "overflow {}", self.dropped)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the DSP addresses behind the `a` tokens, one `aN 0x…` a
+    /// line (`addrs-<label>`: tests look up where a page entry pointed).
+    pub(crate) fn show_addrs(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let addrs = self.tokens.iter().filter(|(k, _)| *k == Kind::Addr);
+        for (rank, (_, v)) in addrs.enumerate() {
+            writeln!(f, "a{rank} {v:#x}")?;
         }
         Ok(())
     }

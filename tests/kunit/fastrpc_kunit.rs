@@ -83,4 +83,51 @@ mod tests {
         assert_eq!(plan(&spans, &mut order, &mut out), Err(PlanError::Wraps));
         assert_eq!(page_span(0xffff_ffff_ffff_f000, u64::MAX), None);
     }
+
+    /// Maps and unmaps of one process interleaved (as concurrent threads
+    /// of one file do): every record finds room reserved before its
+    /// request was sent, so storing it after the DSP's answer never
+    /// allocates.
+    #[test]
+    fn map_records_always_have_room() {
+        use crate::fastrpc::process::{
+            Process,
+            RemoteMap, //
+        };
+        let mut p = Process::for_test(USER_PD);
+        let fits = |p: &Process| {
+            let (cap, len, in_flight) = p.room();
+            cap >= len + in_flight
+        };
+        // Two maps sent before either is answered.
+        assert!(p.reserve_record().is_ok());
+        assert!(p.reserve_record().is_ok());
+        assert!(fits(&p));
+        let (cap, _, _) = p.room();
+        for v in [0x1000, 0x2000] {
+            let Ok(m) = RemoteMap::for_test(v) else {
+                return;
+            };
+            p.track(m);
+        }
+        assert_eq!(p.room(), (cap, 2, 0));
+        // An unmap on its way while a third map is sent: the unmap's
+        // record goes back (refused) and the map's is stored.
+        let m = p.take_record(|m| m.vaddrout == 0x1000);
+        assert!(m.is_ok());
+        let Ok(m) = m else {
+            return;
+        };
+        assert!(p.reserve_record().is_ok());
+        assert!(fits(&p));
+        let (cap, _, _) = p.room();
+        let Ok(third) = RemoteMap::for_test(0x3000) else {
+            return;
+        };
+        p.track(third);
+        p.track(m);
+        assert_eq!(p.room(), (cap, 3, 0));
+        // Only answered records can be named.
+        assert!(p.take_record(|m| m.vaddrout == 0x4000).is_err());
+    }
 }

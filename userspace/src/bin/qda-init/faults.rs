@@ -25,7 +25,7 @@ use crate::{
 
 const CALC: &str = "calculator";
 
-fn knob(dsp: &str, cmd: &str) -> Result<(), String> {
+pub(crate) fn knob(dsp: &str, cmd: &str) -> Result<(), String> {
     let p = format!("/sys/kernel/debug/qda_dsp_sim/{dsp}");
     fs::write(&p, cmd).map_err(|e| format!("{p} <- {cmd}: {e}"))
 }
@@ -465,7 +465,7 @@ pub fn a_crash_under_load_fails_every_call_cleanly() -> Outcome {
 }
 
 /// How many cdsp session slots process `tgid` owns (debugfs `sessions`).
-fn slots_of(tgid: i32) -> Result<usize, String> {
+pub(crate) fn slots_of(tgid: i32) -> Result<usize, String> {
     let p = "/sys/kernel/debug/qda/cdsp/sessions";
     let t = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
     let tgid = tgid.to_string();
@@ -476,7 +476,7 @@ fn slots_of(tgid: i32) -> Result<usize, String> {
 }
 
 /// How many answers the simulated `dsp` holds back (`drop`, `drop-release`).
-fn held(dsp: &str) -> Result<u32, String> {
+pub(crate) fn held(dsp: &str) -> Result<u32, String> {
     let p = format!("/sys/kernel/debug/qda_dsp_sim/{dsp}");
     let t = fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))?;
     t.lines()
@@ -486,7 +486,7 @@ fn held(dsp: &str) -> Result<u32, String> {
 
 /// The forked child of [`a_killed_process_waits_for_its_release`]:
 /// attaches, arms the held release, says so on `pipe`, waits to be killed.
-fn attach_and_wait_to_be_killed(pipe: i32) -> i32 {
+pub(crate) fn attach_and_wait_to_be_killed(pipe: i32) -> i32 {
     let r = Device::by_name("cdsp")
         .map_err(|e| e.to_string())
         .and_then(|d| {
@@ -578,8 +578,9 @@ fn attach_and_exit_unconfirmed() -> i32 {
 
 /// A process whose release the DSP does not confirm (its kernel call times
 /// out after 10 s) keeps its session slot, client id and memory until the
-/// DSP goes away: the DSP may still use them. The crash then frees them
-/// (else the new cdsp instance would wait for the old context banks).
+/// DSP answers or goes away: the DSP may still use them. The late answer
+/// or the crash frees them (else the new cdsp instance would wait for the
+/// old context banks).
 pub fn an_unconfirmed_release_keeps_the_process() -> Outcome {
     // SAFETY: the child only runs `attach_and_exit_unconfirmed` and leaves
     // with `_exit`.

@@ -18,6 +18,7 @@ mod faults;
 mod fuzz;
 mod hostile_ranges;
 mod interrupted;
+mod kernel_call_faults;
 mod kmemleak;
 mod ktap;
 mod legacy_library;

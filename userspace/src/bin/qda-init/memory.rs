@@ -190,7 +190,7 @@ pub fn bad_gem_requests_get_specific_errnos() -> Outcome {
 }
 
 /// Reads `qda/<dsp>/iova_probe` for `addr`: `(sid, phys)` per session.
-fn probe(dsp: &str, addr: u64) -> Result<Vec<(u32, Option<u64>)>, String> {
+pub(crate) fn probe(dsp: &str, addr: u64) -> Result<Vec<(u32, Option<u64>)>, String> {
     let path = format!("/sys/kernel/debug/qda/{dsp}/iova_probe");
     fs::write(&path, format!("{addr:#x}")).map_err(|e| format!("{path}: {e}"))?;
     let text = fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;

@@ -6,7 +6,7 @@ use std::{io, path::Path};
 use qda::{uapi, Device};
 
 use crate::{
-    backends, faults, fuzz, kmemleak,
+    backends, faults, fuzz, kernel_call_faults, kmemleak,
     ktap::{check, Outcome, Suite},
     memory, prime, rpc, sessions, sys, MODULES,
 };
@@ -413,6 +413,38 @@ pub fn run(loaded: bool) {
         "an_unconfirmed_release_keeps_the_process",
         faults::an_unconfirmed_release_keeps_the_process,
     );
+    for (name, case) in [
+        (
+            "signals_do_not_end_an_attach",
+            kernel_call_faults::signals_do_not_end_an_attach as fn() -> Outcome,
+        ),
+        (
+            "signals_do_not_end_a_create",
+            kernel_call_faults::signals_do_not_end_a_create,
+        ),
+        (
+            "signals_do_not_end_a_legacy_map",
+            kernel_call_faults::signals_do_not_end_a_legacy_map,
+        ),
+        (
+            "signals_do_not_end_a_mem_map",
+            kernel_call_faults::signals_do_not_end_a_mem_map,
+        ),
+        (
+            "signals_do_not_end_an_unmap",
+            kernel_call_faults::signals_do_not_end_an_unmap,
+        ),
+        (
+            "interrupted_closes_leak_no_session",
+            kernel_call_faults::interrupted_closes_leak_no_session,
+        ),
+        (
+            "a_killed_task_exits_within_the_bound",
+            kernel_call_faults::a_killed_task_exits_within_the_bound,
+        ),
+    ] {
+        s.case(name, case);
+    }
     s.case(
         "random_ioctls_get_clean_errnos",
         fuzz::random_ioctls_get_clean_errnos,
