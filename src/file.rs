@@ -218,6 +218,7 @@ pub(crate) fn map(
         offset: args.offset,
         vaddrin: args.vaddrin,
         size: args.size,
+        charge: None,
     };
     args.vaddrout = mapping::map(file.data().client(), a)?;
     Ok(0)

@@ -7,6 +7,7 @@
 use kernel::prelude::*;
 
 use crate::{
+    charge::Charge,
     client::Client,
     fastrpc::process::{
         self,
@@ -16,10 +17,16 @@ use crate::{
     },
 };
 
-/// Maps `a` into the client's DSP process; returns the DSP address.
-pub(crate) fn map(c: &Client, a: MapArgs) -> Result<u64> {
+/// Maps `a` into the client's DSP process; returns the DSP address. New
+/// kernel pages (a legacy map without a buffer) count against the
+/// client's quota like a buffer (see [`crate::limits`]).
+pub(crate) fn map(c: &Client, mut a: MapArgs) -> Result<u64> {
     let s = c.session();
     let pd = c.pd()?;
+    if a.buf.is_none() && a.request == process::MAP_LEGACY && a.size != 0 {
+        let charge = Charge::new(&c.quota, a.size, c.channel.device())?;
+        a.charge = Some(KBox::new(charge, GFP_KERNEL)?);
+    }
     // Room for the record first, so that tracking cannot fail after the
     // DSP made the mapping.
     c.with_process(|p| p.reserve_record())?;

@@ -144,6 +144,9 @@ impl Process {
     /// Makes room for the record of a map about to be sent, so that it
     /// can always be stored ([`Process::track`]) once the DSP made it.
     pub(crate) fn reserve_record(&mut self) -> Result {
+        if self.maps.len().saturating_add(self.in_flight) >= MAX_MAPS {
+            return Err(ENOSPC);
+        }
         let room = self.in_flight.checked_add(1).ok_or(ENOMEM)?;
         self.maps.reserve(room, GFP_KERNEL)?;
         self.in_flight = room;
@@ -323,8 +326,12 @@ pub(crate) fn capabilities(
 
 /// Memory behind a DSP mapping, kept until it is unmapped.
 pub(crate) enum MapMemory {
-    /// Kernel-allocated pages (legacy map without a buffer).
-    Pages { _pages: CoherentBuf },
+    /// Kernel-allocated pages (legacy map without a buffer), and what
+    /// they are charged to (see [`MapArgs::charge`]).
+    Pages {
+        _pages: CoherentBuf,
+        _charge: Option<KBox<dyn Send + Sync>>,
+    },
     /// A buffer of the caller, reachable in the process's CB.
     Buffer { _held: invoke::Held },
 }
@@ -371,6 +378,9 @@ impl RemoteMap {
     }
 }
 
+/// Most mappings one DSP process may have (`-ENOSPC` past it).
+pub(crate) const MAX_MAPS: usize = 1024;
+
 /// What `DRM_IOCTL_QDA_MAP` asks for.
 pub(crate) struct MapArgs {
     pub(crate) request: u32,
@@ -382,6 +392,8 @@ pub(crate) struct MapArgs {
     pub(crate) offset: u32,
     pub(crate) vaddrin: u64,
     pub(crate) size: u64,
+    /// What new kernel pages are charged to, kept as long as they are.
+    pub(crate) charge: Option<KBox<dyn Send + Sync>>,
 }
 
 /// The only legacy mapping flag: pages added to the process's heap.
@@ -412,7 +424,7 @@ fn check_map(cb: &ContextBank, a: &MapArgs) -> Result {
 
 /// The memory a map request names, reachable in `cb`: the caller's
 /// buffer, or (legacy only) new kernel pages. Also its IOVA and length.
-fn map_memory(cb: &Arc<ContextBank>, a: &MapArgs) -> Result<(MapMemory, u64, u64)> {
+fn map_memory(cb: &Arc<ContextBank>, a: &mut MapArgs) -> Result<(MapMemory, u64, u64)> {
     if let Some(buf) = a.buf.as_ref() {
         let mut held = invoke::Held::default();
         let (iova, len) = held.reach(cb, buf)?;
@@ -428,7 +440,11 @@ fn map_memory(cb: &Arc<ContextBank>, a: &MapArgs) -> Result<(MapMemory, u64, u64
     let b = CoherentBuf::new_accounted(cb.dev.as_ref(), size as usize)?;
     let iova = b.dma_addr();
     // Allocated in whole pages, described with the size asked for.
-    Ok((MapMemory::Pages { _pages: b }, iova, a.size))
+    let pages = MapMemory::Pages {
+        _pages: b,
+        _charge: a.charge.take(),
+    };
+    Ok((pages, iova, a.size))
 }
 
 /// Sends the MMAP or MEM_MAP request for `a` with page entry `page`;
@@ -495,10 +511,10 @@ pub(crate) fn map(
     cb: &Arc<ContextBank>,
     client_id: i32,
     pd: u32,
-    a: MapArgs,
+    mut a: MapArgs,
 ) -> Result<RemoteMap, Failed<RemoteMap>> {
     check_map(cb, &a)?;
-    let (mem, iova, len) = map_memory(cb, &a)?;
+    let (mem, iova, len) = map_memory(cb, &mut a)?;
     let mem = Arc::new(mem, GFP_KERNEL)?;
     if a.request != MAP_LEGACY && a.request != MAP_ATTR {
         return Err(EINVAL.into());

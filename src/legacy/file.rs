@@ -184,6 +184,7 @@ impl LegacyFile {
             offset: 0,
             vaddrin: 0,
             size: a.size,
+            charge: None,
         };
         let vaddrout = mapping::map(&self.client, m)?;
         let at = core::mem::offset_of!(uapi::fastrpc_req_mmap, vaddrout);
@@ -224,6 +225,7 @@ impl LegacyFile {
             offset: a.offset as u32,
             vaddrin: a.vaddrin,
             size: a.length,
+            charge: None,
         };
         let vaddrout = mapping::map(&self.client, m)?;
         let at = core::mem::offset_of!(uapi::fastrpc_mem_map, vaddrout);

@@ -327,6 +327,46 @@ fn file_limits() -> Outcome {
         "a 9th legacy buffer",
     )?;
     drop(fds);
+    // Kernel pages of a legacy MMAP count like a buffer.
+    let l = Legacy::open("cdsp").map_err(|e| e.to_string())?;
+    calculator(&l)?;
+    let va = l
+        .mmap(ADSP_MMAP_ADD_PAGES, 4 << 20)
+        .map_err(|e| format!("mmap of 4 MiB: {e}"))?;
+    expect_errno(
+        l.alloc_dma_buf(4096).map(drop),
+        libc::ENOMEM,
+        "a buffer past 4 MiB of MMAP",
+    )?;
+    l.munmap(va, 4 << 20).map_err(|e| format!("munmap: {e}"))?;
+    l.alloc_dma_buf(4096)
+        .map_err(|e| format!("after the munmap: {e}"))?;
+    Ok(())
+}
+
+/// A DSP process has at most 1024 mappings; unmapping one makes room.
+fn a_process_has_at_most_1024_mappings() -> Outcome {
+    let l = Legacy::open("cdsp").map_err(|e| e.to_string())?;
+    calculator(&l)?;
+    let fd = l.alloc_dma_buf(4096).map_err(|e| format!("alloc: {e}"))?;
+    let m = Mapping::new(fd.as_fd(), 0, 4096).map_err(|e| format!("mmap: {e}"))?;
+    let va = m.as_slice().as_ptr() as u64;
+    let mut dvas = Vec::new();
+    for i in 0..1024 {
+        let dva = l
+            .mem_map(fd.as_fd(), FASTRPC_MAP_FD, va, 4096, 0)
+            .map_err(|e| format!("mem_map {i}: {e}"))?;
+        dvas.push(dva);
+    }
+    expect_errno(
+        l.mem_map(fd.as_fd(), FASTRPC_MAP_FD, va, 4096, 0).map(drop),
+        libc::ENOSPC,
+        "mapping 1025",
+    )?;
+    l.mem_unmap(fd.as_fd(), dvas[0], 4096)
+        .map_err(|e| format!("mem_unmap: {e}"))?;
+    l.mem_map(fd.as_fd(), FASTRPC_MAP_FD, va, 4096, 0)
+        .map_err(|e| format!("a map after an unmap: {e}"))?;
     Ok(())
 }
 
@@ -525,6 +565,10 @@ pub fn run() {
         legacy_nodes_can_be_turned_off,
     );
     s.case("each_file_has_its_limits", each_file_has_its_limits);
+    s.case(
+        "a_process_has_at_most_1024_mappings",
+        a_process_has_at_most_1024_mappings,
+    );
     s.case(
         "one_user_cannot_take_every_session",
         crate::fair_share::one_user_cannot_take_every_session,

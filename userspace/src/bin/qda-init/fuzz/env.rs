@@ -52,8 +52,6 @@ pub struct Env {
     /// Devices kept open for the run.
     _devs: Vec<Device>,
     pub calls: u64,
-    /// Uses of foreign dma-bufs held back (see [`super::ops::FOREIGN_USES`]).
-    pub held_back: u64,
     pub errnos: BTreeMap<i32, u64>,
     pub failures: Vec<String>,
     pub iter: usize,
@@ -150,7 +148,6 @@ impl Env {
             calc: None,
             _devs: Vec::new(),
             calls: 0,
-            held_back: 0,
             errnos: BTreeMap::new(),
             failures: Vec::new(),
             iter: 0,
@@ -406,13 +403,12 @@ impl Env {
             .map(|(k, v)| format!("{k}x{v}"))
             .collect();
         format!(
-            "fuzz: {} seed={:#x} iterations={} calls={} succeeded={} foreign_held_back={} errnos {}",
+            "fuzz: {} seed={:#x} iterations={} calls={} succeeded={} errnos {}",
             self.target,
             self.seed,
             self.iter,
             self.calls,
             self.ok,
-            self.held_back,
             e.join(",")
         )
     }
