@@ -176,6 +176,7 @@ pub(crate) fn invoke(
         }),
         user: true,
         release_of: None,
+        owner: c.owner,
     };
     let res = c
         .channel

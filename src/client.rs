@@ -68,6 +68,9 @@ pub(crate) struct Client {
     pub(crate) privilege: Privilege,
     /// What the file may hold (see [`crate::limits`]).
     pub(crate) quota: Arc<Quota>,
+    /// The unprivileged user whose share of the channel the file's calls
+    /// count against (`None` if privileged; see [`crate::fair_share`]).
+    pub(crate) owner: Option<Kuid>,
 }
 
 impl Client {
@@ -101,6 +104,7 @@ impl Client {
             process: KBox::pin_init(new_mutex!(None), GFP_KERNEL)?,
             privilege,
             quota: Arc::new(Quota::new(file_limits()), GFP_KERNEL)?,
+            owner: who.user(),
         })
     }
 

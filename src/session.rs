@@ -62,7 +62,7 @@ pub(crate) struct Opener {
 
 impl Opener {
     /// The user a share is counted against (`None` if privileged).
-    fn user(self) -> Option<Kuid> {
+    pub(crate) fn user(self) -> Option<Kuid> {
         (!self.privileged).then_some(self.euid)
     }
 }

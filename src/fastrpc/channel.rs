@@ -40,6 +40,10 @@
 //! callers has returned and the rpmsg driver data is gone, and module
 //! exit (which unbinds every channel first) has nothing to wait for.
 //!
+//! An unprivileged user's calls may hold at most half of the call slots
+//! and half of [`ORPHAN_LIMIT`] orphans (see [`Request::owner`]): a user
+//! whose calls the DSP never answers cannot deny other users theirs.
+//!
 //! A DSP that stops answering could fill every slot with orphans; once
 //! [`ORPHAN_LIMIT`] slots are orphaned, new user calls are refused with
 //! `-EAGAIN` (kernel calls still get a slot while any is free) until the
@@ -63,6 +67,7 @@ use kernel::{
         Mutex,
         SpinLockIrq, //
     },
+    task::Kuid,
     time::{
         msecs_to_jiffies,
         Jiffies, //
@@ -75,6 +80,7 @@ use super::wire::{
     Rsp, //
 };
 use crate::{
+    fair_share::may_take,
     ffi::completion::{
         Done,
         Waited, //
@@ -108,6 +114,9 @@ struct Slot {
     memory: Option<Arc<dyn CallMemory>>,
     /// A process's release: its memory holds the process.
     release: bool,
+    /// The unprivileged user whose call holds the slot (see
+    /// [`Request::owner`]).
+    owner: Option<Kuid>,
 }
 
 struct Table {
@@ -123,6 +132,22 @@ struct Table {
 }
 
 impl Table {
+    /// Whether `owner` (if any) may take one more call slot: fewer than
+    /// its share of the call slots in use, and of [`ORPHAN_LIMIT`]
+    /// orphaned.
+    fn within_share(&self, owner: Option<Kuid>) -> bool {
+        let Some(u) = owner else {
+            return true;
+        };
+        let mine = self.slots.iter().filter(|s| s.owner == Some(u));
+        let (busy, orphans) = mine.fold((0, 0), |(b, o), s| match s.state {
+            State::Free => (b, o),
+            State::Orphan => (b + 1, o + 1),
+            _ => (b + 1, o),
+        });
+        may_take(false, busy, SLOTS - FIRST_CALL_SLOT) && may_take(false, orphans, ORPHAN_LIMIT)
+    }
+
     /// Moves slot `i` to `state`, keeping the counts.
     fn set(&mut self, i: usize, state: State) {
         let orphaned = |s| matches!(s, State::Orphan | State::Reapable);
@@ -232,6 +257,11 @@ pub(crate) struct Request {
     pub(crate) user: bool,
     /// The release of this client id's process: sent in the id's own slot.
     pub(crate) release_of: Option<i32>,
+    /// The unprivileged user making a user call: it may hold at most half
+    /// of the call slots and of [`ORPHAN_LIMIT`] (`-EAGAIN` past that), so
+    /// that its calls cannot deny other users theirs. `None`: no share
+    /// (kernel calls, privileged files).
+    pub(crate) owner: Option<Kuid>,
 }
 
 /// What may end a caller's wait besides the answer (or the DSP's end).
@@ -288,6 +318,7 @@ impl Channel {
                     state: State::Free,
                     memory: None,
                     release: false,
+                    owner: None,
                 },
                 GFP_KERNEL,
             )?;
@@ -346,7 +377,7 @@ impl Channel {
     fn reserve(&self, memory: Arc<dyn CallMemory>, req: &Request) -> Result<(usize, u64)> {
         let seq = wire::seq_wrap(self.seq.fetch_add(1, Relaxed).wrapping_add(1));
         let mut t = self.table.lock();
-        if req.user && t.orphans >= ORPHAN_LIMIT {
+        if req.user && (t.orphans >= ORPHAN_LIMIT || !t.within_share(req.owner)) {
             return Err(EAGAIN);
         }
         let i = match req.release_of {
@@ -361,6 +392,7 @@ impl Channel {
             state: State::Pending,
             memory: Some(memory),
             release: req.release_of.is_some(),
+            owner: req.owner,
         };
         // Under the lock, after the last wake of the slot's previous use.
         self.waiters[i].reinit();
@@ -382,6 +414,7 @@ impl Channel {
         let mut t = self.table.lock();
         t.slots[i].state = State::Free;
         t.slots[i].release = false;
+        t.slots[i].owner = None;
         t.slots[i].memory.take()
     }
 

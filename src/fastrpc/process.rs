@@ -256,6 +256,7 @@ fn kernel_call_on(
         },
         user: false,
         release_of: opts.release_of,
+        owner: None,
     };
     let memory: Arc<dyn CallMemory> = match opts.keep {
         Some(k) => Arc::new(

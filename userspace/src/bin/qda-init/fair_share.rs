@@ -3,17 +3,21 @@
 //!
 //! Child modes (`qda_mode`): `hold-session` opens the cdsp node, computes
 //! a sum in an unsigned PD and holds the file until its stdin closes;
-//! `many-files` opens cdsp files until one is refused, then holds them.
+//! `many-files` opens cdsp files until one is refused, then holds them;
+//! `calls` opens the calculator and makes one call per line of stdin.
 
 use std::{
-    io::{BufRead, BufReader, Read},
+    io::{BufRead, BufReader, Read, Write},
     os::unix::process::CommandExt,
     process::{Child, ChildStdout, Command, Stdio},
 };
 
 use qda::{legacy::FASTRPC_MODE_UNSIGNED_MODULE, Device};
 
-use crate::ktap::{check, Outcome};
+use crate::{
+    faults,
+    ktap::{check, Outcome},
+};
 
 /// Two unprivileged users.
 const USER_A: u32 = 1000;
@@ -78,6 +82,27 @@ pub fn many_files() {
     hold();
 }
 
+/// `qda_mode=calls`: `ready`, then per line of stdin one sum of `[1]`:
+/// `ok <sum>` or `errno <n>`.
+pub fn calls() {
+    let Ok(d) = cdsp() else {
+        return println!("open failed");
+    };
+    let h = d
+        .create(&shell(), FASTRPC_MODE_UNSIGNED_MODULE)
+        .and_then(|()| d.open_module("calculator"));
+    let Ok(h) = h else {
+        return println!("no calculator");
+    };
+    println!("ready");
+    for _ in std::io::stdin().lines() {
+        match d.calculator_sum(h, &[1]) {
+            Ok(s) => println!("ok {s}"),
+            Err(e) => println!("errno {}", e.raw_os_error().unwrap_or(0)),
+        }
+    }
+}
+
 /// A child in `mode` as `uid`, and its stdout.
 struct Held {
     child: Child,
@@ -100,7 +125,15 @@ impl Held {
         Ok(Self { child, out })
     }
 
-    /// The child's first line.
+    /// Asks a `calls` child for one call; its answer.
+    fn call(&mut self) -> String {
+        if let Some(i) = self.child.stdin.as_mut() {
+            let _ = i.write_all(b"call\n");
+        }
+        self.line()
+    }
+
+    /// The child's next line.
     fn line(&mut self) -> String {
         let mut l = String::new();
         let _ = self.out.read_line(&mut l);
@@ -159,5 +192,52 @@ pub fn one_user_cannot_take_every_client_id() -> Outcome {
         l == "held 55",
         "user B got {l:?} while user A holds 32 files"
     );
+    Ok(())
+}
+
+/// User A's calls, orphaned by a DSP that holds their answers, stop at
+/// A's share of the orphan limit (`EAGAIN`), while user B still computes.
+pub fn one_user_cannot_orphan_every_call() -> Outcome {
+    crate::legacy_nodes::open_up_nodes()?;
+    let share = crate::rpc::calls("cdsp", "orphan_limit")? / 2;
+    let mut a = Held::spawn("calls", USER_A)?;
+    let l = a.line();
+    check!(l == "ready", "user A: {l:?}");
+    faults::set_timeout("cdsp", 20)?;
+    let r = orphan_share(&mut a, share);
+    faults::set_timeout("cdsp", 0)?;
+    let b = r.and_then(|()| {
+        let mut b = Held::spawn("hold-session", USER_B)?;
+        Ok(b.line())
+    });
+    faults::knob("cdsp", "release")?;
+    let l = b?;
+    check!(
+        l == "held 55",
+        "user B got {l:?} while user A holds its orphans"
+    );
+    check!(
+        faults::eventually(|| crate::rpc::calls("cdsp", "orphans") == Ok(0)),
+        "orphans left after the answers came"
+    );
+    Ok(())
+}
+
+/// `share` calls of `a` orphaned (each answer held), then one refused.
+fn orphan_share(a: &mut Held, share: u64) -> Outcome {
+    let base = faults::held("cdsp")?;
+    for i in 0..share {
+        faults::knob("cdsp", "drop")?;
+        let l = a.call();
+        check!(l == "errno 110", "user A's call {i}: {l:?}, want ETIMEDOUT");
+        let want = base + i as u32 + 1;
+        check!(
+            faults::eventually(|| faults::held("cdsp") == Ok(want)),
+            "call {i}: the simulator holds {:?} answers",
+            faults::held("cdsp")
+        );
+    }
+    let l = a.call();
+    check!(l == "errno 11", "user A past its share: {l:?}, want EAGAIN");
     Ok(())
 }

@@ -30,7 +30,7 @@ pub(crate) fn knob(dsp: &str, cmd: &str) -> Result<(), String> {
     fs::write(&p, cmd).map_err(|e| format!("{p} <- {cmd}: {e}"))
 }
 
-fn set_timeout(dsp: &str, ms: u32) -> Result<(), String> {
+pub(crate) fn set_timeout(dsp: &str, ms: u32) -> Result<(), String> {
     let p = format!("/sys/kernel/debug/qda/{dsp}/invoke_timeout_ms");
     fs::write(&p, ms.to_string()).map_err(|e| format!("{p}: {e}"))
 }

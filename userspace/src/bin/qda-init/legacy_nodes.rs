@@ -577,5 +577,9 @@ pub fn run() {
         "one_user_cannot_take_every_client_id",
         crate::fair_share::one_user_cannot_take_every_client_id,
     );
+    s.case(
+        "one_user_cannot_orphan_every_call",
+        crate::fair_share::one_user_cannot_orphan_every_call,
+    );
     print!("{}", s.render());
 }

@@ -149,6 +149,7 @@ fn main() {
         Ok("unprivileged-creates") => return legacy_nodes::unprivileged_creates(),
         Ok("hold-session") => return fair_share::hold_session(),
         Ok("many-files") => return fair_share::many_files(),
+        Ok("calls") => return fair_share::calls(),
         _ => {}
     }
     // The hostile-range probes the qda_legacy suite runs as an app.
