@@ -486,7 +486,34 @@ pub(crate) fn held(dsp: &str) -> Result<u32, String> {
 
 /// The forked child of [`a_killed_process_waits_for_its_release`]:
 /// attaches, arms the held release, says so on `pipe`, waits to be killed.
-pub(crate) fn attach_and_wait_to_be_killed(pipe: i32) -> i32 {
+/// Forks a child that runs [`attach_and_wait_to_be_killed`]: its pid, and
+/// whether it attached (it wrote its byte).
+pub(crate) fn fork_attached() -> Result<(i32, bool), String> {
+    let mut p = [0i32; 2];
+    // SAFETY: a pipe, then a fork whose child runs
+    // `attach_and_wait_to_be_killed` and leaves with `_exit`.
+    let pid = unsafe {
+        check!(libc::pipe(p.as_mut_ptr()) == 0, "pipe failed");
+        let pid = libc::fork();
+        if pid == 0 {
+            libc::close(p[0]);
+            libc::_exit(attach_and_wait_to_be_killed(p[1]));
+        }
+        libc::close(p[1]);
+        pid
+    };
+    check!(pid > 0, "fork failed");
+    let mut b = 0u8;
+    // SAFETY: reads one byte into a live local, then closes our end.
+    let n = unsafe {
+        let n = libc::read(p[0], (&raw mut b).cast(), 1);
+        libc::close(p[0]);
+        n
+    };
+    Ok((pid, n == 1))
+}
+
+fn attach_and_wait_to_be_killed(pipe: i32) -> i32 {
     let r = Device::by_name("cdsp")
         .map_err(|e| e.to_string())
         .and_then(|d| {
@@ -513,30 +540,10 @@ pub(crate) fn attach_and_wait_to_be_killed(pipe: i32) -> i32 {
 /// up at once and leaving the process kept.
 pub fn a_killed_process_waits_for_its_release() -> Outcome {
     let kept = calls("cdsp", "kept")?;
-    let mut p = [0i32; 2];
-    // SAFETY: a pipe, then a fork whose child runs
-    // `attach_and_wait_to_be_killed` and leaves with `_exit`.
-    let pid = unsafe {
-        check!(libc::pipe(p.as_mut_ptr()) == 0, "pipe failed");
-        let pid = libc::fork();
-        if pid == 0 {
-            libc::close(p[0]);
-            libc::_exit(attach_and_wait_to_be_killed(p[1]));
-        }
-        libc::close(p[1]);
-        pid
-    };
-    check!(pid > 0, "fork failed");
-    let mut b = 0u8;
-    // SAFETY: reads one byte into a live local, then closes our end.
-    let n = unsafe {
-        let n = libc::read(p[0], (&raw mut b).cast(), 1);
-        libc::close(p[0]);
-        n
-    };
+    let (pid, attached) = fork_attached()?;
     // SAFETY: our child, killed; reaped below.
     unsafe { libc::kill(pid, libc::SIGKILL) };
-    let reached = n == 1 && eventually(|| held("cdsp") == Ok(1));
+    let reached = attached && eventually(|| held("cdsp") == Ok(1));
     knob("cdsp", "release")?;
     // SAFETY: reaps our child.
     unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };

@@ -22,7 +22,7 @@ use qda::{
 };
 
 use crate::{
-    faults::{attach_and_wait_to_be_killed, eventually, held, knob, slots_of},
+    faults::{eventually, fork_attached, held, knob, slots_of},
     ktap::{check, Outcome},
     memory::probe,
     rpc::calls,
@@ -366,27 +366,7 @@ pub fn interrupted_closes_leak_no_session() -> Outcome {
 /// it exits within the kernel-call bound; its process stays reserved for
 /// the DSP until the late answer, which gives the slot back.
 pub fn a_killed_task_exits_within_the_bound() -> Outcome {
-    let mut p = [0i32; 2];
-    // SAFETY: a pipe, then a fork whose child attaches, arms the held
-    // release and waits to be killed.
-    let pid = unsafe {
-        check!(libc::pipe(p.as_mut_ptr()) == 0, "pipe failed");
-        let pid = libc::fork();
-        if pid == 0 {
-            libc::close(p[0]);
-            libc::_exit(attach_and_wait_to_be_killed(p[1]));
-        }
-        libc::close(p[1]);
-        pid
-    };
-    check!(pid > 0, "fork failed");
-    let mut b = 0u8;
-    // SAFETY: reads one byte into a live local, then closes our end.
-    let attached = unsafe {
-        let n = libc::read(p[0], (&raw mut b).cast(), 1);
-        libc::close(p[0]);
-        n == 1
-    };
+    let (pid, attached) = fork_attached()?;
     // SAFETY: our child.
     unsafe { libc::kill(pid, libc::SIGKILL) };
     let t = Instant::now();
