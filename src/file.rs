@@ -219,6 +219,7 @@ pub(crate) fn map(
         vaddrin: args.vaddrin,
         size: args.size,
         charge: None,
+        reuse: None,
     };
     args.vaddrout = mapping::map(file.data().client(), a)?;
     Ok(0)

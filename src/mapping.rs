@@ -7,6 +7,7 @@
 use kernel::prelude::*;
 
 use crate::{
+    buffer_ref::BufRef,
     charge::Charge,
     client::Client,
     fastrpc::process::{
@@ -23,6 +24,11 @@ use crate::{
 pub(crate) fn map(c: &Client, mut a: MapArgs) -> Result<u64> {
     let s = c.session();
     let pd = c.pd()?;
+    // Another mapping of the same foreign dma-buf lends its attachment:
+    // one attachment per buffer and process, however often it is mapped.
+    if let Some(BufRef::DmaBuf(d)) = a.buf.as_ref() {
+        a.reuse = c.with_process(|p| Ok(p.attachment_of(d)))?;
+    }
     if a.buf.is_none() && a.request == process::MAP_LEGACY && a.size != 0 {
         let charge = Charge::new(&c.quota, a.size, c.channel.device())?;
         a.charge = Some(KBox::new(charge, GFP_KERNEL)?);

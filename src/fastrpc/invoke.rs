@@ -30,7 +30,10 @@ use crate::{
     context_bank::ContextBank,
     ffi::{
         dma::CoherentBuf,
-        dmabuf::Attachment,
+        dmabuf::{
+            Attachment,
+            DmaBuf, //
+        },
         gem::ObjectRef, //
     },
     gem::Bo,
@@ -98,7 +101,7 @@ pub(crate) struct Payload {
 #[derive(Default)]
 pub(crate) struct Held {
     objs: KVec<ObjectRef<Bo>>,
-    attachments: KVec<Attachment>,
+    attachments: KVec<Arc<Attachment>>,
 }
 
 impl Held {
@@ -114,17 +117,30 @@ impl Held {
             BufRef::DmaBuf(d) => {
                 // One attachment per dma-buf, however many arguments name
                 // it (as drivers/misc/fastrpc.c maps an fd once per call).
-                let same = |a: &&Attachment| a.dma_buf().as_raw() == d.as_raw();
-                if let Some(att) = self.attachments.iter().find(same) {
+                if let Some(att) = self.attachment_of(d) {
                     let (iova, len) = att.contiguous_range()?;
                     return Ok((iova, len as u64));
                 }
-                let att = d.attach(cb.dev.as_ref())?;
+                let att = Arc::new(d.attach(cb.dev.as_ref())?, GFP_KERNEL)?;
                 let (iova, len) = att.contiguous_range()?;
                 self.attachments.push(att, GFP_KERNEL)?;
                 Ok((iova, len as u64))
             }
         }
+    }
+}
+
+impl Held {
+    /// The attachment `self` holds of `d`, if any.
+    pub(crate) fn attachment_of(&self, d: &DmaBuf) -> Option<Arc<Attachment>> {
+        let same = |a: &&Arc<Attachment>| a.dma_buf().as_raw() == d.as_raw();
+        self.attachments.iter().find(same).cloned()
+    }
+
+    /// Holds `att` (an attachment to the same context bank) too, so that
+    /// [`Held::reach`] uses it instead of attaching its dma-buf again.
+    pub(crate) fn adopt(&mut self, att: Arc<Attachment>) -> Result {
+        Ok(self.attachments.push(att, GFP_KERNEL)?)
     }
 }
 

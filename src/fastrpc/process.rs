@@ -58,7 +58,13 @@ use crate::{
         Resolved, //
     },
     context_bank::ContextBank,
-    ffi::dma::CoherentBuf,
+    ffi::{
+        dma::CoherentBuf,
+        dmabuf::{
+            Attachment,
+            DmaBuf, //
+        },
+    },
     remote_heap::HeapInfo,
     topology, //
 };
@@ -131,6 +137,14 @@ impl<T> Failed<T> {
 }
 
 impl Process {
+    /// An attachment of `d` held by one of the process's mappings.
+    pub(crate) fn attachment_of(&self, d: &DmaBuf) -> Option<Arc<Attachment>> {
+        self.maps.iter().find_map(|m| match &*m._mem {
+            MapMemory::Buffer { held } => held.attachment_of(d),
+            MapMemory::Pages { .. } => None,
+        })
+    }
+
     fn new(pd: u32, confirmed: bool, init_mem: Option<Arc<CoherentBuf>>) -> Self {
         Self {
             pd,
@@ -334,7 +348,7 @@ pub(crate) enum MapMemory {
         _charge: Option<KBox<dyn Send + Sync>>,
     },
     /// A buffer of the caller, reachable in the process's CB.
-    Buffer { _held: invoke::Held },
+    Buffer { held: invoke::Held },
 }
 
 /// A mapping made on the DSP for a process, tracked by the kernel.
@@ -371,7 +385,7 @@ impl RemoteMap {
             answered: true,
             _mem: Arc::new(
                 MapMemory::Buffer {
-                    _held: invoke::Held::default(),
+                    held: invoke::Held::default(),
                 },
                 GFP_KERNEL,
             )?,
@@ -395,6 +409,10 @@ pub(crate) struct MapArgs {
     pub(crate) size: u64,
     /// What new kernel pages are charged to, kept as long as they are.
     pub(crate) charge: Option<KBox<dyn Send + Sync>>,
+    /// An attachment of the buffer's dma-buf another mapping of the
+    /// process holds (see [`Process::attachment_of`]): used instead of a
+    /// new one, as drivers/misc/fastrpc.c reuses the map of an fd.
+    pub(crate) reuse: Option<Arc<Attachment>>,
 }
 
 /// The only legacy mapping flag: pages added to the process's heap.
@@ -428,11 +446,14 @@ fn check_map(cb: &ContextBank, a: &MapArgs) -> Result {
 fn map_memory(cb: &Arc<ContextBank>, a: &mut MapArgs) -> Result<(MapMemory, u64, u64)> {
     if let Some(buf) = a.buf.as_ref() {
         let mut held = invoke::Held::default();
+        if let Some(att) = a.reuse.take() {
+            held.adopt(att)?;
+        }
         let (iova, len) = held.reach(cb, buf)?;
         if u64::from(a.offset).checked_add(a.size).ok_or(EINVAL)? > len {
             return Err(EINVAL);
         }
-        return Ok((MapMemory::Buffer { _held: held }, iova, len));
+        return Ok((MapMemory::Buffer { held }, iova, len));
     }
     if a.request != MAP_LEGACY {
         return Err(EBADF);

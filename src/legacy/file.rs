@@ -185,6 +185,7 @@ impl LegacyFile {
             vaddrin: 0,
             size: a.size,
             charge: None,
+            reuse: None,
         };
         let vaddrout = mapping::map(&self.client, m)?;
         let at = core::mem::offset_of!(uapi::fastrpc_req_mmap, vaddrout);
@@ -226,6 +227,7 @@ impl LegacyFile {
             vaddrin: a.vaddrin,
             size: a.length,
             charge: None,
+            reuse: None,
         };
         let vaddrout = mapping::map(&self.client, m)?;
         let at = core::mem::offset_of!(uapi::fastrpc_mem_map, vaddrout);

@@ -344,6 +344,29 @@ fn file_limits() -> Outcome {
     Ok(())
 }
 
+/// A foreign dma-buf (the system heap's) mapped ten times at once is
+/// attached once: the DMA-API debug code, which warns from the 8th
+/// mapping of one buffer to a device, stays quiet (the console check).
+fn a_foreign_buffer_mapped_often_is_attached_once() -> Outcome {
+    let l = Legacy::open("cdsp").map_err(|e| e.to_string())?;
+    calculator(&l)?;
+    let fd = qda::heap::alloc("system", 4096).map_err(|e| format!("system heap: {e}"))?;
+    let m = Mapping::new(fd.as_fd(), 0, 4096).map_err(|e| format!("mmap: {e}"))?;
+    let va = m.as_slice().as_ptr() as u64;
+    let mut dvas = Vec::new();
+    for i in 0..10 {
+        let dva = l
+            .mem_map(fd.as_fd(), FASTRPC_MAP_FD, va, 4096, 0)
+            .map_err(|e| format!("mem_map {i}: {e}"))?;
+        dvas.push(dva);
+    }
+    for (i, dva) in dvas.into_iter().enumerate() {
+        l.mem_unmap(fd.as_fd(), dva, 4096)
+            .map_err(|e| format!("mem_unmap {i}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// A DSP process has at most 1024 mappings; unmapping one makes room.
 fn a_process_has_at_most_1024_mappings() -> Outcome {
     let l = Legacy::open("cdsp").map_err(|e| e.to_string())?;
@@ -568,6 +591,10 @@ pub fn run() {
     s.case(
         "a_process_has_at_most_1024_mappings",
         a_process_has_at_most_1024_mappings,
+    );
+    s.case(
+        "a_foreign_buffer_mapped_often_is_attached_once",
+        a_foreign_buffer_mapped_often_is_attached_once,
     );
     s.case(
         "one_user_cannot_take_every_session",

@@ -202,13 +202,12 @@ fn map(e: &mut Env) {
         ARG,
         ALLOC,
         DSP,
-        &[libc::EBADF, libc::ENODEV, libc::EOPNOTSUPP],
+        &[libc::EBADF, libc::ENODEV, libc::EOPNOTSUPP, libc::ENOSPC],
     ]);
     if call(e, d, uapi::DRM_IOCTL_QDA_MAP, &mut a, &allowed).is_ok() {
         let vout = u64_at(&a, 40);
         e.vaddrs.push((vout, size, fd));
-        // Foreign dma-bufs: see "Foreign maps" in ops.rs.
-        if e.is_foreign(fd) || e.rng.one_in(2) {
+        if e.rng.one_in(2) {
             // Undone at once, as the library would.
             munmap_exact(e, request, fd, vout, size);
         }

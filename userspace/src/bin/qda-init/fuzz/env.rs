@@ -57,13 +57,6 @@ pub struct Env {
     pub iter: usize,
 }
 
-/// The kinds of [`Env::fds`] that are other exporters' dma-bufs.
-pub const FOREIGN: &[&str] = &[
-    "dma-buf of the other qda device",
-    "system-heap dma-buf",
-    "udmabuf",
-];
-
 /// What the last call was, for the fatal-signal handler.
 static mut LAST: [u8; 512] = [0; 512];
 static mut LAST_LEN: usize = 0;
@@ -213,14 +206,6 @@ impl Env {
         if let Some(a) = self.map_shared(fd.as_raw_fd(), 0, PAGE) {
             self.bufs.push((fd.as_raw_fd(), a, PAGE));
         }
-    }
-
-    /// Whether `fd` is a dma-buf of another exporter or device (attached
-    /// to the node's context bank for each use).
-    pub fn is_foreign(&self, fd: i32) -> bool {
-        self.fds
-            .iter()
-            .any(|&(f, what)| f == fd && FOREIGN.contains(&what))
     }
 
     /// A buffer `(reference, address, length)` to build a valid

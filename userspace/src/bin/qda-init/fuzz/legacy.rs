@@ -141,13 +141,12 @@ fn mem_map(e: &mut Env) {
         ARG,
         ALLOC,
         DSP,
-        &[libc::EBADF, libc::ENODEV, libc::EOPNOTSUPP],
+        &[libc::EBADF, libc::ENODEV, libc::EOPNOTSUPP, libc::ENOSPC],
     ]);
     if call(e, d, FASTRPC_IOCTL_MEM_MAP, &mut a, &allowed).is_ok() {
         let v = get64(&a, 32);
         e.vaddrs.push((v, length, fd));
-        // Foreign dma-bufs: see "Foreign maps" in ops.rs.
-        if e.is_foreign(fd) || e.rng.one_in(2) {
+        if e.rng.one_in(2) {
             mem_unmap_exact(e, fd, v, length);
         }
     }

@@ -48,16 +48,6 @@ pub fn any(sets: &[&[i32]]) -> Vec<i32> {
     v
 }
 
-// Foreign maps (FOUND BUG, TEMPORARY BOUND, half fixed): every MAP/MEM_MAP of a
-// dma-buf of another exporter attaches and DMA-maps it anew until it is
-// unmapped, without reusing an existing mapping of it as
-// drivers/misc/fastrpc.c does (`fastrpc_map_lookup`); from the 8th
-// concurrent mapping of one buffer the DMA-API debug code warns
-// ("exceeded 7 overlapping mappings of cacheline"). INVOKE now attaches
-// a dma-buf once per call however many arguments name it, so calls are
-// not bounded; the fuzzer still unmaps its maps of foreign buffers at
-// once (legacy.rs, accel.rs). The bound goes with the map fix.
-
 /// Scratch offset of INVOKE argument arrays (up to 540 * 24 bytes;
 /// the calculator's arguments sit in its first 4 KiB).
 const ARGS_AT: usize = 4 << 10;
