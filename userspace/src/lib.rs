@@ -110,17 +110,30 @@ impl Device {
         Ok(v)
     }
 
-    /// Opens the node of the DSP labelled `name`.
+    /// Opens the node of the DSP labelled `name`. Nodes are opened one at
+    /// a time and closed unless they match (each open file holds a session
+    /// of its DSP); a node that cannot be opened is skipped, and its error
+    /// returned if no node matches.
     pub fn by_name(name: &str) -> io::Result<Self> {
-        for d in Self::all()? {
-            if d.query()?.name() == name {
+        let mut last = None;
+        for p in Self::paths()? {
+            let d = match Self::open(&p) {
+                Ok(d) => d,
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
+            if d.driver_name()? == "qda" && d.query()?.name() == name {
                 return Ok(d);
             }
         }
-        Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("no qda DSP named {name:?}"),
-        ))
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no qda DSP named {name:?}"),
+            )
+        }))
     }
 
     /// The node's path.
