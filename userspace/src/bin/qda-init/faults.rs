@@ -489,25 +489,12 @@ pub(crate) fn held(dsp: &str) -> Result<u32, String> {
 /// Forks a child that runs [`attach_and_wait_to_be_killed`]: its pid, and
 /// whether it attached (it wrote its byte).
 pub(crate) fn fork_attached() -> Result<(i32, bool), String> {
-    let mut p = [0i32; 2];
-    // SAFETY: a pipe, then a fork whose child runs
-    // `attach_and_wait_to_be_killed` and leaves with `_exit`.
-    let pid = unsafe {
-        check!(libc::pipe(p.as_mut_ptr()) == 0, "pipe failed");
-        let pid = libc::fork();
-        if pid == 0 {
-            libc::close(p[0]);
-            libc::_exit(attach_and_wait_to_be_killed(p[1]));
-        }
-        libc::close(p[1]);
-        pid
-    };
-    check!(pid > 0, "fork failed");
+    let (pid, rd) = crate::sys::fork_piped(attach_and_wait_to_be_killed)?;
     let mut b = 0u8;
     // SAFETY: reads one byte into a live local, then closes our end.
     let n = unsafe {
-        let n = libc::read(p[0], (&raw mut b).cast(), 1);
-        libc::close(p[0]);
+        let n = libc::read(rd, (&raw mut b).cast(), 1);
+        libc::close(rd);
         n
     };
     Ok((pid, n == 1))

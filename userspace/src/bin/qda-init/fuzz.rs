@@ -251,27 +251,16 @@ pub fn random_ioctls_get_clean_errnos() -> Outcome {
 
 /// Runs [`child`] in a forked process and checks how it ended.
 fn run_child(dsp: &str, seed: u64, attach: bool) -> Outcome {
-    let mut p = [0i32; 2];
-    // SAFETY: plain pipe/fork; the child reports through the pipe and
-    // leaves with `_exit`.
-    let pid = unsafe {
-        if libc::pipe(p.as_mut_ptr()) != 0 {
-            return Err("pipe failed".into());
-        }
-        let pid = libc::fork();
-        if pid == 0 {
-            libc::close(p[0]);
-            let report = child(dsp, seed, attach);
-            libc::write(p[1], report.as_ptr().cast(), report.len());
-            libc::_exit(0);
-        }
-        libc::close(p[1]);
-        pid
-    };
-    check!(pid > 0, "fork failed");
+    // The child reports through the pipe.
+    let (pid, rd) = crate::sys::fork_piped(|w| {
+        let report = child(dsp, seed, attach);
+        // SAFETY: writes the report from a live buffer to our pipe end.
+        unsafe { libc::write(w, report.as_ptr().cast(), report.len()) };
+        0
+    })?;
     let mut report = String::new();
-    // SAFETY: `p[0]` is the read end we own.
-    let mut rd = unsafe { std::fs::File::from_raw_fd(p[0]) };
+    // SAFETY: `rd` is the read end we own.
+    let mut rd = unsafe { std::fs::File::from_raw_fd(rd) };
     let _ = rd.read_to_string(&mut report);
     let mut status = 0;
     // SAFETY: reaps our child.

@@ -125,29 +125,12 @@ fn child(kind: Kind, ready: i32) -> i32 {
 
 /// Forks [`child`] for `kind`: its pid and the address it reported.
 fn spawn(kind: Kind) -> Result<(i32, u64), String> {
-    let mut p = [0i32; 2];
-    // SAFETY: a pipe, then a fork whose child runs `child` and leaves with
-    // `_exit`.
-    let pid = unsafe {
-        if libc::pipe(p.as_mut_ptr()) != 0 {
-            return Err("pipe failed".into());
-        }
-        let pid = libc::fork();
-        if pid == 0 {
-            libc::close(p[0]);
-            libc::_exit(child(kind, p[1]));
-        }
-        libc::close(p[1]);
-        pid
-    };
-    if pid < 0 {
-        return Err("fork failed".into());
-    }
+    let (pid, rd) = crate::sys::fork_piped(|w| child(kind, w))?;
     let mut addr = 0u64;
     // SAFETY: reads 8 bytes into a live local, then closes our end.
     let n = unsafe {
-        let n = libc::read(p[0], (&raw mut addr).cast(), 8);
-        libc::close(p[0]);
+        let n = libc::read(rd, (&raw mut addr).cast(), 8);
+        libc::close(rd);
         n
     };
     if n != 8 {

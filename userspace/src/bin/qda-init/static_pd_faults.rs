@@ -79,29 +79,17 @@ fn stuck_daemon(pipe: i32) -> io::Result<()> {
 /// Forks [`stuck_daemon`]; its pid and the read end of its pipe, once
 /// it is up.
 fn fork_stuck_daemon() -> Result<(i32, i32), String> {
-    let mut p = [0i32; 2];
-    // SAFETY: pipe and fork; the child runs the daemon and leaves with
-    // `_exit`.
-    let pid = unsafe {
-        if libc::pipe(p.as_mut_ptr()) != 0 {
-            return Err("pipe failed".into());
-        }
-        let pid = libc::fork();
-        if pid == 0 {
-            libc::close(p[0]);
-            let _ = stuck_daemon(p[1]);
-            libc::_exit(1);
-        }
-        libc::close(p[1]);
-        pid
-    };
-    if pid < 0 || byte(p[0]) != Some(b'u') {
+    let (pid, rd) = crate::sys::fork_piped(|w| {
+        let _ = stuck_daemon(w);
+        1
+    })?;
+    if byte(rd) != Some(b'u') {
         kill(pid);
         // SAFETY: our pipe end.
-        unsafe { libc::close(p[0]) };
+        unsafe { libc::close(rd) };
         return Err("the forked audio PD daemon did not come up".into());
     }
-    Ok((pid, p[0]))
+    Ok((pid, rd))
 }
 
 /// SIGKILL and reap `pid` (if > 0).

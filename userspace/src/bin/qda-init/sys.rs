@@ -66,3 +66,31 @@ pub fn power_off() -> ! {
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }
+
+/// Forks a child that runs `child` with the write end of a new pipe and
+/// leaves with `_exit` of what it returned; the child's pid and the read
+/// end (the caller's to close).
+pub fn fork_piped(child: impl FnOnce(i32) -> i32) -> Result<(i32, i32), String> {
+    let mut p = [0i32; 2];
+    // SAFETY: a plain pipe into a live array.
+    if unsafe { libc::pipe(p.as_mut_ptr()) } != 0 {
+        return Err("pipe failed".into());
+    }
+    // SAFETY: fork; the child only runs `child` and leaves with `_exit`.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: the child's copy of the read end.
+        unsafe { libc::close(p[0]) };
+        let code = child(p[1]);
+        // SAFETY: ends the child without running the parent's exit path.
+        unsafe { libc::_exit(code) };
+    }
+    // SAFETY: our copy of the write end.
+    unsafe { libc::close(p[1]) };
+    if pid < 0 {
+        // SAFETY: our read end.
+        unsafe { libc::close(p[0]) };
+        return Err("fork failed".into());
+    }
+    Ok((pid, p[0]))
+}
