@@ -6,21 +6,31 @@
 #   make bench    set up, boot QEMU and print the benchmark figures
 #   make fuzz     the boundary-value fuzzer at length (QDA_FUZZ_SEED,
 #                 QDA_FUZZ_ITERATIONS per child)
-#   make modules  build qda.ko and qda_dsp_sim.ko against $(KDIR)
+#   make modules  build qda.ko against $(KDIR) (QDA_DSP_SIM=1: also the
+#                 test-only simulated DSP, qda_dsp_sim.ko)
+#   make modules_install  install qda.ko into
+#                 $(INSTALL_MOD_PATH)/lib/modules/<release>/updates and run
+#                 depmod (the kernel's own modules_install for M= builds)
+#   make install  modules_install, plus the udev rules, modprobe.d and
+#                 sysusers.d files of packaging/ and qdactl (see README)
 #
 # KDIR defaults to the cached QEMU test kernel; point it at a board's kernel
-# build tree to build for that board.
+# build tree to build for that board. The compiler (GCC or LLVM) and rustc
+# are the ones KDIR was built with (scripts/kmake.sh reads its .config).
 
 SHELL := /bin/bash
 KDIR ?= $(shell bash scripts/kdir.sh)
-RUSTC_VER := $(shell rustc --version | awk '{print $$2}')
-KMAKE = $(MAKE) -C $(KDIR) ARCH=arm64 LLVM=-19 \
-	RUST_LIB_SRC=/usr/src/rustc-$(RUSTC_VER)/library M=$(CURDIR)
+INSTALL_MOD_DIR ?= updates
+KMAKE = +bash scripts/kmake.sh $(KDIR) QDA_DSP_SIM=$(QDA_DSP_SIM) \
+	INSTALL_MOD_DIR=$(INSTALL_MOD_DIR)
 
-.PHONY: modules clippy fmt clean demo check bench fuzz setup kernel
+.PHONY: modules modules_install install clippy fmt clean demo check bench fuzz setup kernel
 
 modules:
 	$(KMAKE) modules
+
+modules_install:
+	$(KMAKE) modules_install
 
 clippy:
 	$(KMAKE) CLIPPY=1 modules

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh [test|bench]
+# build-kernel.sh [test|bench|board]
 # Builds an arm64 kernel (Image + modules) from Debian's linux-source-7.3
-# into a cache outside the repository. Two flavours, each cached on its own:
-#   test   kernel/qda.config + kernel/debug.config (KASAN, UBSAN, ...):
-#          make check and make demo
-#   bench  kernel/qda.config only: make bench
+# into a cache outside the repository. Three flavours, each cached on its own:
+#   test   kernel/qda.config + kernel/debug.config (KASAN, UBSAN, ...),
+#          LLVM: make check and make demo
+#   bench  kernel/qda.config only, LLVM: make bench
+#   board  kernel/board-qemu.config + kernel/board.config, GCC, DRM=m:
+#          the board-like kernel make check installs qda into
 #   $QDA_CACHE/linux-<srcver>/             unpacked, unmodified source
 #   $QDA_CACHE/build-<flavour>-<key>/      O= build directory
 # key = hash(config fragments, source version, toolchain versions). An
@@ -20,14 +22,17 @@ FLAVOUR=${1:-test}
 case "$FLAVOUR" in
     test) FRAGS=("$QDA_ROOT/kernel/qda.config" "$QDA_ROOT/kernel/debug.config") ;;
     bench) FRAGS=("$QDA_ROOT/kernel/qda.config") ;;
-    *) die "unknown kernel flavour '$FLAVOUR' (test or bench)" ;;
+    board) FRAGS=("$QDA_ROOT/kernel/board-qemu.config" "$QDA_ROOT/kernel/board.config")
+           KMAKE=("${KMAKE_GCC[@]}") ;;
+    *) die "unknown kernel flavour '$FLAVOUR' (test, bench or board)" ;;
 esac
 FRAG="$QDA_CACHE/fragment-$FLAVOUR.config"
 TARBALL=$(ls /usr/src/linux-source-7.3.tar.* 2>/dev/null | head -n1)
 [ -n "$TARBALL" ] || die "linux-source-7.3 is not installed: run scripts/setup.sh"
 SRCVER=$(dpkg-query -W -f='${Version}' linux-source-7.3)
 key=$( { cat "${FRAGS[@]}"; echo "$SRCVER"; rustc --version; clang-19 --version | head -n1;
-         bindgen --version; } | sha256sum | cut -c1-16)
+         bindgen --version;
+         [ "$FLAVOUR" != board ] || { echo "${KMAKE[*]}"; aarch64-linux-gnu-gcc --version | head -n1; }; } | sha256sum | cut -c1-16)
 SRC="$QDA_CACHE/linux-$SRCVER"
 OUT="$QDA_CACHE/build-$FLAVOUR-$key"
 mkdir -p "$QDA_CACHE"
@@ -49,9 +54,18 @@ if [ ! -f "$SRC/.qda-unpacked" ]; then
 fi
 
 # One build directory per flavour is kept: remove its builds with a stale
-# key, and builds of the layout before flavours (build-<key>).
-for old in "$QDA_CACHE"/build-"$FLAVOUR"-* "$QDA_CACHE"/build-[0-9a-f]*; do
-    [ -d "$old" ] && [ "$old" != "$OUT" ] && { info "removing stale build $old"; rm -rf "$old"; }
+# key, and builds of the layout before flavours (build-<16 hex digits>;
+# a plain build-[0-9a-f]* would also match build-bench-*).
+for old in "$QDA_CACHE"/build-*; do
+    [ -d "$old" ] && [ "$old" != "$OUT" ] || continue
+    suffix=${old##*/build-}
+    case "$suffix" in
+        "$FLAVOUR"-*) ;;
+        ????????????????) [[ "$suffix" =~ ^[0-9a-f]{16}$ ]] || continue ;;
+        *) continue ;;
+    esac
+    info "removing stale build $old"
+    rm -rf "$old"
 done
 mkdir -p "$OUT"
 K=("${KMAKE[@]}" -C "$SRC" O="$OUT")

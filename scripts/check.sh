@@ -118,7 +118,7 @@ else
     pass "module build is warning-free"
 fi
 touch "$QDA_ROOT/src/qda_main.rs" "$QDA_ROOT/tests/dsp_sim/dsp_sim_main.rs"
-"${KMAKE[@]}" -s -C "$KBUILD" M="$QDA_ROOT" CLIPPY=1 modules > "$OUT/clippy.log" 2>&1
+qda_kmake "$KBUILD" -s CLIPPY=1 modules > "$OUT/clippy.log" 2>&1
 if [ $? = 0 ] && ! grep -q -i 'warning\|error' "$OUT/clippy.log"; then
     pass "clippy clean"
 else

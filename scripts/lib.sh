@@ -14,6 +14,11 @@ QDA_CACHE=${QDA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qda}
 RUSTC_VER=$(rustc --version | awk '{print $2}')
 RUST_LIB_SRC=/usr/src/rustc-$RUSTC_VER/library
 KMAKE=(make ARCH=arm64 LLVM=-19 RUST_LIB_SRC="$RUST_LIB_SRC")
+# The board flavour is built with GCC, as Debian's and Yocto's kernels are.
+KMAKE_GCC=(make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- RUST_LIB_SRC="$RUST_LIB_SRC")
+# Module builds use the toolchain of the kernel they build against, with
+# the simulated DSP (test-only, opt-in): qda_kmake KDIR [make arguments].
+qda_kmake() { bash "$QDA_ROOT/scripts/kmake.sh" "$1" QDA_DSP_SIM=1 "${@:2}"; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # kernel_build_dir [test|bench]: builds (or reuses) the cached kernel of

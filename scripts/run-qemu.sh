@@ -40,10 +40,10 @@ if [ "${QDA_SKIP_BUILD:-0}" != 1 ]; then
 stamp="$QDA_ROOT/.qda-modules-kbuild"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$KBUILD" ]; then
     step "modules were built against another kernel: cleaning"
-    "${KMAKE[@]}" -s -C "$KBUILD" M="$QDA_ROOT" clean
+    qda_kmake "$KBUILD" -s clean
 fi
 step "building qda.ko and qda_dsp_sim.ko against $(basename "$KBUILD")"
-"${KMAKE[@]}" -s -C "$KBUILD" M="$QDA_ROOT" modules 2>&1 | tee "$OUT/modules-build.log"
+qda_kmake "$KBUILD" -s modules 2>&1 | tee "$OUT/modules-build.log"
 [ "${PIPESTATUS[0]}" = 0 ] || die "module build failed"
 echo "$KBUILD" > "$stamp"
 

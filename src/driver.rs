@@ -212,6 +212,8 @@ pub(crate) struct Bound {
     _heap: Option<RemoteHeap>,
 }
 
+crate::rpmsg_module_aliases!(QdaDriver, "qda");
+
 impl rpmsg::Driver for QdaDriver {
     type Data = Bound;
     type Context = DriverContext;

@@ -24,7 +24,10 @@ use kernel::{
     sync::aref::ARef,
 };
 
-use super::accel::File;
+use super::{
+    accel::File,
+    sys, //
+};
 
 /// A scatter-gather table describing a backing's pages, for exporters.
 ///
@@ -231,7 +234,7 @@ unsafe extern "C" fn mmap_callback<B: Backing>(
                 if delegated {
                     // Nothing will drop the reference `drm_gem_mmap_obj()`
                     // took for our vm_ops.
-                    bindings::drm_gem_object_put(obj);
+                    sys::qda_drm_gem_object_put(obj);
                 }
                 0
             }
@@ -315,7 +318,7 @@ impl<B: Backing> ObjectRef<B> {
         // SAFETY: a looked-up object is valid; `funcs` never changes.
         if unsafe { (*obj.as_ptr()).funcs } != &raw const funcs.0 {
             // SAFETY: drops the lookup reference.
-            unsafe { bindings::drm_gem_object_put(obj.as_ptr()) };
+            unsafe { sys::qda_drm_gem_object_put(obj.as_ptr()) };
             return Err(ENOENT);
         }
         // INVARIANT: checked the funcs; the lookup took a reference.
@@ -335,7 +338,7 @@ impl<B: Backing> ObjectRef<B> {
     pub(crate) fn mmap_offset(&self) -> u64 {
         // SAFETY: the object is valid and its offset node was created in
         // `create_handle`.
-        unsafe { bindings::drm_vma_node_offset_addr(&raw mut (*self.obj.as_ptr()).vma_node) }
+        unsafe { sys::qda_drm_vma_node_offset_addr(&raw mut (*self.obj.as_ptr()).vma_node) }
     }
 
     /// Whether `m` is an mmap of this object (through a GEM offset, or
@@ -369,7 +372,7 @@ impl<B: Backing> ObjectRef<B> {
             if (*obj).funcs != &raw const funcs.0 {
                 return None;
             }
-            bindings::drm_gem_object_get(obj);
+            sys::qda_drm_gem_object_get(obj);
             // INVARIANT: checked the funcs; took a reference.
             Some(Self {
                 obj: NonNull::new_unchecked(obj),
@@ -413,7 +416,7 @@ impl<B: Backing> Clone for ObjectRef<B> {
     fn clone(&self) -> Self {
         // SAFETY: the object is valid (we own a reference); this takes
         // another one.
-        unsafe { bindings::drm_gem_object_get(self.obj.as_ptr()) };
+        unsafe { sys::qda_drm_gem_object_get(self.obj.as_ptr()) };
         // INVARIANT: the same object, with one more reference owned.
         Self {
             obj: self.obj,
@@ -431,6 +434,6 @@ unsafe impl<B: Backing> Sync for ObjectRef<B> {}
 impl<B> Drop for ObjectRef<B> {
     fn drop(&mut self) {
         // SAFETY: by the invariant we own one reference.
-        unsafe { bindings::drm_gem_object_put(self.obj.as_ptr()) };
+        unsafe { sys::qda_drm_gem_object_put(self.obj.as_ptr()) };
     }
 }

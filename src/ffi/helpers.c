@@ -7,6 +7,8 @@
 #include <linux/device/bus.h>
 #include <linux/dma-map-ops.h>
 #include <linux/export.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_vma_manager.h>
 
 #include "helpers.h"
 
@@ -58,4 +60,22 @@ phys_addr_t qda_page_to_phys(const struct page *page)
 void qda_reinit_completion(struct completion *x)
 {
 	reinit_completion(x);
+}
+
+/* A reference to a GEM object (also with CONFIG_DRM=m). */
+void qda_drm_gem_object_get(struct drm_gem_object *obj)
+{
+	drm_gem_object_get(obj);
+}
+
+/* Drops a reference to a GEM object; may free it. */
+void qda_drm_gem_object_put(struct drm_gem_object *obj)
+{
+	drm_gem_object_put(obj);
+}
+
+/* The fake mmap offset of a GEM object's node, in bytes. */
+u64 qda_drm_vma_node_offset_addr(struct drm_vma_offset_node *node)
+{
+	return drm_vma_node_offset_addr(node);
 }

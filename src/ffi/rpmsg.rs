@@ -214,6 +214,75 @@ pub(crate) trait Driver: 'static {
     fn unbind(data: &Self::Data);
 }
 
+/// A driver's match tables laid out as modpost reads them from the module
+/// object, to write the `alias:` lines of its modinfo (by which udev and
+/// modprobe load the module for a device). See [`module_aliases!`].
+#[repr(transparent)]
+pub(crate) struct AliasTable<T, const N: usize>([T; N]);
+
+// SAFETY: the tables are built at compile time and never written; the only
+// non-`Sync` field is `of_device_id::data`, which is always null.
+unsafe impl<T, const N: usize> Sync for AliasTable<T, N> {}
+
+/// Copies `s` into a NUL-padded C char array at compile time (truncating).
+const fn const_name<const N: usize>(s: &CStr) -> [u8; N] {
+    let src = s.to_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < src.len() && i + 1 < N {
+        out[i] = src[i];
+        i += 1;
+    }
+    out
+}
+
+impl AliasTable<sys::rpmsg_device_id, 2> {
+    /// The rpmsg id table of [`Driver::CHANNEL`] (`rpmsg:<channel>`).
+    pub(crate) const fn rpmsg<T: Driver>() -> Self {
+        let end = sys::rpmsg_device_id {
+            name: [0; 32],
+            driver_data: 0,
+        };
+        let id = sys::rpmsg_device_id {
+            name: const_name(T::CHANNEL),
+            driver_data: 0,
+        };
+        Self([id, end])
+    }
+}
+
+impl AliasTable<bindings::of_device_id, 2> {
+    /// The OF table of [`Driver::COMPATIBLE`] (`of:N*T*C<compatible>`).
+    pub(crate) const fn of<T: Driver>() -> Self {
+        let end = bindings::of_device_id {
+            name: [0; 32],
+            type_: [0; 32],
+            compatible: [0; 128],
+            data: ptr::null(),
+        };
+        let id = bindings::of_device_id {
+            compatible: const_name(T::COMPATIBLE),
+            ..end
+        };
+        Self([id, end])
+    }
+}
+
+/// Emits the module aliases of rpmsg driver `$driver` of module `$module`:
+/// `rpmsg:<channel>` and the OF aliases of its compatible (an rpmsg device
+/// with a DT node reports the OF form in its uevent). Use once per module.
+#[macro_export]
+macro_rules! rpmsg_module_aliases {
+    ($driver:ty, $module:literal) => {
+        #[export_name = concat!("__mod_device_table__kmod_", $module, "__rpmsg__rpmsg_ids")]
+        static RPMSG_ALIASES: $crate::ffi::rpmsg::AliasTable<$crate::ffi::sys::rpmsg_device_id, 2> =
+            $crate::ffi::rpmsg::AliasTable::rpmsg::<$driver>();
+        #[export_name = concat!("__mod_device_table__kmod_", $module, "__of__of_ids")]
+        static OF_ALIASES: $crate::ffi::rpmsg::AliasTable<::kernel::bindings::of_device_id, 2> =
+            $crate::ffi::rpmsg::AliasTable::of::<$driver>();
+    };
+}
+
 /// The C driver structure with the match tables it points to and the
 /// driver's context; `drv` must stay first.
 #[repr(C)]
