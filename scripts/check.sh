@@ -21,6 +21,74 @@ failures=()
 fail() { failed=$((failed + 1)); failures+=("$*"); printf '[%4ss]     FAIL: %s\n' "$(_elapsed)" "$*"; }
 pass() { passed=$((passed + 1)); info "ok: $*"; }
 
+# ktap_count LOG NAME SUITES...: parses the KTAP documents of one guest
+# console with the kernel's own kunit.py, adds their cases to the totals
+# (failed cases by name to the failures) and fails each of SUITES that
+# did not report.
+ktap_count() {
+    local log=$1 name=$2 dir="$OUT/ktap-$2"
+    shift 2
+    step "guest ($name): KTAP results (tools/testing/kunit/kunit.py parse)"
+    # The console holds several KTAP documents: KUnit prints one per module
+    # load (qda is loaded twice), the userspace suite prints its own.
+    # kunit.py parses one document per call, so split them first.
+    rm -rf "$dir" && mkdir -p "$dir"
+    sed -e 's/\r$//' "$log" | awk -v dir="$dir" '
+        { line = $0; sub(/^\[ *[0-9.]+\] /, "", line) }
+        line == "KTAP version 1" { n++ }
+        n { print > (dir "/doc-" n ".log") }'
+    : > "$dir.txt"
+    for doc in "$dir"/doc-*.log; do
+        [ -e "$doc" ] || continue
+        grep -q -E '# Subtest: qda_' "$doc" || continue   # the kernel's own suites
+        python3 "$KSRC/tools/testing/kunit/kunit.py" parse --json="${doc%.log}.json" "$doc" \
+            >> "$dir.txt" 2>&1
+    done
+    grep -v -E '^\s*$' "$dir.txt" | sed -e 's/^\[[0-9:]*\] /    /'
+    read -r kp kf ks < <(KTAP_FAILED="$dir-failed.txt" python3 - "$dir"/doc-*.json <<'PY'
+import json, os, sys
+# A suite counts once (its first run); failures of any later run count too.
+p = f = s = 0
+seen = set()
+bad = []
+def walk(t, first):
+    global p, f, s
+    for c in t.get("test_cases", []):
+        st = c.get("status")
+        if st == "PASS":
+            p += first
+        elif st == "SKIP":
+            s += first
+        else:
+            f += 1
+            bad.append(c.get("name", "?"))
+    for g in t.get("sub_groups", []):
+        walk(g, first)
+for path in sys.argv[1:]:
+    try:
+        doc = json.load(open(path))
+    except Exception:
+        f += 1
+        continue
+    for suite in doc.get("sub_groups", []):
+        name = suite.get("name")
+        walk(suite, 0 if name in seen else 1)
+        seen.add(name)
+open(os.environ["KTAP_FAILED"], "w").write("".join(b + "\n" for b in bad))
+print(p, f, s)
+PY
+)
+    passed=$((passed + kp)); failed=$((failed + kf)); skipped=$((skipped + ks))
+    while read -r c; do [ -n "$c" ] && failures+=("KTAP case $c ($name boot)"); done < "$dir-failed.txt"
+    info "KTAP ($name): $kp passed, $kf failed, $ks skipped"
+    local suite
+    for suite in "$@"; do
+        grep -q "ok [0-9]* $suite\$" <(sed -e 's/\r$//' -e 's/^\[[^]]*\] *//' "$log") ||
+            fail "suite $suite did not report ($name boot)"
+    done
+}
+
+
 bash "$QDA_ROOT/scripts/setup.sh" || die "setup failed"
 KBUILD=$(kernel_build_dir)
 [ -n "$KBUILD" ] || die "kernel build failed"
@@ -111,6 +179,29 @@ for frag in "$QDA_ROOT"/dts/tests/*.dtsi; do
     fi
 done
 
+# --- the board kernel ---------------------------------------------------
+# qda as an integrator meets it: a GCC-built kernel with CONFIG_DRM=m,
+# qda built from a clean copy, installed with modules_install and dkms,
+# loaded by udev and modprobe, the suites run there (scripts/board.sh).
+step "board: GCC-built, DRM=m kernel; install, autoload and the suites (scripts/board.sh)"
+bash "$QDA_ROOT/scripts/board.sh" > "$OUT/board.out" 2>&1
+board_rc=$?
+while IFS=$'\t' read -r r what; do
+    case $r in pass) pass "board: $what" ;; fail) fail "board: $what" ;; esac
+done < "$OUT/board-results.txt"
+[ $board_rc = 0 ] || { tail -20 "$OUT/board.out"; fail "board: scripts/board.sh failed (log: $OUT/board.out)"; }
+BLOG="$OUT/console-board.log"
+if [ $board_rc = 0 ] && [ -s "$BLOG" ]; then
+    ktap_count "$BLOG" board qda_board qda_userspace qda_static_pd qda_legacy qda_library \
+        qda_legacy_library qda_board_dkms
+    if sed -e 's/\r$//' "$BLOG" | grep -n -E 'BUG:|WARNING:|Oops|UBSAN:|Unable to handle kernel|Kernel panic|Call trace:|stall' |
+            grep -v -E '^[0-9]+:qda-lib\['; then
+        fail "board: the kernel reported problems (console: $BLOG)"
+    else
+        pass "board: console is free of kernel error reports"
+    fi
+fi
+
 step "lint: module build warnings (rustc, then CLIPPY=1)"
 if grep -n -i 'warning' "$OUT/modules-build.log"; then
     fail "the module build printed warnings"
@@ -126,63 +217,9 @@ else
 fi
 
 if [ -s "$LOG" ]; then
-    step "guest: KTAP results (tools/testing/kunit/kunit.py parse)"
-    # The console holds several KTAP documents: KUnit prints one per module
-    # load (qda is loaded twice), the userspace suite prints its own.
-    # kunit.py parses one document per call, so split them first.
-    rm -rf "$OUT/ktap" && mkdir -p "$OUT/ktap"
-    sed -e 's/\r$//' "$LOG" | awk -v dir="$OUT/ktap" '
-        { line = $0; sub(/^\[ *[0-9.]+\] /, "", line) }
-        line == "KTAP version 1" { n++ }
-        n { print > (dir "/doc-" n ".log") }'
-    : > "$OUT/ktap.txt"
-    for doc in "$OUT"/ktap/doc-*.log; do
-        [ -e "$doc" ] || continue
-        grep -q -E '# Subtest: qda_' "$doc" || continue   # the kernel's own suites
-        python3 "$KSRC/tools/testing/kunit/kunit.py" parse --json="${doc%.log}.json" "$doc" \
-            >> "$OUT/ktap.txt" 2>&1
-    done
-    grep -v -E '^\s*$' "$OUT/ktap.txt" | sed -e 's/^\[[0-9:]*\] /    /'
-    read -r kp kf ks < <(python3 - "$OUT"/ktap/doc-*.json <<'PY'
-import json, os, sys
-# A suite counts once (its first run); failures of any later run count too.
-p = f = s = 0
-seen = set()
-bad = []
-def walk(t, first):
-    global p, f, s
-    for c in t.get("test_cases", []):
-        st = c.get("status")
-        if st == "PASS":
-            p += first
-        elif st == "SKIP":
-            s += first
-        else:
-            f += 1
-            bad.append(c.get("name", "?"))
-    for g in t.get("sub_groups", []):
-        walk(g, first)
-for path in sys.argv[1:]:
-    try:
-        doc = json.load(open(path))
-    except Exception:
-        f += 1
-        continue
-    for suite in doc.get("sub_groups", []):
-        name = suite.get("name")
-        walk(suite, 0 if name in seen else 1)
-        seen.add(name)
-open(os.environ["QDA_OUT"] + "/ktap-failed.txt", "w").write("".join(b + "\n" for b in bad))
-print(p, f, s)
-PY
-)
-    passed=$((passed + kp)); failed=$((failed + kf)); skipped=$((skipped + ks))
-    while read -r c; do [ -n "$c" ] && failures+=("KTAP case $c"); done < "$OUT/ktap-failed.txt"
-    info "KTAP: $kp passed, $kf failed, $ks skipped"
-    for suite in qda_domain qda_fastrpc qda_memory qda_remote_heap qda_topology qda_uapi qda_userspace qda_static_pd qda_legacy qda_library qda_legacy_library qda_differential qda_legacy_differential; do
-        grep -q "ok [0-9]* $suite\$" <(sed -e 's/\r$//' -e 's/^\[[^]]*\] *//' "$LOG") ||
-            fail "suite $suite did not report"
-    done
+    ktap_count "$LOG" test qda_domain qda_fastrpc qda_memory qda_remote_heap qda_topology qda_uapi \
+        qda_userspace qda_static_pd qda_legacy qda_library qda_legacy_library qda_differential \
+        qda_legacy_differential
 
     step "guest: console health (BUG/WARNING/Oops/lockdep/DMA-API/UBSAN/ODEBUG)"
     if sed -e 's/\r$//' "$LOG" | grep -n -E 'BUG:|WARNING:|Oops|DMA-API:|UBSAN:|ODEBUG|INFO: (possible|trying to register)|Unable to handle kernel|Kernel panic|Call trace:|stall' |
@@ -202,7 +239,8 @@ if [ ${#failures[@]} -gt 0 ]; then
     for f in "${failures[@]}"; do
         echo "  - $f"
         case "$f" in "KTAP case "*)
-            sed -e 's/\r$//' "$LOG" | grep -B15 -E "not ok [0-9]+ ${f#KTAP case }( |$)" | head -32 | sed 's/^/      /' ;;
+            c=${f#KTAP case }; boot=${c##*(}; boot=${boot%% boot)}
+            sed -e 's/\r$//' "$OUT/console-$boot.log" | grep -B15 -E "not ok [0-9]+ ${c%% (*}( |$)" | head -32 | sed 's/^/      /' ;;
         esac
     done
 fi

@@ -4,7 +4,8 @@
 //!
 //! A DSP address is `iova | sid << 32`. The simulator finds the context
 //! bank with that SID among its channel's `qcom,fastrpc-compute-cb` nodes,
-//! finds qda's device for that node on the `qda-cb` bus, and translates the
+//! finds qda's device for that node on the `qda-cb` bus (or fastrpc.ko's
+//! platform device), and translates the
 //! IOVA page by page with `iommu_iova_to_phys()` on that device's IOMMU
 //! domain. An address that is not mapped there is a simulated SMMU fault
 //! (`-EFAULT`). Nothing else is used to reach memory, so a wrong mapping in
@@ -16,9 +17,30 @@ use kernel::{
     prelude::*, //
 };
 
-extern "C" {
-    /// qda's context-bank bus (exported by qda for this simulator).
-    static qda_cb_bus: bindings::bus_type;
+/// qda's context-bank bus (`qda_cb_bus`, exported by qda for this
+/// simulator), looked up at each access and pinned only while held: the
+/// simulator does not link against qda, so that udev and modprobe can load
+/// qda (or fastrpc.ko) for the channels the simulator adds, and unload it,
+/// as on a board, where the DSP does not depend on the host's driver.
+struct CbBus(*const bindings::bus_type);
+
+const CB_BUS: &CStr = c"qda_cb_bus";
+
+impl CbBus {
+    /// The bus if qda is loaded.
+    fn get() -> Option<Self> {
+        // SAFETY: `CB_BUS` is NUL-terminated; a non-NULL result is the
+        // exported `struct bus_type`, its module pinned until the put.
+        let p = unsafe { bindings::__symbol_get(CB_BUS.as_char_ptr()) };
+        (!p.is_null()).then(|| Self(p.cast()))
+    }
+}
+
+impl Drop for CbBus {
+    fn drop(&mut self) {
+        // SAFETY: one put for the successful `__symbol_get` of `get`.
+        unsafe { bindings::__symbol_put(CB_BUS.as_char_ptr()) };
+    }
 }
 
 const PAGE: u64 = 4096;
@@ -111,16 +133,22 @@ impl Smmu {
             .find(|c| c.0 == sid)
             .map(|c| c.1)
             .ok_or(EFAULT)?;
-        // SAFETY: `qda_cb_bus` is qda's registered bus (this module depends
-        // on qda); the match helper compares `of_node`. Returns a device
-        // reference or NULL.
-        let mut dev = unsafe {
-            bindings::bus_find_device(
-                &qda_cb_bus,
-                ptr::null_mut(),
-                np.cast(),
-                Some(bindings::device_match_of_node),
-            )
+        // Held until the device reference is put: qda's code releases its
+        // devices.
+        let bus = CbBus::get();
+        let mut dev = match &bus {
+            // SAFETY: `b.0` is qda's registered bus, pinned by `bus`; the
+            // match helper compares `of_node`. Returns a device reference
+            // or NULL.
+            Some(b) => unsafe {
+                bindings::bus_find_device(
+                    b.0,
+                    ptr::null_mut(),
+                    np.cast(),
+                    Some(bindings::device_match_of_node),
+                )
+            },
+            None => ptr::null_mut(),
         };
         if dev.is_null() {
             // drivers/misc/fastrpc.c makes its context banks platform
@@ -150,8 +178,10 @@ impl Smmu {
                 }
             })
         })();
-        // SAFETY: drops the reference `bus_find_device` took.
+        // SAFETY: drops the reference `bus_find_device` (or
+        // `of_find_device_by_node`) took.
         unsafe { bindings::put_device(dev) };
+        drop(bus);
         r
     }
 

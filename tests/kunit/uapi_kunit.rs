@@ -7,7 +7,10 @@
 #[kernel::macros::kunit_tests(qda_uapi)]
 mod tests {
     use crate::{
-        ffi::accel::ioc_size,
+        ffi::{
+            accel::ioc_size,
+            sys::drm_qda_invoke_arg, //
+        },
         uapi::*, //
     };
     use core::mem::{

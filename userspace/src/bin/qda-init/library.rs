@@ -296,17 +296,7 @@ fn hap_verdicts(r: &Run) -> [Verdict; 2] {
 /// `fastrpc_test` on one DSP; one verdict per example.
 fn examples_on(dsp: &str, domain: u32, log: &Syslog) -> Vec<(String, Verdict)> {
     let case = format!("fastrpc_test_{dsp}");
-    let mut cmd = Command::new(FASTRPC_TEST);
-    accel_env(&mut cmd);
-    let d = domain.to_string();
-    // The library is preloaded so that it stays mapped while
-    // `fastrpc_test` dlcloses one example and opens the next: its device
-    // discovery starts an inotify thread (1 s poll) that nothing ever
-    // stops (`fastrpc_discovery_deinit` has no caller), which otherwise
-    // wakes up in the unloaded library and crashes the test (SIGSEGV).
-    cmd.args(["-d", &d, "-U", "1", "-t", "linux", "-a", "v68"])
-        .env("LD_PRELOAD", format!("{LINEBUF} {CDSPRPC}"));
-    let run = run(&case, cmd, Duration::from_secs(150), log);
+    let run = run(&case, examples_cmd(domain), Duration::from_secs(150), log);
     let mut v: Vec<(String, Verdict)> = EXAMPLES
         .iter()
         .map(|ex| {
@@ -331,6 +321,35 @@ fn examples_on(dsp: &str, domain: u32, log: &Syslog) -> Vec<(String, Verdict)> {
     };
     v.push((format!("hap_example_dma_handle_on_{dsp}"), dma));
     v
+}
+
+/// A verdict as a KTAP case outcome (a skip counts as a failure here).
+pub(crate) fn verdict_outcome(v: Verdict) -> crate::ktap::Outcome {
+    match v {
+        Verdict::Pass => Ok(()),
+        Verdict::Fail(e) => Err(e),
+        Verdict::Skip(why) => Err(format!("not run: {why}")),
+    }
+}
+
+/// `fastrpc_test` running the examples in an unsigned PD of `domain`.
+pub(crate) fn examples_cmd(domain: u32) -> Command {
+    let mut cmd = Command::new(FASTRPC_TEST);
+    accel_env(&mut cmd);
+    let d = domain.to_string();
+    // The library is preloaded so that it stays mapped while
+    // `fastrpc_test` dlcloses one example and opens the next: its device
+    // discovery starts an inotify thread (1 s poll) that nothing ever
+    // stops (`fastrpc_discovery_deinit` has no caller), which otherwise
+    // wakes up in the unloaded library and crashes the test (SIGSEGV).
+    cmd.args(["-d", &d, "-U", "1", "-t", "linux", "-a", "v68"])
+        .env("LD_PRELOAD", format!("{LINEBUF} {CDSPRPC}"));
+    cmd
+}
+
+/// Whether the FastRPC library is in the initramfs.
+pub(crate) fn present() -> bool {
+    Path::new(FASTRPC_TEST).exists()
 }
 
 /// The verdict of example `ex` in a `fastrpc_test` run: its `[PASS]` line

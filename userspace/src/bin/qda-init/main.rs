@@ -6,10 +6,14 @@
 //! library's suites (its accel and its legacy build) and the differential
 //! suite (qda against fastrpc.ko)
 //! and prints them as KTAP (`qda_mode=test`), or runs the boundary fuzzer
-//! at length (`qda_mode=fuzz`), and powers the machine off.
+//! at length (`qda_mode=fuzz`), or, on the board flavour of the kernel,
+//! lets udev and modprobe load what `make modules_install` and dkms
+//! installed and runs the suites there (`qda_mode=board`), and powers the
+//! machine off.
 
 mod audio_pd;
 mod backends;
+mod board;
 mod daemon_proc;
 mod differential;
 mod divergence;
@@ -185,6 +189,8 @@ fn run() {
         if let Err(e) = sys::load_module_with("qda_dsp_sim", "upstream_cdsp=1") {
             println!("qda-init: loading qda_dsp_sim.ko failed: {e}");
         }
+    } else if mode == "board" {
+        // udev and modprobe load the modules (board::run).
     } else {
         for m in MODULES {
             if let Err(e) = sys::load_module(m) {
@@ -203,6 +209,15 @@ fn run() {
             ktap::run_suite("qda_library", library::run_suite);
             ktap::run_suite("qda_legacy_library", || legacy_library::run_suite(true));
             ktap::run_suite("qda_differential", differential::run);
+        }
+        "board" => {
+            board::run();
+            ktap::run_suite("qda_userspace", || tests::run(loaded));
+            ktap::run_suite("qda_static_pd", static_pd::run);
+            ktap::run_suite("qda_legacy", legacy_nodes::run);
+            ktap::run_suite("qda_library", library::run_suite);
+            ktap::run_suite("qda_legacy_library", || legacy_library::run_suite(true));
+            board::run_dkms();
         }
         "probe" => probe(),
         // `make fuzz`: the boundary fuzzer at length (qda_fuzz_seed,

@@ -32,14 +32,39 @@ pub fn load_module(name: &str) -> io::Result<()> {
     load_module_with(name, "")
 }
 
-/// Loads `/lib/modules/<name>.ko` with module parameters `params`.
+/// Loads `/lib/modules/<name>.ko` with module parameters `params`; where
+/// modules are installed as on a board (`lib/modules/<release>`, the
+/// board boot), kmod's `modprobe` loads `name` instead.
 pub fn load_module_with(name: &str, params: &str) -> io::Result<()> {
-    let f = File::open(format!("/lib/modules/{name}.ko"))?;
+    let path = format!("/lib/modules/{name}.ko");
+    if !std::path::Path::new(&path).exists() {
+        return modprobe(name, params);
+    }
+    let f = File::open(path)?;
     let p = CString::new(params).unwrap();
     // SAFETY: valid fd and a NUL-terminated parameter string.
     let r = unsafe { libc::syscall(libc::SYS_finit_module, f.as_raw_fd(), p.as_ptr(), 0) };
     if r != 0 {
         return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `modprobe name params...`.
+fn modprobe(name: &str, params: &str) -> io::Result<()> {
+    let st = std::process::Command::new("/sbin/modprobe")
+        .arg(name)
+        .args(params.split_whitespace())
+        .status()?;
+    if !st.success() {
+        return Err(io::Error::other(format!("modprobe {name} {params}: {st}")));
+    }
+    // Where udev runs, the module's nodes are ready (owner, mode) only
+    // once udev has handled their events.
+    if std::path::Path::new("/run/udev/control").exists() {
+        std::process::Command::new("/bin/udevadm")
+            .arg("settle")
+            .status()?;
     }
     Ok(())
 }
