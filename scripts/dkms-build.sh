@@ -70,9 +70,11 @@ step "staging the module sources in $source_tree/$name-$version"
 src=$source_tree/$name-$version
 rm -rf "$src"
 mkdir -p "$src"
-# Only what the module build needs: no userspace/, tests/ or build outputs.
+# Only what the module build needs: no userspace/, the other tests/ or
+# build outputs. tests/kunit/ is part of qda.ko (its KUnit suites, built
+# when the kernel has CONFIG_KUNIT).
 (cd "$QDA_ROOT" &&
-    git ls-files -co --exclude-standard -- Kbuild Makefile dkms.conf src include \
+    git ls-files -co --exclude-standard -- Kbuild Makefile dkms.conf src include tests/kunit \
         packaging/install.mk scripts/kmake.sh scripts/kdir.sh scripts/lib.sh |
     while read -r f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
     xargs -0 cp --parents -t "$src")
