@@ -61,3 +61,5 @@ bench:
 
 fuzz:
 	bash scripts/fuzz.sh
+
+include packaging/install.mk

@@ -14,7 +14,7 @@ BINDGEN_VER=0.72.1
 
 PKGS=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev libssl-dev
       cpio device-tree-compiler gcc-aarch64-linux-gnu
-      libc6-dev-arm64-cross python3 make xz-utils kmod)
+      libc6-dev-arm64-cross python3 make xz-utils kmod dkms)
 
 # trixie-backports carries linux-source-7.3 and a rust-src matching rustc;
 # bookworm-backports carries a qemu-system-arm that matches the qemu-utils
