@@ -118,7 +118,7 @@ pub(crate) fn resolve_dmabuf(
             EBADF
         })?;
     let buf = match ObjectRef::from_own_export(drm, &BO_FUNCS, &buf) {
-        Some(bo) if bo.backing().sid == cb.sid => BufRef::Bo(bo),
+        Some(bo) if bo.backing().window.sid == cb.sid => BufRef::Bo(bo),
         _ => BufRef::DmaBuf(buf),
     };
     Ok(Resolved { buf, offset })

@@ -11,9 +11,15 @@ use kernel::{
     },
 };
 
-use crate::ffi::{
-    bus::CbDevice,
-    dma::CoherentBuf, //
+use crate::{
+    ffi::{
+        bus::CbDevice,
+        dma::CoherentBuf, //
+    },
+    topology::{
+        AddrLayout,
+        Window, //
+    },
 };
 
 /// A context bank and its device.
@@ -27,6 +33,8 @@ pub(crate) struct ContextBank {
     pub(crate) dev: CbDevice,
     /// Stream id, the DSP address prefix.
     pub(crate) sid: u32,
+    /// Where the SoC puts the SID, and the CB's DMA width.
+    layout: AddrLayout,
 }
 
 /// Payload buffers kept per context bank.
@@ -36,16 +44,26 @@ const PAYLOAD_CACHE: usize = 4;
 const PAYLOAD_CACHE_MAX_SIZE: usize = 1 << 20;
 
 impl ContextBank {
-    /// A context bank over `dev` with stream id `sid`.
-    pub(crate) fn new(dev: CbDevice, sid: u32) -> Result<Arc<Self>> {
+    /// A context bank over `dev` with stream id `sid`, addressed by the
+    /// DSP as `layout` says.
+    pub(crate) fn new(dev: CbDevice, sid: u32, layout: AddrLayout) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
                 payloads <- kernel::new_mutex!(KVec::new()),
                 dev,
                 sid,
+                layout,
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// This CB's window in the DSP's address space.
+    pub(crate) fn window(&self) -> Window {
+        Window {
+            sid: self.sid,
+            layout: self.layout,
+        }
     }
 
     /// A zeroed payload buffer of `size` bytes (a page multiple): a cached

@@ -46,8 +46,7 @@ use crate::{
     },
     memory::MemoryManager,
     remote_heap::HeapInfo,
-    session::Sessions,
-    topology, //
+    session::Sessions, //
 };
 
 /// State of the `iova_probe` file.
@@ -88,7 +87,7 @@ fn show_sessions(s: &Arc<Sessions>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "slot sid iommu_group dsp_window owner_tgid files")?;
     let mut r = Ok(());
     s.for_each(|slot, cb, owner| {
-        let window = topology::dsp_addr(cb.sid, 0).unwrap_or(0);
+        let window = cb.window().dsp_addr(0).unwrap_or(0);
         let (tgid, files) = owner.unwrap_or((-1, 0));
         if r.is_ok() {
             r = writeln!(
@@ -147,7 +146,9 @@ fn show_memory(m: &Arc<MemoryManager>, f: &mut fmt::Formatter<'_>) -> fmt::Resul
 
 fn show_probe(p: &Probe, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let addr = p.addr.load(Relaxed);
-    let iova = addr & (topology::IOVA_LIMIT - 1);
+    // Every CB of a channel has the channel's layout.
+    let mut iova = 0;
+    p.sessions.for_each(|_, cb, _| iova = cb.window().layout.split(addr).1);
     writeln!(f, "dsp_addr {addr:#x} iova {iova:#x}")?;
     writeln!(f, "slot sid phys")?;
     let mut r = Ok(());

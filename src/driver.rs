@@ -40,6 +40,7 @@ use crate::{
         RemoteHeap, //
     },
     session::Sessions,
+    soc,
     transport::{
         rpmsg::RpmsgTransport,
         Transport, //
@@ -157,7 +158,7 @@ fn context_banks(
 ) -> Result<KVec<(Arc<ContextBank>, u32)>> {
     let mut cbs = KVec::new();
     for ((child, spec), name) in cfg.cbs.iter().zip(names) {
-        let mut cb = CbDevice::new(child, name)?;
+        let mut cb = CbDevice::new(child, name, cfg.layout.iova_bits())?;
         let rebinder = ctx.rebinder.clone();
         cb.on_deleted(KBox::new(move || rebinder.kick(), GFP_KERNEL)?);
         if let Some(index) = cfg.memory.apps_cma_index {
@@ -165,7 +166,7 @@ fn context_banks(
             cb.assign_reserved_mem(node, index)?;
         }
         cbs.push(
-            (ContextBank::new(cb, spec.sid)?, spec.nsessions),
+            (ContextBank::new(cb, spec.sid, cfg.layout)?, spec.nsessions),
             GFP_KERNEL,
         )?;
     }
@@ -181,9 +182,13 @@ fn log_registered(
 ) {
     dev_info!(
         dev,
-        "{} DSP registered as /dev/accel/accel{}: {} context banks, {} sessions{}, {} vmids, memory-region: {}\n",
+        "{} DSP registered as /dev/accel/accel{}: {} (SID at bit {}, {}-bit DMA{}), {} context banks, {} sessions{}, {} vmids, memory-region: {}\n",
         domain.label(),
         index,
+        cfg.soc.compatible,
+        cfg.layout.sid_shift(),
+        cfg.layout.iova_bits(),
+        if cfg.poll_mode { ", poll mode" } else { "" },
         cfg.cbs.len(),
         cfg.sessions,
         if cfg.non_secure { ", non-secure" } else { "" },
@@ -219,7 +224,8 @@ impl rpmsg::Driver for QdaDriver {
     type Context = DriverContext;
     const NAME: &'static CStr = c"qda";
     const CHANNEL: &'static CStr = c"fastrpcglink-apps-dsp";
-    const COMPATIBLE: &'static CStr = c"qcom,fastrpc";
+    const COMPATIBLES: &'static [&'static CStr] =
+        &[soc::KAANAPALI.compatible, soc::DEFAULT.compatible];
 
     fn probe(
         rpdev: &rpmsg::Device,
@@ -232,7 +238,7 @@ impl rpmsg::Driver for QdaDriver {
             ENODEV
         })?;
         let domain = read_domain(dev, node)?;
-        let cfg = dt::read_channel(dev, node)?;
+        let cfg = dt::read_channel(dev, node, domain)?;
         let names = cb_names(domain, &cfg)?;
         if names.iter().any(|n| bus::name_in_use(n)) {
             // A previous incarnation of this DSP (before a subsystem

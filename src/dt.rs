@@ -24,8 +24,14 @@ use crate::{
         RoleError,
         Roles, //
     },
+    domain::Domain,
+    soc::{
+        SocData,
+        POLL_MACHINES, //
+    },
     topology::{
         self,
+        AddrLayout,
         CbSpec,
         TopologyError, //
     },
@@ -39,6 +45,12 @@ const MAX_VMIDS: usize = 8;
 
 /// What the device tree says about one FastRPC channel.
 pub(crate) struct ChannelConfig {
+    /// What the node's compatible says about the SoC.
+    pub(crate) soc: &'static SocData,
+    /// How the DSP's addresses are built on this channel.
+    pub(crate) layout: AddrLayout,
+    /// The DSP firmware supports poll mode.
+    pub(crate) poll_mode: bool,
     /// `qcom,non-secure-domain`: unsigned (non-secure) processes allowed.
     pub(crate) non_secure: bool,
     /// `qcom,vmids`: VMs the remote heap is shared with.
@@ -390,16 +402,38 @@ fn topology_error(dev: &Device, node: &FwNode, e: TopologyError) -> Error {
     EINVAL
 }
 
-/// Reads and checks the channel node `node` of `dev`.
-pub(crate) fn read_channel(dev: &Device, node: &FwNode) -> Result<ChannelConfig> {
+/// The SoC data the node's `compatible` selects (the driver matched one
+/// of them, so one is there).
+fn read_soc(dev: &Device, node: &FwNode) -> Result<&'static SocData> {
+    SocData::of_node(|c| node.property_match_string(c"compatible", c).ok()).ok_or_else(|| {
+        dev_err!(dev, "{}: no FastRPC compatible\n", node.display_name());
+        ENODEV
+    })
+}
+
+/// Whether the DSP firmware answers polling calls: by SoC data, or for
+/// the machines upstream lists.
+fn poll_mode(soc: &SocData) -> bool {
+    soc.poll_mode || POLL_MACHINES.iter().any(|m| of::machine_is_compatible(m))
+}
+
+/// Reads and checks the channel node `node` of `dev`, the channel of
+/// `domain`.
+pub(crate) fn read_channel(dev: &Device, node: &FwNode, domain: Domain) -> Result<ChannelConfig> {
+    let soc = read_soc(dev, node)?;
+    let layout = soc.layout(domain);
     let vmids = read_vmids(dev, node)?;
     let cbs = read_cbs(dev, node)?;
     let mut specs = KVec::with_capacity(cbs.len(), GFP_KERNEL)?;
     for (_, spec) in cbs.iter() {
         specs.push(*spec, GFP_KERNEL)?;
     }
-    let sessions = topology::check_cbs(&specs).map_err(|e| topology_error(dev, node, e))?;
+    let sessions =
+        topology::check_cbs(&specs, layout).map_err(|e| topology_error(dev, node, e))?;
     Ok(ChannelConfig {
+        soc,
+        layout,
+        poll_mode: poll_mode(soc),
         non_secure: node.property_read_bool(c"qcom,non-secure-domain"),
         vmids,
         cbs,

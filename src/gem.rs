@@ -30,15 +30,15 @@ use crate::{
         self,
         Accounted, //
     },
-    topology, //
+    topology::Window, //
 };
 
 /// The backing of a qda buffer object.
 pub(crate) struct Bo {
     /// The memory, accounted to its backend.
     pub(crate) mem: Accounted,
-    /// Stream id of the CB the memory is mapped in.
-    pub(crate) sid: u32,
+    /// The window of the CB the memory is mapped in.
+    pub(crate) window: Window,
     /// The share of the allocating file's quota (none for imports).
     pub(crate) _charge: Option<Charge>,
 }
@@ -68,7 +68,7 @@ impl Bo {
         })?;
         let bo = Self {
             mem,
-            sid: cb.sid,
+            window: cb.window(),
             _charge: Some(charge),
         };
         Ok((bo, size))
@@ -76,7 +76,7 @@ impl Bo {
 
     /// The address the DSP uses for this buffer.
     pub(crate) fn dsp_addr(&self) -> Result<u64> {
-        topology::dsp_addr(self.sid, self.mem.memory().iova()).ok_or(EOVERFLOW)
+        self.window.dsp_addr(self.mem.memory().iova()).ok_or(EOVERFLOW)
     }
 }
 

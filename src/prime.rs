@@ -49,14 +49,14 @@ impl PrimeImport for QdaDevice {
             EINVAL
         })?;
         if let Some(own) = ObjectRef::from_own_export(drm, &BO_FUNCS, buf) {
-            if own.backing().sid == cb.sid {
+            if own.backing().window.sid == cb.sid {
                 return Ok(own);
             }
         }
         let mem = self.memory.import(&cb, buf)?;
         let bo = Bo {
             mem,
-            sid: cb.sid,
+            window: cb.window(),
             _charge: None,
         };
         create_object(drm, &BO_FUNCS, buf.size(), bo)

@@ -39,6 +39,7 @@ mod ratelimit;
 mod rebind;
 mod remote_heap;
 mod session;
+mod soc;
 mod start;
 mod topology;
 mod transport;

@@ -36,8 +36,7 @@ use crate::{
         },
         gem::ObjectRef, //
     },
-    gem::Bo,
-    topology, //
+    gem::Bo, //
 };
 
 /// One argument of a call, in `[in bufs][out bufs][in handles][out
@@ -166,12 +165,12 @@ pub(crate) struct Marshalled {
 /// The IOVA of `bo` in `cb` and a new reference to it; `-EINVAL` if it
 /// is mapped in another context bank.
 fn in_cb(cb: &ContextBank, bo: &ObjectRef<Bo>) -> Result<(u64, ObjectRef<Bo>)> {
-    if bo.backing().sid != cb.sid {
+    if bo.backing().window.sid != cb.sid {
         crate::ratelimit::dev_ratelimited!(
             debug,
             cb.dev.as_ref(),
             "invoke: buffer of SID {} passed to a call on SID {}\n",
-            bo.backing().sid,
+            bo.backing().window.sid,
             cb.sid
         );
         return Err(EINVAL);
@@ -247,7 +246,7 @@ fn handle_page(
     if offset.checked_add(len).is_none_or(|end| end > size) {
         return Err(outside(cb, offset, len, size));
     }
-    Ok((topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?, size))
+    Ok((cb.window().dsp_addr(iova).ok_or(EOVERFLOW)?, size))
 }
 
 /// The page address of a zero-copy argument `offset` bytes into `buf`;
@@ -266,7 +265,7 @@ fn mapped_page(
     let page = iova
         .checked_add(offset & !(layout::PAGE - 1))
         .ok_or(EOVERFLOW)?;
-    topology::dsp_addr(cb.sid, page).ok_or(EOVERFLOW)
+    cb.window().dsp_addr(page).ok_or(EOVERFLOW)
 }
 
 /// Writes inline argument `i` (of `n`) at `at` in the payload `buf` (DSP
@@ -336,7 +335,7 @@ pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshal
     let alloc = layout::align_up(plan.size, layout::PAGE).ok_or(E2BIG)?;
     let alloc = usize::try_from(alloc)?;
     let mut buf = cb.take_payload(alloc)?;
-    let base = topology::dsp_addr(cb.sid, buf.dma_addr()).ok_or(EOVERFLOW)?;
+    let base = cb.window().dsp_addr(buf.dma_addr()).ok_or(EOVERFLOW)?;
     // The metadata is built in kernel memory and copied in whole.
     let mut meta = KVec::from_elem(0u8, layout::metalen(args.len()), GFP_KERNEL)?;
     for (i, a) in args.iter().enumerate() {

@@ -65,8 +65,7 @@ use crate::{
             DmaBuf, //
         },
     },
-    remote_heap::HeapInfo,
-    topology, //
+    remote_heap::HeapInfo, //
 };
 
 pub(crate) use super::proc_msgs::INIT_HANDLE;
@@ -541,7 +540,7 @@ pub(crate) fn map(
     if a.request != MAP_LEGACY && a.request != MAP_ATTR {
         return Err(EINVAL.into());
     }
-    let addr = topology::dsp_addr(cb.sid, iova).ok_or(EOVERFLOW)?;
+    let addr = cb.window().dsp_addr(iova).ok_or(EOVERFLOW)?;
     // MMAP names the whole memory; MEM_MAP the buffer's start and the
     // requested length (as drivers/misc/fastrpc.c sends them).
     let page = PhyPage {
@@ -721,7 +720,7 @@ pub(crate) fn create(
         CoherentBuf::new_accounted(cb.dev.as_ref(), memlen as usize)?,
         GFP_KERNEL,
     )?;
-    let page_addr = topology::dsp_addr(cb.sid, init_mem.dma_addr()).ok_or(EOVERFLOW)?;
+    let page_addr = cb.window().dsp_addr(init_mem.dma_addr()).ok_or(EOVERFLOW)?;
     let inbuf = CreateReq {
         client_id,
         namelen: comm.len() as u32,

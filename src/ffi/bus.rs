@@ -216,9 +216,10 @@ struct RawCb {
 }
 
 impl RawCb {
-    /// A new, not yet initialised CB device for `node` named `name`,
-    /// holding a reference on the node (dropped in `cb_release`).
-    fn alloc(node: &FwNode, name: CString) -> Result<*mut Self> {
+    /// A new, not yet initialised CB device for `node` named `name` with
+    /// DMA mask `mask`, holding a reference on the node (dropped in
+    /// `cb_release`).
+    fn alloc(node: &FwNode, name: CString, mask: u64) -> Result<*mut Self> {
         let fwnode = ptr::from_ref(node)
             .cast_mut()
             .cast::<bindings::fwnode_handle>();
@@ -228,7 +229,7 @@ impl RawCb {
         let raw = KBox::new(
             Self {
                 dev,
-                dma_mask: u64::from(u32::MAX),
+                dma_mask: mask,
                 // Imported dma-bufs come in large segments; the IOMMU maps
                 // them whole.
                 dma_parms: bindings::device_dma_parameters {
@@ -326,15 +327,21 @@ pub(crate) fn attach_again(dev: &device::Device) -> bool {
 }
 
 impl CbDevice {
-    /// Registers a CB device named `name` for DT `node`, with a 32-bit DMA
-    /// mask so that IOVAs leave room for the SID prefix.
-    pub(crate) fn new(node: &FwNode, name: CString) -> Result<Self> {
+    /// Registers a CB device named `name` for DT `node`, with a
+    /// `dma_bits`-bit DMA mask (1..=64), so that IOVAs leave room for the
+    /// SID prefix.
+    pub(crate) fn new(node: &FwNode, name: CString, dma_bits: u32) -> Result<Self> {
+        let mask = match dma_bits {
+            1..=63 => (1u64 << dma_bits) - 1,
+            64 => u64::MAX,
+            _ => return Err(EINVAL),
+        };
         let root = ROOT.load(Acquire);
         if root.is_null() {
             return Err(ENODEV);
         }
         let np = super::of::device_node(node)?;
-        let raw = RawCb::alloc(node, name)?;
+        let raw = RawCb::alloc(node, name, mask)?;
         // SAFETY: `raw` is a fresh `RawCb` holding a reference on `np`'s
         // node; `root` is the bus's registered root device.
         let cb = unsafe { Self::register(raw, root, np)? };
@@ -364,7 +371,7 @@ impl CbDevice {
             (*d).init_name = (*raw).name.as_char_ptr();
             (*d).dma_mask = &raw mut (*raw).dma_mask;
             (*d).dma_parms = &raw mut (*raw).dma_parms;
-            (*d).coherent_dma_mask = u64::from(u32::MAX);
+            (*d).coherent_dma_mask = (*raw).dma_mask;
             bindings::device_initialize(d);
             bindings::device_add(d)
         };

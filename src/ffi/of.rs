@@ -113,3 +113,11 @@ pub(crate) fn reserved_region(node: &FwNode) -> Option<(u64, u64)> {
     // SAFETY: non-NULL entries of the reserved-memory table are valid.
     unsafe { Some(((*rmem).base, (*rmem).size)) }
 }
+
+/// Whether the machine (the root node) is compatible with `compatible`.
+pub(crate) fn machine_is_compatible(compatible: &CStr) -> bool {
+    let list = [compatible.as_char_ptr(), core::ptr::null()];
+    // SAFETY: `list` is a NULL-terminated array of NUL-terminated strings
+    // that outlives the call.
+    unsafe { bindings::of_machine_compatible_match(list.as_ptr()) }
+}

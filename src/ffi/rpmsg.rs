@@ -199,8 +199,9 @@ pub(crate) trait Driver: 'static {
     const NAME: &'static CStr;
     /// rpmsg channel name matched by the id table.
     const CHANNEL: &'static CStr;
-    /// Device-tree compatible matched by the OF table.
-    const COMPATIBLE: &'static CStr;
+    /// Device-tree compatibles matched by the OF table (at most
+    /// [`MAX_COMPATIBLES`]).
+    const COMPATIBLES: &'static [&'static CStr];
 
     /// Binds a channel; `ept` sends on it until the device is unbound.
     fn probe(dev: &Device, ept: Endpoint, ctx: &Self::Context) -> Result<KBox<Self::Data>>;
@@ -251,20 +252,30 @@ impl AliasTable<sys::rpmsg_device_id, 2> {
     }
 }
 
-impl AliasTable<bindings::of_device_id, 2> {
-    /// The OF table of [`Driver::COMPATIBLE`] (`of:N*T*C<compatible>`).
+/// Most compatibles a driver's OF table holds.
+pub(crate) const MAX_COMPATIBLES: usize = 2;
+
+/// Entries of an OF table: the compatibles and the terminator.
+pub(crate) const OF_TABLE_LEN: usize = MAX_COMPATIBLES + 1;
+
+impl AliasTable<bindings::of_device_id, OF_TABLE_LEN> {
+    /// The OF table of [`Driver::COMPATIBLES`] (`of:N*T*C<compatible>`
+    /// each); a driver with more than [`MAX_COMPATIBLES`] does not build.
     pub(crate) const fn of<T: Driver>() -> Self {
+        assert!(T::COMPATIBLES.len() <= MAX_COMPATIBLES);
         let end = bindings::of_device_id {
             name: [0; 32],
             type_: [0; 32],
             compatible: [0; 128],
             data: ptr::null(),
         };
-        let id = bindings::of_device_id {
-            compatible: const_name(T::COMPATIBLE),
-            ..end
-        };
-        Self([id, end])
+        let mut table = [end; OF_TABLE_LEN];
+        let mut i = 0;
+        while i < T::COMPATIBLES.len() {
+            table[i].compatible = const_name(T::COMPATIBLES[i]);
+            i += 1;
+        }
+        Self(table)
     }
 }
 
@@ -278,7 +289,10 @@ macro_rules! rpmsg_module_aliases {
         static RPMSG_ALIASES: $crate::ffi::rpmsg::AliasTable<$crate::ffi::sys::rpmsg_device_id, 2> =
             $crate::ffi::rpmsg::AliasTable::rpmsg::<$driver>();
         #[export_name = concat!("__mod_device_table__kmod_", $module, "__of__of_ids")]
-        static OF_ALIASES: $crate::ffi::rpmsg::AliasTable<::kernel::bindings::of_device_id, 2> =
+        static OF_ALIASES: $crate::ffi::rpmsg::AliasTable<
+            ::kernel::bindings::of_device_id,
+            { $crate::ffi::rpmsg::OF_TABLE_LEN },
+        > =
             $crate::ffi::rpmsg::AliasTable::of::<$driver>();
     };
 }
@@ -289,7 +303,7 @@ macro_rules! rpmsg_module_aliases {
 struct DriverStorage<C> {
     drv: sys::rpmsg_driver,
     ids: [sys::rpmsg_device_id; 2],
-    of_ids: [bindings::of_device_id; 2],
+    of_ids: [bindings::of_device_id; OF_TABLE_LEN],
     ctx: C,
 }
 
@@ -307,14 +321,6 @@ unsafe impl<T: Driver> Send for Registration<T> {}
 // SAFETY: no methods take `&self`.
 unsafe impl<T: Driver> Sync for Registration<T> {}
 
-/// Copies `s` (with its NUL) into a fixed C char array, truncating safely.
-fn copy_name<const N: usize>(dst: &mut [u8; N], s: &CStr) {
-    let src = s.to_bytes();
-    let n = src.len().min(N - 1);
-    dst[..n].copy_from_slice(&src[..n]);
-    dst[n..].fill(0);
-}
-
 impl<T: Driver> Registration<T> {
     /// Registers the driver with the rpmsg bus.
     pub(crate) fn new(module: &'static ThisModule, ctx: T::Context) -> Result<Self> {
@@ -325,14 +331,8 @@ impl<T: Driver> Registration<T> {
         // written without reading the zeroed bytes.
         unsafe {
             (&raw mut (*s).ctx).write(ctx);
-            let ids = &mut (*s).ids;
-            let mut name = [0u8; 32];
-            copy_name(&mut name, T::CHANNEL);
-            ids[0].name = name;
-            let of_ids = &mut (*s).of_ids;
-            let mut compat = [0u8; 128];
-            copy_name(&mut compat, T::COMPATIBLE);
-            of_ids[0].compatible = compat;
+            (*s).ids = AliasTable::rpmsg::<T>().0;
+            (*s).of_ids = AliasTable::of::<T>().0;
             let drv = &mut (*s).drv;
             drv.drv.name = T::NAME.as_char_ptr();
             drv.drv.of_match_table = (&raw const (*s).of_ids).cast();

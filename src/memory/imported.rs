@@ -24,8 +24,7 @@ use crate::{
             DmaBuf, //
         },
         gem::SgTable,
-    },
-    topology, //
+    }, //
 };
 
 /// A dma-buf mapped in a CB's domain; keeps the CB alive.
@@ -72,7 +71,7 @@ pub(crate) fn import(cb: &Arc<ContextBank>, buf: &DmaBuf) -> Result<KBox<dyn Mem
             cb.sid
         );
     })?;
-    if len < buf.size() || topology::dsp_addr(cb.sid, iova).is_none() {
+    if len < buf.size() || cb.window().dsp_addr(iova).is_none() {
         return Err(EINVAL);
     }
     let mem: KBox<dyn Memory> = KBox::new(

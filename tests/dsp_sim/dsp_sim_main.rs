@@ -120,8 +120,9 @@ module! {
 /// rpmsg channel name glink uses for FastRPC.
 const CHANNEL: &CStr = c"fastrpcglink-apps-dsp";
 
-/// Device-tree compatible of a FastRPC node.
-const COMPATIBLE: &CStr = c"qcom,fastrpc";
+/// Device-tree compatibles of FastRPC nodes (the second on Kaanapali and
+/// later SoCs, which have no `qcom,fastrpc` fallback).
+const COMPATIBLES: [&CStr; 2] = [c"qcom,fastrpc", c"qcom,kaanapali-fastrpc"];
 
 /// Upper bound on simulated channels (a real SoC has at most a handful).
 const MAX_CHANNELS: usize = 8;
@@ -744,15 +745,40 @@ impl kernel::Module for DspSim {
             _parent: parent,
             _remoteprocs: remoteprocs,
         };
+        for (i, compatible) in COMPATIBLES.iter().enumerate() {
+            sim.add_compatible(parent_dev, compatible, &COMPATIBLES[..i])?;
+        }
+        pr_info!(
+            "registered {} simulated FastRPC channel(s)\n",
+            sim.knobs.len()
+        );
+        Ok(sim)
+    }
+}
+
+impl DspSim {
+    /// Registers a channel for every node compatible with `compatible`
+    /// but none of `seen` (found by an earlier search).
+    fn add_compatible(
+        &mut self,
+        parent_dev: *mut bindings::device,
+        compatible: &CStr,
+        seen: &[&CStr],
+    ) -> Result {
+        let sim = self;
         let mut node: *mut bindings::device_node = ptr::null_mut();
         loop {
             // SAFETY: `node` is NULL or the node returned by the previous
             // call, whose reference this call drops.
             node = unsafe {
-                bindings::of_find_compatible_node(node, ptr::null(), COMPATIBLE.as_char_ptr())
+                bindings::of_find_compatible_node(node, ptr::null(), compatible.as_char_ptr())
             };
             if node.is_null() {
                 break;
+            }
+            // SAFETY: `node` is valid; the strings are NUL-terminated.
+            if seen.iter().any(|c| unsafe { bindings::of_device_is_compatible(node, c.as_char_ptr()) } > 0) {
+                continue;
             }
             if sim.knobs.len() == MAX_CHANNELS {
                 pr_warn!(
@@ -773,11 +799,7 @@ impl kernel::Module for DspSim {
                 return Err(e);
             }
         }
-        pr_info!(
-            "registered {} simulated FastRPC channel(s)\n",
-            sim.knobs.len()
-        );
-        Ok(sim)
+        Ok(())
     }
 }
 

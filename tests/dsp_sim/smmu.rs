@@ -2,7 +2,10 @@
 
 //! Memory access as the DSP has it: through the SMMU.
 //!
-//! A DSP address is `iova | sid << 32`. The simulator finds the context
+//! A DSP address is `iova | sid << shift`: the SID sits at bit 32, or at
+//! bit 56 on SoCs whose FastRPC node is `qcom,kaanapali-fastrpc` (their
+//! firmware's layout, as `drivers/misc/fastrpc.c` of 7.3 builds
+//! addresses for them). The simulator finds the context
 //! bank with that SID among its channel's `qcom,fastrpc-compute-cb` nodes,
 //! finds qda's device for that node on the `qda-cb` bus (or fastrpc.ko's
 //! platform device), and translates the
@@ -77,6 +80,21 @@ pub(crate) fn for_each_page(
 pub(crate) struct Smmu {
     /// `(sid, node)`; each node holds a reference, dropped in `drop`.
     cbs: KVec<(u32, *mut bindings::device_node)>,
+    /// Bit position of the SID in this DSP's addresses.
+    sid_shift: u32,
+}
+
+/// Where this SoC's DSP firmware expects the SID in an address: bit 56 on
+/// `qcom,kaanapali-fastrpc` SoCs (Kaanapali, Glymur), bit 32 elsewhere.
+fn sid_shift_of(np: *mut bindings::device_node) -> u32 {
+    // SAFETY: `np` is a valid node; the string is NUL-terminated.
+    if unsafe { bindings::of_device_is_compatible(np, c"qcom,kaanapali-fastrpc".as_char_ptr()) }
+        > 0
+    {
+        56
+    } else {
+        32
+    }
 }
 
 // SAFETY: DT node pointers may be used from any thread.
@@ -115,7 +133,10 @@ impl Smmu {
                 cbs.push((sid, child), GFP_KERNEL)?;
             }
         }
-        Ok(Self { cbs })
+        Ok(Self {
+            cbs,
+            sid_shift: sid_shift_of(np),
+        })
     }
 
     /// Calls `f(kernel address, length, offset into the range)` for each
@@ -125,8 +146,9 @@ impl Smmu {
         if len == 0 {
             return Ok(());
         }
-        let sid = (addr >> 32) as u32;
-        let iova = addr & 0xffff_ffff;
+        // An address whose SID does not fit names no context bank.
+        let sid = u32::try_from(addr >> self.sid_shift).map_err(|_| EFAULT)?;
+        let iova = addr & ((1u64 << self.sid_shift) - 1);
         let np = self
             .cbs
             .iter()

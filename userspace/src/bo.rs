@@ -22,7 +22,7 @@ pub struct BoInfo {
     pub backend: u32,
     /// Size in bytes.
     pub size: u64,
-    /// DSP address: IOVA | SID << 32.
+    /// DSP address: IOVA | SID << 32 (<< 56 on Kaanapali and later SoCs).
     pub dsp_addr: u64,
 }
 

@@ -55,6 +55,8 @@ mod regions;
 mod retval;
 #[path = "../../../src/fastrpc/scalars.rs"]
 mod scalars;
+#[path = "../../../src/soc.rs"]
+mod soc;
 #[path = "../../../src/topology.rs"]
 mod topology;
 #[path = "../../../src/fastrpc/wire.rs"]
@@ -120,15 +122,15 @@ mod topology_tests {
 
     #[test]
     fn the_qemu_and_kodiak_layouts_are_accepted() {
-        assert_eq!(check_cbs(&[cb(3, 1), cb(4, 1), cb(5, 1)]), Ok(3));
-        assert_eq!(check_cbs(&[cb(1, 1), cb(2, 1), cb(3, 2)]), Ok(4));
+        assert_eq!(check_cbs(&[cb(3, 1), cb(4, 1), cb(5, 1)], AddrLayout::DEFAULT), Ok(3));
+        assert_eq!(check_cbs(&[cb(1, 1), cb(2, 1), cb(3, 2)], AddrLayout::DEFAULT), Ok(4));
     }
 
     #[test]
     fn session_limit_is_inclusive() {
-        assert_eq!(check_cbs(&[cb(1, MAX_SESSIONS as u32)]), Ok(MAX_SESSIONS));
+        assert_eq!(check_cbs(&[cb(1, MAX_SESSIONS as u32)], AddrLayout::DEFAULT), Ok(MAX_SESSIONS));
         assert_eq!(
-            check_cbs(&[cb(1, MAX_SESSIONS as u32 + 1)]),
+            check_cbs(&[cb(1, MAX_SESSIONS as u32 + 1)], AddrLayout::DEFAULT),
             Err(TopologyError::TooManySessions(MAX_SESSIONS + 1))
         );
     }
@@ -136,29 +138,45 @@ mod topology_tests {
     #[test]
     fn first_error_wins_in_dt_order() {
         assert_eq!(
-            check_cbs(&[cb(2, 0), cb(2, 1)]),
+            check_cbs(&[cb(2, 0), cb(2, 1)], AddrLayout::DEFAULT),
             Err(TopologyError::ZeroSessions(2))
         );
         assert_eq!(
-            check_cbs(&[cb(2, 1), cb(2, 0)]),
+            check_cbs(&[cb(2, 1), cb(2, 0)], AddrLayout::DEFAULT),
             Err(TopologyError::ZeroSessions(2))
         );
         assert_eq!(
-            check_cbs(&[cb(2, 1), cb(2, 1)]),
+            check_cbs(&[cb(2, 1), cb(2, 1)], AddrLayout::DEFAULT),
             Err(TopologyError::DuplicateSid(2))
         );
     }
 
     #[test]
     fn every_iova_below_4g_round_trips_through_the_prefix() {
+        let d = AddrLayout::DEFAULT;
         for sid in [0, 1, 0x1181, MAX_SID] {
-            for iova in [0u64, 0x1000, 0xdead_b000, IOVA_LIMIT - 1] {
-                let a = dsp_addr(sid, iova).unwrap();
+            for iova in [0u64, 0x1000, 0xdead_b000, d.iova_limit() - 1] {
+                let a = d.dsp_addr(sid, iova).unwrap();
                 assert_eq!((a >> 32) as u32, sid);
-                assert_eq!(a & (IOVA_LIMIT - 1), iova);
+                assert_eq!(d.split(a), (u64::from(sid), iova));
             }
         }
-        assert_eq!(dsp_addr(0, IOVA_LIMIT), None);
+        assert_eq!(d.dsp_addr(0, d.iova_limit()), None);
+    }
+
+    #[test]
+    fn every_soc_layout_keeps_the_sid_clear_of_the_iova() {
+        use super::{domain::Domain, soc::TABLE};
+        for soc in TABLE {
+            for dom in [Domain::Adsp, Domain::Sdsp, Domain::Cdsp(0), Domain::Gdsp(1)] {
+                let l = soc.layout(dom);
+                let top = l.iova_limit() - 1;
+                let a = l.dsp_addr(l.max_sid(), top).unwrap();
+                assert_eq!(l.split(a), (u64::from(l.max_sid()), top));
+                assert_eq!(l.dsp_addr(l.max_sid() + 1, 0), None);
+                assert_eq!(l.dsp_addr(0, top + 1), None);
+            }
+        }
     }
 }
 

@@ -187,7 +187,7 @@ fn context_bank_layouts_are_checked() {
             .enumerate()
             .all(|(i, c)| cbs[..i].iter().all(|o| o.sid != c.sid));
         let each = cbs.iter().all(|c| c.sid <= MAX_SID && c.nsessions > 0);
-        match check_cbs(&cbs) {
+        match check_cbs(&cbs, AddrLayout::DEFAULT) {
             Ok(total) => {
                 assert!(each && distinct && !cbs.is_empty());
                 assert_eq!(total as u128, sum);
@@ -206,12 +206,19 @@ fn context_bank_layouts_are_checked() {
 fn dsp_addresses_keep_sid_and_iova() {
     cases("dsp_addr", |g| {
         let (sid, iova) = (g.u32(), g.u64());
-        match dsp_addr(sid, iova) {
-            Some(a) => {
-                assert!(sid <= MAX_SID && iova < IOVA_LIMIT);
-                assert_eq!((a >> 32, a & (IOVA_LIMIT - 1)), (u64::from(sid), iova));
+        for l in [
+            AddrLayout::DEFAULT,
+            AddrLayout::new(56, 34).unwrap(),
+            AddrLayout::new(56, 32).unwrap(),
+        ] {
+            let ok = sid <= l.max_sid() && iova < l.iova_limit();
+            match l.dsp_addr(sid, iova) {
+                Some(a) => {
+                    assert!(ok);
+                    assert_eq!(l.split(a), (u64::from(sid), iova));
+                }
+                None => assert!(!ok),
             }
-            None => assert!(sid > MAX_SID || iova >= IOVA_LIMIT),
         }
     });
 }
