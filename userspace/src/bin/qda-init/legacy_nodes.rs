@@ -419,7 +419,7 @@ fn reload_qda(params: &str) -> Result<(), String> {
     sys::load_module("qda_dsp_sim").map_err(|e| format!("insmod qda_dsp_sim: {e}"))?;
     // The nodes appear while the simulator's channels probe.
     for _ in 0..100 {
-        if Device::paths().is_ok_and(|p| p.len() == 2) {
+        if Device::paths().is_ok_and(|p| p.len() == crate::TEST_DSPS.len()) {
             return Ok(());
         }
         std::thread::sleep(std::time::Duration::from_millis(50));

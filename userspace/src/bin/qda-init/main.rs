@@ -46,6 +46,8 @@ use std::time::Duration;
 
 /// Modules in load order; unloaded in reverse.
 pub const MODULES: [&str; 2] = ["qda", "qda_dsp_sim"];
+/// The DSPs of the test tree (`dts/qda-virt.dtsi`), sorted by name.
+pub const TEST_DSPS: [&str; 4] = ["adsp", "cdsp", "gdsp0", "sdsp"];
 
 fn demo() {
     println!("== qda demo ==");
