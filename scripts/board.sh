@@ -67,7 +67,7 @@ else
     result pass "qda and qda_dsp_sim build warning-free against the board kernel (GCC flags filtered for bindgen)"
 fi
 aliases=$(/sbin/modinfo -F alias "$SRC/qda.ko" | sort | tr '\n' ' ')
-if [ "$aliases" = "of:N*T*Cqcom,fastrpc of:N*T*Cqcom,fastrpcC* rpmsg:fastrpcglink-apps-dsp " ]; then
+if [ "$aliases" = "of:N*T*Cqcom,fastrpc of:N*T*Cqcom,fastrpcC* of:N*T*Cqcom,kaanapali-fastrpc of:N*T*Cqcom,kaanapali-fastrpcC* rpmsg:fastrpcglink-apps-dsp " ]; then
     result pass "modinfo qda.ko: alias $aliases"
 else
     result fail "modinfo qda.ko aliases: '$aliases'"

@@ -148,7 +148,8 @@ fn show_probe(p: &Probe, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let addr = p.addr.load(Relaxed);
     // Every CB of a channel has the channel's layout.
     let mut iova = 0;
-    p.sessions.for_each(|_, cb, _| iova = cb.window().layout.split(addr).1);
+    p.sessions
+        .for_each(|_, cb, _| iova = cb.window().layout.split(addr).1);
     writeln!(f, "dsp_addr {addr:#x} iova {iova:#x}")?;
     writeln!(f, "slot sid phys")?;
     let mut r = Ok(());

@@ -15,6 +15,7 @@ use kernel::{
 };
 
 use crate::{
+    domain::Domain,
     ffi::of,
     memory::regions::{
         self,
@@ -24,7 +25,6 @@ use crate::{
         RoleError,
         Roles, //
     },
-    domain::Domain,
     soc::{
         SocData,
         POLL_MACHINES, //
@@ -428,8 +428,7 @@ pub(crate) fn read_channel(dev: &Device, node: &FwNode, domain: Domain) -> Resul
     for (_, spec) in cbs.iter() {
         specs.push(*spec, GFP_KERNEL)?;
     }
-    let sessions =
-        topology::check_cbs(&specs, layout).map_err(|e| topology_error(dev, node, e))?;
+    let sessions = topology::check_cbs(&specs, layout).map_err(|e| topology_error(dev, node, e))?;
     Ok(ChannelConfig {
         soc,
         layout,

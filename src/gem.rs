@@ -76,7 +76,9 @@ impl Bo {
 
     /// The address the DSP uses for this buffer.
     pub(crate) fn dsp_addr(&self) -> Result<u64> {
-        self.window.dsp_addr(self.mem.memory().iova()).ok_or(EOVERFLOW)
+        self.window
+            .dsp_addr(self.mem.memory().iova())
+            .ok_or(EOVERFLOW)
     }
 }
 

@@ -47,8 +47,8 @@ const fn layout(sid_shift: u32, iova_bits: u32) -> AddrLayout {
 /// `qcom,fastrpc`.
 pub(crate) const DEFAULT: SocData = SocData {
     compatible: c"qcom,fastrpc",
-    cdsp: layout(32, 32),
-    other: layout(32, 32),
+    cdsp: AddrLayout::DEFAULT,
+    other: AddrLayout::DEFAULT,
     poll_mode: false,
 };
 

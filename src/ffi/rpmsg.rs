@@ -292,8 +292,7 @@ macro_rules! rpmsg_module_aliases {
         static OF_ALIASES: $crate::ffi::rpmsg::AliasTable<
             ::kernel::bindings::of_device_id,
             { $crate::ffi::rpmsg::OF_TABLE_LEN },
-        > =
-            $crate::ffi::rpmsg::AliasTable::of::<$driver>();
+        > = $crate::ffi::rpmsg::AliasTable::of::<$driver>();
     };
 }
 

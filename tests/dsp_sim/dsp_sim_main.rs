@@ -777,7 +777,10 @@ impl DspSim {
                 break;
             }
             // SAFETY: `node` is valid; the strings are NUL-terminated.
-            if seen.iter().any(|c| unsafe { bindings::of_device_is_compatible(node, c.as_char_ptr()) } > 0) {
+            if seen
+                .iter()
+                .any(|c| unsafe { bindings::of_device_is_compatible(node, c.as_char_ptr()) } > 0)
+            {
                 continue;
             }
             if sim.knobs.len() == MAX_CHANNELS {

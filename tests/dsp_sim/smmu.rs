@@ -88,8 +88,7 @@ pub(crate) struct Smmu {
 /// `qcom,kaanapali-fastrpc` SoCs (Kaanapali, Glymur), bit 32 elsewhere.
 fn sid_shift_of(np: *mut bindings::device_node) -> u32 {
     // SAFETY: `np` is a valid node; the string is NUL-terminated.
-    if unsafe { bindings::of_device_is_compatible(np, c"qcom,kaanapali-fastrpc".as_char_ptr()) }
-        > 0
+    if unsafe { bindings::of_device_is_compatible(np, c"qcom,kaanapali-fastrpc".as_char_ptr()) } > 0
     {
         56
     } else {

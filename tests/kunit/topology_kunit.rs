@@ -72,10 +72,7 @@ mod tests {
         assert_eq!((cdsp.sid_shift(), cdsp.iova_bits()), (56, 34));
         assert_eq!((adsp.sid_shift(), adsp.iova_bits()), (56, 32));
         assert_eq!(KAANAPALI.layout(Domain::Cdsp(1)), cdsp);
-        assert_eq!(
-            cdsp.dsp_addr(3, 0x3_ffff_f000),
-            Some(0x0300_0003_ffff_f000)
-        );
+        assert_eq!(cdsp.dsp_addr(3, 0x3_ffff_f000), Some(0x0300_0003_ffff_f000));
         assert_eq!(cdsp.dsp_addr(3, 1 << 34), None);
         assert_eq!(adsp.dsp_addr(3, 1 << 32), None);
         // Eight bits are left for the SID.

@@ -122,13 +122,22 @@ mod topology_tests {
 
     #[test]
     fn the_qemu_and_kodiak_layouts_are_accepted() {
-        assert_eq!(check_cbs(&[cb(3, 1), cb(4, 1), cb(5, 1)], AddrLayout::DEFAULT), Ok(3));
-        assert_eq!(check_cbs(&[cb(1, 1), cb(2, 1), cb(3, 2)], AddrLayout::DEFAULT), Ok(4));
+        assert_eq!(
+            check_cbs(&[cb(3, 1), cb(4, 1), cb(5, 1)], AddrLayout::DEFAULT),
+            Ok(3)
+        );
+        assert_eq!(
+            check_cbs(&[cb(1, 1), cb(2, 1), cb(3, 2)], AddrLayout::DEFAULT),
+            Ok(4)
+        );
     }
 
     #[test]
     fn session_limit_is_inclusive() {
-        assert_eq!(check_cbs(&[cb(1, MAX_SESSIONS as u32)], AddrLayout::DEFAULT), Ok(MAX_SESSIONS));
+        assert_eq!(
+            check_cbs(&[cb(1, MAX_SESSIONS as u32)], AddrLayout::DEFAULT),
+            Ok(MAX_SESSIONS)
+        );
         assert_eq!(
             check_cbs(&[cb(1, MAX_SESSIONS as u32 + 1)], AddrLayout::DEFAULT),
             Err(TopologyError::TooManySessions(MAX_SESSIONS + 1))

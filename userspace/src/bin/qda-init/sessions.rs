@@ -126,8 +126,18 @@ pub fn context_banks_are_bus_devices_with_own_iommu_groups() -> Outcome {
         .collect();
     names.sort();
     let want = [
-        "adsp-cb3", "adsp-cb4", "adsp-cb5", "cdsp-cb1", "cdsp-cb2", "cdsp-cb3", "gdsp0-cb1",
-        "gdsp0-cb2", "gdsp0-cb3", "sdsp-cb1", "sdsp-cb2", "sdsp-cb3",
+        "adsp-cb3",
+        "adsp-cb4",
+        "adsp-cb5",
+        "cdsp-cb1",
+        "cdsp-cb2",
+        "cdsp-cb3",
+        "gdsp0-cb1",
+        "gdsp0-cb2",
+        "gdsp0-cb3",
+        "sdsp-cb1",
+        "sdsp-cb2",
+        "sdsp-cb3",
     ];
     check!(names == want, "CB devices {names:?}, want {want:?}");
     let mut groups = Vec::new();

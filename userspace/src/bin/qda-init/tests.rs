@@ -43,15 +43,26 @@ fn cdsp() -> Result<Device, String> {
 fn two_accel_nodes() -> Outcome {
     let paths = Device::paths().map_err(|e| e.to_string())?;
     let want = crate::TEST_DSPS.len();
-    check!(paths.len() == want, "expected {want} accel nodes, found {paths:?}");
+    check!(
+        paths.len() == want,
+        "expected {want} accel nodes, found {paths:?}"
+    );
     let all = Device::all().map_err(|e| e.to_string())?;
-    check!(all.len() == want, "expected {want} qda nodes, found {}", all.len());
+    check!(
+        all.len() == want,
+        "expected {want} qda nodes, found {}",
+        all.len()
+    );
     Ok(())
 }
 
 fn query_reports_adsp_and_cdsp() -> Outcome {
     let n = names()?;
-    check!(n == crate::TEST_DSPS, "expected {:?}, got {n:?}", crate::TEST_DSPS);
+    check!(
+        n == crate::TEST_DSPS,
+        "expected {:?}, got {n:?}",
+        crate::TEST_DSPS
+    );
     Ok(())
 }
 
