@@ -80,8 +80,9 @@ done
 
 # processed-schema.json of all bindings takes a minute: cached by content
 # of the kernel's bindings (a read-only tree), our files and dt-schema.
-key=$( { echo "$KSRC"; dt-validate --version; cat "$QDA_ROOT"/dts/bindings/*/*.patch \
-         "$QDA_ROOT"/tests/dsp_sim/bindings/*/*.yaml; } | sha256sum | cut -c1-16)
+key=$( { echo "$KSRC"; dt-validate --version
+         find "$QDA_ROOT/dts/bindings" "$QDA_ROOT/tests/dsp_sim/bindings" -type f | sort | xargs cat
+       } | sha256sum | cut -c1-16)
 SCHEMA="$QDA_CACHE/dt-schema-$key.json"
 if [ ! -s "$SCHEMA" ]; then
     step "dt-schema: dt-mk-schema of all bindings -> $SCHEMA"
