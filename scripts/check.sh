@@ -6,6 +6,8 @@
 #   host   cargo tests of the userspace crate and of the driver's pure code
 #   lint   rustfmt, generated userspace UAPI up to date, a warning-free
 #          module build, and CLIPPY=1
+#   dt-schema  qda's binding (dt-doc-validate) and the test, broken and
+#          board trees (dt-validate) against the kernel's schemas
 #   guest  QEMU arm64 boot: KUnit suites of qda + the userspace suite +
 #          Qualcomm's FastRPC library and its examples (qda_library),
 #          parsed by the kernel's own kunit.py; the console must be free of
@@ -136,6 +138,21 @@ if bash "$QDA_ROOT/scripts/gen-uapi.sh" --check > "$OUT/gen-uapi.log" 2>&1; then
     pass "userspace/src/uapi/sys.rs is generated from include/uapi/drm/qda_accel.h"
 else
     fail "userspace UAPI bindings are stale: run scripts/gen-uapi.sh"; tail -20 "$OUT/gen-uapi.log"
+fi
+
+# --- device-tree binding -------------------------------------------------
+# qda's binding patch and the simulator's schema checked with dt-schema, and
+# the test tree, its broken variants and the board trees validated against
+# the kernel's own schemas (scripts/dt-schema.sh).
+step "dt-schema: qda's binding, the test and board trees (scripts/dt-schema.sh)"
+KSRC="$KSRC" KBUILD="$KBUILD" bash "$QDA_ROOT/scripts/dt-schema.sh" > "$OUT/dt-schema.out" 2>&1
+dts_rc=$?
+while IFS=$'\t' read -r r what; do
+    case $r in pass) pass "dt-schema: $what" ;; fail) fail "dt-schema: $what" ;; esac
+done < "$OUT/dt-schema-results.txt"
+if [ $dts_rc != 0 ]; then
+    grep -E '^    ours: ' "$OUT/dt-schema.out" | head -20
+    grep -q . "$OUT/dt-schema-results.txt" || { tail -20 "$OUT/dt-schema.out"; fail "dt-schema: scripts/dt-schema.sh failed (log: $OUT/dt-schema.out)"; }
 fi
 
 # --- guest --------------------------------------------------------------

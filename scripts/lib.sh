@@ -20,6 +20,13 @@ KMAKE_GCC=(make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- RUST_LIB_SRC="$RUST_
 # the simulated DSP (test-only, opt-in): qda_kmake KDIR [make arguments].
 qda_kmake() { bash "$QDA_ROOT/scripts/kmake.sh" "$1" QDA_DSP_SIM=1 "${@:2}"; }
 export PATH="$HOME/.cargo/bin:$PATH"
+# dt-schema's venv: installed by setup.sh from the pinned requirements,
+# named after their hash; used by scripts/dt-schema.sh.
+DTS_REQ="$QDA_ROOT/scripts/dtschema-requirements.txt"
+DTS_VENV="$QDA_CACHE/dtschema-venv-$(sha256sum "$DTS_REQ" | cut -c1-16)"
+# QEMU's machine for a boot with MEM of memory (run-qemu.sh): also the
+# machine whose device tree make-dtb.sh dumps and dt-schema.sh validates.
+qda_machine() { QDA_MACHINE=(-M virt,iommu=smmuv3 -cpu cortex-a57 -smp 2 -m "$1" -nographic -nic none); }
 
 # kernel_build_dir [test|bench]: builds (or reuses) the cached kernel of
 # that flavour (default: $QDA_KERNEL, else test), progress on stderr, and

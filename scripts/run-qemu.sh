@@ -32,7 +32,8 @@ fi
 KBUILD=$(kernel_build_dir)
 [ -n "$KBUILD" ] || die "kernel build failed"
 GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu/release"
-MACHINE=(-M virt,iommu=smmuv3 -cpu cortex-a57 -smp 2 -m $MEM -nographic -nic none)
+qda_machine $MEM
+MACHINE=("${QDA_MACHINE[@]}")
 
 if [ "${QDA_SKIP_BUILD:-0}" != 1 ]; then
 # The objects live in the source tree: when the kernel flavour changes

@@ -14,7 +14,8 @@ BINDGEN_VER=0.72.1
 
 PKGS=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev libssl-dev
       cpio device-tree-compiler gcc-aarch64-linux-gnu
-      libc6-dev-arm64-cross python3 make xz-utils kmod dkms)
+      libc6-dev-arm64-cross python3 make xz-utils kmod dkms
+      python3-venv python3-dev swig)
 
 # trixie-backports carries linux-source-7.3 and a rust-src matching rustc;
 # bookworm-backports carries a qemu-system-arm that matches the qemu-utils
@@ -101,5 +102,19 @@ if [ ! -e "$sysroot_src/library/core" ]; then
     ln -s "/usr/src/rustc-$RUSTC_VER" "$sysroot_src"
 else
     info "rust-src present in the sysroot"
+fi
+# dt-schema for scripts/dt-schema.sh: a venv of its own (system python3,
+# pinned requirements), named after the requirements' hash, so a changed
+# pin makes a new venv and an unchanged one is reused as it is.
+if [ -x "$DTS_VENV/bin/dt-validate" ] && [ -e "$DTS_VENV/.complete" ]; then
+    info "dt-schema $("$DTS_VENV/bin/dt-validate" --version) present ($DTS_VENV)"
+else
+    step "installing dt-schema into $DTS_VENV (pip, $(grep -m1 '^dtschema==' "$DTS_REQ"))"
+    rm -rf "$DTS_VENV"
+    mkdir -p "$QDA_CACHE"
+    /usr/bin/python3 -m venv "$DTS_VENV"
+    "$DTS_VENV/bin/pip" install -q --disable-pip-version-check -r "$DTS_REQ" ||
+        die "pip install of dt-schema failed"
+    touch "$DTS_VENV/.complete"
 fi
 info "setup complete"
