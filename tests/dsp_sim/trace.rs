@@ -136,7 +136,7 @@ impl Trace {
     /// Records `msg`, decoded as `call` (`None`: refused as malformed).
     pub(crate) fn record(&mut self, msg: &Msg, call: Option<&Call>) {
         let window = msg.addr >> 32;
-        if msg.size != 0 && !self.windows.iter().any(|&w| w == window) {
+        if msg.size != 0 && !self.windows.contains(&window) {
             // Bounded like the lines: a full list drops the new window.
             if self.windows.len() < MAX_LINES {
                 let _ = self.windows.push(window, GFP_KERNEL);
