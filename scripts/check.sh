@@ -198,6 +198,15 @@ if python3 "$QDA_ROOT/tests/dt_corpus/extract.py" "$KSRC" "$QDA_CACHE" "$CORPUS"
         rm -f "$clog"
         if QDA_SKIP_BUILD=1 QDA_DT_BASE="$frag" bash "$QDA_ROOT/scripts/run-qemu.sh" corpus "$b" > "$OUT/$b.out" 2>&1; then
             corpus_logs+=("$clog")
+            # The booted tree against the board trees: every kept property
+            # byte for byte, only the declared rewrites differ.
+            if python3 "$QDA_ROOT/tests/dt_corpus/extract.py" --verify "$KSRC" "$QDA_CACHE" \
+                    "${frag%.dtsi}.socs" "$OUT/dt-$b.dtb" > "$OUT/$b-verify.txt" 2>&1; then
+                pass "dt corpus $b: $(tail -1 "$OUT/$b-verify.txt")"
+            else
+                fail "dt corpus $b: the booted tree differs from the board trees (see $OUT/$b-verify.txt)"
+                head -20 "$OUT/$b-verify.txt"
+            fi
             ktap_count "$clog" "$b" qda_dt_corpus
             if sed -e 's/\r$//' "$clog" | grep -n -E 'BUG:|WARNING:|Oops|DMA-API:|UBSAN:|ODEBUG|INFO: (possible|trying to register)|Unable to handle kernel|Kernel panic|Call trace:|stall' |
                     grep -v -E 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)$'; then

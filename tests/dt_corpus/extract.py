@@ -4,6 +4,7 @@
 device trees, rewritten for QEMU's virt machine.
 
 extract.py KSRC CACHE OUTDIR
+extract.py --verify KSRC CACHE OUTDIR/batch-N.socs BOOTED.dtb
 
 Compiles one real board DTB per SoC (BOARDS) with the kernel's own build
 (`make O=CACHE/... qcom/<board>.dtb`, cached by kernel version), takes
@@ -314,9 +315,84 @@ class Writer:
                     "rproc-iommus" if "iommus" in rproc.props else "-"))
 
 
-def main():
-    ksrc, cache, outdir = sys.argv[1:4]
-    dtbdir = build_dtbs(ksrc, cache)
+def num_prop(node, name, cells_name, default):
+    """Property `name` of a reserved-memory node as numbers (cells of
+    its parent's `cells_name`)."""
+    v = node.props.get(name)
+    if v is None:
+        return None
+    c = struct.unpack(">%dI" % (len(v) // 4), v)
+    n = cells_of(node.parent, cells_name, default)
+    return [num(c[i:i + n]) for i in range(0, len(c), n)]
+
+
+def verify(soc, booted, bph, errs):
+    """Appends to `errs` every way the nodes of `soc` in the booted tree
+    differ from the board's tree beyond the declared rewrites."""
+    for n in soc.nodes:
+        edge, rproc = n.parent, n.parent.parent
+        for run in ("qda", "upstream") if soc.has_vmids else ("qda",):
+            tail = "-upstream" if run == "upstream" else ""
+            rpath = "/corpus-%s-%s%s" % (soc.soc, rproc.name.replace("@", "-"), tail)
+            found = {x.path(): x for x in booted.walk()}
+            where = "%s%s" % (n.path(), " (copy)" if tail else "")
+            r2 = found.get(rpath)
+            e2 = found.get("%s/%s" % (rpath, edge.name))
+            f2 = found.get("%s/%s/%s" % (rpath, edge.name, n.name))
+            if not (r2 and e2 and f2):
+                errs.append("%s: not in the booted tree" % where)
+                continue
+            if r2.strings("compatible") != ["qda,sim-remoteproc"]:
+                errs.append("%s: remoteproc compatible %s" % (where, r2.strings("compatible")))
+            if ("iommus" in rproc.props) != ("iommus" in r2.props):
+                errs.append("%s: remoteproc iommus added or lost" % where)
+            for src, dst, keep in ((rproc, r2, REMOTEPROC_KEEP), (edge, e2, EDGE_KEEP)):
+                for k in keep:
+                    if src.props.get(k) != dst.props.get(k):
+                        errs.append("%s: %s %s differs" % (where, dst.path(), k))
+            want = {k: v for k, v in n.props.items() if k not in ("phandle", "memory-region")}
+            if run == "upstream":
+                want.pop("qcom,vmids", None)
+            got = {k: v for k, v in f2.props.items() if k not in ("phandle", "memory-region")}
+            if want != got:
+                errs.append("%s: properties differ: %s" % (where, sorted(
+                    k for k in set(want) | set(got) if want.get(k) != got.get(k))))
+            src_regions = [soc.phandles[p] for p in n.cells("memory-region")]
+            dst_regions = [bph.get(p) for p in f2.cells("memory-region")]
+            if len(src_regions) != len(dst_regions) or None in dst_regions:
+                errs.append("%s: memory-region entries differ" % where)
+            else:
+                for a, b in zip(src_regions, dst_regions):
+                    for k in ("compatible", "no-map", "reusable"):
+                        if a.props.get(k) != b.props.get(k):
+                            errs.append("%s: region %s %s differs" % (where, b.path(), k))
+                    for k, cn, d in (("size", "#size-cells", 1), ("alignment", "#size-cells", 1)):
+                        if num_prop(a, k, cn, d) != num_prop(b, k, cn, d):
+                            errs.append("%s: region %s %s differs" % (where, b.path(), k))
+                    ra = num_prop(a, "reg", "#size-cells", 1)
+                    if ra is not None:
+                        ac = cells_of(a.parent, "#address-cells", 2)
+                        sc = cells_of(a.parent, "#size-cells", 1)
+                        bc = cells_of(b.parent, "#address-cells", 2)
+                        bs = cells_of(b.parent, "#size-cells", 1)
+                        va = struct.unpack(">%dI" % (len(a.props["reg"]) // 4), a.props["reg"])
+                        vb = struct.unpack(">%dI" % (len(b.props["reg"]) // 4), b.props["reg"])
+                        if num(va[ac:ac + sc]) != num(vb[bc:bc + bs]):
+                            errs.append("%s: region %s size differs" % (where, b.path()))
+            if [c.name for c in n.children] != [c.name for c in f2.children]:
+                errs.append("%s: context banks differ" % where)
+                continue
+            for a, b in zip(n.children, f2.children):
+                pa = {k: v for k, v in a.props.items() if k not in ("phandle", "iommus")}
+                pb = {k: v for k, v in b.props.items() if k not in ("phandle", "iommus")}
+                if pa != pb or ("iommus" in a.props) != ("iommus" in b.props):
+                    errs.append("%s: %s differs" % (where, b.path()))
+            streams = [b.props["iommus"] for b in f2.children if "iommus" in b.props]
+            if len(set(streams)) != len(streams):
+                errs.append("%s: context banks share a stream" % where)
+
+
+def load_socs(dtbdir):
     socs = []
     for i, (soc, board) in enumerate(BOARDS):
         root, ph = fdt.parse(open(os.path.join(dtbdir, board + ".dtb"), "rb").read())
@@ -324,6 +400,31 @@ def main():
         if not s.nodes:
             raise SystemExit("%s (%s): no FastRPC node" % (soc, board))
         socs.append(s)
+    return socs
+
+
+def verify_main(ksrc, cache, socs_file, booted_dtb):
+    """--verify: the booted tree of one batch against the board trees."""
+    socs = {s.soc: s for s in load_socs(build_dtbs(ksrc, cache))}
+    booted, bph = fdt.parse(open(booted_dtb, "rb").read())
+    errs = []
+    names = [l.split()[1] for l in open(socs_file) if l.strip()]
+    for name in names:
+        verify(socs[name], booted, bph, errs)
+    for e in errs:
+        print(e)
+    print("%d SoCs of %s: %s" % (len(names), os.path.basename(booted_dtb),
+                                 "%d differences beyond the rewrites" % len(errs)
+                                 if errs else "every kept property byte for byte"))
+    return 1 if errs else 0
+
+
+def main():
+    if sys.argv[1] == "--verify":
+        sys.exit(verify_main(*sys.argv[2:6]))
+    ksrc, cache, outdir = sys.argv[1:4]
+    dtbdir = build_dtbs(ksrc, cache)
+    socs = load_socs(dtbdir)
     batches, cur, cma = [], [], 0
     for s in socs:
         if cur and cma + s.cma() > CMA_PER_BATCH:
