@@ -8,6 +8,8 @@
 #          module build, and CLIPPY=1
 #   dt-schema  qda's binding (dt-doc-validate) and the test, broken and
 #          board trees (dt-validate) against the kernel's schemas
+#   corpus every FastRPC node of the kernel's qcom device trees, qda
+#          against fastrpc.ko (tests/dt_corpus, qda_mode=corpus)
 #   guest  QEMU arm64 boot: KUnit suites of qda + the userspace suite +
 #          Qualcomm's FastRPC library and its examples (qda_library),
 #          parsed by the kernel's own kunit.py; the console must be free of
@@ -195,6 +197,50 @@ for frag in "$QDA_ROOT"/dts/tests/*.dtsi; do
         fail "broken DT $case: QEMU run failed (see $OUT/probe-$case.out)"
     fi
 done
+
+# --- device-tree corpus -------------------------------------------------
+# Every FastRPC node of the kernel's own qcom board trees (one board per
+# SoC), rewritten only where QEMU lacks the hardware (tests/dt_corpus),
+# booted in batches: per node, qda probes and its topology, legacy nodes,
+# DSP traces and sessions equal fastrpc.ko's (qda_mode=corpus).
+step "dt corpus: every FastRPC node of $(basename "$KSRC")'s qcom trees (tests/dt_corpus)"
+CORPUS="$OUT/dt-corpus"
+rm -rf "$CORPUS"
+if python3 "$QDA_ROOT/tests/dt_corpus/extract.py" "$KSRC" "$QDA_CACHE" "$CORPUS" > "$OUT/dt-corpus.out" 2>&1; then
+    info "$(tail -1 "$OUT/dt-corpus.out")"
+    corpus_logs=()
+    for frag in "$CORPUS"/batch-*.dtsi; do
+        b=corpus-$(basename "$frag" .dtsi)
+        clog="$OUT/console-$b.log"
+        rm -f "$clog"
+        if QDA_SKIP_BUILD=1 QDA_DT_BASE="$frag" bash "$QDA_ROOT/scripts/run-qemu.sh" corpus "$b" > "$OUT/$b.out" 2>&1; then
+            corpus_logs+=("$clog")
+            # The booted tree against the board trees: every kept property
+            # byte for byte, only the declared rewrites differ.
+            if python3 "$QDA_ROOT/tests/dt_corpus/extract.py" --verify "$KSRC" "$QDA_CACHE" \
+                    "${frag%.dtsi}.socs" "$OUT/dt-$b.dtb" > "$OUT/$b-verify.txt" 2>&1; then
+                pass "dt corpus $b: $(tail -1 "$OUT/$b-verify.txt")"
+            else
+                fail "dt corpus $b: the booted tree differs from the board trees (see $OUT/$b-verify.txt)"
+                head -20 "$OUT/$b-verify.txt"
+            fi
+            ktap_count "$clog" "$b" qda_dt_corpus
+            if sed -e 's/\r$//' "$clog" | grep -n -E 'BUG:|WARNING:|Oops|DMA-API:|UBSAN:|ODEBUG|INFO: (possible|trying to register)|Unable to handle kernel|Kernel panic|Call trace:|stall' |
+                    grep -v -E 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)$'; then
+                fail "dt corpus $b: the kernel reported problems (console: $clog)"
+            else
+                pass "dt corpus $b: console is free of kernel error reports"
+            fi
+        else
+            fail "dt corpus $b: QEMU run failed (see $OUT/$b.out)"
+        fi
+    done
+    [ ${#corpus_logs[@]} = 0 ] ||
+        python3 "$QDA_ROOT/tests/dt_corpus/report.py" "${corpus_logs[@]}" > "$OUT/dt-corpus-socs.rst"
+    info "SoC table: $OUT/dt-corpus-socs.rst ($(tail -1 "$OUT/dt-corpus-socs.rst" 2>/dev/null))"
+else
+    fail "dt corpus: extraction failed (see $OUT/dt-corpus.out)"; tail -5 "$OUT/dt-corpus.out"
+fi
 
 # --- the board kernel ---------------------------------------------------
 # qda as an integrator meets it: a GCC-built kernel with CONFIG_DRM=m,

@@ -3,7 +3,8 @@
 # make-dtb.sh OUTDIR QEMU_MACHINE_ARGS...
 # Dumps QEMU's own device tree for exactly these machine arguments, labels
 # its SMMUv3 node "qda_smmu" (looked up by compatible, never by phandle
-# value), appends dts/qda-virt.dtsi and compiles OUTDIR/qda-virt.dtb.
+# value), appends dts/qda-virt.dtsi (or QDA_DT_BASE: the device-tree
+# corpus's fragments, tests/dt_corpus) and compiles OUTDIR/NAME.dtb.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 out=$1; name=$2; shift 2
@@ -15,7 +16,7 @@ smmu=$(awk '/^\t[^\t].* \{$/ { node=$1 } /compatible = "arm,smmu-v3"/ { print no
     echo '/dts-v1/;'
     echo '/include/ "virt.dts"'
     echo "qda_smmu: &{/$smmu} { };"
-    echo "/include/ \"$QDA_ROOT/dts/qda-virt.dtsi\""
+    echo "/include/ \"${QDA_DT_BASE:-$QDA_ROOT/dts/qda-virt.dtsi}\""
     [ -z "${QDA_DT_EXTRA:-}" ] || echo "/include/ \"$QDA_DT_EXTRA\""
 } > "$out/$name.dts"
 dtc -q -I dts -O dtb -i "$out" -o "$out/$name.dtb" "$out/$name.dts"

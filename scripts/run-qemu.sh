@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-qemu.sh demo|test|bench|probe|fuzz [NAME]
+# run-qemu.sh demo|test|bench|probe|fuzz|corpus [NAME]
 # Builds everything needed (cached kernel, modules, guest binaries, DTB,
 # initramfs), boots QEMU arm64 under a hard timeout and writes the whole
 # console to $QDA_OUT/console-<NAME>.log (default NAME: the mode, QDA_OUT:
 # build/). QDA_DT_EXTRA names a DT fragment applied on top of the test
 # tree; QDA_SKIP_BUILD=1 reuses the previous build outputs;
 # QDA_GUEST_LIBRARY=1 puts the FastRPC library into a non-test boot too.
+# corpus: the device-tree corpus (QDA_DT_BASE names its fragment).
 # fuzz: the boundary fuzzer at length; QDA_FUZZ_SEED and
 # QDA_FUZZ_ITERATIONS (per child) go to the kernel command line.
 set -euo pipefail

@@ -114,6 +114,18 @@ module! {
             default: false,
             description: "Steer the cdsp channel to drivers/misc/fastrpc.c and the others to qda (comparison runs)",
         },
+        upstream_mask: u32 {
+            default: 0,
+            description: "Steer channel i (bit i, in registration order) to drivers/misc/fastrpc.c and the others to qda (comparison runs)",
+        },
+        pin_drivers: bool {
+            default: false,
+            description: "Bind every channel by driver_override (qda unless steered to fastrpc.ko), whichever driver was loaded first",
+        },
+        corpus_group: u32 {
+            default: 0,
+            description: "Only the FastRPC nodes whose remoteproc has this qda,corpus-group (0: every node; the device-tree corpus test)",
+        },
     },
 }
 
@@ -640,6 +652,59 @@ unsafe fn register_channel(
     Ok((unsafe { &raw mut (*ch).rpdev }, state))
 }
 
+/// The driver channel `index` (DT label `label`) is bound to: comparison
+/// runs bind each channel to a named driver, whichever was loaded first
+/// (`upstream_cdsp`: cdsp to fastrpc.ko; `upstream_mask`: channel `i` for
+/// bit `i`; the others to qda; `pin`: every channel to qda unless
+/// steered); otherwise the first driver that matches.
+fn steer(
+    upstream_cdsp: bool,
+    mask: u32,
+    pin: bool,
+    index: u32,
+    label: &[u8],
+) -> Option<&'static CStr> {
+    if !upstream_cdsp && mask == 0 && !pin {
+        return None;
+    }
+    let by_mask = 1u32.checked_shl(index).is_some_and(|bit| mask & bit != 0);
+    if by_mask || (upstream_cdsp && label == b"cdsp") {
+        Some(c"qcom,fastrpc")
+    } else {
+        Some(c"qda")
+    }
+}
+
+/// Whether FastRPC node `node` belongs to corpus group `group`: its
+/// remoteproc (the parent of its edge) has `qda,corpus-group = <group>`;
+/// group 0 takes every node.
+fn in_group(node: *mut bindings::device_node, group: u32) -> bool {
+    if group == 0 {
+        return true;
+    }
+    let mut got = 0u32;
+    // SAFETY: `node` is valid; each `of_get_parent` result is referenced
+    // (NULL for NULL) and put below; the property name is NUL-terminated
+    // and `got` has room for the one value asked for.
+    unsafe {
+        let edge = bindings::of_get_parent(node);
+        let rproc = bindings::of_get_parent(edge);
+        let r = bindings::of_property_read_variable_u32_array(
+            rproc,
+            c"qda,corpus-group".as_char_ptr(),
+            &mut got,
+            1,
+            1,
+        );
+        for np in [rproc, edge] {
+            if !np.is_null() {
+                bindings::fwnode_handle_put(&raw mut (*np).fwnode);
+            }
+        }
+        r == 1 && got == group
+    }
+}
+
 /// Module state: the parent device, the channels and their fault knobs.
 /// Fields drop in order: debugfs first.
 struct DspSim {
@@ -668,13 +733,13 @@ impl DspSim {
         } else {
             CString::try_from_fmt(fmt!("channel{index}"))?
         };
-        // Comparison runs bind each channel to a named driver, whichever
-        // was loaded first.
-        let driver_override = match (module_parameters::upstream_cdsp.value(), name.to_bytes()) {
-            (false, _) => None,
-            (true, b"cdsp") => Some(c"qcom,fastrpc"),
-            (true, _) => Some(c"qda"),
-        };
+        let driver_override = steer(
+            module_parameters::upstream_cdsp.value(),
+            module_parameters::upstream_mask.value(),
+            module_parameters::pin_drivers.value(),
+            index,
+            name.to_bytes(),
+        );
         let trace = Arc::pin_init(new_mutex!(trace::Trace::new()), GFP_KERNEL)?;
         let knob = Arc::pin_init(
             pin_init!(Knob {
@@ -777,10 +842,10 @@ impl DspSim {
                 break;
             }
             // SAFETY: `node` is valid; the strings are NUL-terminated.
-            if seen
+            let found_before = seen
                 .iter()
-                .any(|c| unsafe { bindings::of_device_is_compatible(node, c.as_char_ptr()) } > 0)
-            {
+                .any(|c| unsafe { bindings::of_device_is_compatible(node, c.as_char_ptr()) } > 0);
+            if found_before || !in_group(node, module_parameters::corpus_group.value()) {
                 continue;
             }
             if sim.knobs.len() == MAX_CHANNELS {

@@ -71,6 +71,11 @@ pub(crate) struct Trace {
     lines: KVec<KVec<u8>>,
     dropped: usize,
     tokens: KVec<(Kind, u64)>,
+    /// The distinct upper halves (`addr >> 32`: the SID and the DMA
+    /// address bits above 32) of the payload addresses of the requests,
+    /// in order of first appearance: which context banks, with which
+    /// address width, a driver's calls came through.
+    windows: KVec<u64>,
 }
 
 /// A line being built (allocation failure ends it early).
@@ -91,6 +96,7 @@ impl Trace {
             lines: KVec::new(),
             dropped: 0,
             tokens: KVec::new(),
+            windows: KVec::new(),
         }
     }
 
@@ -98,6 +104,7 @@ impl Trace {
     pub(crate) fn clear(&mut self) {
         self.lines.clear();
         self.tokens.clear();
+        self.windows.clear();
         self.dropped = 0;
     }
 
@@ -113,17 +120,28 @@ impl Trace {
     }
 
     /// Writes the DSP addresses behind the `a` tokens, one `aN 0x…` a
-    /// line (`addrs-<label>`: tests look up where a page entry pointed).
+    /// line (`addrs-<label>`: tests look up where a page entry pointed),
+    /// then the payload windows, one `wN 0x…` a line.
     pub(crate) fn show_addrs(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let addrs = self.tokens.iter().filter(|(k, _)| *k == Kind::Addr);
         for (rank, (_, v)) in addrs.enumerate() {
             writeln!(f, "a{rank} {v:#x}")?;
+        }
+        for (rank, w) in self.windows.iter().enumerate() {
+            writeln!(f, "w{rank} {w:#x}")?;
         }
         Ok(())
     }
 
     /// Records `msg`, decoded as `call` (`None`: refused as malformed).
     pub(crate) fn record(&mut self, msg: &Msg, call: Option<&Call>) {
+        let window = msg.addr >> 32;
+        if msg.size != 0 && !self.windows.contains(&window) {
+            // Bounded like the lines: a full list drops the new window.
+            if self.windows.len() < MAX_LINES {
+                let _ = self.windows.push(window, GFP_KERNEL);
+            }
+        }
         if self.lines.len() == MAX_LINES {
             self.dropped += 1;
             return;

@@ -269,13 +269,16 @@ const _: () = assert!(offset_of!(uapi::InvokeArg, attr) == offset_of!(InvokeArgs
 const _: () = assert!(FASTRPC_IOCTL_INVOKE == 0xc010_5203);
 const _: () = assert!(FASTRPC_IOCTL_INIT_ATTACH == 0x0000_5204);
 
-/// The domain id of DSP `label` as fastrpc.ko numbers them.
+/// The domain id of DSP `label` as fastrpc.ko numbers them: by the
+/// label's first four letters, so `cdsp1` is a CDSP and `gdsp0` and
+/// `gdsp1` GDSPs.
 pub fn domain_id(label: &str) -> Option<u32> {
-    match label {
+    match label.get(..4)? {
         "adsp" => Some(0),
         "mdsp" => Some(1),
         "sdsp" => Some(2),
         "cdsp" => Some(3),
+        "gdsp" => Some(4),
         _ => None,
     }
 }
@@ -507,5 +510,9 @@ mod tests {
         assert_eq!(domain_id("adsp"), Some(0));
         assert_eq!(domain_id("cdsp"), Some(3));
         assert_eq!(domain_id("gpdsp"), None);
+        assert_eq!(domain_id("cdsp1"), Some(3));
+        assert_eq!(domain_id("gdsp0"), Some(4));
+        assert_eq!(domain_id("gdsp1"), Some(4));
+        assert_eq!(domain_id("ads"), None);
     }
 }

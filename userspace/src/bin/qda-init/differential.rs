@@ -207,7 +207,14 @@ impl Driver for QdaFile {
 
 /// A file of a legacy node: fastrpc.ko's, or qda's (which returns
 /// `EINTR` where fastrpc.ko restarts).
-struct UpstreamFile(Legacy, bool);
+pub(crate) struct UpstreamFile(Legacy, bool);
+
+impl UpstreamFile {
+    /// `file` of a legacy node; `restarts`: of fastrpc.ko's.
+    pub(crate) fn new(file: Legacy, restarts: bool) -> Self {
+        Self(file, restarts)
+    }
+}
 
 impl Driver for UpstreamFile {
     fn attach(&self) -> io::Result<()> {

@@ -6,7 +6,8 @@
 //! library's suites (its accel and its legacy build) and the differential
 //! suite (qda against fastrpc.ko)
 //! and prints them as KTAP (`qda_mode=test`), or runs the boundary fuzzer
-//! at length (`qda_mode=fuzz`), or, on the board flavour of the kernel,
+//! at length (`qda_mode=fuzz`), or the device-tree corpus
+//! (`qda_mode=corpus`), or, on the board flavour of the kernel,
 //! lets udev and modprobe load what `make modules_install` and dkms
 //! installed and runs the suites there (`qda_mode=board`), and powers the
 //! machine off.
@@ -14,6 +15,7 @@
 mod audio_pd;
 mod backends;
 mod board;
+mod corpus;
 mod daemon_proc;
 mod differential;
 mod divergence;
@@ -232,6 +234,11 @@ fn run() {
         if let Err(e) = sys::load_module_with("qda_dsp_sim", "upstream_cdsp=1") {
             println!("qda-init: loading qda_dsp_sim.ko failed: {e}");
         }
+    } else if mode == "corpus" {
+        // The simulator is loaded per SoC of the corpus (corpus::run).
+        if let Err(e) = sys::load_module("qda") {
+            println!("qda-init: loading qda.ko failed: {e}");
+        }
     } else if mode == "board" {
         // udev and modprobe load the modules (board::run).
     } else {
@@ -263,6 +270,9 @@ fn run() {
             board::run_dkms();
         }
         "probe" => probe(),
+        // The device-tree corpus (tests/dt_corpus): every FastRPC node of
+        // the kernel's qcom trees, through qda and fastrpc.ko.
+        "corpus" => ktap::run_suite("qda_dt_corpus", corpus::run),
         // `make fuzz`: the boundary fuzzer at length (qda_fuzz_seed,
         // qda_fuzz_iterations on the kernel command line).
         "fuzz" => ktap::run_suite("qda_fuzz", || {
