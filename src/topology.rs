@@ -6,7 +6,9 @@
 //! context: `reg` is its stream id (SID), `qcom,nsessions` how many
 //! processes may share it. A process gets one session; its buffers are
 //! mapped in that CB's IOMMU domain below 4 GiB, and the DSP sees them at
-//! `iova | sid << 32`.
+//! `iova | sid << 32`. A CB without `iommus` (sdm845's sdsp) has no SMMU
+//! context: DMA on it is direct, the "IOVA" is the bus (physical) address
+//! below 4 GiB and the DSP sees that address with the same SID prefix.
 //!
 //! Pure code (no kernel API), also built and tested on the host.
 
@@ -28,6 +30,9 @@ pub(crate) struct CbSpec {
     pub(crate) nsessions: u32,
     /// The CB is cache coherent (`dma-coherent`).
     pub(crate) coherent: bool,
+    /// The CB sits behind an SMMU (`iommus`); without, the DSP reaches
+    /// physical memory directly and nothing isolates its processes.
+    pub(crate) smmu: bool,
 }
 
 /// Why a set of context banks is unusable.

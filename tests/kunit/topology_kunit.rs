@@ -11,6 +11,7 @@ mod tests {
             sid,
             nsessions,
             coherent: true,
+            smmu: true,
         }
     }
 

@@ -115,6 +115,7 @@ mod topology_tests {
             sid,
             nsessions,
             coherent: false,
+            smmu: true,
         }
     }
 

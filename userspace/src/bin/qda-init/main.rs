@@ -112,12 +112,27 @@ fn probe() {
     legacy_nodes::probe();
     for d in qda::Device::all().unwrap_or_default() {
         let name = d.query().map(|q| q.name().to_string()).unwrap_or_default();
+        match calculator_sum(&d) {
+            Ok(sum) => println!("qda-probe: calc {name}: sum of 1..=1000 = {sum}"),
+            Err(e) => println!("qda-probe: calc {name} failed: {e}"),
+        }
         match carveout_roundtrip(&d) {
             Ok(true) => println!("qda-probe: carveout {name} ok"),
             Ok(false) => {}
             Err(e) => println!("qda-probe: carveout {name} failed: {e}"),
         }
     }
+}
+
+/// A remote call on the root PD of `d`: the calculator's sum of 1..=1000,
+/// computed by the (simulated) DSP from the buffer it reads.
+fn calculator_sum(d: &qda::Device) -> std::io::Result<i64> {
+    let v: Vec<i32> = (1..=1000).collect();
+    d.attach()?;
+    let h = d.open_module("calculator")?;
+    let sum = d.calculator_sum(h, &v)?;
+    d.close_module(h)?;
+    Ok(sum)
 }
 
 /// A carve-out buffer of `d` (`Ok(false)` if it has no carve-out): zeroed
