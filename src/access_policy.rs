@@ -18,6 +18,12 @@
 //!   upstream's errno is kept. A file of the accel node counts as a file
 //!   of the secure node if it is privileged, else of the non-secure one:
 //!   an app gets the answer upstream gives it on the node it may open.
+//!
+//! A third rule is qda's own divergence from upstream: **no unsigned PD on
+//! a context bank without SMMU** (a CB node without `iommus`). There the
+//! DSP reaches physical memory directly, so code the caller chose running
+//! on the DSP could read and write any memory the DSP can address.
+//! Denied: `-EPERM`, whoever asks (see `Documentation/accel/qda/legacy.rst`).
 
 use crate::domain::Domain;
 
@@ -67,6 +73,13 @@ impl Start {
             } => privileged || (secure && !unsigned),
         }
     }
+}
+
+/// Whether `op` is refused on a context bank without SMMU (`smmu` false):
+/// an unsigned PD would run code of the caller's choosing with the DSP's
+/// unrestricted view of physical memory.
+pub(crate) fn refused_without_smmu(op: Start, smmu: bool) -> bool {
+    !smmu && matches!(op, Start::Create { unsigned: true, .. })
 }
 
 /// Whether the DSP of `domain` runs unsigned PDs.

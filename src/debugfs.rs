@@ -94,7 +94,7 @@ fn show_sessions(s: &Arc<Sessions>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f,
                 "{slot} {} {} {window:#x} {tgid} {files}",
                 cb.sid,
-                cb.dev.iommu_group_id()
+                cb.dev.iommu_group_id().unwrap_or(-1)
             );
         }
     });

@@ -158,7 +158,15 @@ fn context_banks(
 ) -> Result<KVec<(Arc<ContextBank>, u32)>> {
     let mut cbs = KVec::new();
     for ((child, spec), name) in cfg.cbs.iter().zip(names) {
-        let mut cb = CbDevice::new(child, name, cfg.layout.iova_bits())?;
+        let mut cb = CbDevice::new(child, name, cfg.layout.iova_bits(), spec.smmu)?;
+        if !spec.smmu {
+            dev_warn!(
+                cb.as_ref(),
+                "{}: context bank without `iommus`: no SMMU isolation, the DSP gets physical addresses (SID {}); unsigned PDs refused on it\n",
+                child.display_name(),
+                spec.sid
+            );
+        }
         let rebinder = ctx.rebinder.clone();
         cb.on_deleted(KBox::new(move || rebinder.kick(), GFP_KERNEL)?);
         if let Some(index) = cfg.memory.apps_cma_index {

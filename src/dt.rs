@@ -312,14 +312,6 @@ fn read_cb(dev: &Device, child: &FwNode) -> Result<CbSpec> {
                 child.display_name()
             );
         })?;
-    if !child.property_present(c"iommus") {
-        dev_err!(
-            dev,
-            "{}: context bank without `iommus`\n",
-            child.display_name()
-        );
-        return Err(EINVAL);
-    }
     let nsessions = if child.property_present(c"qcom,nsessions") {
         child
             .property_read::<u32>(c"qcom,nsessions")
@@ -331,6 +323,7 @@ fn read_cb(dev: &Device, child: &FwNode) -> Result<CbSpec> {
         sid,
         nsessions,
         coherent: child.property_read_bool(c"dma-coherent"),
+        smmu: child.property_present(c"iommus"),
     })
 }
 

@@ -14,6 +14,7 @@ use kernel::{
 
 use crate::{
     access_policy::{
+        refused_without_smmu,
         session_rejected,
         Start, //
     },
@@ -101,6 +102,15 @@ pub(crate) fn create(
     }
     c.privilege.check(dev, op)?;
     let s = c.session();
+    if refused_without_smmu(op, s.cb().dev.smmu()) {
+        crate::ratelimit::dev_ratelimited!(
+            info,
+            s.cb().dev.as_ref(),
+            "{}: unsigned PD refused: this context bank has no SMMU isolation\n",
+            dev.domain.label()
+        );
+        return Err(EPERM);
+    }
     let comm = crate::ffi::current_comm();
     let name_len = comm
         .iter()

@@ -10,6 +10,9 @@
 //! SoC's ([`AddrLayout`]): on most SoCs the SID sits at bit 32 above a
 //! 32-bit IOVA; on Kaanapali and Glymur at bit 56, with 34-bit IOVAs on
 //! the CDSP (see [`crate::soc`]).
+//! A CB without `iommus` (sdm845's sdsp) has no SMMU context: DMA on it is
+//! direct, the "IOVA" is the bus (physical) address below the DMA mask and
+//! the DSP sees that address with the same SID prefix.
 //!
 //! Pure code (no kernel API), also built and tested on the host.
 
@@ -106,6 +109,9 @@ pub(crate) struct CbSpec {
     pub(crate) nsessions: u32,
     /// The CB is cache coherent (`dma-coherent`).
     pub(crate) coherent: bool,
+    /// The CB sits behind an SMMU (`iommus`); without, the DSP reaches
+    /// physical memory directly and nothing isolates its processes.
+    pub(crate) smmu: bool,
 }
 
 /// Why a set of context banks is unusable.

@@ -16,6 +16,10 @@
 //! bus's `dma_configure`, run when the (trivial) bus driver binds, then
 //! finds the device configured. No change to the kernel is needed.
 //!
+//! A CB node without `iommus` (sdm845's sdsp) gets no group: DMA on it is
+//! direct (`dma-direct`), the DMA address is the bus address of the memory,
+//! as `drivers/misc/fastrpc.c` uses such a CB.
+//!
 //! C header: [`include/linux/device/bus.h`](srctree/include/linux/device/bus.h)
 
 use core::{
@@ -263,15 +267,18 @@ unsafe extern "C" fn cb_release(dev: *mut bindings::device) {
     }
 }
 
-/// A CB device registered on the bus with its own IOMMU group; removed
-/// from its group and unregistered on drop.
+/// A CB device registered on the bus with its own IOMMU group (or, for a
+/// node without `iommus`, with direct DMA); removed from its group and
+/// unregistered on drop.
 ///
 /// # Invariants
 ///
-/// `dev` is a registered device on `CB_BUS`, bound to its driver and in
-/// an IOMMU group, with one reference owned by `self`.
+/// `dev` is a registered device on `CB_BUS`, bound to its driver, with one
+/// reference owned by `self`; it is in an IOMMU group if `smmu`.
 pub(crate) struct CbDevice {
     dev: NonNull<bindings::device>,
+    /// Behind an SMMU (its DT node has `iommus`).
+    smmu: bool,
     reserved_mem: bool,
     /// Called once the device is deleted (its name free again).
     on_deleted: Option<KBox<dyn Fn() + Send + Sync>>,
@@ -329,8 +336,9 @@ pub(crate) fn attach_again(dev: &device::Device) -> bool {
 impl CbDevice {
     /// Registers a CB device named `name` for DT `node`, with a
     /// `dma_bits`-bit DMA mask (1..=64), so that IOVAs leave room for the
-    /// SID prefix.
-    pub(crate) fn new(node: &FwNode, name: CString, dma_bits: u32) -> Result<Self> {
+    /// SID prefix. `smmu`: the node has `iommus`, so the device must join
+    /// an IOMMU group.
+    pub(crate) fn new(node: &FwNode, name: CString, dma_bits: u32, smmu: bool) -> Result<Self> {
         let mask = match dma_bits {
             1..=63 => (1u64 << dma_bits) - 1,
             64 => u64::MAX,
@@ -344,7 +352,7 @@ impl CbDevice {
         let raw = RawCb::alloc(node, name, mask)?;
         // SAFETY: `raw` is a fresh `RawCb` holding a reference on `np`'s
         // node; `root` is the bus's registered root device.
-        let cb = unsafe { Self::register(raw, root, np)? };
+        let cb = unsafe { Self::register(raw, root, np, smmu)? };
         cb.check_bound()?;
         Ok(cb)
     }
@@ -359,6 +367,7 @@ impl CbDevice {
         raw: *mut RawCb,
         root: *mut bindings::device,
         np: *mut bindings::device_node,
+        smmu: bool,
     ) -> Result<Self> {
         // SAFETY: `raw` is ours until `device_initialize`; afterwards the
         // driver core owns it and frees it through `cb_release`.
@@ -379,6 +388,7 @@ impl CbDevice {
         let cb = Self {
             // SAFETY: `raw` is not null.
             dev: unsafe { NonNull::new_unchecked(&raw mut (*raw).dev) },
+            smmu,
             reserved_mem: false,
             on_deleted: None,
         };
@@ -391,7 +401,8 @@ impl CbDevice {
         Ok(cb)
     }
 
-    /// `-ENODEV` unless the device bound and joined an IOMMU group.
+    /// `-ENODEV` unless the device bound and, behind an SMMU, joined an
+    /// IOMMU group.
     fn check_bound(&self) -> Result {
         // SAFETY: the device is registered; these fields are stable once
         // the synchronous bind of `device_add` returned.
@@ -401,7 +412,7 @@ impl CbDevice {
                 (*self.dev.as_ptr()).iommu_group,
             )
         };
-        if !bound || group.is_null() {
+        if !bound || (self.smmu && group.is_null()) {
             dev_err!(
                 self.as_ref(),
                 "no IOMMU context for this context bank (check `iommus`)\n"
@@ -417,10 +428,20 @@ impl CbDevice {
         self.on_deleted = Some(f);
     }
 
-    /// The IOMMU group id, as in `/sys/kernel/iommu_groups/N`.
-    pub(crate) fn iommu_group_id(&self) -> i32 {
+    /// Whether the CB is behind an SMMU (else the DSP uses physical
+    /// addresses on it and nothing isolates its processes).
+    pub(crate) fn smmu(&self) -> bool {
+        self.smmu
+    }
+
+    /// The IOMMU group id, as in `/sys/kernel/iommu_groups/N` (`None`
+    /// without an SMMU).
+    pub(crate) fn iommu_group_id(&self) -> Option<i32> {
+        if !self.smmu {
+            return None;
+        }
         // SAFETY: by the invariant the device is in a group.
-        unsafe { bindings::iommu_group_id((*self.dev.as_ptr()).iommu_group) }
+        Some(unsafe { bindings::iommu_group_id((*self.dev.as_ptr()).iommu_group) })
     }
 }
 
@@ -439,8 +460,13 @@ impl CbDevice {
         Ok(())
     }
 
-    /// What `iova` translates to in this CB's IOMMU domain (0: unmapped).
+    /// What `iova` translates to in this CB's IOMMU domain (0: unmapped);
+    /// without an SMMU, the physical address the bus address `iova` names.
     pub(crate) fn iova_to_phys(&self, iova: u64) -> u64 {
+        if !self.smmu {
+            // SAFETY: the device is registered; a pure address conversion.
+            return unsafe { super::sys::qda_dma_to_phys(self.dev.as_ptr(), iova) };
+        }
         // SAFETY: by the invariant the device is in an IOMMU group, so it
         // has a domain (or NULL, which is checked).
         unsafe {

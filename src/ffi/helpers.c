@@ -5,6 +5,7 @@
  */
 #include <linux/completion.h>
 #include <linux/device/bus.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/export.h>
 #include <drm/drm_gem.h>
@@ -16,6 +17,12 @@
 int qda_dma_mapping_error(struct device *dev, dma_addr_t addr)
 {
 	return dma_mapping_error(dev, addr);
+}
+
+/* The physical address a bus address of a device without IOMMU names. */
+phys_addr_t qda_dma_to_phys(struct device *dev, dma_addr_t addr)
+{
+	return dma_to_phys(dev, addr);
 }
 
 /* The gfp flag that charges an allocation to the caller's memory cgroup. */

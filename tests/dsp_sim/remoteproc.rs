@@ -36,13 +36,13 @@ unsafe impl Send for Remoteproc {}
 unsafe impl Sync for Remoteproc {}
 
 /// Whether node `np` has property `name`.
-fn has(np: *mut bindings::device_node, name: &CStr) -> bool {
+pub(crate) fn has(np: *mut bindings::device_node, name: &CStr) -> bool {
     // SAFETY: valid node and property name.
     !unsafe { bindings::of_find_property(np, name.as_char_ptr(), ptr::null_mut()) }.is_null()
 }
 
 /// Drops a node reference (NULL allowed).
-fn put(np: *mut bindings::device_node) {
+pub(crate) fn put(np: *mut bindings::device_node) {
     if !np.is_null() {
         // SAFETY: drops a reference the caller owns.
         unsafe { bindings::fwnode_handle_put(&raw mut (*np).fwnode) };

@@ -13,6 +13,11 @@
 //! domain. An address that is not mapped there is a simulated SMMU fault
 //! (`-EFAULT`). Nothing else is used to reach memory, so a wrong mapping in
 //! the driver shows up as a failed call.
+//!
+//! A context bank whose DT node has no `iommus` is wired without an SMMU
+//! (sdm845's sdsp): the DSP's bus address below the SID prefix is then the
+//! physical address itself, as the hardware sees it. Only RAM and reserved
+//! memory answer there; any other address is a bus fault (`-EFAULT`).
 
 use core::ptr;
 use kernel::{
@@ -76,10 +81,53 @@ pub(crate) fn for_each_page(
     Ok(())
 }
 
+/// Where a CB without SMMU reaches `phys`: itself, if it is RAM or
+/// reserved memory; anything else is a bus fault.
+fn direct(sid: u32, phys: u64) -> Result<u64> {
+    let pfn = usize::try_from(phys / PAGE).map_err(|_| EFAULT)?;
+    // SAFETY: looks the pfn up in the resource tree.
+    if unsafe { crate::sys::page_is_ram(pfn) } == 1 || in_reserved_memory(phys) {
+        return Ok(phys);
+    }
+    pr_warn!("bus: SID {sid} (no SMMU) physical {phys:#x} is neither RAM nor reserved memory\n");
+    Err(EFAULT)
+}
+
+/// Whether `phys` lies in a region of the DT's `/reserved-memory`.
+fn in_reserved_memory(phys: u64) -> bool {
+    // SAFETY: a NUL-terminated path; returns a referenced node or NULL.
+    let rm = unsafe {
+        crate::sys::of_find_node_opts_by_path(c"/reserved-memory".as_char_ptr(), ptr::null_mut())
+    };
+    if rm.is_null() {
+        return false;
+    }
+    let mut found = false;
+    let mut child: *mut bindings::device_node = ptr::null_mut();
+    loop {
+        // SAFETY: `rm` is valid; `child` is NULL or the previous child,
+        // whose reference this call takes over.
+        child = unsafe { bindings::of_get_next_child(rm.cast(), child) };
+        if child.is_null() {
+            break;
+        }
+        // SAFETY: `child` is valid; a table entry or NULL.
+        let rmem = unsafe { crate::sys::of_reserved_mem_lookup(child.cast()) };
+        if !rmem.is_null() {
+            // SAFETY: non-NULL table entries are valid for the kernel's life.
+            let (base, size) = unsafe { ((*rmem).base, (*rmem).size) };
+            found |= phys >= base && phys - base < size;
+        }
+    }
+    crate::remoteproc::put(rm.cast());
+    found
+}
+
 /// The context banks of one simulated DSP.
 pub(crate) struct Smmu {
-    /// `(sid, node)`; each node holds a reference, dropped in `drop`.
-    cbs: KVec<(u32, *mut bindings::device_node)>,
+    /// `(sid, node, behind an SMMU)`; each node holds a reference,
+    /// dropped in `drop`.
+    cbs: KVec<(u32, *mut bindings::device_node, bool)>,
     /// Bit position of the SID in this DSP's addresses.
     sid_shift: u32,
 }
@@ -129,7 +177,8 @@ impl Smmu {
             if ok {
                 // SAFETY: keep a reference for `cbs`, dropped in `drop`.
                 unsafe { bindings::fwnode_handle_get(&raw mut (*child).fwnode) };
-                cbs.push((sid, child), GFP_KERNEL)?;
+                let smmu = crate::remoteproc::has(child, c"iommus");
+                cbs.push((sid, child, smmu), GFP_KERNEL)?;
             }
         }
         Ok(Self {
@@ -148,12 +197,15 @@ impl Smmu {
         // An address whose SID does not fit names no context bank.
         let sid = u32::try_from(addr >> self.sid_shift).map_err(|_| EFAULT)?;
         let iova = addr & ((1u64 << self.sid_shift) - 1);
-        let np = self
+        let (np, smmu) = self
             .cbs
             .iter()
             .find(|c| c.0 == sid)
-            .map(|c| c.1)
+            .map(|c| (c.1, c.2))
             .ok_or(EFAULT)?;
+        if !smmu {
+            return for_each_page(iova, len, &mut f, |cur| direct(sid, cur));
+        }
         // Held until the device reference is put: qda's code releases its
         // devices.
         let bus = CbBus::get();
@@ -226,7 +278,7 @@ impl Smmu {
 
 impl Drop for Smmu {
     fn drop(&mut self) {
-        for &(_, np) in self.cbs.iter() {
+        for &(_, np, _) in self.cbs.iter() {
             // SAFETY: drops the reference taken in `new`.
             unsafe { bindings::fwnode_handle_put(&raw mut (*np).fwnode) };
         }

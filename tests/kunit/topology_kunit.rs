@@ -22,6 +22,7 @@ mod tests {
             sid,
             nsessions,
             coherent: true,
+            smmu: true,
         }
     }
 

@@ -4,7 +4,8 @@
 
 use crate::{
     access_policy::{
-        legacy_nodes, session_rejected, unsigned_support, Start, ATTR_PRIVILEGED, ATTR_UNSIGNED,
+        legacy_nodes, refused_without_smmu, session_rejected, unsigned_support, Start,
+        ATTR_PRIVILEGED, ATTR_UNSIGNED,
     },
     domain::Domain,
     legacy_names::node_name,
@@ -103,5 +104,20 @@ fn the_privileged_attribute_needs_privilege() {
         for extra in [0, 1, ATTR_UNSIGNED, ATTR_UNSIGNED | 1] {
             assert!(Start::create(ATTR_PRIVILEGED | extra).needs_privilege(secure));
         }
+    }
+}
+
+#[test]
+fn only_unsigned_creates_are_refused_on_a_cb_without_smmu() {
+    // Every attribute combination of a create, and the other starts.
+    for attrs in 0..=(ATTR_UNSIGNED | ATTR_PRIVILEGED) {
+        let op = Start::create(attrs);
+        let unsigned = attrs & ATTR_UNSIGNED != 0;
+        assert_eq!(refused_without_smmu(op, false), unsigned, "{attrs:#x}");
+        assert!(!refused_without_smmu(op, true), "{attrs:#x}");
+    }
+    for op in [Start::AttachRoot, Start::AttachSensors, Start::CreateStatic] {
+        assert!(!refused_without_smmu(op, false));
+        assert!(!refused_without_smmu(op, true));
     }
 }

@@ -117,6 +117,7 @@ mod topology_tests {
             sid,
             nsessions,
             coherent: false,
+            smmu: true,
         }
     }
 

@@ -179,6 +179,7 @@ fn context_bank_layouts_are_checked() {
                 sid: small(g, 8) as u32,
                 nsessions: small(g, 6) as u32,
                 coherent: g.one_in(2),
+                smmu: g.one_in(2),
             })
             .collect();
         let sum: u128 = cbs.iter().map(|c| u128::from(c.nsessions)).sum();
