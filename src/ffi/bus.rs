@@ -335,8 +335,8 @@ pub(crate) fn attach_again(dev: &device::Device) -> bool {
 
 impl CbDevice {
     /// Registers a CB device named `name` for DT `node`, with a
-    /// `dma_bits`-bit DMA mask (1..=64), so that IOVAs leave room for the
-    /// SID prefix. `smmu`: the node has `iommus`, so the device must join
+    /// `dma_bits`-bit streaming DMA mask (1..=64; the coherent mask is at
+    /// most 32 bits), so that IOVAs leave room for the SID prefix. `smmu`: the node has `iommus`, so the device must join
     /// an IOMMU group.
     pub(crate) fn new(node: &FwNode, name: CString, dma_bits: u32, smmu: bool) -> Result<Self> {
         let mask = match dma_bits {
@@ -380,7 +380,11 @@ impl CbDevice {
             (*d).init_name = (*raw).name.as_char_ptr();
             (*d).dma_mask = &raw mut (*raw).dma_mask;
             (*d).dma_parms = &raw mut (*raw).dma_parms;
-            (*d).coherent_dma_mask = (*raw).dma_mask;
+            // As upstream's CB devices: the SoC's width applies to
+            // streaming mappings (`dma_set_mask`); coherent allocations
+            // (payloads, GEM buffers) keep a platform device's default
+            // 32-bit mask, so their IOVAs are the ones fastrpc.ko gives.
+            (*d).coherent_dma_mask = (*raw).dma_mask.min(u64::from(u32::MAX));
             bindings::device_initialize(d);
             bindings::device_add(d)
         };

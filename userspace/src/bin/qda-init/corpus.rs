@@ -252,6 +252,26 @@ struct Seen {
     sessions: usize,
     refusal: String,
     session_windows: BTreeSet<String>,
+    /// How qda lets the DSP reach the remote heap (debugfs `remote_heap`:
+    /// `identity-mapped`, `scm-assigned`, `direct`), if it has one.
+    heap_access: Option<String>,
+}
+
+/// The declared probe divergence, if it explains `q` and `u` differing on
+/// node `n` as in the board's tree: fastrpc.ko waits for SCM whenever a
+/// node has `qcom,vmids` (QEMU has no SCM, so it defers for ever); qda
+/// needs SCM only to assign a remote heap, and does not when the
+/// remoteproc has its own IOMMU domain (the heap is identity-mapped
+/// there) or there is no heap. Then qda probes where fastrpc.ko defers.
+fn probe_divergence(n: &Node, q: &Seen, u: &Seen) -> Option<String> {
+    let deferred_upstream = n.vmids > 0 && u.nodes.is_empty() && !q.nodes.is_empty();
+    let no_scm_needed = q.heap_access.as_deref() != Some("scm-assigned");
+    (deferred_upstream && no_scm_needed).then(|| {
+        format!(
+            "declared: fastrpc.ko defers on qcom,vmids without SCM; qda needs SCM only to assign a remote heap (here: {})",
+            q.heap_access.as_deref().unwrap_or("no remote heap")
+        )
+    })
 }
 
 fn trace_path(label: &str) -> String {
@@ -431,6 +451,12 @@ fn print_topology(g: &Group, n: &Node, log: &[String]) {
     }
 }
 
+/// The third field of qda's debugfs `remote_heap` of `label`.
+fn heap_access(label: &str) -> Option<String> {
+    let text = fs::read_to_string(format!("/sys/kernel/debug/qda/{label}/remote_heap")).ok()?;
+    text.split_whitespace().nth(2).map(str::to_string)
+}
+
 /// The verdict on one node from both drivers' observations.
 fn verdict(probed: Result<(), String>, q: &Seen, u: &Seen) -> Outcome {
     let mut errs = Vec::new();
@@ -516,7 +542,10 @@ fn side(g: &Group, upstream: bool, full: bool) -> Vec<(Result<(), String>, Seen)
                     .map(|_| ())
                     .ok_or_else(|| format!("qda made no accel node for {}", n.path))
             };
-            let seen = observe(n, upstream, full);
+            let mut seen = observe(n, upstream, full);
+            if !upstream {
+                seen.heap_access = heap_access(&n.label);
+            }
             println!(
                 "qda-corpus: {} {} {driver}: nodes {:?}{}",
                 g.soc,
@@ -555,6 +584,9 @@ fn soc(s: &mut Suite, g: &Group, copy: Option<&Group>) {
             (Some(_), None) => Err(format!("{} is not in the copy for fastrpc.ko", n.path)),
             (Some(_), Some(j)) => {
                 let same_nodes = if qs.nodes == us.nodes {
+                    Ok(())
+                } else if let Some(why) = probe_divergence(n, qs, us) {
+                    println!("    # {name}: {why}");
                     Ok(())
                 } else {
                     Err(format!(
