@@ -336,8 +336,9 @@ pub(crate) fn attach_again(dev: &device::Device) -> bool {
 impl CbDevice {
     /// Registers a CB device named `name` for DT `node`, with a
     /// `dma_bits`-bit streaming DMA mask (1..=64; the coherent mask is at
-    /// most 32 bits), so that IOVAs leave room for the SID prefix. `smmu`: the node has `iommus`, so the device must join
-    /// an IOMMU group.
+    /// most 32 bits), so that IOVAs leave room for the SID prefix.
+    /// `smmu`: the node has `iommus`, so the device must join an IOMMU
+    /// group.
     pub(crate) fn new(node: &FwNode, name: CString, dma_bits: u32, smmu: bool) -> Result<Self> {
         let mask = match dma_bits {
             1..=63 => (1u64 << dma_bits) - 1,
