@@ -67,41 +67,38 @@ mod sys {
 
 mod audio_pd;
 mod call;
-#[allow(dead_code)] // Shared with qda.
-#[path = "../../src/fastrpc/codec.rs"]
-mod codec;
 mod current_process;
 mod dsp;
 mod errors;
 mod file_read;
 mod kernel_calls;
-#[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
-#[path = "../../src/fastrpc/layout.rs"]
-mod layout;
 mod listener;
 mod listener_buf;
 mod loader;
 mod mem_request;
 mod modules;
-#[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
-#[path = "../../src/fastrpc/proc_msgs.rs"]
-mod proc_msgs;
 mod process;
 mod remotectl;
 mod remoteproc;
 mod remoteproc_driver;
 
 use remoteproc_driver::SimRemoteproc;
-#[allow(dead_code)] // Shared with qda.
-#[path = "../../src/fastrpc/scalars.rs"]
-mod scalars;
 mod skel;
 mod smmu;
 mod static_pds;
 mod trace;
-#[allow(dead_code)] // Shared with qda: the simulator uses the decoding side.
-#[path = "../../src/fastrpc/wire.rs"]
-mod wire;
+
+// The FastRPC protocol, shared with qda: the simulator uses its decoding
+// side.
+#[allow(dead_code)]
+#[path = "../../src/fastrpc/proto/mod.rs"]
+mod proto;
+use proto::{
+    layout,
+    proc_msgs,
+    scalars,
+    wire, //
+};
 
 module! {
     type: DspSim,

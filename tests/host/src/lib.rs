@@ -12,7 +12,7 @@
 mod access;
 #[path = "../../../src/access_policy.rs"]
 mod access_policy;
-#[path = "../../../src/fastrpc/codec.rs"]
+#[path = "../../../src/fastrpc/proto/codec.rs"]
 mod codec;
 #[path = "../../../src/domain.rs"]
 mod domain;
@@ -26,7 +26,7 @@ mod gen;
 mod golden;
 #[path = "../../../src/remote_heap/info.rs"]
 mod heap_info;
-#[path = "../../../src/fastrpc/layout.rs"]
+#[path = "../../../src/fastrpc/proto/layout.rs"]
 mod layout;
 #[path = "../../../src/legacy/names.rs"]
 mod legacy_names;
@@ -36,9 +36,9 @@ mod limits;
 mod limits_tests;
 #[path = "../../../src/memory/page_bitmap.rs"]
 mod page_bitmap;
-#[path = "../../../src/fastrpc/plan.rs"]
+#[path = "../../../src/fastrpc/proto/plan.rs"]
 mod plan;
-#[path = "../../../src/fastrpc/proc_msgs.rs"]
+#[path = "../../../src/fastrpc/proto/proc_msgs.rs"]
 mod proc_msgs;
 #[cfg(test)]
 mod prop_layout;
@@ -51,15 +51,15 @@ mod prop_wire;
 mod ratelimit;
 #[path = "../../../src/memory/regions.rs"]
 mod regions;
-#[path = "../../../src/fastrpc/retval.rs"]
+#[path = "../../../src/fastrpc/proto/retval.rs"]
 mod retval;
-#[path = "../../../src/fastrpc/scalars.rs"]
+#[path = "../../../src/fastrpc/proto/scalars.rs"]
 mod scalars;
 #[path = "../../../src/soc.rs"]
 mod soc;
 #[path = "../../../src/topology.rs"]
 mod topology;
-#[path = "../../../src/fastrpc/wire.rs"]
+#[path = "../../../src/fastrpc/proto/wire.rs"]
 mod wire;
 
 #[cfg(test)]
