@@ -45,8 +45,10 @@ use crate::{
         ORPHAN_LIMIT, //
     },
     memory::MemoryManager,
-    remote_heap::HeapInfo,
-    session::Sessions, //
+    platform::{
+        remote_heap::HeapInfo,
+        session::Sessions, //
+    },
 };
 
 /// State of the `iova_probe` file.

@@ -15,11 +15,15 @@ use kernel::{
 };
 
 use crate::{
-    context_bank::ContextBank,
     debugfs::DspDebugfs,
-    domain::Domain,
-    dt,
-    fastrpc::channel::Channel,
+    dsp::Dsp,
+    fastrpc::{
+        channel::Channel,
+        transport::{
+            rpmsg::RpmsgTransport,
+            Transport, //
+        },
+    },
     ffi::{
         accel,
         bus::{
@@ -28,74 +32,18 @@ use crate::{
         },
         rpmsg, //
     },
-    file::{
-        self,
-        QdaFile, //
-    },
     legacy::LegacyNodes,
     memory::MemoryManager,
-    rebind::Rebinder,
-    remote_heap::{
-        HeapInfo,
-        RemoteHeap, //
+    platform::{
+        context_bank::ContextBank,
+        domain::Domain,
+        dt,
+        rebind::Rebinder,
+        remote_heap::RemoteHeap,
+        session::Sessions,
+        soc, //
     },
-    session::Sessions,
-    soc,
-    transport::{
-        rpmsg::RpmsgTransport,
-        Transport, //
-    },
-    uapi, //
 };
-
-/// Per-DSP state shared by every open file of its accel node.
-#[pin_data]
-pub(crate) struct QdaDevice {
-    /// Which DSP this is.
-    pub(crate) domain: Domain,
-    /// The channel is secure (no `qcom,non-secure-domain`).
-    pub(crate) secure: bool,
-    /// The sessions on the DSP's context banks.
-    pub(crate) sessions: Arc<Sessions>,
-    /// Where buffer memory comes from.
-    pub(crate) memory: Arc<MemoryManager>,
-    /// The FastRPC channel to the DSP.
-    pub(crate) channel: Arc<Channel>,
-    /// The remote heap of the DSP's static PDs, if its node names one.
-    pub(crate) heap: Option<Arc<HeapInfo>>,
-    /// The DSP's attributes, published by the first capability query
-    /// that succeeds (see [`file`]); never changed after.
-    pub(crate) attributes: SetOnce<Arc<KVec<u32>>>,
-}
-
-/// The ioctls, indexed by their number relative to `DRM_COMMAND_BASE`.
-static IOCTLS: accel::IoctlTable<13> = accel::IoctlTable::new([
-    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_QUERY, uapi::drm_qda_query, file::query),
-    accel::ioctl!(QdaDevice, QdaFile;
-        uapi::DRM_IOCTL_QDA_GEM_CREATE, uapi::drm_qda_gem_create, file::gem_create),
-    accel::ioctl!(QdaDevice, QdaFile;
-        uapi::DRM_IOCTL_QDA_GEM_MMAP_OFFSET, uapi::drm_qda_gem_mmap_offset, file::gem_mmap_offset),
-    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_INIT_ATTACH, uapi::NoArgs, file::init_attach),
-    accel::ioctl!(QdaDevice, QdaFile;
-        uapi::DRM_IOCTL_QDA_INIT_CREATE, uapi::drm_qda_init_create, file::init_create),
-    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_MAP, uapi::drm_qda_map, file::map),
-    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_MUNMAP, uapi::drm_qda_munmap, file::munmap),
-    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_INVOKE, uapi::drm_qda_invoke, file::invoke),
-    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_GEM_INFO, uapi::drm_qda_gem_info, file::gem_info),
-    accel::ioctl!(QdaDevice, QdaFile;
-        uapi::DRM_IOCTL_QDA_GEM_CREATE_EX, uapi::drm_qda_gem_create_ex, file::gem_create_ex),
-    accel::ioctl!(QdaDevice, QdaFile; uapi::DRM_IOCTL_QDA_GET_ATTR, uapi::drm_qda_get_attr, file::get_attr),
-    accel::ioctl!(QdaDevice, QdaFile;
-        uapi::DRM_IOCTL_QDA_INIT_CREATE_STATIC, uapi::drm_qda_init_create_static,
-        file::init_create_static),
-    accel::ioctl!(QdaDevice, QdaFile;
-        uapi::DRM_IOCTL_QDA_INIT_ATTACH_SNS, uapi::NoArgs, file::init_attach_sns),
-]);
-
-static FOPS: accel::FileOps = accel::FileOps::new(&raw const kernel::bindings::__this_module);
-
-static DRIVER: accel::DriverTable<QdaDevice, QdaFile> =
-    accel::DriverTable::new(c"qda", c"Qualcomm Hexagon DSP accelerator", &IOCTLS, &FOPS);
 
 /// State shared by all channels: the debugfs root (`/sys/kernel/debug/qda`).
 pub(crate) struct DriverContext {
@@ -210,6 +158,63 @@ fn log_registered(
     );
 }
 
+/// Builds the DSP service of a channel: its sessions on context banks
+/// `cbs`, its memory manager and the FastRPC channel over `ept`.
+fn service(
+    dev: &kernel::device::Device,
+    (domain, cfg): (Domain, &dt::ChannelConfig),
+    cbs: KVec<(Arc<ContextBank>, u32)>,
+    ept: rpmsg::Endpoint,
+    heap: Option<&RemoteHeap>,
+) -> Result<Arc<Dsp>> {
+    let memory = MemoryManager::new(
+        cfg.memory.apps_cma.as_ref().map(|e| e.region),
+        cfg.memory.apps_carveout.as_ref().and_then(|e| e.nomap),
+    )?;
+    let memory = Arc::new(memory, GFP_KERNEL)?;
+    let transport: KBox<dyn Transport> = KBox::new(RpmsgTransport::new(ept), GFP_KERNEL)?;
+    let channel = Channel::new(transport, dev.into())?;
+    let sessions = Sessions::new(cbs)?;
+    Arc::pin_init(
+        pin_init!(Dsp {
+            domain,
+            secure: !cfg.non_secure,
+            sessions,
+            memory,
+            channel,
+            heap: heap.map(|h| h.info().clone()),
+            attributes: SetOnce::new(),
+        }),
+        GFP_KERNEL,
+    )
+}
+
+/// Registers the frontends of `dsp` (its accel node and legacy nodes) and
+/// its debugfs directory.
+fn frontends(
+    ctx: &DriverContext,
+    dev: &kernel::device::Device,
+    dsp: &Arc<Dsp>,
+    heap: Option<RemoteHeap>,
+) -> Result<Bound> {
+    let accel = crate::accel::register(dev, dsp.clone())?;
+    let legacy = LegacyNodes::register(dsp, &accel.device_ref())?;
+    let name = CString::try_from_fmt(fmt!("{}", dsp.domain.label()))?;
+    let debugfs = DspDebugfs::new(
+        &ctx.debugfs,
+        &name,
+        (&dsp.sessions, &dsp.memory, &dsp.channel),
+        heap.as_ref().map(|h| (h.info().clone(), h.access())),
+    )?;
+    Ok(Bound {
+        channel: dsp.channel.clone(),
+        _legacy: legacy,
+        _debugfs: debugfs,
+        _accel: accel,
+        _heap: heap,
+    })
+}
+
 /// The rpmsg driver for FastRPC channels.
 pub(crate) struct QdaDriver;
 
@@ -221,7 +226,7 @@ pub(crate) struct Bound {
     /// Deregistered first: no new legacy files while the rest goes.
     _legacy: LegacyNodes,
     _debugfs: DspDebugfs,
-    _accel: accel::Registration<QdaDevice>,
+    _accel: accel::Registration<Dsp>,
     _heap: Option<RemoteHeap>,
 }
 
@@ -261,41 +266,11 @@ impl rpmsg::Driver for QdaDriver {
             return Err(EPROBE_DEFER);
         }
         let heap = RemoteHeap::new(dev, &cfg)?;
-        let sessions = Sessions::new(context_banks(ctx, node, &cfg, names)?)?;
-        let memory = Arc::new(
-            MemoryManager::new(
-                cfg.memory.apps_cma.as_ref().map(|e| e.region),
-                cfg.memory.apps_carveout.as_ref().and_then(|e| e.nomap),
-            )?,
-            GFP_KERNEL,
-        )?;
-        let transport: KBox<dyn Transport> = KBox::new(RpmsgTransport::new(ept), GFP_KERNEL)?;
-        let channel = Channel::new(transport, dev.into())?;
-        let (s2, m2, c2) = (sessions.clone(), memory.clone(), channel.clone());
-        let heap_info = heap.as_ref().map(|h| h.info().clone());
-        let data = Arc::pin_init(
-            pin_init!(QdaDevice {
-                domain,
-                secure: !cfg.non_secure,
-                sessions: s2,
-                memory: m2,
-                channel: c2,
-                heap: heap_info,
-                attributes: SetOnce::new(),
-            }),
-            GFP_KERNEL,
-        )?;
-        let accel = accel::Registration::new(dev, &DRIVER, data.clone())?;
-        let legacy = LegacyNodes::register(&data, &accel.device_ref())?;
-        let name = CString::try_from_fmt(fmt!("{}", domain.label()))?;
-        let debugfs = DspDebugfs::new(
-            &ctx.debugfs,
-            &name,
-            (&sessions, &memory, &channel),
-            heap.as_ref().map(|h| (h.info().clone(), h.access())),
-        )?;
-        log_registered(dev, domain, &cfg, accel.index());
-        if let Some(h) = &heap {
+        let cbs = context_banks(ctx, node, &cfg, names)?;
+        let dsp = service(dev, (domain, &cfg), cbs, ept, heap.as_ref())?;
+        let bound = frontends(ctx, dev, &dsp, heap)?;
+        log_registered(dev, domain, &cfg, bound._accel.index());
+        if let Some(h) = &bound._heap {
             dev_info!(
                 dev,
                 "{}: remote heap {:#x}+{:#x}, {}\n",
@@ -305,16 +280,7 @@ impl rpmsg::Driver for QdaDriver {
                 h.access()
             );
         }
-        Ok(KBox::new(
-            Bound {
-                channel,
-                _legacy: legacy,
-                _debugfs: debugfs,
-                _accel: accel,
-                _heap: heap,
-            },
-            GFP_KERNEL,
-        )?)
+        Ok(KBox::new(bound, GFP_KERNEL)?)
     }
 
     fn receive(data: &Bound, msg: &[u8]) {

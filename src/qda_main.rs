@@ -13,37 +13,17 @@
 
 use kernel::prelude::*;
 
-mod access;
-mod access_policy;
-mod attributes;
-mod buffer_ref;
-mod call;
-mod charge;
-mod client;
-mod context_bank;
+mod accel;
+mod buffer;
 mod debugfs;
-mod domain;
 mod driver;
-mod dt;
-mod fair_share;
+mod dsp;
 mod fastrpc;
 mod ffi;
-mod file;
-mod gem;
 mod legacy;
-mod limits;
-mod mapping;
 mod memory;
-mod prime;
+mod platform;
 mod ratelimit;
-mod rebind;
-mod remote_heap;
-mod session;
-mod soc;
-mod start;
-mod topology;
-mod transport;
-mod uapi;
 
 #[cfg(CONFIG_KUNIT = "y")]
 #[path = "../tests/kunit/domain_kunit.rs"]

@@ -80,12 +80,12 @@ use super::wire::{
     Rsp, //
 };
 use crate::{
-    fair_share::may_take,
+    fastrpc::transport::Transport,
     ffi::completion::{
         Done,
         Waited, //
     },
-    transport::Transport,
+    platform::fair_share::may_take, //
 };
 
 /// What a call keeps alive until the DSP is done with it (its payload and

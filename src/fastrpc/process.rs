@@ -30,7 +30,7 @@ use super::{
         Channel,
         Request, //
     },
-    invoke::{
+    marshal::{
         self,
         Arg, //
     },
@@ -53,11 +53,10 @@ use super::{
     wire, //
 };
 use crate::{
-    buffer_ref::{
+    buffer::reference::{
         BufRef,
         Resolved, //
     },
-    context_bank::ContextBank,
     ffi::{
         dma::CoherentBuf,
         dmabuf::{
@@ -65,7 +64,10 @@ use crate::{
             DmaBuf, //
         },
     },
-    remote_heap::HeapInfo, //
+    platform::{
+        context_bank::ContextBank,
+        remote_heap::HeapInfo, //
+    },
 };
 
 pub(crate) use super::proc_msgs::INIT_HANDLE;
@@ -256,7 +258,7 @@ fn kernel_call_on(
     args: &[Arg<'_>],
     opts: Opts,
 ) -> Result<KVec<u8>, CallError> {
-    let m = invoke::marshal(cb, args).map_err(CallError::Failed)?;
+    let m = marshal::marshal(cb, args).map_err(CallError::Failed)?;
     let req = Request {
         client_id: 0,
         pd,
@@ -347,7 +349,7 @@ pub(crate) enum MapMemory {
         _charge: Option<KBox<dyn Send + Sync>>,
     },
     /// A buffer of the caller, reachable in the process's CB.
-    Buffer { held: invoke::Held },
+    Buffer { held: marshal::Held },
 }
 
 /// A mapping made on the DSP for a process, tracked by the kernel.
@@ -384,7 +386,7 @@ impl RemoteMap {
             answered: true,
             _mem: Arc::new(
                 MapMemory::Buffer {
-                    held: invoke::Held::default(),
+                    held: marshal::Held::default(),
                 },
                 GFP_KERNEL,
             )?,
@@ -444,7 +446,7 @@ fn check_map(cb: &ContextBank, a: &MapArgs) -> Result {
 /// buffer, or (legacy only) new kernel pages. Also its IOVA and length.
 fn map_memory(cb: &Arc<ContextBank>, a: &mut MapArgs) -> Result<(MapMemory, u64, u64)> {
     if let Some(buf) = a.buf.as_ref() {
-        let mut held = invoke::Held::default();
+        let mut held = marshal::Held::default();
         if let Some(att) = a.reuse.take() {
             held.adopt(att)?;
         }

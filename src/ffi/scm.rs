@@ -19,7 +19,7 @@ use kernel::{
     prelude::*,
 };
 
-use crate::remote_heap::assign::{
+use crate::platform::remote_heap::assign::{
     Assigner,
     VmPerm, //
 };

@@ -4,7 +4,7 @@
 //! per ioctl of `include/uapi/misc/fastrpc.h`.
 //!
 //! A legacy file is a DSP client like an accel file (see
-//! [`crate::client`]): same engine, same sessions. Buffers are dma-buf
+//! [`crate::dsp::client`]): same engine, same sessions. Buffers are dma-buf
 //! fds, as in `drivers/misc/fastrpc.c`; `ALLOC_DMA_BUFF` exports qda
 //! buffer objects, which the accel side and the DSP see as the same
 //! memory.
@@ -28,16 +28,30 @@ use super::{
     },
 };
 use crate::{
-    attributes,
-    buffer_ref::{
-        mapping_at,
-        resolve_dmabuf,
-        Resolve,
-        Resolved, //
+    buffer::{
+        bo::BO_FUNCS,
+        reference::{
+            mapping_at,
+            resolve_dmabuf,
+            Resolve,
+            Resolved, //
+        },
     },
-    call,
-    client::Client,
-    driver::QdaDevice,
+    dsp::{
+        attributes,
+        client::Client,
+        invoke::{
+            self,
+            Call, //
+        },
+        mapping,
+        start::{
+            self,
+            CreateRequest,
+            StaticError, //
+        },
+        Dsp, //
+    },
     fastrpc::{
         process::{
             self,
@@ -45,20 +59,16 @@ use crate::{
         },
         wire, //
     },
-    ffi::{accel::DrmDeviceRef, gem::create_object},
-    gem::{
-        Bo,
-        BO_FUNCS, //
+    ffi::{
+        accel::DrmDeviceRef,
+        gem::create_object, //
     },
-    mapping,
-    start,
-    uapi as qda_uapi, //
 };
 
 /// An open file of a legacy node.
 pub(super) struct LegacyFile {
     client: Client,
-    dev: Arc<QdaDevice>,
+    dev: Arc<Dsp>,
     drm: DrmDeviceRef,
     /// Opened on the `-secure` node.
     secure_node: bool,
@@ -124,32 +134,35 @@ impl LegacyFile {
     /// `FASTRPC_IOCTL_INVOKE`: as `DRM_IOCTL_QDA_INVOKE`, with dma-buf fds.
     fn invoke(&self, arg: usize) -> Result<u32> {
         let a: uapi::fastrpc_invoke = read(arg)?;
-        let args = qda_uapi::drm_qda_invoke {
+        let call = Call {
             handle: a.handle,
             sc: a.sc,
             args: a.args,
         };
-        call::invoke(&self.dev, &self.client, self, &args)
+        invoke::call(&self.dev, &self.client, self, &call)
     }
 
     /// `FASTRPC_IOCTL_INIT_CREATE_STATIC` (`-ENOMEM` without a remote
     /// heap, as upstream).
     fn init_create_static(&self, arg: usize) -> Result<u32> {
         let a: uapi::fastrpc_init_create_static = read(arg)?;
-        start::create_static(&self.dev, &self.client, (a.namelen, a.name), ENOMEM)
+        start::create_static(&self.dev, &self.client, (a.namelen, a.name)).map_err(|e| match e {
+            StaticError::NoHeap => ENOMEM,
+            StaticError::Failed(e) => e,
+        })
     }
 
     /// `FASTRPC_IOCTL_INIT_CREATE`, with upstream's secure-node rule.
     fn init_create(&self, arg: usize) -> Result<u32> {
         let a: uapi::fastrpc_init_create = read(arg)?;
-        let args = qda_uapi::drm_qda_init_create {
+        let req = CreateRequest {
             filelen: a.filelen,
             filefd: a.filefd,
             attrs: a.attrs,
             siglen: a.siglen,
             file: a.file,
         };
-        start::create(&self.dev, &self.client, self, &args, Some(self.secure_node))
+        start::create(&self.dev, &self.client, self, &req, self.secure_node)
     }
 
     /// `FASTRPC_IOCTL_ALLOC_DMA_BUFF`: a buffer of the default backend in
@@ -157,7 +170,7 @@ impl LegacyFile {
     fn alloc_dma_buff(&self, arg: usize) -> Result<u32> {
         let a: uapi::fastrpc_alloc_dma_buf = read(arg)?;
         let c = &self.client;
-        let (bo, size) = Bo::alloc(&self.dev, (c.session().cb(), &c.quota), a.size, 0)?;
+        let (bo, size) = self.dev.alloc_bo(c, a.size, 0)?;
         let obj = create_object(&self.drm, &BO_FUNCS, size, bo)?;
         obj.export_fd(kernel::bindings::O_RDWR, |fd| {
             write_field(

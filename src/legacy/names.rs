@@ -6,7 +6,7 @@
 
 use core::ffi::CStr;
 
-use crate::domain::Domain;
+use crate::platform::domain::Domain;
 
 /// The name of the legacy node of `domain`, the `-secure` one if `secure`.
 pub(crate) fn node_name(domain: Domain, secure: bool) -> &'static CStr {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The legacy misc devices of one channel (`/dev/fastrpc-<label>` and
-//! `-secure`, see [`crate::access_policy::legacy_nodes`]).
+//! `-secure`, see [`crate::dsp::policy::legacy_nodes`]).
 
 use kernel::{
     miscdevice::{
@@ -17,8 +17,10 @@ use super::{
     names::node_name, //
 };
 use crate::{
-    access_policy::legacy_nodes,
-    driver::QdaDevice,
+    dsp::{
+        policy::legacy_nodes,
+        Dsp, //
+    },
     ffi::accel::DrmDeviceRef, //
 };
 
@@ -34,7 +36,7 @@ pub(crate) struct LegacyNode {
     /// Declared first: dropped (deregistered) before the rest goes.
     #[pin]
     reg: MiscDeviceRegistration<LegacyFile>,
-    pub(super) dev: Arc<QdaDevice>,
+    pub(super) dev: Arc<Dsp>,
     pub(super) drm: DrmDeviceRef,
     /// The `-secure` node.
     pub(super) secure: bool,
@@ -42,7 +44,7 @@ pub(crate) struct LegacyNode {
 
 impl LegacyNode {
     /// Registers the node of `dev` that is `secure` or not.
-    fn register(dev: &Arc<QdaDevice>, drm: &DrmDeviceRef, secure: bool) -> Result<Pin<KBox<Self>>> {
+    fn register(dev: &Arc<Dsp>, drm: &DrmDeviceRef, secure: bool) -> Result<Pin<KBox<Self>>> {
         let opts = MiscDeviceOptions {
             name: node_name(dev.domain, secure),
         };
@@ -82,7 +84,7 @@ impl LegacyNodes {
     /// already taken (another driver, e.g. `fastrpc.ko`, serves a channel
     /// with the same label) is logged and skipped: the accel node still
     /// serves the DSP.
-    pub(crate) fn register(dev: &Arc<QdaDevice>, drm: &DrmDeviceRef) -> Result<Self> {
+    pub(crate) fn register(dev: &Arc<Dsp>, drm: &DrmDeviceRef) -> Result<Self> {
         let mut nodes = KVec::new();
         if !crate::module_parameters::legacy_nodes.value() {
             return Ok(Self { _nodes: nodes });

@@ -31,9 +31,13 @@ use super::{
     PAGE_SIZE, //
 };
 use crate::{
-    context_bank::ContextBank,
-    ffi::{dma::ResourceMapping, gem::SgTable, of::NoMapRegion},
-    uapi, //
+    accel::uapi,
+    ffi::{
+        dma::ResourceMapping,
+        gem::SgTable,
+        of::NoMapRegion, //
+    },
+    platform::context_bank::ContextBank, //
 };
 
 /// Largest alignment (in pages) given to an allocation: 64 KiB, so that

@@ -21,9 +21,9 @@ use super::{
     Memory, //
 };
 use crate::{
-    context_bank::ContextBank,
+    accel::uapi,
     ffi::dma::CoherentBuf,
-    uapi, //
+    platform::context_bank::ContextBank, //
 };
 
 /// The CMA backend of one DSP.

@@ -19,9 +19,12 @@ use super::{
     Memory, //
 };
 use crate::{
-    context_bank::ContextBank,
-    ffi::{dma::CoherentBuf, gem::SgTable},
-    uapi, //
+    accel::uapi,
+    ffi::{
+        dma::CoherentBuf,
+        gem::SgTable, //
+    },
+    platform::context_bank::ContextBank, //
 };
 
 /// The DMA-coherent backend (stateless: the CB device is the allocator).

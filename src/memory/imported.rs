@@ -17,14 +17,14 @@ use kernel::{
 
 use super::Memory;
 use crate::{
-    context_bank::ContextBank,
     ffi::{
         dmabuf::{
             Attachment,
             DmaBuf, //
         },
-        gem::SgTable,
-    }, //
+        gem::SgTable, //
+    },
+    platform::context_bank::ContextBank, //
 };
 
 /// A dma-buf mapped in a CB's domain; keeps the CB alive.

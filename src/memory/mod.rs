@@ -15,7 +15,7 @@
 //!   import).
 //!
 //! The `"remote-heap"` region is never a pool: it belongs to the DSP's
-//! static PDs (see [`crate::remote_heap`]).
+//! static PDs (see [`crate::platform::remote_heap`]).
 //!
 //! Policy: `DRM_IOCTL_QDA_GEM_CREATE` allocates DMA-coherent memory;
 //! `DRM_IOCTL_QDA_GEM_CREATE_EX` names the backend (`QDA_MEM_*`, 0 for the
@@ -25,9 +25,11 @@
 //! `qda/<dsp>/memory` shows them, so tests can check that nothing leaks.
 
 pub(crate) mod carveout;
+pub(crate) mod charge;
 pub(crate) mod cma;
 pub(crate) mod coherent;
 pub(crate) mod imported;
+pub(crate) mod limits;
 pub(crate) mod page_bitmap;
 pub(crate) mod regions;
 
@@ -46,16 +48,16 @@ use kernel::{
 };
 
 use crate::{
-    context_bank::ContextBank,
+    accel::uapi,
     ffi::{
         dmabuf::{
             Attachment,
             DmaBuf, //
         },
         gem::SgTable,
-        of::NoMapRegion,
+        of::NoMapRegion, //
     },
-    uapi, //
+    platform::context_bank::ContextBank, //
 };
 
 /// Largest buffer object: IOVAs of a CB must stay below 4 GiB.

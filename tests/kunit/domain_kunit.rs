@@ -4,7 +4,7 @@
 
 #[kernel::macros::kunit_tests(qda_domain)]
 mod tests {
-    use crate::domain::{
+    use crate::platform::domain::{
         Domain,
         DSP_NAME_LEN, //
     };

@@ -8,7 +8,7 @@
 
 #[kernel::macros::kunit_tests(qda_remote_heap)]
 mod tests {
-    use crate::remote_heap::{
+    use crate::platform::remote_heap::{
         assign::*,
         guarded::Guarded,
         HeapInfo, //

@@ -5,14 +5,14 @@
 
 #[kernel::macros::kunit_tests(qda_topology)]
 mod tests {
-    use crate::{
+    use crate::platform::{
         domain::Domain,
         soc::{
-            SocData,
+            SocData, //
             DEFAULT,
-            KAANAPALI, //
+            KAANAPALI,
         },
-        topology::*,
+        topology::*, //
     };
 
     const D: AddrLayout = AddrLayout::DEFAULT;

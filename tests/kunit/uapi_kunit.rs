@@ -7,11 +7,11 @@
 #[kernel::macros::kunit_tests(qda_uapi)]
 mod tests {
     use crate::{
+        accel::uapi::*,
         ffi::{
             accel::ioc_size,
             sys::drm_qda_invoke_arg, //
         },
-        uapi::*, //
     };
     use core::mem::{
         offset_of,

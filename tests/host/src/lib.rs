@@ -10,13 +10,13 @@
 
 #[cfg(test)]
 mod access;
-#[path = "../../../src/access_policy.rs"]
+#[path = "../../../src/dsp/policy.rs"]
 mod access_policy;
 #[path = "../../../src/fastrpc/proto/codec.rs"]
 mod codec;
-#[path = "../../../src/domain.rs"]
+#[path = "../../../src/platform/domain.rs"]
 mod domain;
-#[path = "../../../src/fair_share.rs"]
+#[path = "../../../src/platform/fair_share.rs"]
 mod fair_share;
 #[cfg(test)]
 mod fair_share_tests;
@@ -24,13 +24,13 @@ mod fair_share_tests;
 mod gen;
 #[cfg(test)]
 mod golden;
-#[path = "../../../src/remote_heap/info.rs"]
+#[path = "../../../src/platform/remote_heap/info.rs"]
 mod heap_info;
 #[path = "../../../src/fastrpc/proto/layout.rs"]
 mod layout;
 #[path = "../../../src/legacy/names.rs"]
 mod legacy_names;
-#[path = "../../../src/limits.rs"]
+#[path = "../../../src/memory/limits.rs"]
 mod limits;
 #[cfg(test)]
 mod limits_tests;
@@ -55,12 +55,22 @@ mod regions;
 mod retval;
 #[path = "../../../src/fastrpc/proto/scalars.rs"]
 mod scalars;
-#[path = "../../../src/soc.rs"]
+#[path = "../../../src/platform/soc.rs"]
 mod soc;
-#[path = "../../../src/topology.rs"]
+#[path = "../../../src/platform/topology.rs"]
 mod topology;
 #[path = "../../../src/fastrpc/proto/wire.rs"]
 mod wire;
+
+/// The driver's folders, as its files name them (`crate::platform::...`).
+mod platform {
+    pub(crate) use super::{
+        domain,
+        fair_share,
+        soc,
+        topology, //
+    };
+}
 
 #[cfg(test)]
 mod tests {

@@ -8,11 +8,26 @@
 use kernel::prelude::*;
 
 use crate::{
-    attributes,
-    buffer_ref::resolve,
-    call,
-    client::Client,
-    driver::QdaDevice,
+    accel::{
+        names::resolve,
+        uapi, //
+    },
+    buffer::bo::BO_FUNCS,
+    dsp::{
+        attributes,
+        client::Client,
+        invoke::{
+            self,
+            Call, //
+        },
+        mapping,
+        start::{
+            self,
+            CreateRequest,
+            StaticError, //
+        },
+        Dsp, //
+    },
     fastrpc::{
         process,
         wire, //
@@ -27,17 +42,10 @@ use crate::{
             ObjectRef, //
         },
     },
-    gem::{
-        Bo,
-        BO_FUNCS, //
-    },
-    mapping,
-    session::SessionRef,
-    start,
-    uapi, //
+    platform::session::SessionRef, //
 };
 
-/// An open accel file: its DSP client (see [`crate::client`]).
+/// An open accel file: its DSP client (see [`crate::dsp::client`]).
 pub(crate) struct QdaFile {
     client: Client,
 }
@@ -55,9 +63,9 @@ impl QdaFile {
 }
 
 impl FileData for QdaFile {
-    type Device = QdaDevice;
+    type Device = Dsp;
 
-    fn open(dev: &QdaDevice) -> Result<Self> {
+    fn open(dev: &Dsp) -> Result<Self> {
         Ok(Self {
             client: Client::open(dev)?,
         })
@@ -66,7 +74,7 @@ impl FileData for QdaFile {
 
 /// IOCTL: `DRM_IOCTL_QDA_QUERY`, identify the DSP behind this node.
 pub(crate) fn query(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_query,
 ) -> Result<u32> {
@@ -85,7 +93,7 @@ pub(crate) fn query(
 /// IOCTL: `DRM_IOCTL_QDA_GEM_CREATE`, allocate a buffer object in the
 /// process's context bank (memory policy: see [`memory`]).
 pub(crate) fn gem_create(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_gem_create,
 ) -> Result<u32> {
@@ -96,16 +104,16 @@ pub(crate) fn gem_create(
 }
 
 /// Allocates a buffer of `size` bytes from `backend` for `file`'s session.
-fn create_bo(dev: &QdaDevice, file: &File<QdaFile>, size: u64, backend: u32) -> Result<u32> {
+fn create_bo(dev: &Dsp, file: &File<QdaFile>, size: u64, backend: u32) -> Result<u32> {
     let c = file.data().client();
-    let (bo, size) = Bo::alloc(dev, (c.session().cb(), &c.quota), size, backend)?;
+    let (bo, size) = dev.alloc_bo(c, size, backend)?;
     create_handle(file, &BO_FUNCS, size, bo)
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_GEM_CREATE_EX`, allocate a buffer object from a
 /// chosen memory backend.
 pub(crate) fn gem_create_ex(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_gem_create_ex,
 ) -> Result<u32> {
@@ -116,7 +124,7 @@ pub(crate) fn gem_create_ex(
 /// IOCTL: `DRM_IOCTL_QDA_GEM_MMAP_OFFSET`, the offset to `mmap()` a handle
 /// at on this file.
 pub(crate) fn gem_mmap_offset(
-    _dev: &QdaDevice,
+    _dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_gem_mmap_offset,
 ) -> Result<u32> {
@@ -131,7 +139,7 @@ pub(crate) fn gem_mmap_offset(
 /// IOCTL: `DRM_IOCTL_QDA_GEM_INFO`, backend, size and DSP address of a
 /// handle.
 pub(crate) fn gem_info(
-    _dev: &QdaDevice,
+    _dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_gem_info,
 ) -> Result<u32> {
@@ -143,9 +151,9 @@ pub(crate) fn gem_info(
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_INIT_ATTACH`, attach the process to the DSP's
-/// root PD (privileged: see [`crate::access_policy`]).
+/// root PD (privileged: see [`crate::dsp::policy`]).
 pub(crate) fn init_attach(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     _args: &mut uapi::NoArgs,
 ) -> Result<u32> {
@@ -155,7 +163,7 @@ pub(crate) fn init_attach(
 /// IOCTL: `DRM_IOCTL_QDA_INIT_ATTACH_SNS`, attach the file's process to
 /// the DSP's sensors PD (privileged).
 pub(crate) fn init_attach_sns(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     _args: &mut uapi::NoArgs,
 ) -> Result<u32> {
@@ -165,45 +173,61 @@ pub(crate) fn init_attach_sns(
 /// IOCTL: `DRM_IOCTL_QDA_INIT_CREATE_STATIC`, start a static PD (the
 /// audio PD) on the DSP's remote heap (privileged).
 pub(crate) fn init_create_static(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_init_create_static,
 ) -> Result<u32> {
-    start::create_static(dev, file.data().client(), (args.namelen, args.name), ENODEV)
+    start::create_static(dev, file.data().client(), (args.namelen, args.name)).map_err(
+        |e| match e {
+            StaticError::NoHeap => ENODEV,
+            StaticError::Failed(e) => e,
+        },
+    )
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_INIT_CREATE`, create a dynamic user PD running a
 /// shell image.
 pub(crate) fn init_create(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_init_create,
 ) -> Result<u32> {
-    start::create(dev, file.data().client(), file, args, None)
+    let c = file.data().client();
+    let req = CreateRequest {
+        filelen: args.filelen,
+        filefd: args.filefd,
+        attrs: args.attrs,
+        siglen: args.siglen,
+        file: args.file,
+    };
+    // An accel file counts as a file of the secure node if its opener was
+    // privileged (upstream's rule for its two nodes).
+    start::create(dev, c, file, &req, c.privilege.is_daemon())
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_INVOKE`, call a method on a remote handle. Only
 /// the 16 bytes of `struct drm_qda_invoke` are read and written, whatever
 /// size the request encodes. An argument's `fd` names the buffer its
-/// pointer lies in (see [`crate::buffer_ref`]; passed zero copy) or is
+/// pointer lies in (see [`crate::buffer::reference`]; passed zero copy) or is
 /// -1/0 (copied inline). Returns the remote method's return value.
 pub(crate) fn invoke(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_invoke,
 ) -> Result<u32> {
-    call::invoke(dev, file.data().client(), file, args)
+    let call = Call {
+        handle: args.handle,
+        sc: args.sc,
+        args: args.args,
+    };
+    invoke::call(dev, file.data().client(), file, &call)
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_MAP`, map memory into the DSP process: a legacy
 /// mapping (kernel pages, or a dma-buf) or one with SMMU attributes (a
 /// dma-buf). The kernel keeps track of it until `DRM_IOCTL_QDA_MUNMAP` or
 /// the process ends.
-pub(crate) fn map(
-    _dev: &QdaDevice,
-    file: &File<QdaFile>,
-    args: &mut uapi::drm_qda_map,
-) -> Result<u32> {
+pub(crate) fn map(_dev: &Dsp, file: &File<QdaFile>, args: &mut uapi::drm_qda_map) -> Result<u32> {
     if args.reserved != 0 {
         return Err(EINVAL);
     }
@@ -230,7 +254,7 @@ pub(crate) fn map(
 /// DSP address `DRM_IOCTL_QDA_MAP` returned (as the library does).
 /// `-EINVAL` if the kernel made no such mapping.
 pub(crate) fn munmap(
-    _dev: &QdaDevice,
+    _dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_munmap,
 ) -> Result<u32> {
@@ -246,7 +270,7 @@ pub(crate) fn munmap(
 /// IOCTL: `DRM_IOCTL_QDA_GET_ATTR`, one DSP attribute (capability query on
 /// handle 2); `-EOVERFLOW` past the last one.
 pub(crate) fn get_attr(
-    dev: &QdaDevice,
+    dev: &Dsp,
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_get_attr,
 ) -> Result<u32> {

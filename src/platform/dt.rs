@@ -15,7 +15,6 @@ use kernel::{
 };
 
 use crate::{
-    domain::Domain,
     ffi::of,
     memory::regions::{
         self,
@@ -25,15 +24,18 @@ use crate::{
         RoleError,
         Roles, //
     },
-    soc::{
-        SocData,
-        POLL_MACHINES, //
-    },
-    topology::{
-        self,
-        AddrLayout,
-        CbSpec,
-        TopologyError, //
+    platform::{
+        domain::Domain,
+        soc::{
+            SocData, //
+            POLL_MACHINES,
+        },
+        topology::{
+            self,
+            AddrLayout,
+            CbSpec,
+            TopologyError, //
+        },
     },
 };
 

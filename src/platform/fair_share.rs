@@ -7,7 +7,7 @@
 //! A channel has a fixed number of session slots (`qcom,nsessions` per
 //! context bank) and of client ids (one per open file). An unprivileged
 //! user (by effective uid) may hold at most [`user_share`] of either; a
-//! privileged file (a daemon, see [`crate::access`]) is not limited, so
+//! privileged file (a daemon, see [`crate::dsp::access`]) is not limited, so
 //! daemons can always start while a slot is free.
 //!
 //! Pure code, also built and tested on the host.

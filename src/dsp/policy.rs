@@ -25,7 +25,7 @@
 //! on the DSP could read and write any memory the DSP can address.
 //! Denied: `-EPERM`, whoever asks (see `Documentation/accel/qda/legacy.rst`).
 
-use crate::domain::Domain;
+use crate::platform::domain::Domain;
 
 /// The operations that start a DSP process for a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

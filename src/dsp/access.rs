@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Privilege of open files (see [`crate::access_policy`] for the rules).
+//! Privilege of open files (see [`crate::dsp::policy`] for the rules).
 //!
 //! Privilege is fixed when a file is opened, from the opener's
 //! credentials, like the node permissions that let it open the file: a
@@ -9,8 +9,10 @@
 use kernel::prelude::*;
 
 use crate::{
-    access_policy::Start,
-    driver::QdaDevice,
+    dsp::{
+        policy::Start,
+        Dsp, //
+    },
     ffi::cred, //
 };
 
@@ -39,7 +41,7 @@ impl Privilege {
 
     /// Checks that a file with this privilege may do `op` on `dev`;
     /// `-EACCES` with a log line if not.
-    pub(crate) fn check(self, dev: &QdaDevice, op: Start) -> Result {
+    pub(crate) fn check(self, dev: &Dsp, op: Start) -> Result {
         if self.daemon || !op.needs_privilege(dev.secure) {
             return Ok(());
         }

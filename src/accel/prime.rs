@@ -15,7 +15,11 @@
 use kernel::prelude::*;
 
 use crate::{
-    driver::QdaDevice,
+    buffer::bo::{
+        Bo,
+        BO_FUNCS, //
+    },
+    dsp::Dsp,
     ffi::{
         accel::{
             DrmDevice,
@@ -27,13 +31,9 @@ use crate::{
             ObjectRef, //
         },
     },
-    gem::{
-        Bo,
-        BO_FUNCS, //
-    },
 };
 
-impl PrimeImport for QdaDevice {
+impl PrimeImport for Dsp {
     type Backing = Bo;
 
     fn prime_import(&self, drm: &DrmDevice, buf: &DmaBuf) -> Result<ObjectRef<Bo>> {

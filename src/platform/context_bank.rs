@@ -16,7 +16,7 @@ use crate::{
         bus::CbDevice,
         dma::CoherentBuf, //
     },
-    topology::{
+    platform::topology::{
         AddrLayout,
         Window, //
     },

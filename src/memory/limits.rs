@@ -7,7 +7,7 @@
 //! [`Limits::bytes`] bytes of their memory (module parameters
 //! `file_buffers`, default 4096, and `file_mem_mib`, default 2048). A buffer holds a [`Charge`]
 //! until it is freed (which may be after the file is closed, while a
-//! dma-buf of it lives; see `crate::charge`). Past a limit the allocation fails: `-ENOSPC` for
+//! dma-buf of it lives; see `crate::memory::charge`). Past a limit the allocation fails: `-ENOSPC` for
 //! the count, `-ENOMEM` for the bytes. The pages themselves are also
 //! charged to the caller's memory cgroup where the allocator allows it,
 //! which limits a user across all of its files.

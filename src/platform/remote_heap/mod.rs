@@ -40,10 +40,6 @@ use kernel::{
 };
 
 use crate::{
-    dt::{
-        ChannelConfig,
-        RegionEntry, //
-    },
     ffi::{
         cma::WholeCmaRegion,
         iommu::{
@@ -52,7 +48,11 @@ use crate::{
             Translation, //
         },
         of::NoMapRegion,
-        scm::ScmAssigner,
+        scm::ScmAssigner, //
+    },
+    platform::dt::{
+        ChannelConfig,
+        RegionEntry, //
     },
 };
 

@@ -9,7 +9,7 @@
 //! `iova | sid << shift`. The shift and how wide an IOVA may be are the
 //! SoC's ([`AddrLayout`]): on most SoCs the SID sits at bit 32 above a
 //! 32-bit IOVA; on Kaanapali and Glymur at bit 56, with 34-bit IOVAs on
-//! the CDSP (see [`crate::soc`]).
+//! the CDSP (see [`crate::platform::soc`]).
 //! A CB without `iommus` (sdm845's sdsp) has no SMMU context: DMA on it is
 //! direct, the "IOVA" is the bus (physical) address below the DMA mask and
 //! the DSP sees that address with the same SID prefix.

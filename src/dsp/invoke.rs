@@ -16,19 +16,21 @@ use kernel::{
 };
 
 use crate::{
-    buffer_ref::{
+    buffer::reference::{
         Resolve,
         Resolved, //
     },
-    client::Client,
-    driver::QdaDevice,
+    dsp::{
+        client::Client,
+        Dsp, //
+    },
     fastrpc::{
         channel::{
             self,
             Request,
             Wait, //
         },
-        invoke::{
+        marshal::{
             self,
             Arg, //
         },
@@ -40,7 +42,6 @@ use crate::{
         retval,
         scalars::Scalars, //
     },
-    uapi,
 };
 
 /// Size of one argument (`struct drm_qda_invoke_arg`, laid out as
@@ -142,15 +143,21 @@ fn to_arg<'a>(
     })
 }
 
-/// Calls method `args.sc` on remote handle `args.handle` for client `c`,
-/// whose buffer references `r` resolves. Returns the remote method's
-/// return value; handle 1 (process control) is the kernel's.
-pub(crate) fn invoke(
-    dev: &QdaDevice,
-    c: &Client,
-    r: &impl Resolve,
-    args: &uapi::drm_qda_invoke,
-) -> Result<u32> {
+/// A remote call, as a frontend decoded it.
+#[derive(Clone, Copy)]
+pub(crate) struct Call {
+    /// The remote handle.
+    pub(crate) handle: u32,
+    /// The method and its argument counts (see [`Scalars`]).
+    pub(crate) sc: u32,
+    /// User address of the argument array (`struct fastrpc_invoke_args`).
+    pub(crate) args: u64,
+}
+
+/// Makes call `args` for client `c`, whose buffer references `r`
+/// resolves. Returns the remote method's return value; handle 1 (process
+/// control) is the kernel's.
+pub(crate) fn call(dev: &Dsp, c: &Client, r: &impl Resolve, args: &Call) -> Result<u32> {
     if args.handle == process::INIT_HANDLE {
         return Err(EPERM);
     }
@@ -163,7 +170,7 @@ pub(crate) fn invoke(
         let arg = to_arg(dev.channel.device(), (sc, i), *a, res.as_ref())?;
         list.push(arg, GFP_KERNEL)?;
     }
-    let m = invoke::marshal(s.cb(), &list)?;
+    let m = marshal::marshal(s.cb(), &list)?;
     let req = Request {
         client_id: s.client_id(),
         pd,

@@ -9,14 +9,10 @@ use core::{
 };
 use kernel::{
     mm::virt::VmaNew,
-    prelude::*,
-    sync::Arc, //
+    prelude::*, //
 };
 
 use crate::{
-    charge::Charge,
-    context_bank::ContextBank,
-    driver::QdaDevice,
     ffi::{
         dmabuf::Attachment,
         gem::{
@@ -25,12 +21,11 @@ use crate::{
             SgTable, //
         },
     },
-    limits::Quota,
     memory::{
-        self,
+        charge::Charge,
         Accounted, //
     },
-    topology::Window, //
+    platform::topology::Window, //
 };
 
 /// The backing of a qda buffer object.
@@ -44,34 +39,14 @@ pub(crate) struct Bo {
 }
 
 impl Bo {
-    /// Allocates `size` bytes (rounded up to pages) from `backend` of
-    /// `dev`, mapped in `cb` and charged to `quota`; also returns the
-    /// rounded size.
-    pub(crate) fn alloc(
-        dev: &QdaDevice,
-        (cb, quota): (&Arc<ContextBank>, &Arc<Quota>),
-        size: u64,
-        backend: u32,
-    ) -> Result<(Self, usize)> {
-        let size = memory::bo_size(size)?;
-        let charge = Charge::new(quota, size as u64, dev.channel.device())?;
-        let mem = dev.memory.alloc(cb, size, backend).inspect_err(|e| {
-            crate::ratelimit::dev_ratelimited!(
-                debug,
-                dev.channel.device(),
-                "{}: allocating {} bytes (backend {}) failed: {:?}\n",
-                dev.domain.label(),
-                size,
-                backend,
-                e
-            );
-        })?;
-        let bo = Self {
+    /// A buffer object of memory `mem` mapped in the CB of `window`,
+    /// holding `charge` (none for imports).
+    pub(crate) fn new(mem: Accounted, window: Window, charge: Option<Charge>) -> Self {
+        Self {
             mem,
-            window: cb.window(),
-            _charge: Some(charge),
-        };
-        Ok((bo, size))
+            window,
+            _charge: charge,
+        }
     }
 
     /// The address the DSP uses for this buffer.

@@ -17,7 +17,7 @@
 
 use core::ffi::CStr;
 
-use crate::{
+use crate::platform::{
     domain::Domain,
     topology::AddrLayout, //
 };

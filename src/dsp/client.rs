@@ -19,8 +19,10 @@ use kernel::{
 };
 
 use crate::{
-    access::Privilege,
-    driver::QdaDevice,
+    dsp::{
+        access::Privilege,
+        Dsp, //
+    },
     fastrpc::{
         channel::{
             CallError,
@@ -33,11 +35,11 @@ use crate::{
             Process, //
         },
     },
-    limits::{
+    memory::limits::{
         Limits,
         Quota, //
     },
-    session::{
+    platform::session::{
         Opener,
         SessionRef, //
     },
@@ -64,19 +66,19 @@ pub(crate) struct Client {
     /// The file's DSP process; the lock is held while it is being
     /// started, so one file starts at most one.
     process: Pin<KBox<Mutex<Option<Process>>>>,
-    /// What the opener was allowed (see [`crate::access`]).
+    /// What the opener was allowed (see [`crate::dsp::access`]).
     pub(crate) privilege: Privilege,
-    /// What the file may hold (see [`crate::limits`]).
+    /// What the file may hold (see [`crate::memory::limits`]).
     pub(crate) quota: Arc<Quota>,
     /// The unprivileged user whose share of the channel the file's calls
-    /// count against (`None` if privileged; see [`crate::fair_share`]).
+    /// count against (`None` if privileged; see [`crate::platform::fair_share`]).
     pub(crate) owner: Option<Kuid>,
 }
 
 impl Client {
     /// A client for the calling process on `dev`: joins or takes the
     /// process's session (`-EBUSY` if none is free).
-    pub(crate) fn open(dev: &QdaDevice) -> Result<Self> {
+    pub(crate) fn open(dev: &Dsp) -> Result<Self> {
         let current = kernel::current!();
         // Releases the DSP answered late give their sessions and ids back.
         dev.channel.reap_answered();

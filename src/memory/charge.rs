@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A buffer's share of its file's [`Quota`], held for as long as the
-//! buffer's memory lives (see [`crate::limits`]).
+//! buffer's memory lives (see [`crate::memory::limits`]).
 
 use kernel::{
     device::Device,
@@ -9,7 +9,7 @@ use kernel::{
     sync::Arc, //
 };
 
-use crate::limits::{
+use crate::memory::limits::{
     Quota,
     Refusal, //
 };

@@ -14,7 +14,7 @@
 //! channel, while sharing the CB with the other files of its process.
 //!
 //! An unprivileged user may hold at most half of the channel's session
-//! slots and of its client ids (see [`crate::fair_share`]): `-EBUSY` and
+//! slots and of its client ids (see [`crate::platform::fair_share`]): `-EBUSY` and
 //! `-EMFILE` past that, while other users can still open.
 //!
 //! A process is identified by its thread-group leader's `task_struct`, of
@@ -36,7 +36,7 @@ use kernel::{
     },
 };
 
-use crate::{
+use crate::platform::{
     context_bank::ContextBank,
     fair_share::may_take, //
 };
@@ -56,7 +56,7 @@ struct Owner {
 pub(crate) struct Opener {
     /// The opener's effective uid.
     pub(crate) euid: Kuid,
-    /// The file is privileged (see [`crate::access`]).
+    /// The file is privileged (see [`crate::dsp::access`]).
     pub(crate) privileged: bool,
 }
 

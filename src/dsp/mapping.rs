@@ -7,20 +7,20 @@
 use kernel::prelude::*;
 
 use crate::{
-    buffer_ref::BufRef,
-    charge::Charge,
-    client::Client,
+    buffer::reference::BufRef,
+    dsp::client::Client,
     fastrpc::process::{
         self,
         Failed,
         MapArgs,
         RemoteMap, //
     },
+    memory::charge::Charge, //
 };
 
 /// Maps `a` into the client's DSP process; returns the DSP address. New
 /// kernel pages (a legacy map without a buffer) count against the
-/// client's quota like a buffer (see [`crate::limits`]).
+/// client's quota like a buffer (see [`crate::memory::limits`]).
 pub(crate) fn map(c: &Client, mut a: MapArgs) -> Result<u64> {
     let s = c.session();
     let pd = c.pd()?;

@@ -10,8 +10,10 @@ use kernel::{
 };
 
 use crate::{
-    client::Client,
-    driver::QdaDevice,
+    dsp::{
+        client::Client,
+        Dsp, //
+    },
     fastrpc::{
         process,
         wire, //
@@ -23,7 +25,7 @@ use crate::{
 /// the DSP itself (no lock is held across the call, which may take up to
 /// the kernel call timeout). Concurrent first queries may each ask; the
 /// first answer published is kept, the others are dropped.
-pub(crate) fn all(dev: &QdaDevice, c: &Client) -> Result<Arc<KVec<u32>>> {
+pub(crate) fn all(dev: &Dsp, c: &Client) -> Result<Arc<KVec<u32>>> {
     if let Some(a) = dev.attributes.as_ref() {
         return Ok(a.clone());
     }
@@ -39,7 +41,7 @@ pub(crate) fn all(dev: &QdaDevice, c: &Client) -> Result<Arc<KVec<u32>>> {
 }
 
 /// Attribute `id`; `-EOVERFLOW` past the last one.
-pub(crate) fn one(dev: &QdaDevice, c: &Client, id: u32) -> Result<u32> {
+pub(crate) fn one(dev: &Dsp, c: &Client, id: u32) -> Result<u32> {
     if id as usize >= process::DSP_ATTRIBUTES {
         return Err(EOVERFLOW);
     }

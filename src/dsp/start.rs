@@ -2,7 +2,7 @@
 
 //! Starting a client's DSP process (attach, create, create static), shared
 //! by the accel and the legacy UAPI. Each checks the access model first
-//! (see [`crate::access_policy`]).
+//! (see [`crate::dsp::policy`]).
 
 use kernel::{
     prelude::*,
@@ -13,24 +13,25 @@ use kernel::{
 };
 
 use crate::{
-    access_policy::{
-        refused_without_smmu,
-        session_rejected,
-        Start, //
+    buffer::reference::Resolve,
+    dsp::{
+        client::Client,
+        policy::{
+            refused_without_smmu,
+            session_rejected,
+            Start, //
+        },
+        Dsp, //
     },
-    buffer_ref::Resolve,
-    client::Client,
-    driver::QdaDevice,
     fastrpc::{
         process,
         wire, //
     },
-    uapi,
 };
 
 /// Attaches the client's process to the always-present PD of type `pd`
 /// (root or sensors).
-pub(crate) fn attach(dev: &QdaDevice, c: &Client, pd: u32) -> Result<u32> {
+pub(crate) fn attach(dev: &Dsp, c: &Client, pd: u32) -> Result<u32> {
     let op = match pd {
         wire::SENSORS_PD => Start::AttachSensors,
         _ => Start::AttachRoot,
@@ -41,16 +42,29 @@ pub(crate) fn attach(dev: &QdaDevice, c: &Client, pd: u32) -> Result<u32> {
     Ok(0)
 }
 
+/// Why a static PD did not start.
+pub(crate) enum StaticError {
+    /// The DSP's node names no remote heap (each frontend has its errno:
+    /// `-ENODEV` on the accel node, upstream's `-ENOMEM` on the legacy
+    /// ones).
+    NoHeap,
+    /// Any other failure.
+    Failed(Error),
+}
+
+impl From<Error> for StaticError {
+    fn from(e: Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
 /// Starts a static PD (the audio PD) on the DSP's remote heap, named by
-/// the `namelen` bytes at user address `name`. Without a remote heap:
-/// `no_heap` (`-ENODEV` on the accel node, upstream's `-ENOMEM` on the
-/// legacy ones).
+/// the `namelen` bytes at user address `name`.
 pub(crate) fn create_static(
-    dev: &QdaDevice,
+    dev: &Dsp,
     c: &Client,
     (namelen, name): (u32, u64),
-    no_heap: Error,
-) -> Result<u32> {
+) -> Result<u32, StaticError> {
     c.privilege.check(dev, Start::CreateStatic)?;
     let Some(heap) = dev.heap.as_ref() else {
         crate::ratelimit::dev_ratelimited!(
@@ -59,11 +73,11 @@ pub(crate) fn create_static(
             "{}: no remote heap for a static PD (memory-region)\n",
             dev.domain.label()
         );
-        return Err(no_heap);
+        return Err(StaticError::NoHeap);
     };
     let len = namelen as usize;
     if len == 0 || len > process::STATIC_NAME_MAX {
-        return Err(EINVAL);
+        return Err(EINVAL.into());
     }
     let mut buf = [0u8; process::STATIC_NAME_MAX];
     UserSlice::new(UserPtr::from_addr(name as usize), len)
@@ -76,21 +90,34 @@ pub(crate) fn create_static(
     Ok(0)
 }
 
+/// A dynamic PD to create, as a frontend decoded it.
+#[derive(Clone, Copy)]
+pub(crate) struct CreateRequest {
+    /// Length of the shell image.
+    pub(crate) filelen: u32,
+    /// Buffer reference of the shell image (0 or less: none).
+    pub(crate) filefd: i32,
+    /// PD attributes (`FASTRPC_MODE_*`: unsigned PD, debug...).
+    pub(crate) attrs: u32,
+    /// Length of the signature.
+    pub(crate) siglen: u32,
+    /// User address of the shell image.
+    pub(crate) file: u64,
+}
+
 /// Creates a dynamic user PD running the shell `args` describes, whose
-/// buffer reference `r` resolves. `node_secure`: for a legacy file, whether
-/// its node is the secure one; an accel file (`None`) counts as a file of
-/// the secure node if it is privileged (upstream's rule, see
-/// [`crate::access_policy::session_rejected`]).
+/// buffer reference `r` resolves. `node_secure`: whether the caller counts
+/// as a file of the DSP's secure node (each frontend's rule; see
+/// [`crate::dsp::policy::session_rejected`]).
 pub(crate) fn create(
-    dev: &QdaDevice,
+    dev: &Dsp,
     c: &Client,
     r: &impl Resolve,
-    args: &uapi::drm_qda_init_create,
-    node_secure: Option<bool>,
+    args: &CreateRequest,
+    node_secure: bool,
 ) -> Result<u32> {
     let op = Start::create(args.attrs);
     let unsigned = matches!(op, Start::Create { unsigned: true, .. });
-    let node_secure = node_secure.unwrap_or(c.privilege.is_daemon());
     if session_rejected(node_secure, dev.secure, dev.domain, unsigned) {
         crate::ratelimit::dev_ratelimited!(
             debug,

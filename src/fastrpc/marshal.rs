@@ -6,7 +6,7 @@
 //! DSP reaches it only through that CB. Inline buffers are copied in (input)
 //! and out (output, at most the caller's own length: nothing the DSP writes
 //! in the metadata is trusted). Buffers named by a reference (see
-//! [`crate::buffer_ref`]) are passed zero copy: a qda buffer already mapped
+//! [`crate::buffer::reference`]) are passed zero copy: a qda buffer already mapped
 //! in the caller's CB is held by the call, any other dma-buf is attached to
 //! the CB for the call, and the DSP gets the IOVA.
 
@@ -26,8 +26,10 @@ use super::{
     },
 };
 use crate::{
-    buffer_ref::BufRef,
-    context_bank::ContextBank,
+    buffer::{
+        bo::Bo,
+        reference::BufRef, //
+    },
     ffi::{
         dma::CoherentBuf,
         dmabuf::{
@@ -36,7 +38,7 @@ use crate::{
         },
         gem::ObjectRef, //
     },
-    gem::Bo, //
+    platform::context_bank::ContextBank, //
 };
 
 /// One argument of a call, in `[in bufs][out bufs][in handles][out
