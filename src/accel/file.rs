@@ -20,7 +20,10 @@ use crate::{
             self,
             Call, //
         },
-        mapping,
+        mapping::{
+            self,
+            Unmap, //
+        },
         start::{
             self,
             CreateRequest,
@@ -258,13 +261,19 @@ pub(crate) fn munmap(
     file: &File<QdaFile>,
     args: &mut uapi::drm_qda_munmap,
 ) -> Result<u32> {
-    mapping::unmap(file.data().client(), |m| {
-        m.request == args.request
-            && match args.request {
-                process::MAP_LEGACY => m.vaddrout == args.vaddrout && m.size == args.size,
-                _ => m.fd == args.fd && m.vaddrout == args.vaddr,
-            }
-    })
+    let which = match args.request {
+        process::MAP_LEGACY => Unmap::Legacy {
+            vaddrout: args.vaddrout,
+            size: args.size,
+        },
+        process::MAP_ATTR => Unmap::Attr {
+            fd: Some(args.fd),
+            vaddr: args.vaddr,
+        },
+        // The kernel makes no mapping of another kind.
+        _ => Unmap::Nothing,
+    };
+    mapping::unmap(file.data().client(), which)
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_GET_ATTR`, one DSP attribute (capability query on

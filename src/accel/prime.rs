@@ -15,9 +15,12 @@
 use kernel::prelude::*;
 
 use crate::{
-    buffer::bo::{
-        Bo,
-        BO_FUNCS, //
+    buffer::{
+        bo::{
+            Bo,
+            BO_FUNCS, //
+        },
+        reference::own_export_in, //
     },
     dsp::Dsp,
     ffi::{
@@ -48,17 +51,10 @@ impl PrimeImport for Dsp {
             );
             EINVAL
         })?;
-        if let Some(own) = ObjectRef::from_own_export(drm, &BO_FUNCS, buf) {
-            if own.backing().window.sid == cb.sid {
-                return Ok(own);
-            }
+        if let Some(own) = own_export_in(drm, &cb, buf) {
+            return Ok(own);
         }
         let mem = self.memory.import(&cb, buf)?;
-        let bo = Bo {
-            mem,
-            window: cb.window(),
-            _charge: None,
-        };
-        create_object(drm, &BO_FUNCS, buf.size(), bo)
+        create_object(drm, &BO_FUNCS, buf.size(), Bo::new(mem, cb.window(), None))
     }
 }

@@ -34,6 +34,15 @@ pub(crate) use crate::ffi::sys::{
     QDA_MEM_IMPORTED, //
 };
 
+// The backends are numbered as the memory manager numbers its kinds, so
+// they pass through unchanged.
+const _: () = assert!(
+    QDA_MEM_DMA_COHERENT == crate::memory::kind::COHERENT
+        && QDA_MEM_CMA == crate::memory::kind::CMA
+        && QDA_MEM_CARVEOUT == crate::memory::kind::CARVEOUT
+        && QDA_MEM_IMPORTED == crate::memory::kind::IMPORTED
+);
+
 /// The (empty) argument of requests encoded with `DRM_IO()`.
 #[derive(Clone, Copy)]
 pub(crate) struct NoArgs;

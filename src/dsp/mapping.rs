@@ -55,13 +55,62 @@ pub(crate) fn map(c: &Client, mut a: MapArgs) -> Result<u64> {
     })
 }
 
+/// Which mapping to undo.
+#[derive(Clone, Copy)]
+pub(crate) enum Unmap {
+    /// A legacy mapping (kernel pages or a buffer), by the DSP address the
+    /// map returned and its size.
+    Legacy {
+        /// The DSP address.
+        vaddrout: u64,
+        /// The size mapped.
+        size: u64,
+    },
+    /// A mapping with SMMU attributes, by DSP address and the buffer
+    /// reference it was made with (`None`: any).
+    Attr {
+        /// The reference the map named.
+        fd: Option<i32>,
+        /// The DSP address.
+        vaddr: u64,
+    },
+    /// The mapping of kind `request` just made at `vaddrout`.
+    Made {
+        /// [`process::MAP_LEGACY`] or [`process::MAP_ATTR`].
+        request: u32,
+        /// The DSP address.
+        vaddrout: u64,
+    },
+    /// None (a request of a kind the kernel never makes: `-EINVAL` once
+    /// the client has a process).
+    Nothing,
+}
+
+impl Unmap {
+    /// Whether `m` is the mapping this selects.
+    fn selects(self, m: &RemoteMap) -> bool {
+        match self {
+            Self::Legacy { vaddrout, size } => {
+                m.request == process::MAP_LEGACY && m.vaddrout == vaddrout && m.size == size
+            }
+            Self::Attr { fd, vaddr } => {
+                m.request == process::MAP_ATTR
+                    && fd.is_none_or(|fd| m.fd == fd)
+                    && m.vaddrout == vaddr
+            }
+            Self::Made { request, vaddrout } => m.request == request && m.vaddrout == vaddrout,
+            Self::Nothing => false,
+        }
+    }
+}
+
 /// Undoes the first mapping of the client `which` selects; `-EINVAL` if
 /// the kernel made none such. If the DSP refuses or does not answer, the
 /// mapping is kept.
-pub(crate) fn unmap(c: &Client, which: impl Fn(&RemoteMap) -> bool) -> Result<u32> {
+pub(crate) fn unmap(c: &Client, which: Unmap) -> Result<u32> {
     let s = c.session();
     let pd = c.pd()?;
-    let m = c.with_process(|p| p.take_record(which))?;
+    let m = c.with_process(|p| p.take_record(|m| which.selects(m)))?;
     let r = process::unmap(&c.channel, s.cb(), s.client_id(), pd, &m);
     c.with_process(|p| match r {
         Ok(()) => {

@@ -176,7 +176,7 @@ impl Table {
 pub(crate) const ORPHAN_LIMIT: usize = 128;
 
 /// Slots of releases: slot `n` is the release of client id `n`.
-pub(crate) const RELEASE_SLOTS: usize = 64;
+pub(crate) const RELEASE_SLOTS: usize = crate::platform::session::MAX_CLIENTS;
 
 /// The first slot of the other calls.
 const FIRST_CALL_SLOT: usize = RELEASE_SLOTS + 1;

@@ -44,7 +44,10 @@ use crate::{
             self,
             Call, //
         },
-        mapping,
+        mapping::{
+            self,
+            Unmap, //
+        },
         start::{
             self,
             CreateRequest,
@@ -210,9 +213,7 @@ impl LegacyFile {
     /// undone, as upstream does.
     fn publish(&self, arg: usize, at: usize, vaddrout: u64, request: u32) -> Result<u32> {
         if let Err(e) = write_field(arg, at, &vaddrout) {
-            let _ = mapping::unmap(&self.client, |m| {
-                m.request == request && m.vaddrout == vaddrout
-            });
+            let _ = mapping::unmap(&self.client, Unmap::Made { request, vaddrout });
             return Err(e);
         }
         Ok(0)
@@ -221,9 +222,11 @@ impl LegacyFile {
     /// `FASTRPC_IOCTL_MUNMAP`: by DSP address and size.
     fn munmap(&self, arg: usize) -> Result<u32> {
         let a: uapi::fastrpc_req_munmap = read(arg)?;
-        mapping::unmap(&self.client, |m| {
-            m.request == process::MAP_LEGACY && m.vaddrout == a.vaddrout && m.size == a.size
-        })
+        let which = Unmap::Legacy {
+            vaddrout: a.vaddrout,
+            size: a.size,
+        };
+        mapping::unmap(&self.client, which)
     }
 
     /// `FASTRPC_IOCTL_MEM_MAP`: a dma-buf mapped into the DSP process.
@@ -250,9 +253,11 @@ impl LegacyFile {
     /// `FASTRPC_IOCTL_MEM_UNMAP`: by DSP address, and fd unless negative.
     fn mem_unmap(&self, arg: usize) -> Result<u32> {
         let a: uapi::fastrpc_mem_unmap = read(arg)?;
-        mapping::unmap(&self.client, |m| {
-            m.request == process::MAP_ATTR && (a.fd < 0 || m.fd == a.fd) && m.vaddrout == a.vaddr
-        })
+        let which = Unmap::Attr {
+            fd: (a.fd >= 0).then_some(a.fd),
+            vaddr: a.vaddr,
+        };
+        mapping::unmap(&self.client, which)
     }
 
     /// `FASTRPC_IOCTL_SET_OPTION`: checked as upstream; poll mode (the

@@ -31,7 +31,6 @@ use super::{
     PAGE_SIZE, //
 };
 use crate::{
-    accel::uapi,
     ffi::{
         dma::ResourceMapping,
         gem::SgTable,
@@ -95,7 +94,7 @@ impl CarveoutBackend {
 
 impl Backend for CarveoutBackend {
     fn kind(&self) -> u32 {
-        uapi::QDA_MEM_CARVEOUT
+        super::kind::CARVEOUT
     }
 
     fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<KBox<dyn Memory>> {

@@ -21,7 +21,6 @@ use super::{
     Memory, //
 };
 use crate::{
-    accel::uapi,
     ffi::dma::CoherentBuf,
     platform::context_bank::ContextBank, //
 };
@@ -46,7 +45,7 @@ impl CmaBackend {
 
 impl Backend for CmaBackend {
     fn kind(&self) -> u32 {
-        uapi::QDA_MEM_CMA
+        super::kind::CMA
     }
 
     fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<KBox<dyn Memory>> {

@@ -19,7 +19,6 @@ use super::{
     Memory, //
 };
 use crate::{
-    accel::uapi,
     ffi::{
         dma::CoherentBuf,
         gem::SgTable, //
@@ -71,7 +70,7 @@ impl Memory for CoherentMemory {
 
 impl Backend for CoherentBackend {
     fn kind(&self) -> u32 {
-        uapi::QDA_MEM_DMA_COHERENT
+        super::kind::COHERENT
     }
 
     fn alloc(&self, cb: &Arc<ContextBank>, size: usize) -> Result<KBox<dyn Memory>> {

@@ -18,7 +18,7 @@
 //! static PDs (see [`crate::platform::remote_heap`]).
 //!
 //! Policy: `DRM_IOCTL_QDA_GEM_CREATE` allocates DMA-coherent memory;
-//! `DRM_IOCTL_QDA_GEM_CREATE_EX` names the backend (`QDA_MEM_*`, 0 for the
+//! `DRM_IOCTL_QDA_GEM_CREATE_EX` names the backend ([`kind`], 0 for the
 //! default) and fails with `-ENODEV` if the DSP has no such region.
 //!
 //! The manager counts live allocations and bytes per backend; debugfs
@@ -31,7 +31,6 @@ pub(crate) mod coherent;
 pub(crate) mod imported;
 pub(crate) mod limits;
 pub(crate) mod page_bitmap;
-pub(crate) mod regions;
 
 use core::{
     ffi::c_void,
@@ -48,7 +47,6 @@ use kernel::{
 };
 
 use crate::{
-    accel::uapi,
     ffi::{
         dmabuf::{
             Attachment,
@@ -59,6 +57,19 @@ use crate::{
     },
     platform::context_bank::ContextBank, //
 };
+
+/// The memory kinds (backends), as numbered on the accel UAPI
+/// (`QDA_MEM_*`, checked there); 0 asks for the default.
+pub(crate) mod kind {
+    /// DMA-coherent memory of the CB device (the default).
+    pub(crate) const COHERENT: u32 = 1;
+    /// Contiguous memory from the apps CMA region.
+    pub(crate) const CMA: u32 = 2;
+    /// Memory from the apps carve-out.
+    pub(crate) const CARVEOUT: u32 = 3;
+    /// A foreign dma-buf.
+    pub(crate) const IMPORTED: u32 = 4;
+}
 
 /// Largest buffer object: IOVAs of a CB must stay below 4 GiB.
 pub(crate) const MAX_BO_SIZE: u64 = 1 << 30;
@@ -107,7 +118,7 @@ pub(crate) trait Memory: Send + Sync {
 
 /// A source of [`Memory`].
 pub(crate) trait Backend: Send + Sync {
-    /// `QDA_MEM_*` of this backend.
+    /// The [`kind`] of this backend.
     fn kind(&self) -> u32;
 
     /// Allocates `size` bytes (page multiple) mapped in `cb`'s domain.
@@ -140,7 +151,7 @@ pub(crate) struct Accounted {
 }
 
 impl Accounted {
-    /// The backend kind (`QDA_MEM_*`).
+    /// The backend kind ([`kind`]).
     pub(crate) fn kind(&self) -> u32 {
         self.kind
     }
@@ -205,7 +216,10 @@ impl MemoryManager {
     /// apps' CMA pool `cma` and a carve-out backend for the apps'
     /// carve-out `carveout`, where the DSP's node names them. The remote
     /// heap is never one of them.
-    pub(crate) fn new(cma: Option<regions::Region>, carveout: Option<NoMapRegion>) -> Result<Self> {
+    pub(crate) fn new(
+        cma: Option<crate::platform::regions::Region>,
+        carveout: Option<NoMapRegion>,
+    ) -> Result<Self> {
         let cma = match cma {
             Some(r) => Some(Accounting::new(cma::CmaBackend::new(r.base, r.size))?),
             None => None,
@@ -223,7 +237,7 @@ impl MemoryManager {
     }
 
     /// Allocates `size` bytes for a process on `cb` from `backend`
-    /// (`QDA_MEM_*`, 0 for the default: DMA-coherent). `-EINVAL` for an
+    /// ([`kind`], 0 for the default: DMA-coherent). `-EINVAL` for an
     /// unknown backend, `-ENODEV` for one this DSP does not have.
     pub(crate) fn alloc(
         &self,
@@ -232,9 +246,9 @@ impl MemoryManager {
         backend: u32,
     ) -> Result<Accounted> {
         match backend {
-            0 | uapi::QDA_MEM_DMA_COHERENT => self.coherent.alloc(cb, size),
-            uapi::QDA_MEM_CMA => self.cma.as_ref().ok_or(ENODEV)?.alloc(cb, size),
-            uapi::QDA_MEM_CARVEOUT => self.carveout.as_ref().ok_or(ENODEV)?.alloc(cb, size),
+            0 | kind::COHERENT => self.coherent.alloc(cb, size),
+            kind::CMA => self.cma.as_ref().ok_or(ENODEV)?.alloc(cb, size),
+            kind::CARVEOUT => self.carveout.as_ref().ok_or(ENODEV)?.alloc(cb, size),
             _ => Err(EINVAL),
         }
     }
@@ -244,7 +258,7 @@ impl MemoryManager {
         let mem = imported::import(cb, buf)?;
         Ok(Usage::account(
             &self.imported_usage,
-            uapi::QDA_MEM_IMPORTED,
+            kind::IMPORTED,
             mem,
             buf.size(),
         ))
@@ -274,5 +288,3 @@ impl MemoryManager {
         }
     }
 }
-
-const _: () = assert!(uapi::QDA_MEM_DMA_COHERENT == 1);

@@ -16,16 +16,16 @@ use kernel::{
 
 use crate::{
     ffi::of,
-    memory::regions::{
-        self,
-        Region,
-        RegionError,
-        RegionKind,
-        RoleError,
-        Roles, //
-    },
     platform::{
         domain::Domain,
+        regions::{
+            self,
+            Region,
+            RegionError,
+            RegionKind,
+            RoleError,
+            Roles, //
+        },
         soc::{
             SocData, //
             POLL_MACHINES,

@@ -11,6 +11,7 @@ pub(crate) mod domain;
 pub(crate) mod dt;
 pub(crate) mod fair_share;
 pub(crate) mod rebind;
+pub(crate) mod regions;
 pub(crate) mod remote_heap;
 pub(crate) mod session;
 pub(crate) mod soc;

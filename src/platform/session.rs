@@ -82,7 +82,7 @@ struct Slot {
 
 /// Most open files (DSP processes) per channel: client ids are
 /// `1..=MAX_CLIENTS`, each with its own release slot on the channel.
-pub(crate) const MAX_CLIENTS: usize = crate::fastrpc::channel::RELEASE_SLOTS;
+pub(crate) const MAX_CLIENTS: usize = 64;
 
 /// The slots and the client ids in use.
 struct Table {

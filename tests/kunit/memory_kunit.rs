@@ -11,8 +11,8 @@ mod tests {
             alloc,
             free, //
         },
-        regions::*,
     };
+    use crate::platform::regions::*;
     use kernel::prelude::*;
 
     fn r(base: u64, size: u64) -> Region {

@@ -49,7 +49,7 @@ mod prop_wire;
 #[path = "../../../src/ratelimit.rs"]
 #[allow(unused_imports, unused_macros)]
 mod ratelimit;
-#[path = "../../../src/memory/regions.rs"]
+#[path = "../../../src/platform/regions.rs"]
 mod regions;
 #[path = "../../../src/fastrpc/proto/retval.rs"]
 mod retval;
