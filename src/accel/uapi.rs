@@ -28,6 +28,8 @@ pub(crate) use crate::ffi::sys::{
     DRM_IOCTL_QDA_MAP,
     DRM_IOCTL_QDA_MUNMAP,
     DRM_IOCTL_QDA_QUERY,
+    QDA_MAP_REQUEST_ATTR,
+    QDA_MAP_REQUEST_LEGACY,
     QDA_MEM_CARVEOUT,
     QDA_MEM_CMA,
     QDA_MEM_DMA_COHERENT,
@@ -41,6 +43,12 @@ const _: () = assert!(
         && QDA_MEM_CMA == crate::memory::kind::CMA
         && QDA_MEM_CARVEOUT == crate::memory::kind::CARVEOUT
         && QDA_MEM_IMPORTED == crate::memory::kind::IMPORTED
+);
+
+// So are the mapping kinds of `DRM_IOCTL_QDA_MAP`.
+const _: () = assert!(
+    QDA_MAP_REQUEST_LEGACY == crate::fastrpc::process::MAP_LEGACY
+        && QDA_MAP_REQUEST_ATTR == crate::fastrpc::process::MAP_ATTR
 );
 
 /// The (empty) argument of requests encoded with `DRM_IO()`.

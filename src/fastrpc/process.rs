@@ -354,7 +354,7 @@ pub(crate) enum MapMemory {
 
 /// A mapping made on the DSP for a process, tracked by the kernel.
 pub(crate) struct RemoteMap {
-    /// `QDA_MAP_REQUEST_*`.
+    /// The kind of mapping: [`MAP_LEGACY`] or [`MAP_ATTR`].
     pub(crate) request: u32,
     /// Buffer handle given by the caller (-1 for kernel memory).
     pub(crate) fd: i32,
@@ -397,7 +397,7 @@ impl RemoteMap {
 /// Most mappings one DSP process may have (`-ENOSPC` past it).
 pub(crate) const MAX_MAPS: usize = 1024;
 
-/// What `DRM_IOCTL_QDA_MAP` asks for.
+/// A mapping to make in a DSP process.
 pub(crate) struct MapArgs {
     pub(crate) request: u32,
     pub(crate) flags: u32,
@@ -418,9 +418,10 @@ pub(crate) struct MapArgs {
 
 /// The only legacy mapping flag: pages added to the process's heap.
 const ADSP_MMAP_ADD_PAGES: u32 = 0x1000;
-/// `QDA_MAP_REQUEST_LEGACY`.
+/// A legacy mapping: kernel pages or a buffer, by address (method
+/// `MMAP`); numbered as the accel UAPI numbers it.
 pub(crate) const MAP_LEGACY: u32 = 1;
-/// `QDA_MAP_REQUEST_ATTR`.
+/// A mapping of a buffer with SMMU attributes (method `MEM_MAP`).
 pub(crate) const MAP_ATTR: u32 = 2;
 
 /// Checks a map request: a size up to 1 GiB; legacy maps only add pages.
@@ -689,18 +690,35 @@ pub(crate) fn create_static(
     }
 }
 
-/// What `DRM_IOCTL_QDA_INIT_CREATE` asks for.
+/// A dynamic PD to create.
 pub(crate) struct CreateArgs {
     /// Shell image length.
     pub(crate) filelen: u32,
     /// The buffer holding the shell, else it is read from `file`.
     pub(crate) shell: Option<Resolved>,
-    /// `QDA_PROC_ATTR_*`.
+    /// PD attributes (`FASTRPC_MODE_*`).
     pub(crate) attrs: u32,
     /// Signature length.
     pub(crate) siglen: u32,
     /// User pointer to the shell.
     pub(crate) file: u64,
+}
+
+/// The init memory of a new dynamic PD whose shell is `filelen` bytes
+/// long: four times the shell, at least 2 MiB, in whole MiB, allocated on
+/// `cb`; with its DSP address and length.
+fn init_memory(cb: &ContextBank, filelen: u32) -> Result<(Arc<CoherentBuf>, u64, u64)> {
+    if filelen > INIT_FILELEN_MAX {
+        return Err(EFBIG);
+    }
+    let memlen =
+        super::layout::align_up((u64::from(filelen) * 4).max(2 << 20), 1 << 20).ok_or(EFBIG)?;
+    let init_mem = Arc::new(
+        CoherentBuf::new_accounted(cb.dev.as_ref(), memlen as usize)?,
+        GFP_KERNEL,
+    )?;
+    let page_addr = cb.window().dsp_addr(init_mem.dma_addr()).ok_or(EOVERFLOW)?;
+    Ok((init_mem, page_addr, memlen))
 }
 
 /// Creates a dynamic user PD for process `client_id` running the shell
@@ -712,17 +730,7 @@ pub(crate) fn create(
     comm: &[u8],
     a: &CreateArgs,
 ) -> Result<Process, Failed<Process>> {
-    if a.filelen > INIT_FILELEN_MAX {
-        return Err(EFBIG.into());
-    }
-    // Init memory: four times the shell, at least 2 MiB, in whole MiB.
-    let memlen =
-        super::layout::align_up((u64::from(a.filelen) * 4).max(2 << 20), 1 << 20).ok_or(EFBIG)?;
-    let init_mem = Arc::new(
-        CoherentBuf::new_accounted(cb.dev.as_ref(), memlen as usize)?,
-        GFP_KERNEL,
-    )?;
-    let page_addr = cb.window().dsp_addr(init_mem.dma_addr()).ok_or(EOVERFLOW)?;
+    let (init_mem, page_addr, memlen) = init_memory(cb, a.filelen)?;
     let inbuf = CreateReq {
         client_id,
         namelen: comm.len() as u32,
