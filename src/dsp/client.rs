@@ -32,7 +32,8 @@ use crate::{
         process::{
             self,
             Failed,
-            Process, //
+            Process,
+            Target, //
         },
     },
     memory::limits::{
@@ -113,6 +114,15 @@ impl Client {
     /// The session of the client's process.
     pub(crate) fn session(&self) -> &SessionRef {
         &self.session
+    }
+
+    /// The client's DSP process, as kernel calls name it.
+    pub(crate) fn target(&self) -> Target<'_> {
+        Target {
+            channel: &self.channel,
+            cb: self.session.cb(),
+            client_id: self.session.client_id(),
+        }
     }
 
     /// PD type of the client's DSP process; `-ENOTCONN` before attach or

@@ -22,7 +22,6 @@ use crate::{
 /// kernel pages (a legacy map without a buffer) count against the
 /// client's quota like a buffer (see [`crate::memory::limits`]).
 pub(crate) fn map(c: &Client, mut a: MapArgs) -> Result<u64> {
-    let s = c.session();
     let pd = c.pd()?;
     // Another mapping of the same foreign dma-buf lends its attachment:
     // one attachment per buffer and process, however often it is mapped.
@@ -36,7 +35,7 @@ pub(crate) fn map(c: &Client, mut a: MapArgs) -> Result<u64> {
     // Room for the record first, so that tracking cannot fail after the
     // DSP made the mapping.
     c.with_process(|p| p.reserve_record())?;
-    let r = process::map(&c.channel, s.cb(), s.client_id(), pd, a);
+    let r = process::map(c.target(), pd, a);
     c.with_process(|p| match r {
         Ok(m) => {
             let vaddrout = m.vaddrout;
@@ -108,10 +107,9 @@ impl Unmap {
 /// the kernel made none such. If the DSP refuses or does not answer, the
 /// mapping is kept.
 pub(crate) fn unmap(c: &Client, which: Unmap) -> Result<u32> {
-    let s = c.session();
     let pd = c.pd()?;
     let m = c.with_process(|p| p.take_record(|m| which.selects(m)))?;
-    let r = process::unmap(&c.channel, s.cb(), s.client_id(), pd, &m);
+    let r = process::unmap(c.target(), pd, &m);
     c.with_process(|p| match r {
         Ok(()) => {
             p.unreserve_record();

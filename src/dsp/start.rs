@@ -37,8 +37,7 @@ pub(crate) fn attach(dev: &Dsp, c: &Client, pd: u32) -> Result<u32> {
         _ => Start::AttachRoot,
     };
     c.privilege.check(dev, op)?;
-    let s = c.session();
-    c.start_process(|| process::attach(&c.channel, s.cb(), s.client_id(), pd))?;
+    c.start_process(|| process::attach(c.target(), pd))?;
     Ok(0)
 }
 
@@ -83,10 +82,7 @@ pub(crate) fn create_static(
     UserSlice::new(UserPtr::from_addr(name as usize), len)
         .reader()
         .read_slice(&mut buf[..len])?;
-    let s = c.session();
-    c.start_process(|| {
-        process::create_static(&c.channel, s.cb(), s.client_id(), &buf[..len], heap)
-    })?;
+    c.start_process(|| process::create_static(c.target(), &buf[..len], heap))?;
     Ok(0)
 }
 
@@ -158,6 +154,6 @@ pub(crate) fn create(
         siglen: args.siglen,
         file: args.file,
     };
-    c.start_process(|| process::create(&c.channel, s.cb(), s.client_id(), &comm[..name_len], &a))?;
+    c.start_process(|| process::create(c.target(), &comm[..name_len], &a))?;
     Ok(0)
 }

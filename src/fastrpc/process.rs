@@ -527,16 +527,27 @@ fn send_map(
     )
 }
 
+/// The DSP process a kernel call is for: its channel, the context bank of
+/// its session and its client id.
+#[derive(Clone, Copy)]
+pub(crate) struct Target<'a> {
+    /// The channel to the DSP.
+    pub(crate) channel: &'a Arc<Channel>,
+    /// The context bank the process's memory is mapped in.
+    pub(crate) cb: &'a Arc<ContextBank>,
+    /// The process's client id.
+    pub(crate) client_id: i32,
+}
+
 /// Maps memory into the DSP process (`MMAP` or `MEM_MAP`). If the caller
 /// gives up after sending, the failure keeps an unanswered record: the
 /// DSP may map the memory.
-pub(crate) fn map(
-    channel: &Arc<Channel>,
-    cb: &Arc<ContextBank>,
-    client_id: i32,
-    pd: u32,
-    mut a: MapArgs,
-) -> Result<RemoteMap, Failed<RemoteMap>> {
+pub(crate) fn map(t: Target<'_>, pd: u32, mut a: MapArgs) -> Result<RemoteMap, Failed<RemoteMap>> {
+    let Target {
+        channel,
+        cb,
+        client_id,
+    } = t;
     check_map(cb, &a)?;
     let (mem, iova, len) = map_memory(cb, &mut a)?;
     let mem = Arc::new(mem, GFP_KERNEL)?;
@@ -574,13 +585,12 @@ pub(crate) fn map(
 
 /// Undoes `m` on the DSP (`MUNMAP` or `MEM_UNMAP`). The memory is freed
 /// when `m` is dropped, after the DSP let go of it.
-pub(crate) fn unmap(
-    channel: &Arc<Channel>,
-    cb: &Arc<ContextBank>,
-    client_id: i32,
-    pd: u32,
-    m: &RemoteMap,
-) -> Result {
+pub(crate) fn unmap(t: Target<'_>, pd: u32, m: &RemoteMap) -> Result {
+    let Target {
+        channel,
+        cb,
+        client_id,
+    } = t;
     let (method, req) = if m.request == MAP_LEGACY {
         let req = MunmapReq {
             client_id,
@@ -613,12 +623,12 @@ pub(crate) fn unmap(
 
 /// Attaches the process `client_id` to a PD that is always there: the
 /// root PD (`ROOT_PD`, daemons) or the sensors PD (`SENSORS_PD`).
-pub(crate) fn attach(
-    channel: &Arc<Channel>,
-    cb: &Arc<ContextBank>,
-    client_id: i32,
-    pd: u32,
-) -> Result<Process, Failed<Process>> {
+pub(crate) fn attach(t: Target<'_>, pd: u32) -> Result<Process, Failed<Process>> {
+    let Target {
+        channel,
+        cb,
+        client_id,
+    } = t;
     let id = ClientReq { client_id }.encode();
     kernel_call(
         channel,
@@ -639,12 +649,15 @@ pub(crate) const STATIC_NAME_MAX: usize = 128;
 /// Its memory is the remote heap `heap`, sent with the first create on
 /// the channel only; if that create fails, the next one sends it again.
 pub(crate) fn create_static(
-    channel: &Arc<Channel>,
-    cb: &Arc<ContextBank>,
-    client_id: i32,
+    t: Target<'_>,
     name: &[u8],
     heap: &HeapInfo,
 ) -> Result<Process, Failed<Process>> {
+    let Target {
+        channel,
+        cb,
+        client_id,
+    } = t;
     if name.is_empty() || name.len() > STATIC_NAME_MAX {
         return Err(EINVAL.into());
     }
@@ -724,12 +737,15 @@ fn init_memory(cb: &ContextBank, filelen: u32) -> Result<(Arc<CoherentBuf>, u64,
 /// Creates a dynamic user PD for process `client_id` running the shell
 /// described by `a`, named after the calling task.
 pub(crate) fn create(
-    channel: &Arc<Channel>,
-    cb: &Arc<ContextBank>,
-    client_id: i32,
+    t: Target<'_>,
     comm: &[u8],
     a: &CreateArgs,
 ) -> Result<Process, Failed<Process>> {
+    let Target {
+        channel,
+        cb,
+        client_id,
+    } = t;
     let (init_mem, page_addr, memlen) = init_memory(cb, a.filelen)?;
     let inbuf = CreateReq {
         client_id,
