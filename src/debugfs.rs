@@ -52,7 +52,7 @@ use crate::{
 };
 
 /// State of the `iova_probe` file.
-pub(crate) struct Probe {
+pub(crate) struct IovaProbe {
     sessions: Arc<Sessions>,
     addr: Atomic<u64>,
 }
@@ -63,7 +63,7 @@ pub(crate) struct DspDebugfs {
     _timeout: Pin<KBox<File<Arc<Channel>>>>,
     _sessions: Pin<KBox<File<Arc<Sessions>>>>,
     _memory: Pin<KBox<File<Arc<MemoryManager>>>>,
-    _probe: Pin<KBox<File<Probe>>>,
+    _probe: Pin<KBox<File<IovaProbe>>>,
     _heap: Option<Pin<KBox<File<HeapView>>>>,
     _dir: Dir,
 }
@@ -146,7 +146,7 @@ fn show_memory(m: &Arc<MemoryManager>, f: &mut fmt::Formatter<'_>) -> fmt::Resul
     r
 }
 
-fn show_probe(p: &Probe, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn show_probe(p: &IovaProbe, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let addr = p.addr.load(Relaxed);
     // Every CB of a channel has the channel's layout.
     let mut iova = 0;
@@ -166,7 +166,7 @@ fn show_probe(p: &Probe, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     r
 }
 
-fn write_probe(p: &Probe, reader: &mut UserSliceReader) -> Result {
+fn write_probe(p: &IovaProbe, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; 24];
     let n = reader.len().min(buf.len());
     reader.read_slice(&mut buf[..n])?;
@@ -219,7 +219,7 @@ impl DspDebugfs {
             _probe: KBox::pin_init(
                 dir.read_write_callback_file(
                     c"iova_probe",
-                    Probe {
+                    IovaProbe {
                         sessions: sessions.clone(),
                         addr: Atomic::new(0),
                     },

@@ -196,7 +196,7 @@ fn frontends(
     dev: &kernel::device::Device,
     dsp: &Arc<Dsp>,
     heap: Option<RemoteHeap>,
-) -> Result<Bound> {
+) -> Result<BoundDsp> {
     let accel = crate::accel::register(dev, dsp.clone())?;
     let legacy = LegacyNodes::register(dsp, &accel.device_ref())?;
     let name = CString::try_from_fmt(fmt!("{}", dsp.domain.label()))?;
@@ -206,7 +206,7 @@ fn frontends(
         (&dsp.sessions, &dsp.memory, &dsp.channel),
         heap.as_ref().map(|h| (h.info().clone(), h.access())),
     )?;
-    Ok(Bound {
+    Ok(BoundDsp {
         channel: dsp.channel.clone(),
         _legacy: legacy,
         _debugfs: debugfs,
@@ -221,7 +221,7 @@ pub(crate) struct QdaDriver;
 /// What a bound channel owns. Fields drop in order: debugfs first, the
 /// accel device, then the remote heap (the channel is shut down by then:
 /// nothing can hand the heap to the DSP any more).
-pub(crate) struct Bound {
+pub(crate) struct BoundDsp {
     channel: Arc<Channel>,
     /// Deregistered first: no new legacy files while the rest goes.
     _legacy: LegacyNodes,
@@ -233,7 +233,7 @@ pub(crate) struct Bound {
 crate::rpmsg_module_aliases!(QdaDriver, "qda");
 
 impl rpmsg::Driver for QdaDriver {
-    type Data = Bound;
+    type Data = BoundDsp;
     type Context = DriverContext;
     const NAME: &'static CStr = c"qda";
     const CHANNEL: &'static CStr = c"fastrpcglink-apps-dsp";
@@ -244,7 +244,7 @@ impl rpmsg::Driver for QdaDriver {
         rpdev: &rpmsg::Device,
         ept: rpmsg::Endpoint,
         ctx: &DriverContext,
-    ) -> Result<KBox<Bound>> {
+    ) -> Result<KBox<BoundDsp>> {
         let dev = rpdev.as_ref();
         let node = dev.fwnode().ok_or_else(|| {
             dev_err!(dev, "no device-tree node for this FastRPC channel\n");
@@ -283,11 +283,11 @@ impl rpmsg::Driver for QdaDriver {
         Ok(KBox::new(bound, GFP_KERNEL)?)
     }
 
-    fn receive(data: &Bound, msg: &[u8]) {
+    fn receive(data: &BoundDsp, msg: &[u8]) {
         data.channel.receive(msg);
     }
 
-    fn unbind(data: &Bound) {
+    fn unbind(data: &BoundDsp) {
         // Before the endpoint goes: no more sends, every waiting call
         // fails, orphans are reaped.
         data.channel.shutdown();

@@ -10,7 +10,7 @@ use kernel::prelude::*;
 
 use crate::{
     dsp::{
-        policy::Start,
+        policy::PdStart,
         Dsp, //
     },
     ffi::cred, //
@@ -41,7 +41,7 @@ impl Privilege {
 
     /// Checks that a file with this privilege may do `op` on `dev`;
     /// `-EACCES` with a log line if not.
-    pub(crate) fn check(self, dev: &Dsp, op: Start) -> Result {
+    pub(crate) fn check(self, dev: &Dsp, op: PdStart) -> Result {
         if self.daemon || !op.needs_privilege(dev.secure) {
             return Ok(());
         }

@@ -29,7 +29,7 @@ use crate::platform::domain::Domain;
 
 /// The operations that start a DSP process for a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Start {
+pub(crate) enum PdStart {
     /// `INIT_ATTACH`: the root PD.
     AttachRoot,
     /// `INIT_ATTACH_SNS`: the sensors PD.
@@ -53,7 +53,7 @@ pub(crate) const ATTR_UNSIGNED: u32 = 1 << 3;
 /// privileged file may pass it on.
 pub(crate) const ATTR_PRIVILEGED: u32 = 1 << 6;
 
-impl Start {
+impl PdStart {
     /// The create operation for attributes `attrs`.
     pub(crate) fn create(attrs: u32) -> Self {
         Self::Create {
@@ -78,8 +78,8 @@ impl Start {
 /// Whether `op` is refused on a context bank without SMMU (`smmu` false):
 /// an unsigned PD would run code of the caller's choosing with the DSP's
 /// unrestricted view of physical memory.
-pub(crate) fn refused_without_smmu(op: Start, smmu: bool) -> bool {
-    !smmu && matches!(op, Start::Create { unsigned: true, .. })
+pub(crate) fn refused_without_smmu(op: PdStart, smmu: bool) -> bool {
+    !smmu && matches!(op, PdStart::Create { unsigned: true, .. })
 }
 
 /// Whether the DSP of `domain` runs unsigned PDs.

@@ -19,7 +19,7 @@ use crate::{
         policy::{
             refused_without_smmu,
             session_rejected,
-            Start, //
+            PdStart, //
         },
         Dsp, //
     },
@@ -33,8 +33,8 @@ use crate::{
 /// (root or sensors).
 pub(crate) fn attach(dev: &Dsp, c: &Client, pd: u32) -> Result<u32> {
     let op = match pd {
-        wire::SENSORS_PD => Start::AttachSensors,
-        _ => Start::AttachRoot,
+        wire::SENSORS_PD => PdStart::AttachSensors,
+        _ => PdStart::AttachRoot,
     };
     c.privilege.check(dev, op)?;
     c.start_process(|| process::attach(c.target(), pd))?;
@@ -64,7 +64,7 @@ pub(crate) fn create_static(
     c: &Client,
     (namelen, name): (u32, u64),
 ) -> Result<u32, StaticError> {
-    c.privilege.check(dev, Start::CreateStatic)?;
+    c.privilege.check(dev, PdStart::CreateStatic)?;
     let Some(heap) = dev.heap.as_ref() else {
         crate::ratelimit::dev_ratelimited!(
             debug,
@@ -112,8 +112,8 @@ pub(crate) fn create(
     args: &CreateRequest,
     node_secure: bool,
 ) -> Result<u32> {
-    let op = Start::create(args.attrs);
-    let unsigned = matches!(op, Start::Create { unsigned: true, .. });
+    let op = PdStart::create(args.attrs);
+    let unsigned = matches!(op, PdStart::Create { unsigned: true, .. });
     if session_rejected(node_secure, dev.secure, dev.domain, unsigned) {
         crate::ratelimit::dev_ratelimited!(
             debug,

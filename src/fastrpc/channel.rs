@@ -108,7 +108,7 @@ enum State {
     Reapable,
 }
 
-struct Slot {
+struct CallSlot {
     seq: u64,
     state: State,
     memory: Option<Arc<dyn CallMemory>>,
@@ -119,8 +119,8 @@ struct Slot {
     owner: Option<Kuid>,
 }
 
-struct Table {
-    slots: KVec<Slot>,
+struct CallTable {
+    slots: KVec<CallSlot>,
     cursor: usize,
     /// Slots in state [`State::Orphan`].
     orphans: usize,
@@ -131,7 +131,7 @@ struct Table {
     kept: usize,
 }
 
-impl Table {
+impl CallTable {
     /// Whether `owner` (if any) may take one more call slot: fewer than
     /// its share of the call slots in use, and of [`ORPHAN_LIMIT`]
     /// orphaned.
@@ -182,7 +182,7 @@ pub(crate) const RELEASE_SLOTS: usize = crate::platform::session::MAX_CLIENTS;
 const FIRST_CALL_SLOT: usize = RELEASE_SLOTS + 1;
 
 /// Objects kept for the DSP until it goes away.
-struct Kept {
+struct KeptForDsp {
     gone: bool,
     items: KVec<KBox<dyn Send>>,
 }
@@ -215,7 +215,7 @@ impl Stats {
 #[pin_data]
 pub(crate) struct Channel {
     #[pin]
-    table: SpinLockIrq<Table>,
+    table: SpinLockIrq<CallTable>,
     /// One completion per slot: a reply wakes only its caller.
     waiters: KVec<Pin<KBox<Done>>>,
     /// Where requests go; it refuses sends (`-ENODEV`) once the DSP is
@@ -226,7 +226,7 @@ pub(crate) struct Channel {
     /// What the DSP may still use although its owner is gone (a process
     /// whose release the DSP did not confirm): freed at shutdown.
     #[pin]
-    kept: Mutex<Kept>,
+    kept: Mutex<KeptForDsp>,
     seq: Atomic<u64>,
     /// Timeout of user calls in milliseconds; 0: wait for the reply or a
     /// signal (debugfs `invoke_timeout_ms`).
@@ -313,7 +313,7 @@ impl Channel {
         let mut slots = KVec::with_capacity(SLOTS, GFP_KERNEL)?;
         for _ in 0..SLOTS {
             slots.push(
-                Slot {
+                CallSlot {
                     seq: 0,
                     state: State::Free,
                     memory: None,
@@ -329,7 +329,7 @@ impl Channel {
         }
         Arc::pin_init(
             pin_init!(Self {
-                table <- new_spinlock_irq!(Table {
+                table <- new_spinlock_irq!(CallTable {
                     slots,
                     cursor: 0,
                     orphans: 0,
@@ -339,7 +339,7 @@ impl Channel {
                 waiters,
                 transport,
                 dev,
-                kept <- new_mutex!(Kept {
+                kept <- new_mutex!(KeptForDsp {
                     gone: false,
                     items: KVec::new(),
                 }),
@@ -387,7 +387,7 @@ impl Channel {
                 .ok_or(EBUSY)?,
             None => Self::free_call_slot(&mut t).ok_or(EBUSY)?,
         };
-        t.slots[i] = Slot {
+        t.slots[i] = CallSlot {
             seq,
             state: State::Pending,
             memory: Some(memory),
@@ -400,7 +400,7 @@ impl Channel {
     }
 
     /// A free slot for a call other than a release, moving the cursor.
-    fn free_call_slot(t: &mut Table) -> Option<usize> {
+    fn free_call_slot(t: &mut CallTable) -> Option<usize> {
         let n = SLOTS - FIRST_CALL_SLOT;
         let i = (0..n)
             .map(|k| FIRST_CALL_SLOT + (t.cursor + k) % n)

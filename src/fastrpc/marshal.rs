@@ -94,18 +94,18 @@ impl Arg<'_> {
 /// touch (objects held, dma-bufs attached).
 pub(crate) struct Payload {
     buf: Option<CoherentBuf>,
-    _held: Held,
+    _held: HeldBuffers,
     _cb: Arc<ContextBank>,
 }
 
 /// The buffers a call or a mapping keeps reachable by the DSP.
 #[derive(Default)]
-pub(crate) struct Held {
+pub(crate) struct HeldBuffers {
     objs: KVec<ObjectRef<Bo>>,
     attachments: KVec<Arc<Attachment>>,
 }
 
-impl Held {
+impl HeldBuffers {
     /// Makes `buf` reachable in `cb` for as long as `self` lives; returns
     /// its IOVA and size there.
     pub(crate) fn reach(&mut self, cb: &ContextBank, buf: &BufRef) -> Result<(u64, u64)> {
@@ -131,7 +131,7 @@ impl Held {
     }
 }
 
-impl Held {
+impl HeldBuffers {
     /// The attachment `self` holds of `d`, if any.
     pub(crate) fn attachment_of(&self, d: &DmaBuf) -> Option<Arc<Attachment>> {
         let same = |a: &&Arc<Attachment>| a.dma_buf().as_raw() == d.as_raw();
@@ -139,7 +139,7 @@ impl Held {
     }
 
     /// Holds `att` (an attachment to the same context bank) too, so that
-    /// [`Held::reach`] uses it instead of attaching its dma-buf again.
+    /// [`HeldBuffers::reach`] uses it instead of attaching its dma-buf again.
     pub(crate) fn adopt(&mut self, att: Arc<Attachment>) -> Result {
         Ok(self.attachments.push(att, GFP_KERNEL)?)
     }
@@ -235,7 +235,7 @@ fn outside(cb: &ContextBank, offset: u64, len: u64, size: u64) -> Error {
 /// `cb` (`(0, 0)` for none); `-EINVAL` if `offset + len` leaves it.
 fn handle_page(
     cb: &ContextBank,
-    held: &mut Held,
+    held: &mut HeldBuffers,
     buf: Option<&BufRef>,
     offset: u32,
     len: u32,
@@ -255,7 +255,7 @@ fn handle_page(
 /// `-EINVAL` if `offset + len` leaves it.
 fn mapped_page(
     cb: &ContextBank,
-    held: &mut Held,
+    held: &mut HeldBuffers,
     buf: &BufRef,
     offset: u64,
     len: u64,
@@ -300,7 +300,7 @@ fn write_arg(
     a: &Arg<'_>,
     (at, base): (u64, u64),
     cb: &ContextBank,
-    held: &mut Held,
+    held: &mut HeldBuffers,
 ) -> Result {
     match *a {
         Arg::Handle {
@@ -331,7 +331,7 @@ fn write_arg(
 /// Builds the payload of a call with `args` for a process on `cb`.
 pub(crate) fn marshal(cb: &Arc<ContextBank>, args: &[Arg<'_>]) -> Result<Marshalled> {
     let plan = lay_out(cb, args)?;
-    let mut held = Held::default();
+    let mut held = HeldBuffers::default();
     // Every call has a payload, even without arguments: the fd list,
     // CRC list and poll word are there (as drivers/misc/fastrpc.c sends).
     let alloc = layout::align_up(plan.size, layout::PAGE).ok_or(E2BIG)?;

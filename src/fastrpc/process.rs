@@ -349,7 +349,7 @@ pub(crate) enum MapMemory {
         _charge: Option<KBox<dyn Send + Sync>>,
     },
     /// A buffer of the caller, reachable in the process's CB.
-    Buffer { held: marshal::Held },
+    Buffer { held: marshal::HeldBuffers },
 }
 
 /// A mapping made on the DSP for a process, tracked by the kernel.
@@ -386,7 +386,7 @@ impl RemoteMap {
             answered: true,
             _mem: Arc::new(
                 MapMemory::Buffer {
-                    held: marshal::Held::default(),
+                    held: marshal::HeldBuffers::default(),
                 },
                 GFP_KERNEL,
             )?,
@@ -447,7 +447,7 @@ fn check_map(cb: &ContextBank, a: &MapArgs) -> Result {
 /// buffer, or (legacy only) new kernel pages. Also its IOVA and length.
 fn map_memory(cb: &Arc<ContextBank>, a: &mut MapArgs) -> Result<(MapMemory, u64, u64)> {
     if let Some(buf) = a.buf.as_ref() {
-        let mut held = marshal::Held::default();
+        let mut held = marshal::HeldBuffers::default();
         if let Some(att) = a.reuse.take() {
             held.adopt(att)?;
         }

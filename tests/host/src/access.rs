@@ -4,7 +4,7 @@
 
 use crate::{
     access_policy::{
-        legacy_nodes, refused_without_smmu, session_rejected, unsigned_support, Start,
+        legacy_nodes, refused_without_smmu, session_rejected, unsigned_support, PdStart,
         ATTR_PRIVILEGED, ATTR_UNSIGNED,
     },
     domain::Domain,
@@ -79,19 +79,19 @@ fn session_rejected_is_upstreams_rule() {
 #[test]
 fn daemon_operations_need_privilege() {
     for secure in [false, true] {
-        assert!(Start::AttachRoot.needs_privilege(secure));
-        assert!(Start::AttachSensors.needs_privilege(secure));
-        assert!(Start::CreateStatic.needs_privilege(secure));
-        assert!(!Start::create(ATTR_UNSIGNED).needs_privilege(secure));
+        assert!(PdStart::AttachRoot.needs_privilege(secure));
+        assert!(PdStart::AttachSensors.needs_privilege(secure));
+        assert!(PdStart::CreateStatic.needs_privilege(secure));
+        assert!(!PdStart::create(ATTR_UNSIGNED).needs_privilege(secure));
     }
     // Signed PDs only on secure channels.
-    assert!(Start::create(0).needs_privilege(true));
-    assert!(!Start::create(0).needs_privilege(false));
+    assert!(PdStart::create(0).needs_privilege(true));
+    assert!(!PdStart::create(0).needs_privilege(false));
     // Debug mode alone is no privilege.
-    assert!(!Start::create(1).needs_privilege(false));
+    assert!(!PdStart::create(1).needs_privilege(false));
     assert_eq!(
-        Start::create(ATTR_UNSIGNED | 1),
-        Start::Create {
+        PdStart::create(ATTR_UNSIGNED | 1),
+        PdStart::Create {
             unsigned: true,
             privileged: false
         }
@@ -102,7 +102,7 @@ fn daemon_operations_need_privilege() {
 fn the_privileged_attribute_needs_privilege() {
     for secure in [false, true] {
         for extra in [0, 1, ATTR_UNSIGNED, ATTR_UNSIGNED | 1] {
-            assert!(Start::create(ATTR_PRIVILEGED | extra).needs_privilege(secure));
+            assert!(PdStart::create(ATTR_PRIVILEGED | extra).needs_privilege(secure));
         }
     }
 }
@@ -111,12 +111,16 @@ fn the_privileged_attribute_needs_privilege() {
 fn only_unsigned_creates_are_refused_on_a_cb_without_smmu() {
     // Every attribute combination of a create, and the other starts.
     for attrs in 0..=(ATTR_UNSIGNED | ATTR_PRIVILEGED) {
-        let op = Start::create(attrs);
+        let op = PdStart::create(attrs);
         let unsigned = attrs & ATTR_UNSIGNED != 0;
         assert_eq!(refused_without_smmu(op, false), unsigned, "{attrs:#x}");
         assert!(!refused_without_smmu(op, true), "{attrs:#x}");
     }
-    for op in [Start::AttachRoot, Start::AttachSensors, Start::CreateStatic] {
+    for op in [
+        PdStart::AttachRoot,
+        PdStart::AttachSensors,
+        PdStart::CreateStatic,
+    ] {
         assert!(!refused_without_smmu(op, false));
         assert!(!refused_without_smmu(op, true));
     }

@@ -5,7 +5,7 @@
 
 use crate::{
     access_policy::{
-        legacy_nodes, session_rejected, unsigned_support, Start, ATTR_PRIVILEGED, ATTR_UNSIGNED,
+        legacy_nodes, session_rejected, unsigned_support, PdStart, ATTR_PRIVILEGED, ATTR_UNSIGNED,
     },
     domain::Domain,
     gen::{cases, Gen},
@@ -236,12 +236,12 @@ fn access_rules_hold_for_any_attributes() {
     ];
     cases("access", |g| {
         let (attrs, d, secure) = (g.u32(), g.pick(&domains), g.one_in(2));
-        let s = Start::create(attrs);
+        let s = PdStart::create(attrs);
         let unsigned = attrs & ATTR_UNSIGNED != 0;
         let privileged = attrs & ATTR_PRIVILEGED != 0;
         assert_eq!(
             s,
-            Start::Create {
+            PdStart::Create {
                 unsigned,
                 privileged
             }
