@@ -45,15 +45,13 @@ use crate::{
 
 /// Size of one argument (`struct drm_qda_invoke_arg`, laid out as
 /// `struct fastrpc_invoke_args`).
-const INVOKE_ARG_SIZE: usize = 24;
+const INVOKE_ARG_SIZE: usize = core::mem::size_of::<uapi::drm_qda_invoke_arg>();
+const _: () = assert!(INVOKE_ARG_SIZE == 24);
 
 /// One argument: pointer, length, buffer reference.
 fn read_arg(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
-    let mut a = [0u8; INVOKE_ARG_SIZE];
-    reader.read_slice(&mut a)?;
-    let word = |o: usize| u64::from_le_bytes(a[o..o + 8].try_into().unwrap_or([0; 8]));
-    let fd = i32::from_le_bytes([a[16], a[17], a[18], a[19]]);
-    Ok((word(0), word(8), fd))
+    let a = reader.read::<uapi::drm_qda_invoke_arg>()?;
+    Ok((a.ptr, a.length, a.fd))
 }
 
 /// One argument as read: `(ptr, len, fd)` and its resolved buffer.

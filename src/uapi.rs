@@ -12,6 +12,7 @@ pub(crate) use crate::ffi::sys::{
     drm_qda_init_create,
     drm_qda_init_create_static,
     drm_qda_invoke,
+    drm_qda_invoke_arg,
     drm_qda_map,
     drm_qda_munmap,
     drm_qda_query,
