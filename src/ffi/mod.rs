@@ -16,6 +16,7 @@ pub(crate) mod dma;
 pub(crate) mod dmabuf;
 pub(crate) mod gem;
 pub(crate) mod iommu;
+pub(crate) mod misc;
 pub(crate) mod of;
 pub(crate) mod phys;
 pub(crate) mod rpmsg;
