@@ -118,6 +118,14 @@ impl NoMapRegion {
     }
 }
 
+// SAFETY: a `no-map` reservation holds no kernel or Rust object, ever:
+// the kernel neither maps nor hands it out (type invariant).
+unsafe impl super::guarded::DeviceMemory for NoMapRegion {
+    fn range(&self) -> (u64, u64) {
+        (self.base, self.size)
+    }
+}
+
 /// Reserved-memory region `node`, if it is `no-map` and was reserved at
 /// boot.
 pub(crate) fn no_map_region(node: &FwNode) -> Option<NoMapRegion> {
