@@ -4,7 +4,8 @@
 //! kernel has no secure world): the calls in order with their permissions
 //! and owner bitmaps, the give-back on every path, nothing given back
 //! after a failed assignment, a failed give-back that leaks the heap's
-//! memory instead of freeing it; and the heap claim of static-PD creates.
+//! memory instead of freeing it (also when a later give-back reports
+//! nothing); and the heap claim of static-PD creates.
 
 #[kernel::macros::kunit_tests(qda_remote_heap)]
 mod tests {
@@ -216,6 +217,29 @@ mod tests {
         assert!(a.revoke().is_ok());
         drop(a);
         assert_eq!(log.borrow().len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_revoke_leaks_at_once_and_for_good() -> Result {
+        let log = RefCell::new(KVec::new());
+        let freed = RefCell::new(false);
+        let fake = Fake {
+            log: &log,
+            fail_at: Some(1),
+        };
+        let heap = FakeHeap {
+            base: BASE,
+            size: SIZE,
+            freed: Some(&freed),
+        };
+        let mut a = HeapAssignment::new(fake, heap, &[LPASS])?;
+        assert_eq!(a.revoke().err(), Some(EIO));
+        // The later revoke (on drop) is not tried again and reports
+        // nothing: the memory must stay leaked all the same.
+        drop(a);
+        assert_eq!(log.borrow().len(), 2);
+        assert!(!*freed.borrow());
         Ok(())
     }
 
