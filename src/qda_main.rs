@@ -10,6 +10,14 @@
 //! registration, [`file`] has one function per ioctl, [`domain`] parses the
 //! DSP label, and [`ffi`] is the only place that touches C APIs the 7.3
 //! `kernel` crate does not wrap (rpmsg, DRM accel).
+//!
+//! Unsafe code lives in [`ffi`] only: every other module is safe Rust
+//! (`grep -rn unsafe src --include=*.rs | grep -v '^src/ffi/'` finds no
+//! code). [`ffi`] wraps each C API it calls in a safe, sound interface,
+//! shaped like the 7.3 kernel crate's abstractions; where a caller
+//! obligation is real it is an `unsafe fn` or `unsafe trait` inside
+//! [`ffi`], with a `# Safety` section. The KUnit suites (`tests/kunit`)
+//! may implement those traits for their fakes.
 
 use kernel::prelude::*;
 

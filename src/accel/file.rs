@@ -223,7 +223,7 @@ pub(crate) fn invoke(
         sc: args.sc,
         args: args.args,
     };
-    invoke::call(dev, file.data().client(), file, &call)
+    invoke::call::<uapi::drm_qda_invoke_arg>(dev, file.data().client(), file, &call)
 }
 
 /// IOCTL: `DRM_IOCTL_QDA_MAP`, map memory into the DSP process: a legacy

@@ -12,6 +12,7 @@ pub(crate) use crate::ffi::sys::{
     drm_qda_init_create,
     drm_qda_init_create_static,
     drm_qda_invoke,
+    drm_qda_invoke_arg,
     drm_qda_map,
     drm_qda_munmap,
     drm_qda_query,
@@ -50,6 +51,12 @@ const _: () = assert!(
     QDA_MAP_REQUEST_LEGACY == crate::fastrpc::process::MAP_LEGACY
         && QDA_MAP_REQUEST_ATTR == crate::fastrpc::process::MAP_ATTR
 );
+
+impl crate::dsp::invoke::ArgLayout for drm_qda_invoke_arg {
+    fn decode(&self) -> (u64, u64, i32) {
+        (self.ptr, self.length, self.fd)
+    }
+}
 
 /// The (empty) argument of requests encoded with `DRM_IO()`.
 #[derive(Clone, Copy)]

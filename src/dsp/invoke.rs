@@ -4,10 +4,12 @@
 //! argument array is read from the caller, buffer references resolved,
 //! the call marshalled, sent and its results copied back.
 
+use core::mem::size_of;
 use kernel::{
     device::Device,
     prelude::*,
     sync::atomic::Relaxed,
+    transmute::FromBytes,
     uaccess::{
         UserPtr,
         UserSlice,
@@ -44,17 +46,16 @@ use crate::{
     },
 };
 
-/// Size of one argument (`struct drm_qda_invoke_arg`, laid out as
-/// `struct fastrpc_invoke_args`).
-const INVOKE_ARG_SIZE: usize = 24;
+/// How a frontend's UAPI lays out one argument of a call in the caller's
+/// array (both lay it out as `struct fastrpc_invoke_args`).
+pub(crate) trait ArgLayout: FromBytes {
+    /// The argument's pointer, length and buffer reference.
+    fn decode(&self) -> (u64, u64, i32);
+}
 
 /// One argument: pointer, length, buffer reference.
-fn read_arg(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
-    let mut a = [0u8; INVOKE_ARG_SIZE];
-    reader.read_slice(&mut a)?;
-    let word = |o: usize| u64::from_le_bytes(a[o..o + 8].try_into().unwrap_or([0; 8]));
-    let fd = i32::from_le_bytes([a[16], a[17], a[18], a[19]]);
-    Ok((word(0), word(8), fd))
+fn read_arg<L: ArgLayout>(reader: &mut UserSliceReader) -> Result<(u64, u64, i32)> {
+    Ok(reader.read::<L>()?.decode())
 }
 
 /// One argument as read: `(ptr, len, fd)` and its resolved buffer.
@@ -62,13 +63,18 @@ type ReadArg = ((u64, u64, i32), Option<Resolved>);
 
 /// Reads the arguments of a call, checks the buffers' ranges and
 /// resolves their buffer references with `r`.
-fn read_args(dev: &Device, r: &impl Resolve, sc: Scalars, ptr: u64) -> Result<KVec<ReadArg>> {
+fn read_args<L: ArgLayout>(
+    dev: &Device,
+    r: &impl Resolve,
+    sc: Scalars,
+    ptr: u64,
+) -> Result<KVec<ReadArg>> {
     let n = sc.len();
     let ptr = usize::try_from(ptr).map_err(|_| EFAULT)?;
-    let mut reader = UserSlice::new(UserPtr::from_addr(ptr), n * INVOKE_ARG_SIZE).reader();
+    let mut reader = UserSlice::new(UserPtr::from_addr(ptr), n * size_of::<L>()).reader();
     let mut args = KVec::with_capacity(n, GFP_KERNEL)?;
     for i in 0..n {
-        let (ptr, len, fd) = read_arg(&mut reader)?;
+        let (ptr, len, fd) = read_arg::<L>(&mut reader)?;
         if i < sc.buffers() {
             check_range(dev, i, (ptr, len))?;
         }
@@ -150,21 +156,27 @@ pub(crate) struct Call {
     pub(crate) handle: u32,
     /// The method and its argument counts (see [`Scalars`]).
     pub(crate) sc: u32,
-    /// User address of the argument array (`struct fastrpc_invoke_args`).
+    /// User address of the argument array (see [`ArgLayout`]).
     pub(crate) args: u64,
 }
 
 /// Makes call `args` for client `c`, whose buffer references `r`
-/// resolves. Returns the remote method's return value; handle 1 (process
-/// control) is the kernel's.
-pub(crate) fn call(dev: &Dsp, c: &Client, r: &impl Resolve, args: &Call) -> Result<u32> {
+/// resolves and whose argument array is laid out as `L`. Returns the
+/// remote method's return value; handle 1 (process control) is the
+/// kernel's.
+pub(crate) fn call<L: ArgLayout>(
+    dev: &Dsp,
+    c: &Client,
+    r: &impl Resolve,
+    args: &Call,
+) -> Result<u32> {
     if args.handle == process::INIT_HANDLE {
         return Err(EPERM);
     }
     let s = c.session();
     let pd = c.pd()?;
     let sc = Scalars(args.sc);
-    let read = read_args(dev.channel.device(), r, sc, args.args)?;
+    let read = read_args::<L>(dev.channel.device(), r, sc, args.args)?;
     let mut list = KVec::with_capacity(sc.len(), GFP_KERNEL)?;
     for (i, (a, res)) in read.iter().enumerate() {
         let arg = to_arg(dev.channel.device(), (sc, i), *a, res.as_ref())?;

@@ -13,7 +13,10 @@ use kernel::{
     prelude::*, //
 };
 
-use super::sys;
+use super::{
+    guarded::DeviceMemory,
+    sys, //
+};
 
 /// Every page of one CMA region, allocated; released on drop.
 ///
@@ -80,16 +83,6 @@ impl WholeCmaRegion {
         Ok(region)
     }
 
-    /// Physical address of the first byte.
-    pub(crate) fn base(&self) -> u64 {
-        self.base
-    }
-
-    /// Size in bytes.
-    pub(crate) fn size(&self) -> u64 {
-        self.size
-    }
-
     /// Zeroes every page (through the kernel's direct map: the pages are
     /// RAM, which may not be aliased write-combined).
     pub(crate) fn zero(&mut self) -> Result {
@@ -97,6 +90,15 @@ impl WholeCmaRegion {
         // SAFETY: by the invariant the pages are ours, allocated from the
         // CMA area and not released; `&mut self` excludes other writers.
         unsafe { super::phys::zero(self.base, size, super::phys::Caching::WriteBack) }
+    }
+}
+
+// SAFETY: by the invariant the pages are this value's, allocated from
+// the CMA area and released only on drop: no other kernel or Rust object
+// lives in them meanwhile, nor after a leak.
+unsafe impl DeviceMemory for WholeCmaRegion {
+    fn range(&self) -> (u64, u64) {
+        (self.base, self.size)
     }
 }
 

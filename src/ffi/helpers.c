@@ -43,12 +43,6 @@ void qda_vma_set_writecombine(struct vm_area_struct *vma)
 	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 }
 
-/* Whether a firmware node is a device-tree node. */
-bool qda_is_of_node(const struct fwnode_handle *fwnode)
-{
-	return is_of_node(fwnode);
-}
-
 /*
  * The context-bank bus, exported for the test-only DSP simulator
  * (tests/dsp_sim), which reads call memory through a CB's IOMMU domain as

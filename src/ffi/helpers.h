@@ -10,7 +10,6 @@
 
 int qda_dma_mapping_error(struct device *dev, dma_addr_t addr);
 phys_addr_t qda_dma_to_phys(struct device *dev, dma_addr_t addr);
-bool qda_is_of_node(const struct fwnode_handle *fwnode);
 bool qda_dev_is_dma_coherent(struct device *dev);
 gfp_t qda_gfp_account(void);
 void qda_vma_set_writecombine(struct vm_area_struct *vma);

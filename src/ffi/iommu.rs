@@ -17,7 +17,14 @@ use kernel::{
     sync::aref::ARef, //
 };
 
-use super::sys;
+use super::{
+    guarded::{
+        Access,
+        DeviceMemory,
+        Guarded, //
+    },
+    sys, //
+};
 
 /// The device the kernel created for DT node `node` (a platform device),
 /// if any.
@@ -75,19 +82,20 @@ pub(crate) fn translation(dev: &Device) -> Translation {
     domain_of(dev).1
 }
 
-/// `[base, base + size)` mapped at IOVA == PA, read/write, in the paging
-/// domain of a device; unmapped on drop.
+/// A device's memory mapped at IOVA == PA, read/write, in the paging
+/// domain of a device; unmapped when revoked or dropped.
 ///
 /// # Invariants
 ///
-/// The range is mapped in `domain`, the domain `dev` was attached to when
-/// it was mapped; `dev` holds a reference so the device and its group
-/// stay.
+/// While `mapped`, the range is mapped in `domain`, the domain `dev` was
+/// attached to when it was mapped; `dev` holds a reference so the device
+/// and its group stay.
 pub(crate) struct IdentityMap {
     dev: ARef<Device>,
     domain: *mut bindings::iommu_domain,
     iova: kernel::ffi::c_ulong,
     size: usize,
+    mapped: bool,
 }
 
 // SAFETY: the domain pointer is only compared and passed to the IOMMU
@@ -97,41 +105,42 @@ unsafe impl Send for IdentityMap {}
 unsafe impl Sync for IdentityMap {}
 
 impl IdentityMap {
-    /// Maps `[base, base + size)` at IOVA == PA in `dev`'s paging domain.
-    /// `-EPROBE_DEFER` while `dev` has no domain, `-EINVAL` if its domain
-    /// is not a paging domain (an identity domain needs no mapping).
-    ///
-    /// # Safety
-    ///
-    /// The caller owns `[base, base + size)` for as long as the mapping
-    /// lives: the device behind the domain may read and write it, so no
-    /// other user (kernel or Rust code) may have it.
-    pub(crate) unsafe fn new(dev: ARef<Device>, base: u64, size: u64) -> Result<Self> {
+    /// Maps `memory` at IOVA == PA in `dev`'s paging domain; the mapping
+    /// keeps `memory` until it is unmapped. `-EPROBE_DEFER` while `dev`
+    /// has no domain, `-EINVAL` if its domain is not a paging domain (an
+    /// identity domain needs no mapping).
+    pub(crate) fn new<M: DeviceMemory>(dev: ARef<Device>, memory: M) -> Result<Guarded<Self, M>> {
         let (domain, kind) = domain_of(&dev);
         match kind {
             Translation::Unattached => return Err(EPROBE_DEFER),
             Translation::Identity => return Err(EINVAL),
             Translation::Paging => {}
         }
+        let (base, size) = memory.range();
         let size = usize::try_from(size).map_err(|_| EINVAL)?;
         let iova = kernel::ffi::c_ulong::try_from(base).map_err(|_| EINVAL)?;
         let prot = (bindings::IOMMU_READ | bindings::IOMMU_WRITE) as kernel::ffi::c_int;
-        // SAFETY: `domain` is `dev`'s current paging domain; the caller
-        // owns the range (this function's contract).
+        // SAFETY: `domain` is `dev`'s current paging domain; no kernel or
+        // Rust object lives in the range while `memory` does
+        // (`DeviceMemory`), and `memory` is kept until the unmap.
         kernel::error::to_result(unsafe {
             bindings::iommu_map(domain, iova, base, size, prot, bindings::GFP_KERNEL)
         })?;
-        Ok(Self {
+        let map = Self {
             dev,
             domain,
             iova,
             size,
-        })
+            mapped: true,
+        };
+        Ok(Guarded::new(map, memory))
     }
-}
 
-impl Drop for IdentityMap {
-    fn drop(&mut self) {
+    /// Unmaps the range, once.
+    fn unmap(&mut self) {
+        if !core::mem::replace(&mut self.mapped, false) {
+            return;
+        }
         let (now, _) = domain_of(&self.dev);
         if now != self.domain {
             // The device left the domain the range was mapped in; that
@@ -153,5 +162,19 @@ impl Drop for IdentityMap {
                 self.size
             );
         }
+    }
+}
+
+impl Access for IdentityMap {
+    /// Unmaps the range (a short unmap is logged, as on drop).
+    fn revoke(&mut self) -> Result {
+        self.unmap();
+        Ok(())
+    }
+}
+
+impl Drop for IdentityMap {
+    fn drop(&mut self) {
+        self.unmap();
     }
 }

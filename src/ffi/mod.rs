@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The FFI layer: the only part of qda that calls C APIs directly.
+//! The FFI layer: the only part of qda that calls C APIs directly, and
+//! the only part with `unsafe` code.
 //!
 //! The 7.3 `kernel` crate cannot register a DRM *accel* device and has no
 //! rpmsg abstraction. This module binds the missing C declarations with a
 //! module-local bindgen run ([`sys`]) and wraps them in small safe types
-//! ([`accel`], [`bus`], [`rpmsg`]) so that the rest of the driver is safe Rust.
+//! ([`accel`], [`bus`], [`rpmsg`], [`misc`], [`guarded`], ...) so that the
+//! rest of the driver is safe Rust. It imports nothing from the rest of
+//! the crate.
 
 pub(crate) mod accel;
 pub(crate) mod bus;
@@ -15,7 +18,9 @@ pub(crate) mod cred;
 pub(crate) mod dma;
 pub(crate) mod dmabuf;
 pub(crate) mod gem;
+pub(crate) mod guarded;
 pub(crate) mod iommu;
+pub(crate) mod misc;
 pub(crate) mod of;
 pub(crate) mod phys;
 pub(crate) mod rpmsg;

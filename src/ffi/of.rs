@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Device-tree lookups the `kernel` crate does not offer: nodes by phandle,
-//! a node's parent, and the placement of a reserved-memory region.
+//! Device-tree lookups the `kernel` crate does not offer: the node a
+//! phandle list entry points to, a node's parent, and the placement of a reserved-memory region.
 //!
 //! C header: [`include/linux/of_reserved_mem.h`](srctree/include/linux/of_reserved_mem.h)
 
-use core::ptr::NonNull;
+use core::{
+    mem::ManuallyDrop,
+    ptr::NonNull, //
+};
 use kernel::{
-    bindings,
-    device::property::FwNode,
+    bindings::{
+        self,
+        fwnode_reference_args as RawArgs, //
+    },
+    device::property::{
+        FwNode,
+        FwNodeReferenceArgs,
+        NArgs, //
+    },
     prelude::*,
     sync::aref::ARef, //
 };
@@ -36,22 +46,38 @@ unsafe fn to_fwnode(np: *mut bindings::device_node) -> Option<ARef<FwNode>> {
 /// The `device_node` behind `node`, if it is a device-tree node (an
 /// ACPI or software node is refused with `ENODEV`).
 pub(crate) fn device_node(node: &FwNode) -> Result<*mut bindings::device_node> {
+    if !node.is_of_node() {
+        return Err(ENODEV);
+    }
     let fwnode = core::ptr::from_ref(node)
         .cast_mut()
         .cast::<bindings::fwnode_handle>();
-    // SAFETY: `FwNode` wraps a valid `struct fwnode_handle`.
-    if !unsafe { sys::qda_is_of_node(fwnode.cast()) } {
-        return Err(ENODEV);
-    }
     // SAFETY: checked above: the handle is the `fwnode` member of a
     // `struct device_node`.
     Ok(unsafe { kernel::container_of!(fwnode, bindings::device_node, fwnode) })
 }
 
-/// The node with phandle `phandle`.
-pub(crate) fn node_by_phandle(phandle: u32) -> Option<ARef<FwNode>> {
-    // SAFETY: returns NULL or a node with a reference for us.
-    unsafe { to_fwnode(bindings::of_find_node_by_phandle(phandle)) }
+/// The node that entry `index` of `node`'s phandle list `prop` (entries
+/// without arguments, like `memory-region`) points to; `None` if there is
+/// no such entry or it points nowhere.
+///
+/// The lookup is [`FwNode::property_get_reference_args`]; the 7.3 kernel
+/// crate has no accessor for the node it found, which this adds.
+pub(crate) fn reference(node: &FwNode, prop: &CStr, index: usize) -> Option<ARef<FwNode>> {
+    let index = u32::try_from(index).ok()?;
+    let args = node
+        .property_get_reference_args(prop, NArgs::N(0), index)
+        .ok()?;
+    // Not dropped: its reference on the node is handed to the result.
+    let args = ManuallyDrop::new(args);
+    // SAFETY: `FwNodeReferenceArgs` is `#[repr(transparent)]` over
+    // `struct fwnode_reference_args`, so the cast keeps the layout.
+    let raw = unsafe { &*core::ptr::from_ref::<FwNodeReferenceArgs>(&args).cast::<RawArgs>() };
+    let fwnode = NonNull::new(raw.fwnode)?;
+    // SAFETY: a non-NULL `fwnode` holds a reference (the invariant of
+    // `FwNodeReferenceArgs`), which `args`, never dropped, gives away;
+    // `FwNode` is a transparent wrapper of `struct fwnode_handle`.
+    Some(unsafe { ARef::from_raw(fwnode.cast::<FwNode>()) })
 }
 
 /// The parent of `node`.
@@ -89,6 +115,14 @@ impl NoMapRegion {
         // SAFETY: a `no-map` reservation holds no kernel or Rust object:
         // the kernel neither maps nor hands it out (type invariant).
         unsafe { super::phys::zero(self.base, size, super::phys::Caching::WriteCombined) }
+    }
+}
+
+// SAFETY: a `no-map` reservation holds no kernel or Rust object, ever:
+// the kernel neither maps nor hands it out (type invariant).
+unsafe impl super::guarded::DeviceMemory for NoMapRegion {
+    fn range(&self) -> (u64, u64) {
+        (self.base, self.size)
     }
 }
 

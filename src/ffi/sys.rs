@@ -23,3 +23,32 @@
 )]
 
 include!("bindings_generated.rs");
+
+/// Marks generated UAPI structs as readable from any bytes.
+macro_rules! uapi_from_bytes {
+    ($($t:ident),* $(,)?) => {$(
+        // SAFETY: generated from a UAPI header, the struct holds integer
+        // fields and arrays of them only (padding is allowed): every bit
+        // pattern is a valid value, and nothing in it is interior mutable.
+        unsafe impl kernel::transmute::FromBytes for $t {}
+    )*};
+}
+
+// The argument structs of `include/uapi/misc/fastrpc.h` (legacy nodes).
+uapi_from_bytes!(
+    fastrpc_alloc_dma_buf,
+    fastrpc_invoke,
+    fastrpc_invoke_args,
+    fastrpc_init_create,
+    fastrpc_init_create_static,
+    fastrpc_req_mmap,
+    fastrpc_req_munmap,
+    fastrpc_mem_map,
+    fastrpc_mem_unmap,
+    fastrpc_ioctl_set_option,
+    fastrpc_ioctl_capability,
+);
+
+// The argument array element of `include/uapi/drm/qda_accel.h`, read by
+// the invoke path of both frontends.
+uapi_from_bytes!(drm_qda_invoke_arg);

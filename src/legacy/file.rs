@@ -11,12 +11,8 @@
 
 use kernel::{
     fs::File,
-    miscdevice::{
-        MiscDevice,
-        MiscDeviceRegistration, //
-    },
     prelude::*,
-    sync::Arc,
+    sync::Arc, //
 };
 
 use super::{
@@ -64,7 +60,8 @@ use crate::{
     },
     ffi::{
         accel::DrmDeviceRef,
-        gem::create_object, //
+        gem::create_object,
+        misc::NodeFile, //
     },
 };
 
@@ -90,28 +87,20 @@ impl Resolve for LegacyFile {
     }
 }
 
-#[vtable]
-impl MiscDevice for LegacyFile {
-    type Ptr = Pin<KBox<Self>>;
+impl NodeFile for LegacyFile {
+    type Data = LegacyNode;
 
-    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
-        // SAFETY: `LegacyFile` is private to this module and its parent,
-        // where only `LegacyNode::register` registers misc devices of it:
-        // `misc` is the `reg` field of a `LegacyNode` (its invariant).
-        let node = unsafe { LegacyNode::of(misc) };
+    fn open(_file: &File, node: &LegacyNode) -> Result<Self> {
         let dev = node.dev.clone();
-        Ok(KBox::pin(
-            Self {
-                client: Client::open(&dev)?,
-                drm: node.drm.clone(),
-                secure_node: node.secure,
-                dev,
-            },
-            GFP_KERNEL,
-        )?)
+        Ok(Self {
+            client: Client::open(&dev)?,
+            drm: node.drm.clone(),
+            secure_node: node.secure,
+            dev,
+        })
     }
 
-    fn ioctl(me: Pin<&Self>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(me: &Self, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let r = match cmd {
             uapi::INVOKE => me.invoke(arg),
             uapi::INIT_ATTACH => start::attach(&me.dev, &me.client, wire::ROOT_PD),
@@ -142,7 +131,7 @@ impl LegacyFile {
             sc: a.sc,
             args: a.args,
         };
-        invoke::call(&self.dev, &self.client, self, &call)
+        invoke::call::<uapi::fastrpc_invoke_args>(&self.dev, &self.client, self, &call)
     }
 
     /// `FASTRPC_IOCTL_INIT_CREATE_STATIC` (`-ENOMEM` without a remote

@@ -3,39 +3,23 @@
 //! The legacy misc devices of one channel (`/dev/fastrpc-<label>` and
 //! `-secure`, see [`crate::dsp::policy::legacy_nodes`]).
 
-use kernel::{
-    miscdevice::{
-        MiscDeviceOptions,
-        MiscDeviceRegistration, //
-    },
-    prelude::*,
-    sync::Arc,
-};
+use kernel::{miscdevice::MiscDeviceOptions, prelude::*, sync::Arc};
 
 use super::{
     file::LegacyFile,
     names::node_name, //
 };
 use crate::{
-    dsp::{
-        policy::legacy_nodes,
-        Dsp, //
+    dsp::policy::legacy_nodes,
+    dsp::Dsp,
+    ffi::{
+        accel::DrmDeviceRef,
+        misc::MiscNode, //
     },
-    ffi::accel::DrmDeviceRef, //
 };
 
-/// One registered legacy node.
-///
-/// # Invariants
-///
-/// Every `MiscDeviceRegistration<LegacyFile>` is the `reg` field of a
-/// `LegacyNode` (only [`LegacyNode::register`] makes them), and `reg` is
-/// registered only after the other fields are initialised.
-#[pin_data]
-pub(crate) struct LegacyNode {
-    /// Declared first: dropped (deregistered) before the rest goes.
-    #[pin]
-    reg: MiscDeviceRegistration<LegacyFile>,
+/// What one legacy node keeps for the files opened on it.
+pub(super) struct LegacyNode {
     pub(super) dev: Arc<Dsp>,
     pub(super) drm: DrmDeviceRef,
     /// The `-secure` node.
@@ -44,39 +28,26 @@ pub(crate) struct LegacyNode {
 
 impl LegacyNode {
     /// Registers the node of `dev` that is `secure` or not.
-    fn register(dev: &Arc<Dsp>, drm: &DrmDeviceRef, secure: bool) -> Result<Pin<KBox<Self>>> {
+    fn register(
+        dev: &Arc<Dsp>,
+        drm: &DrmDeviceRef,
+        secure: bool,
+    ) -> Result<Pin<KBox<MiscNode<LegacyFile>>>> {
         let opts = MiscDeviceOptions {
             name: node_name(dev.domain, secure),
         };
-        // Fields are initialised in the order written: `reg` (which makes
-        // the node openable) last.
-        KBox::try_pin_init(
-            try_pin_init!(Self {
-                dev: dev.clone(),
-                drm: drm.clone(),
-                secure,
-                reg <- MiscDeviceRegistration::register(opts),
-            }),
-            GFP_KERNEL,
-        )
-    }
-
-    /// The node `misc` is the registration of.
-    ///
-    /// # Safety
-    ///
-    /// `misc` must be the `reg` field of a `LegacyNode`.
-    pub(super) unsafe fn of(misc: &MiscDeviceRegistration<LegacyFile>) -> &Self {
-        let reg = core::ptr::from_ref(misc).cast_mut();
-        // SAFETY: per the caller `misc` is the `reg` field of a
-        // `LegacyNode`, alive for as long as `misc` is borrowed.
-        unsafe { &*kernel::container_of!(reg, Self, reg) }
+        let node = Self {
+            dev: dev.clone(),
+            drm: drm.clone(),
+            secure,
+        };
+        MiscNode::register(opts, node)
     }
 }
 
 /// The legacy nodes of one channel; deregistered on drop.
 pub(crate) struct LegacyNodes {
-    _nodes: KVec<Pin<KBox<LegacyNode>>>,
+    _nodes: KVec<Pin<KBox<MiscNode<LegacyFile>>>>,
 }
 
 impl LegacyNodes {

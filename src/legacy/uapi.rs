@@ -9,6 +9,7 @@ use kernel::{
         _IOWR, //
     },
     prelude::*,
+    transmute::FromBytes,
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -20,6 +21,7 @@ pub(crate) use crate::ffi::sys::{
     fastrpc_init_create,
     fastrpc_init_create_static,
     fastrpc_invoke,
+    fastrpc_invoke_args,
     fastrpc_ioctl_capability,
     fastrpc_ioctl_set_option,
     fastrpc_mem_map,
@@ -28,6 +30,12 @@ pub(crate) use crate::ffi::sys::{
     fastrpc_req_munmap,
     FASTRPC_POLL_MODE, //
 };
+
+impl crate::dsp::invoke::ArgLayout for fastrpc_invoke_args {
+    fn decode(&self) -> (u64, u64, i32) {
+        (self.ptr, self.length, self.fd)
+    }
+}
 
 /// The ioctl type character of the legacy UAPI.
 const T: u32 = b'R' as u32;
@@ -57,50 +65,12 @@ pub(crate) const SET_OPTION: u32 = _IOWR::<fastrpc_ioctl_set_option>(T, 12);
 /// `FASTRPC_IOCTL_GET_DSP_INFO`.
 pub(crate) const GET_DSP_INFO: u32 = _IOWR::<fastrpc_ioctl_capability>(T, 13);
 
-/// A legacy ioctl argument struct: plain integers, any bit pattern valid.
-///
-/// # Safety
-///
-/// Implemented only for the generated structs above, which hold integer
-/// fields (and arrays of them) only.
-pub(crate) unsafe trait Arg: Default {}
-
-// SAFETY: integer fields only (generated from the UAPI header).
-unsafe impl Arg for fastrpc_alloc_dma_buf {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_invoke {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_init_create {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_init_create_static {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_req_mmap {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_req_munmap {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_mem_map {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_mem_unmap {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_ioctl_set_option {}
-// SAFETY: integer fields only.
-unsafe impl Arg for fastrpc_ioctl_capability {}
-
-/// Reads the argument struct at user address `arg`.
-pub(crate) fn read<A: Arg>(arg: usize) -> Result<A> {
-    let mut a = A::default();
-    // SAFETY: `A` is a plain struct of integers (`Arg`'s contract): viewing
-    // it as bytes and writing any bytes into it keeps it valid.
-    let bytes = unsafe {
-        core::slice::from_raw_parts_mut(
-            core::ptr::from_mut(&mut a).cast::<u8>(),
-            core::mem::size_of::<A>(),
-        )
-    };
-    UserSlice::new(UserPtr::from_addr(arg), bytes.len())
+/// Reads the argument struct at user address `arg` (any bit pattern is
+/// a valid value of the generated structs, see [`crate::ffi::sys`]).
+pub(crate) fn read<A: FromBytes>(arg: usize) -> Result<A> {
+    UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<A>())
         .reader()
-        .read_slice(bytes)?;
-    Ok(a)
+        .read::<A>()
 }
 
 /// Writes output field `value` at byte `offset` of the argument struct at

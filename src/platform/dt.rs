@@ -154,10 +154,10 @@ fn check_siblings(dev: &Device, target: &FwNode) -> Result {
     Ok(())
 }
 
-/// Reads the region `phandle` (entry `index` of the node's
-/// `memory-region`) and checks it.
-fn read_entry(dev: &Device, node: &FwNode, phandle: u32) -> Result<RegionEntry> {
-    let target = of::node_by_phandle(phandle).ok_or_else(|| {
+/// Reads the region entry `index` of the node's `memory-region` points
+/// to and checks it.
+fn read_entry(dev: &Device, node: &FwNode, index: usize) -> Result<RegionEntry> {
+    let target = of::reference(node, c"memory-region", index).ok_or_else(|| {
         dev_err!(
             dev,
             "{}: memory-region points nowhere\n",
@@ -239,14 +239,13 @@ fn read_roles(dev: &Device, node: &FwNode, entries: usize) -> Result<Roles> {
 fn entry_of_kind(
     dev: &Device,
     node: &FwNode,
-    phandles: &[u32],
     index: Option<usize>,
     (kind, role): (RegionKind, &str),
 ) -> Result<Option<RegionEntry>> {
     let Some(i) = index else {
         return Ok(None);
     };
-    let entry = read_entry(dev, node, phandles[i])?;
+    let entry = read_entry(dev, node, i)?;
     if entry.region.kind != kind {
         let what = match kind {
             RegionKind::Cma => "reusable shared-dma-pool",
@@ -271,25 +270,15 @@ fn read_memory_regions(dev: &Device, node: &FwNode) -> Result<MemoryRegions> {
         return Ok(out);
     }
     let n = node.property_count_elem::<u32>(c"memory-region")?;
-    let phandles = node
-        .property_read_array_vec::<u32>(c"memory-region", n)?
-        .required_by(dev)?;
     let roles = read_roles(dev, node, n)?;
     if let Some(i) = roles.remote_heap {
-        out.remote_heap = Some(read_entry(dev, node, phandles[i])?);
+        out.remote_heap = Some(read_entry(dev, node, i)?);
     }
-    out.apps_cma = entry_of_kind(
-        dev,
-        node,
-        &phandles,
-        roles.apps_cma,
-        (RegionKind::Cma, "apps-cma"),
-    )?;
+    out.apps_cma = entry_of_kind(dev, node, roles.apps_cma, (RegionKind::Cma, "apps-cma"))?;
     out.apps_cma_index = roles.apps_cma;
     out.apps_carveout = entry_of_kind(
         dev,
         node,
-        &phandles,
         roles.apps_carveout,
         (RegionKind::Carveout, "apps-carveout"),
     )?;

@@ -23,6 +23,7 @@
 //! socket) keeps the session alive.
 
 use kernel::{
+    id_pool::IdPool,
     prelude::*,
     sync::{
         aref::ARef,
@@ -87,8 +88,10 @@ pub(crate) const MAX_CLIENTS: usize = 64;
 /// The slots and the client ids in use.
 struct Table {
     slots: KVec<Slot>,
-    /// Bit `i` set: client id `i + 1` is in use.
-    clients: u64,
+    /// Id `i` taken: client id `i + 1` is in use. Its capacity is fixed
+    /// at probe (at least [`MAX_CLIENTS`]), so it never grows under the
+    /// lock.
+    clients: IdPool,
     /// The user of each client id in use (`None`: privileged or free).
     client_users: [Option<Kuid>; MAX_CLIENTS],
 }
@@ -110,14 +113,24 @@ impl Table {
             .count()
     }
 
-    /// A free client id `who` may take (index from 0); `-EMFILE` if none.
-    fn free_id(&self, who: Opener) -> Result<usize> {
-        let free = (!self.clients).trailing_zeros() as usize;
+    /// The lowest free client id `who` may take (index from 0), not yet
+    /// taken; `-EMFILE` if none.
+    fn free_id(&mut self, who: Opener) -> Result<usize> {
         let held = who.user().map_or(0, |u| self.ids_of(u));
-        if free >= MAX_CLIENTS || !may_take(who.privileged, held, MAX_CLIENTS) {
-            return Err(EMFILE);
+        let free = self.clients.find_unused_id(0).map(|id| id.as_usize());
+        match free {
+            Some(i) if i < MAX_CLIENTS && may_take(who.privileged, held, MAX_CLIENTS) => Ok(i),
+            _ => Err(EMFILE),
         }
-        Ok(free)
+    }
+
+    /// Takes client id `id` (index from 0), free as [`Self::free_id`]
+    /// found it, for `user`.
+    fn take_id(&mut self, id: usize, user: Option<Kuid>) {
+        if let Some(unused) = self.clients.find_unused_id(id) {
+            unused.acquire();
+        }
+        self.client_users[id] = user;
     }
 
     /// The slot of `leader`'s process, or a free one `who` may take;
@@ -151,12 +164,14 @@ pub(crate) struct SessionRef {
     sessions: Arc<Sessions>,
     index: usize,
     cb: Arc<ContextBank>,
-    client_id: i32,
+    /// Index of the client id (`client id - 1`, below [`MAX_CLIENTS`]).
+    id: usize,
 }
 
 impl Sessions {
     /// Builds the session table: `nsessions` slots per context bank.
     pub(crate) fn new(cbs: KVec<(Arc<ContextBank>, u32)>) -> Result<Arc<Self>> {
+        let clients = IdPool::with_capacity(MAX_CLIENTS, GFP_KERNEL)?;
         let mut slots = KVec::new();
         for (cb, n) in cbs {
             for _ in 0..n {
@@ -173,7 +188,7 @@ impl Sessions {
             pin_init!(Self {
                 table <- kernel::new_mutex!(Table {
                     slots,
-                    clients: 0,
+                    clients,
                     client_users: [None; MAX_CLIENTS],
                 }),
             }),
@@ -188,8 +203,7 @@ impl Sessions {
         let mut t = self.table.lock();
         let free = t.free_id(who)?;
         let index = t.slot_for(leader, who)?;
-        t.clients |= 1 << free;
-        t.client_users[free] = who.user();
+        t.take_id(free, who.user());
         let slot = &mut t.slots[index];
         match slot.owner.as_mut() {
             Some(o) => o.files += 1,
@@ -205,7 +219,7 @@ impl Sessions {
             sessions: self.clone(),
             index,
             cb: slot.cb.clone(),
-            client_id: free as i32 + 1,
+            id: free,
         })
     }
 
@@ -241,7 +255,8 @@ impl SessionRef {
 
     /// The file's client id, as the DSP knows the file's process.
     pub(crate) fn client_id(&self) -> i32 {
-        self.client_id
+        // `id < MAX_CLIENTS`: the sum fits.
+        self.id as i32 + 1
     }
 }
 
@@ -249,8 +264,8 @@ impl Drop for SessionRef {
     /// Frees the client id; the process's last file frees the slot.
     fn drop(&mut self) {
         let mut t = self.sessions.table.lock();
-        t.clients &= !(1u64 << (self.client_id - 1));
-        t.client_users[(self.client_id - 1) as usize] = None;
+        t.clients.release_id(self.id);
+        t.client_users[self.id] = None;
         let slot = &mut t.slots[self.index];
         match slot.owner.as_mut() {
             Some(o) if o.files > 1 => o.files -= 1,

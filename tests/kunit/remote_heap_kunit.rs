@@ -4,14 +4,20 @@
 //! kernel has no secure world): the calls in order with their permissions
 //! and owner bitmaps, the give-back on every path, nothing given back
 //! after a failed assignment, a failed give-back that leaks the heap's
-//! memory instead of freeing it; and the heap claim of static-PD creates.
+//! memory instead of freeing it (also when a later give-back reports
+//! nothing); and the heap claim of static-PD creates.
 
 #[kernel::macros::kunit_tests(qda_remote_heap)]
 mod tests {
-    use crate::platform::remote_heap::{
-        assign::*,
-        guarded::Guarded,
-        HeapInfo, //
+    use crate::{
+        ffi::{
+            guarded::{
+                DeviceMemory,
+                Guarded, //
+            },
+            scm::*,
+        },
+        platform::remote_heap::HeapInfo, //
     };
     use core::cell::RefCell;
     use kernel::prelude::*;
@@ -57,15 +63,46 @@ mod tests {
         }
     }
 
-    /// The fake never touches memory: any range may be "assigned".
+    /// The heap's memory as the fake sees it: a range, and whether it
+    /// was freed.
+    struct FakeHeap<'a> {
+        base: u64,
+        size: u64,
+        freed: Option<&'a RefCell<bool>>,
+    }
+
+    // SAFETY: handed only to the fake assigner, which gives no device or
+    // VM anything: the range is never made reachable by anyone.
+    unsafe impl DeviceMemory for FakeHeap<'_> {
+        fn range(&self) -> (u64, u64) {
+            (self.base, self.size)
+        }
+    }
+
+    impl Drop for FakeHeap<'_> {
+        fn drop(&mut self) {
+            if let Some(freed) = self.freed {
+                *freed.borrow_mut() = true;
+            }
+        }
+    }
+
+    /// A heap assigned with the fake, which never touches memory: any
+    /// range may be "assigned".
+    type FakeAssignment<'a> = Guarded<HeapAssignment<Fake<'a>>, FakeHeap<'a>>;
+
     fn fake_assignment<'a>(
         f: Fake<'a>,
         base: u64,
         size: u64,
         vmids: &[u32],
-    ) -> Result<HeapAssignment<Fake<'a>>> {
-        // SAFETY: the fake assigner hands nothing to any VM.
-        unsafe { HeapAssignment::new(f, base, size, vmids) }
+    ) -> Result<FakeAssignment<'a>> {
+        let heap = FakeHeap {
+            base,
+            size,
+            freed: None,
+        };
+        HeapAssignment::new(f, heap, vmids)
     }
 
     const BASE: u64 = 0x9400_0000;
@@ -136,15 +173,6 @@ mod tests {
         assert_eq!(log.borrow().len(), 0);
     }
 
-    /// The heap's memory: records whether it was freed.
-    struct Freed<'a>(&'a RefCell<bool>);
-
-    impl Drop for Freed<'_> {
-        fn drop(&mut self) {
-            *self.0.borrow_mut() = true;
-        }
-    }
-
     /// A heap assigned through `fake` (give-back failing if `fail_at` is
     /// `Some(1)`), dropped as `RemoteHeap` drops it; whether its memory
     /// was freed.
@@ -152,8 +180,12 @@ mod tests {
         let log = RefCell::new(KVec::new());
         let freed = RefCell::new(false);
         let fake = Fake { log: &log, fail_at };
-        let access = fake_assignment(fake, BASE, SIZE, &[LPASS])?;
-        drop(Guarded::new(access, Freed(&freed)));
+        let heap = FakeHeap {
+            base: BASE,
+            size: SIZE,
+            freed: Some(&freed),
+        };
+        drop(HeapAssignment::new(fake, heap, &[LPASS])?);
         let calls = log.borrow().len();
         let freed = *freed.borrow();
         Ok((calls, freed))
@@ -181,17 +213,40 @@ mod tests {
             fail_at: Some(1),
         };
         let mut a = fake_assignment(fake, BASE, SIZE, &[LPASS])?;
-        assert_eq!(a.give_back().err(), Some(EIO));
-        assert!(a.give_back().is_ok());
+        assert_eq!(a.revoke().err(), Some(EIO));
+        assert!(a.revoke().is_ok());
         drop(a);
         assert_eq!(log.borrow().len(), 2);
         Ok(())
     }
 
     #[test]
+    fn a_failed_revoke_leaks_at_once_and_for_good() -> Result {
+        let log = RefCell::new(KVec::new());
+        let freed = RefCell::new(false);
+        let fake = Fake {
+            log: &log,
+            fail_at: Some(1),
+        };
+        let heap = FakeHeap {
+            base: BASE,
+            size: SIZE,
+            freed: Some(&freed),
+        };
+        let mut a = HeapAssignment::new(fake, heap, &[LPASS])?;
+        assert_eq!(a.revoke().err(), Some(EIO));
+        // The later revoke (on drop) is not tried again and reports
+        // nothing: the memory must stay leaked all the same.
+        drop(a);
+        assert_eq!(log.borrow().len(), 2);
+        assert!(!*freed.borrow());
+        Ok(())
+    }
+
+    #[test]
     fn given_back_when_a_later_probe_step_fails() {
         let log = RefCell::new(KVec::new());
-        let probe = || -> Result<HeapAssignment<Fake<'_>>> {
+        let probe = || -> Result<FakeAssignment<'_>> {
             let a = fake_assignment(
                 Fake {
                     log: &log,

@@ -14,18 +14,18 @@
 //!   parent of the glink edge holding the FastRPC node) has `iommus`, the
 //!   heap is identity-mapped (IOVA == PA) into that device's IOMMU
 //!   domain. Otherwise, with `qcom,vmids`, it is assigned to those VMs
-//!   through SCM and given back to HLOS on remove (see [`assign`]).
+//!   through SCM and given back to HLOS on remove (see
+//!   [`crate::ffi::scm`]).
 //!   Otherwise the DSP reaches physical memory directly.
 //!
 //! The heap is zeroed before the DSP is given it, and freed only after
-//! the DSP's access was revoked (leaked if that failed, see [`guarded`]).
+//! the DSP's access was revoked (leaked if that failed, see
+//! [`crate::ffi::guarded`]).
 //!
 //! The heap goes to the DSP with the first INIT_CREATE_STATIC on the
 //! channel only ([`HeapInfo::claim`]); the static PD keeps it across
 //! daemon restarts, until the channel goes (subsystem restart).
 
-pub(crate) mod assign;
-pub(crate) mod guarded;
 pub(crate) mod info;
 
 pub(crate) use info::HeapInfo;
@@ -42,13 +42,19 @@ use kernel::{
 use crate::{
     ffi::{
         cma::WholeCmaRegion,
+        guarded::{
+            DeviceMemory,
+            Guarded, //
+        },
         iommu::{
             self,
             IdentityMap,
             Translation, //
         },
-        of::NoMapRegion,
-        scm::ScmAssigner, //
+        scm::{
+            HeapAssignment,
+            ScmAssigner, //
+        },
     },
     platform::dt::{
         ChannelConfig,
@@ -56,105 +62,59 @@ use crate::{
     },
 };
 
-/// Where the heap's pages come from.
-enum HeapMemory {
-    /// A reusable region, taken whole from its CMA area.
-    Cma(WholeCmaRegion),
-    /// A `no-map` region reserved at boot.
-    NoMap(NoMapRegion),
-}
-
-/// How the DSP is allowed to reach the heap. Undone on drop.
-enum HeapAccess {
+/// How the DSP is allowed to reach the heap's memory `M`, which it holds.
+/// Undone (and the memory freed, or leaked if undoing failed) on drop.
+enum HeapAccess<M: DeviceMemory> {
     /// Identity-mapped in the remoteproc's IOMMU domain.
-    Identity(#[expect(dead_code, reason = "held for its drop: the unmap")] IdentityMap),
+    Identity(Guarded<IdentityMap, M>),
     /// Assigned to the DSP's VMs through SCM.
-    Assigned(assign::HeapAssignment<ScmAssigner>),
+    Assigned(Guarded<HeapAssignment<ScmAssigner>, M>),
     /// Nothing to do: the remoteproc's IOMMU passes through, or there is
     /// no IOMMU and no hypervisor in between.
-    Direct,
-    /// Taken away.
-    Revoked,
+    Direct(M),
 }
 
-impl guarded::Access for HeapAccess {
-    fn revoke(&mut self) -> Result {
-        match core::mem::replace(self, Self::Revoked) {
-            Self::Assigned(mut a) => a.give_back(),
-            // Dropping an identity map unmaps it.
-            _ => Ok(()),
-        }
-    }
+/// Where the heap's pages come from, and the DSP's access to them.
+enum Heap {
+    /// A reusable region, taken whole from its CMA area.
+    Cma(HeapAccess<WholeCmaRegion>),
+    /// A `no-map` region reserved at boot.
+    NoMap(HeapAccess<crate::ffi::of::NoMapRegion>),
 }
 
 /// The remote heap of a bound channel: on drop, the DSP's access is
 /// revoked before the memory goes back (which is leaked if revoking
 /// failed).
 pub(crate) struct RemoteHeap {
-    heap: guarded::Guarded<HeapAccess, HeapMemory>,
+    heap: Heap,
     info: Arc<HeapInfo>,
 }
 
-impl HeapMemory {
-    /// Takes the pages of region `entry`, zeroed: the DSP never sees what
-    /// the kernel or an earlier user left there.
-    fn take(entry: &RegionEntry) -> Result<Self> {
-        match entry.nomap {
-            Some(nomap) => nomap.zero().map(|()| Self::NoMap(nomap)),
-            None => {
-                let mut cma = WholeCmaRegion::take(&entry.node)?;
-                cma.zero()?;
-                Ok(Self::Cma(cma))
-            }
-        }
-    }
-
-    /// `(base, size)`.
-    fn range(&self) -> (u64, u64) {
-        match self {
-            Self::Cma(c) => (c.base(), c.size()),
-            Self::NoMap(n) => (n.base(), n.size()),
-        }
-    }
-}
-
-/// Makes `[base, base + size)` reachable by the DSP of `cfg`.
-///
-/// # Safety
-///
-/// The caller owns the range (the heap's memory) until the returned access
-/// is dropped, and frees it only after.
-unsafe fn grant_access(
+/// Lets the DSP of `cfg` reach `memory`, which the access then holds.
+fn grant_access<M: DeviceMemory>(
     dev: &Device,
     cfg: &ChannelConfig,
-    base: u64,
-    size: u64,
-) -> Result<HeapAccess> {
+    memory: M,
+) -> Result<HeapAccess<M>> {
     let rproc = cfg
         .remoteproc
         .as_ref()
         .filter(|r| r.property_present(c"iommus"));
     if let Some(rproc) = rproc {
-        // SAFETY: the caller owns the range (this function's contract).
-        return unsafe { identity_map(dev, rproc, base, size) };
+        return identity_map(dev, rproc, memory);
     }
     if cfg.vmids.is_empty() {
-        return Ok(HeapAccess::Direct);
+        return Ok(HeapAccess::Direct(memory));
     }
     let Some(scm) = ScmAssigner::get()? else {
         dev_info!(dev, "remote heap: waiting for SCM to assign it\n");
         return Err(EPROBE_DEFER);
     };
-    // SAFETY: the caller owns the range (this function's contract).
-    unsafe { assign::HeapAssignment::new(scm, base, size, &cfg.vmids) }.map(HeapAccess::Assigned)
+    HeapAssignment::new(scm, memory, &cfg.vmids).map(HeapAccess::Assigned)
 }
 
-/// Identity-maps the heap in the IOMMU domain of remoteproc node `rproc`.
-///
-/// # Safety
-///
-/// As [`grant_access`].
-unsafe fn identity_map(dev: &Device, rproc: &FwNode, base: u64, size: u64) -> Result<HeapAccess> {
+/// Identity-maps `memory` in the IOMMU domain of remoteproc node `rproc`.
+fn identity_map<M: DeviceMemory>(dev: &Device, rproc: &FwNode, memory: M) -> Result<HeapAccess<M>> {
     let Some(rdev) = iommu::platform_device_of(rproc) else {
         dev_info!(
             dev,
@@ -164,7 +124,7 @@ unsafe fn identity_map(dev: &Device, rproc: &FwNode, base: u64, size: u64) -> Re
         return Err(EPROBE_DEFER);
     };
     match iommu::translation(&rdev) {
-        Translation::Identity => Ok(HeapAccess::Direct),
+        Translation::Identity => Ok(HeapAccess::Direct(memory)),
         Translation::Unattached => {
             dev_info!(
                 dev,
@@ -173,12 +133,52 @@ unsafe fn identity_map(dev: &Device, rproc: &FwNode, base: u64, size: u64) -> Re
             );
             Err(EPROBE_DEFER)
         }
-        // SAFETY: the caller owns the range (this function's contract).
-        Translation::Paging => unsafe { IdentityMap::new(rdev, base, size) }
+        Translation::Paging => IdentityMap::new(rdev, memory)
             .map(HeapAccess::Identity)
             .inspect_err(|e| {
                 dev_err!(dev, "remote heap: identity map failed: {:?}\n", e);
             }),
+    }
+}
+
+impl<M: DeviceMemory> HeapAccess<M> {
+    /// How the DSP reaches the heap, for logs and debugfs.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Identity(_) => "identity-mapped",
+            Self::Assigned(_) => "scm-assigned",
+            Self::Direct(_) => "direct",
+        }
+    }
+}
+
+impl Heap {
+    /// Takes the pages of region `entry`, zeroed (the DSP never sees what
+    /// the kernel or an earlier user left there), and lets the DSP of
+    /// `cfg` reach them; with their `(base, size)`. The memory is freed
+    /// on failure.
+    fn take(dev: &Device, cfg: &ChannelConfig, entry: &RegionEntry) -> Result<(Self, (u64, u64))> {
+        let taken = |e: &Error| {
+            dev_err!(
+                dev,
+                "{}: remote heap not available: {:?}\n",
+                entry.node.display_name(),
+                e
+            );
+        };
+        match entry.nomap {
+            Some(nomap) => {
+                nomap.zero().inspect_err(taken)?;
+                let range = nomap.range();
+                Ok((Self::NoMap(grant_access(dev, cfg, nomap)?), range))
+            }
+            None => {
+                let mut cma = WholeCmaRegion::take(&entry.node).inspect_err(taken)?;
+                cma.zero().inspect_err(taken)?;
+                let range = cma.range();
+                Ok((Self::Cma(grant_access(dev, cfg, cma)?), range))
+            }
+        }
     }
 }
 
@@ -190,21 +190,7 @@ impl RemoteHeap {
         let Some(entry) = cfg.memory.remote_heap.as_ref() else {
             return Ok(None);
         };
-        let memory = HeapMemory::take(entry).inspect_err(|e| {
-            dev_err!(
-                dev,
-                "{}: remote heap not available: {:?}\n",
-                entry.node.display_name(),
-                e
-            );
-        })?;
-        let (base, size) = memory.range();
-        // SAFETY: `memory` owns the range: a whole CMA region taken from
-        // its area, or a no-map region nothing else uses. It is freed only
-        // after the access is revoked (`Guarded`), or right here after a
-        // failed grant.
-        let access = unsafe { grant_access(dev, cfg, base, size)? };
-        let heap = guarded::Guarded::new(access, memory);
+        let (heap, (base, size)) = Heap::take(dev, cfg, entry)?;
         let info = Arc::new(HeapInfo::new(base, size), GFP_KERNEL)?;
         Ok(Some(Self { heap, info }))
     }
@@ -216,11 +202,9 @@ impl RemoteHeap {
 
     /// How the DSP reaches the heap, for logs and debugfs.
     pub(crate) fn access(&self) -> &'static str {
-        match self.heap.access() {
-            HeapAccess::Identity(_) => "identity-mapped",
-            HeapAccess::Assigned(_) => "scm-assigned",
-            HeapAccess::Direct => "direct",
-            HeapAccess::Revoked => "revoked",
+        match &self.heap {
+            Heap::Cma(a) => a.name(),
+            Heap::NoMap(a) => a.name(),
         }
     }
 }
