@@ -19,23 +19,28 @@ use kernel::{
     prelude::*,
 };
 
-use crate::remote_heap::assign::{
-    Assigner,
-    VmPerm, //
-};
-
 /// `qcom_scm_is_available()`.
 type IsAvailable = unsafe extern "C" fn() -> bool;
-/// `qcom_scm_assign_mem()`; `VmPerm` has the layout of
-/// `struct qcom_scm_vmperm` (two `int`s).
+/// `qcom_scm_assign_mem()`.
 type AssignMem = unsafe extern "C" fn(u64, usize, *mut u64, *const ScmVmPerm, c_uint) -> c_int;
 
-/// `struct qcom_scm_vmperm`.
+/// `struct qcom_scm_vmperm`: a VM and its permissions (two `int`s).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct ScmVmPerm {
+pub(crate) struct ScmVmPerm {
     vmid: c_int,
     perm: c_int,
+}
+
+impl ScmVmPerm {
+    /// VM `vmid` with `QCOM_SCM_PERM_*` bits `perm`; `-EINVAL` if either
+    /// does not fit an `int`.
+    pub(crate) fn new(vmid: u32, perm: u32) -> Result<Self> {
+        Ok(Self {
+            vmid: c_int::try_from(vmid).map_err(|_| EINVAL)?,
+            perm: c_int::try_from(perm).map_err(|_| EINVAL)?,
+        })
+    }
 }
 
 const IS_AVAILABLE: &CStr = c"qcom_scm_is_available";
@@ -87,30 +92,31 @@ impl ScmAssigner {
         let assign = unsafe { core::mem::transmute::<*mut core::ffi::c_void, AssignMem>(assign) };
         Ok(Some(Self { assign }))
     }
-}
 
-impl Assigner for ScmAssigner {
-    unsafe fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64> {
-        let mut perms = KVec::with_capacity(dst.len(), GFP_KERNEL)?;
-        for d in dst {
-            perms.push(
-                ScmVmPerm {
-                    vmid: c_int::try_from(d.vmid).map_err(|_| EINVAL)?,
-                    perm: c_int::try_from(d.perm).map_err(|_| EINVAL)?,
-                },
-                GFP_KERNEL,
-            )?;
-        }
+    /// Gives `[base, base + size)`, owned by the VMs of bitmap `*owners`,
+    /// to the VMs of `perms`; on success `*owners` is the new owners'
+    /// bitmap.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the range: nothing else in the kernel uses it while
+    /// other VMs own it (HLOS accesses would fault, and those VMs may
+    /// write it).
+    pub(crate) unsafe fn assign_mem(
+        &self,
+        base: u64,
+        size: u64,
+        owners: &mut u64,
+        perms: &[ScmVmPerm],
+    ) -> Result {
         let size = usize::try_from(size).map_err(|_| EINVAL)?;
         let count = c_uint::try_from(perms.len()).map_err(|_| EINVAL)?;
-        let mut owners = src;
         // SAFETY: by the invariant `assign` is `qcom_scm_assign_mem`;
         // `owners` and `perms` outlive the call, `count` is their length;
-        // the caller owns the range (the trait method's contract).
+        // the caller owns the range (this function's contract).
         kernel::error::to_result(unsafe {
-            (self.assign)(base, size, &mut owners, perms.as_ptr(), count)
-        })?;
-        Ok(owners)
+            (self.assign)(base, size, owners, perms.as_ptr(), count)
+        })
     }
 }
 

@@ -17,6 +17,11 @@
 
 use kernel::prelude::*;
 
+use crate::ffi::scm::{
+    ScmAssigner,
+    ScmVmPerm, //
+};
+
 /// VM id of the Linux host (`QCOM_SCM_VMID_HLOS`).
 pub(crate) const VMID_HLOS: u32 = 3;
 /// Read, write and execute (`QCOM_SCM_PERM_RWX`).
@@ -45,6 +50,19 @@ pub(crate) trait Assigner {
     /// while other VMs own it (HLOS accesses would fault, and those VMs
     /// may write it).
     unsafe fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64>;
+}
+
+impl Assigner for ScmAssigner {
+    unsafe fn assign(&self, base: u64, size: u64, src: u64, dst: &[VmPerm]) -> Result<u64> {
+        let mut perms = KVec::with_capacity(dst.len(), GFP_KERNEL)?;
+        for d in dst {
+            perms.push(ScmVmPerm::new(d.vmid, d.perm)?, GFP_KERNEL)?;
+        }
+        let mut owners = src;
+        // SAFETY: the caller owns the range (this method's contract).
+        unsafe { self.assign_mem(base, size, &mut owners, &perms) }?;
+        Ok(owners)
+    }
 }
 
 /// The heap `[base, base + size)` owned by the DSP's VMs until dropped.
