@@ -61,3 +61,7 @@ impl crate::dsp::invoke::ArgLayout for drm_qda_invoke_arg {
 /// The (empty) argument of requests encoded with `DRM_IO()`.
 #[derive(Clone, Copy)]
 pub(crate) struct NoArgs;
+
+/// The query's ABI size (16-byte DSP name, capability bits), pinned
+/// against changes of the header.
+const _: () = assert!(core::mem::size_of::<drm_qda_query>() == 20);

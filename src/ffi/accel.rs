@@ -16,7 +16,6 @@ use core::{
         c_void, //
     },
     marker::PhantomData,
-    mem::size_of,
     ptr::NonNull, //
 };
 use kernel::{
@@ -28,7 +27,10 @@ use kernel::{
     },
     prelude::*,
     sync::Arc, //
-    types::Opaque,
+    types::{
+        NotThreadSafe,
+        Opaque, //
+    },
 };
 
 use super::{
@@ -102,6 +104,50 @@ impl DrmDevice {
     /// The raw `struct drm_device`.
     pub(crate) fn as_raw(&self) -> *mut bindings::drm_device {
         self.0.get()
+    }
+
+    /// Enters the device's registration guard (`drm_dev_enter()`): `None`
+    /// once the device is unplugged, for which callers answer `-ENODEV`.
+    /// While the guard lives, [`Registration`]'s drop cannot get past
+    /// `drm_dev_unplug()`, which waits for every such section to end.
+    pub(crate) fn enter(&self) -> Option<Registered<'_>> {
+        let mut idx: c_int = 0;
+        // SAFETY: `self` is a valid DRM device while borrowed; `idx` is a
+        // valid place for the SRCU index.
+        if unsafe { bindings::drm_dev_enter(self.as_raw(), &mut idx) } {
+            // INVARIANT: `drm_dev_enter()` succeeded with `idx`.
+            Some(Registered {
+                _dev: self,
+                idx,
+                _not_send: NotThreadSafe,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Proof that a DRM device is registered (not unplugged) for as long as
+/// this lives: a `drm_dev_enter()`/`drm_dev_exit()` section, like the
+/// `kernel` crate's `drm::RegistrationGuard`. Made by [`DrmDevice::enter`].
+///
+/// # Invariants
+///
+/// `idx` is the SRCU index of a successful `drm_dev_enter()` on `_dev`,
+/// exited only by `drop`, on the task that entered it.
+#[must_use]
+pub(crate) struct Registered<'a> {
+    _dev: &'a DrmDevice,
+    idx: c_int,
+    /// SRCU read sections end on the task that began them.
+    _not_send: NotThreadSafe,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariant `idx` is from a successful
+        // `drm_dev_enter()` not yet exited.
+        unsafe { bindings::drm_dev_exit(self.idx) };
     }
 }
 
@@ -375,9 +421,12 @@ impl<T: Send + Sync> Registration<T> {
 impl<T: Send + Sync> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: by the invariant `drm` is registered and we own one
-        // reference. Unplug makes new ioctls fail with -ENODEV and waits for
-        // running ones; open files keep the device (and `T`) alive until
-        // they are closed.
+        // reference. Unplug marks the device unplugged (from then on
+        // `drm_ioctl()` and every guard [`DrmDevice::enter`] refuses with
+        // -ENODEV), then waits for the `drm_dev_enter()` sections in
+        // progress: every driver ioctl runs inside one (see [`dispatch`]),
+        // so none is running once it returns. Open files keep the device
+        // (and `T`) alive until they are closed.
         unsafe {
             bindings::drm_dev_unplug(self.drm.as_ptr());
             bindings::drm_dev_put(self.drm.as_ptr());
@@ -390,7 +439,11 @@ pub(crate) const fn ioc_size(cmd: u32) -> usize {
     ((cmd >> 16) & 0x3fff) as usize
 }
 
-/// Calls `handler` for one ioctl.
+/// Calls `handler` for one ioctl, inside the device's registration guard
+/// ([`DrmDevice::enter`]; `-ENODEV` once the device is unplugged), as the
+/// `kernel` crate's `declare_drm_ioctls!` does: `drm_ioctl()` only checks
+/// for unplug before calling us, and `drm_dev_unplug()` waits only for
+/// guarded sections.
 ///
 /// The DRM core hands over a kernel buffer of at least the table entry's
 /// `_IOC_SIZE` bytes, which [`ioctl!`] checks equals `size_of::<A>()`.
@@ -408,6 +461,10 @@ pub(crate) unsafe fn dispatch<T, F, A>(
     data: *mut c_void,
     handler: fn(&T, &File<F>, &mut A) -> Result<u32>,
 ) -> c_int {
+    // SAFETY: `drm` is a device of ours, alive for the call.
+    let Some(_registered) = (unsafe { DrmDevice::from_raw(drm) }).enter() else {
+        return ENODEV.to_errno();
+    };
     // SAFETY: `dev_private` holds the `Arc<T>` from `Registration::new`; it
     // is only released after the last file (and so the last ioctl) is gone.
     let dev = unsafe { &*(*drm).dev_private.cast::<T>() };
@@ -472,6 +529,3 @@ impl<const N: usize> IoctlTable<N> {
         Self(entries)
     }
 }
-
-/// Size checks that do not depend on a table.
-const _: () = assert!(size_of::<sys::drm_qda_query>() == 20);

@@ -101,6 +101,12 @@ impl NodeFile for LegacyFile {
     }
 
     fn ioctl(me: &Self, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        // Inside the accel device's registration guard, as its own ioctls:
+        // `-ENODEV` once the DSP is removed, and removal waits for this
+        // call before it tears down what the call uses.
+        let Some(_registered) = me.drm.enter() else {
+            return Err(ENODEV);
+        };
         let r = match cmd {
             uapi::INVOKE => me.invoke(arg),
             uapi::INIT_ATTACH => start::attach(&me.dev, &me.client, wire::ROOT_PD),

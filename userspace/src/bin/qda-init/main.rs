@@ -35,6 +35,7 @@ mod listener;
 mod memory;
 mod prime;
 mod remote_heap;
+mod removal_race;
 mod rpc;
 mod sensors_pd;
 mod sessions;

@@ -484,6 +484,10 @@ pub fn run(loaded: bool) {
         "open_file_fails_cleanly_when_dsp_goes_away",
         open_file_fails_cleanly_when_dsp_goes_away,
     );
+    s.case(
+        "ioctls_racing_removal_get_enodev",
+        crate::removal_race::ioctls_racing_removal_get_enodev,
+    );
     s.case("rmmod_and_insmod_again", rmmod_and_insmod_again);
     if board {
         s.skip("kmemleak_finds_no_leak", "the board kernel has no kmemleak");
