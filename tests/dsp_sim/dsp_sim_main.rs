@@ -38,15 +38,9 @@
 use core::ptr;
 use kernel::{
     bindings,
-    debugfs,
     faux,
     platform,
-    prelude::*,
-    sync::Arc,
-    time::{
-        delay::fsleep,
-        Delta, //
-    }, //
+    prelude::*, //
 };
 
 #[allow(
@@ -118,78 +112,13 @@ module! {
     },
 }
 
-/// Upper bound on simulated channels (a real SoC has at most a handful).
-const MAX_CHANNELS: usize = 8;
-
-/// Module state: the parent device, the channels and their fault knobs.
-/// Fields drop in order: debugfs first.
+/// Module state, dropped in field order: the channels (which wait for the
+/// driver to let go of them), their parent device, and last the driver of
+/// the remoteproc nodes, bound before the channels are registered.
 struct DspSim {
-    _files: faults::debugfs::Files,
-    _dir: debugfs::Dir,
-    knobs: KVec<Arc<channel::knob::Knob>>,
+    _channels: channel::registry::Registry,
     _parent: faux::Registration,
-    /// Bound before the channels are registered, unbound after they are
-    /// gone (last field).
     _remoteprocs: Pin<KBox<kernel::driver::Registration<platform::Adapter<SimRemoteproc>>>>,
-}
-
-impl DspSim {
-    /// Registers the channel of FastRPC `node` (a referenced node whose
-    /// reference the knob keeps) and its debugfs files.
-    ///
-    /// # Safety
-    ///
-    /// `node` must be valid and `parent` must outlive every channel.
-    unsafe fn add(
-        &mut self,
-        parent: *mut bindings::device,
-        node: *mut bindings::device_node,
-    ) -> Result {
-        let index = self.knobs.len() as u32;
-        // SAFETY: `node` is valid.
-        let name = unsafe { provider::of_nodes::label(node, index)? };
-        let driver_override = provider::steer::by_parameters(index, name.to_bytes());
-        // SAFETY: the knob keeps the caller's reference to `node`; `parent`
-        // outlives every channel: `drop` unregisters them first.
-        let knob = unsafe { channel::knob::Knob::new(node, parent, index, driver_override)? };
-        self.knobs.push(knob.clone(), GFP_KERNEL)?;
-        knob.start()?;
-        faults::debugfs::add_fault_file(&self._dir, &name, &knob, &mut self._files)?;
-        pd::static_pds::add_files(&self._dir, &name, &knob, &mut self._files)?;
-        faults::debugfs::add_trace_files(&self._dir, &name, &knob, &mut self._files)
-    }
-
-    /// Registers a channel for `node`, found by the device-tree search,
-    /// unless there are [`MAX_CHANNELS`] already.
-    ///
-    /// # Safety
-    ///
-    /// `node` must be valid for the call and `parent` must outlive every
-    /// channel.
-    unsafe fn visit(
-        &mut self,
-        parent: *mut bindings::device,
-        node: *mut bindings::device_node,
-    ) -> Result<provider::of_nodes::Flow> {
-        if self.knobs.len() == MAX_CHANNELS {
-            pr_warn!(
-                "more than {} FastRPC nodes, ignoring the rest\n",
-                MAX_CHANNELS
-            );
-            return Ok(provider::of_nodes::Flow::Stop);
-        }
-        // The knob keeps a reference to the node (dropped in `drop`).
-        // SAFETY: `node` is valid.
-        unsafe { provider::of_nodes::get(node) };
-        // SAFETY: `node` is valid and referenced; see above for `parent`.
-        if let Err(e) = unsafe { self.add(parent, node) } {
-            pr_err!("registering a channel failed: {:?}\n", e);
-            // SAFETY: drops the reference taken above.
-            unsafe { provider::of_nodes::put(node) };
-            return Err(e);
-        }
-        Ok(provider::of_nodes::Flow::Next)
-    }
 }
 
 impl kernel::Module for DspSim {
@@ -202,43 +131,13 @@ impl kernel::Module for DspSim {
         let fdev: &kernel::device::Device<kernel::device::Bound> = parent.as_ref().as_ref();
         let parent_dev = ptr::from_ref(fdev).cast_mut().cast::<bindings::device>();
         let mut sim = DspSim {
-            _files: KVec::new(),
-            _dir: debugfs::Dir::new(c"qda_dsp_sim"),
-            knobs: KVec::new(),
+            _channels: channel::registry::Registry::new(),
             _parent: parent,
             _remoteprocs: remoteprocs,
         };
-        // SAFETY: the search passes valid nodes; the faux device outlives
-        // every channel (`drop` unregisters them before it goes).
-        provider::of_nodes::for_each(|node| unsafe { sim.visit(parent_dev, node) })?;
-        pr_info!(
-            "registered {} simulated FastRPC channel(s)\n",
-            sim.knobs.len()
-        );
+        // SAFETY: the faux device outlives the channels: `_channels` drops
+        // (unregistering them all) before `_parent`.
+        unsafe { sim._channels.register_all(parent_dev)? };
         Ok(sim)
-    }
-}
-
-impl Drop for DspSim {
-    fn drop(&mut self) {
-        self._files.clear();
-        for k in self.knobs.iter().rev() {
-            k.remove();
-        }
-        let mut waited = 0;
-        while provider::device::live() != 0 || channel::answer::pending() != 0 {
-            if waited % 50 == 0 {
-                pr_info!(
-                    "waiting for {} channel(s) still referenced (open accel files?)\n",
-                    provider::device::live()
-                );
-            }
-            waited += 1;
-            fsleep(Delta::from_millis(20));
-        }
-        for k in self.knobs.iter() {
-            // SAFETY: drops the reference taken in `init`.
-            unsafe { provider::of_nodes::put(k.node) };
-        }
     }
 }
