@@ -33,7 +33,8 @@ pub(crate) struct Knob {
     index: u32,
     /// Driver to bind to instead of matching (comparison runs).
     driver_override: Option<&'static CStr>,
-    /// What the channel received: `/sys/kernel/debug/qda_dsp_sim/trace-<label>`.
+    /// What the channel received:
+    /// `/sys/kernel/debug/qda_dsp_sim/trace-<label>`.
     pub(crate) trace: Arc<Mutex<Trace>>,
     #[pin]
     pub(crate) fault: Mutex<Option<Fault>>,

@@ -13,8 +13,8 @@
 //!
 //! Audio activity is simulated from debugfs (`audiopd-<dsp>`): `alloc N`
 //! takes N bytes of the heap, or when the heap is full asks the apps side
-//! for them through `apps_mem` ([`crate::reverse::mem_request`]), and writes and
-//! reads a pattern through the SMMU; `free` gives everything back.
+//! for them through `apps_mem` ([`crate::reverse::mem_request`]), and
+//! writes and reads a pattern through the SMMU; `free` gives everything back.
 
 use kernel::prelude::*;
 
