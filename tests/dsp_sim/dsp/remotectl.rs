@@ -10,9 +10,10 @@
 //!   that URI (file, symbol and `_modver` as `mod_table.c` of the library
 //!   looks static modules up, [`Module::linked`]: the default listener) is
 //!   bound at once; otherwise firmware's loader reads `<file>` from
-//!   the apps side through the process's listener ([`crate::loader`]); the
-//!   open is held until the load ends. A failed load answers 0 with a
-//!   non-zero `dlErr` and a dlerror string, as firmware's `dlopen` path.
+//!   the apps side through the process's listener
+//!   ([`crate::reverse::loader`]); the open is held until the load ends.
+//!   A failed load answers 0 with a non-zero `dlErr` and a dlerror
+//!   string, as firmware's `dlopen` path.
 //! - a bare name (`calculator`, `null`, `copy`, optionally followed by
 //!   `?...` or `&...`): a module built into the simulated DSP image, bound
 //!   at once (no listener needed); any other bare name fails at once with
@@ -23,31 +24,35 @@
 use kernel::prelude::*;
 
 use crate::{
-    call::Call,
     dsp::{
-        Open,
-        Reply,
-        State,
-        EACCES_RV, //
+        call::Call,
+        errors::{
+            AEE_EINVHANDLE,
+            AEE_ENOSUCHMOD,
+            AEE_EUNSUPPORTED, //
+        },
+        reply::Reply,
+        skel::{
+            self,
+            Answer,
+            Refusal, //
+        },
+        state::{
+            Open,
+            State,
+            EACCES_RV, //
+        }, //
     },
-    errors::{
-        AEE_EINVHANDLE,
-        AEE_ENOSUCHMOD,
-        AEE_EUNSUPPORTED, //
-    },
-    modules::{
-        self,
-        Module, //
-    },
-    process::{
-        Effects,
-        Finished, //
-    },
-    skel::{
-        self,
-        Answer,
-        Refusal, //
-    },
+    pd::{
+        modules::{
+            self,
+            Module, //
+        },
+        process::{
+            Effects,
+            Finished, //
+        }, //
+    }, //
 };
 
 /// `set_param` request: thread parameters `{priority, stack size}`.

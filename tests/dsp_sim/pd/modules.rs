@@ -35,7 +35,7 @@
 
 use kernel::prelude::*;
 
-use crate::{
+use crate::dsp::{
     call::Call,
     errors::AEE_EUNSUPPORTED,
     skel::{

@@ -6,7 +6,7 @@
 //! from its DT node, as on a board, so the ADSP's remoteproc (with
 //! `iommus`) sits in a real IOMMU domain that qda identity-maps the remote
 //! heap into. It does nothing else: the simulated DSP reaches that domain
-//! through [`crate::remoteproc`].
+//! through [`crate::hw::remoteproc`].
 
 use kernel::{
     device::Core,

@@ -20,12 +20,12 @@ use kernel::{
     sync::Arc, //
 };
 
-use crate::{
+use crate::reverse::{
     file_read::ReadWait,
     loader::{
         sc,
         Request, //
-    },
+    }, //
 };
 
 /// `rflags` of a heap-growth map: `ADSP_MMAP_ADD_PAGES`, pages added to

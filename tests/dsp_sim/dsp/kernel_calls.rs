@@ -15,14 +15,27 @@
 use kernel::prelude::*;
 
 use crate::{
-    call::Call,
     dsp::{
-        Mapping,
-        State,
-        EACCES_RV, //
+        call::Call,
+        errors::AEE_EUNSUPPORTED,
+        skel::{
+            out_at_least,
+            shape,
+            Answer,
+            BADPARM, //
+        },
+        state::{
+            Mapping,
+            State,
+            EACCES_RV, //
+        }, //
     },
-    errors::AEE_EUNSUPPORTED,
     layout,
+    pd::process::{
+        Effects,
+        Pd,
+        Process, //
+    },
     proc_msgs::{
         method,
         CapsReq,
@@ -39,22 +52,11 @@ use crate::{
         INIT_HANDLE,
         UTILITIES_HANDLE, //
     },
-    process::{
-        Effects,
-        Pd,
-        Process, //
-    },
-    skel::{
-        out_at_least,
-        shape,
-        Answer,
-        BADPARM, //
-    },
     wire::{
         ROOT_PD,
         SENSORS_PD,
         USER_PD, //
-    },
+    }, //
 };
 
 /// Return value of malformed or unmatched process-control calls.
@@ -222,7 +224,7 @@ fn process_control(
     })
 }
 
-/// CREATE_STATIC: the audio PD (see [`crate::audio_pd`]).
+/// CREATE_STATIC: the audio PD (see [`crate::pd::audio_pd`]).
 fn create_static(st: &mut State, call: &Call, fx: &mut Effects<'_>) -> Answer<i32> {
     match st.audio.create(fx.rproc, call) {
         Ok(client) => {

@@ -10,22 +10,24 @@
 use kernel::prelude::*;
 
 use crate::{
-    call::Call,
     dsp::{
-        Reply,
-        State,
-        EACCES_RV, //
+        call::Call,
+        errors::{
+            AEE_EBADSTATE,
+            AEE_EUNSUPPORTED, //
+        },
+        reply::Reply,
+        skel::{
+            self,
+            Answer,
+            Refusal, //
+        },
+        state::{
+            State,
+            EACCES_RV, //
+        }, //
     },
-    errors::{
-        AEE_EBADSTATE,
-        AEE_EUNSUPPORTED, //
-    },
-    process::Effects,
-    skel::{
-        self,
-        Answer,
-        Refusal, //
-    },
+    pd::process::Effects, //
 };
 
 /// Handles a call on handle 4.

@@ -28,8 +28,9 @@ use core::fmt::Write;
 use kernel::prelude::*;
 
 use crate::{
-    call::Call,
-    layout, modules,
+    dsp::call::Call,
+    layout,
+    pd::modules,
     proc_msgs::{
         method,
         CapsReq,
@@ -45,7 +46,7 @@ use crate::{
         UTILITIES_HANDLE, //
     },
     scalars::Scalars,
-    wire::Msg,
+    wire::Msg, //
 };
 
 /// Lines kept; later ones are counted as dropped.

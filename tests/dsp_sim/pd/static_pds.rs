@@ -2,7 +2,7 @@
 
 //! debugfs of the static PDs, per channel (stable across crashes):
 //!
-//! - `audiopd-<dsp>`: the audio PD ([`crate::audio_pd`]): `heap`,
+//! - `audiopd-<dsp>`: the audio PD ([`crate::pd::audio_pd`]): `heap`,
 //!   `used`, `grants`, `creates`, `up`, `last` lines; write `alloc N`
 //!   (from the heap, else from the daemon through `apps_mem`; returns
 //!   when done) or `free`;
@@ -10,11 +10,11 @@
 //!   `error <errno>` or `none`) and `up 0|1` (a process is attached to the
 //!   sensors PD); write `read <path>`: the sensors PD reads the file
 //!   through `apps_std` reverse calls its daemon serves
-//!   ([`crate::file_read`]); the write returns when the read is over;
+//!   ([`crate::reverse::file_read`]); the write returns when the read is over;
 //! - `listeners-<dsp>`: one line per process, `<pd> registered <0|1>
 //!   next2 <0|1>`: the PD it runs in (`rootpd`, `sensorspd`, `audiopd`,
 //!   `userpd`), whether the apps side registered its default listener
-//!   (`adsp_default_listener`, [`crate::modules`]) and whether its
+//!   (`adsp_default_listener`, [`crate::pd::modules`]) and whether its
 //!   listener's `next2` is held waiting for a reverse call;
 //! - `remoteproc-<dsp>`: `domain <none|dma|identity|other>` of the
 //!   remoteproc's IOMMU and `mapped <n> <total>`: heap pages that
@@ -33,19 +33,23 @@ use kernel::{
 };
 
 use crate::{
-    dsp::State,
-    file_read::{
-        ReadResult,
-        ReadWait, //
+    channel::{
+        knob::Knob,
+        state::ChanState, //
     },
-    mem_request::MemOp,
-    process::{
+    dsp::state::State,
+    hw::smmu::Smmu,
+    pd::process::{
         Effects,
         Process, //
     },
-    smmu::Smmu,
-    ChanState,
-    Knob, //
+    reverse::{
+        file_read::{
+            ReadResult,
+            ReadWait, //
+        },
+        mem_request::MemOp, //
+    }, //
 };
 
 /// Runs `f` on the channel's current DSP state, if it has one.

@@ -32,13 +32,15 @@ use kernel::{
 };
 
 use crate::{
-    call::Held,
-    errors::{
-        AEE_EINVHANDLE,
-        AEE_ENOSUCHSYMBOL, //
+    dsp::{
+        call::Held,
+        errors::{
+            AEE_EINVHANDLE,
+            AEE_ENOSUCHSYMBOL, //
+        }, //
     },
-    listener_buf,
-    modules::Module, //
+    pd::modules::Module,
+    reverse::listener_buf, //
 };
 
 /// Length of the dlerror buffers the DSP offers the apps side.
@@ -368,5 +370,5 @@ pub(crate) const fn sc(method: u32, ins: u32, outs: u32) -> u32 {
 }
 
 fn words(w: &[u32]) -> Result<KVec<u8>> {
-    crate::skel::words(w)
+    crate::dsp::skel::words(w)
 }

@@ -3,7 +3,7 @@
 //! A static PD reading a file of the apps side, as the sensors PD reads
 //! its configuration: reverse calls the process's listener serves, one
 //! per step, driven by the listener's `next2` like a skel load
-//! ([`crate::loader`]):
+//! ([`crate::reverse::loader`]):
 //!
 //! 1. `apps_remotectl` open of `"apps_std"` (once per process);
 //! 2. `apps_std` `fopen(name, "r")` (method 0);
@@ -24,7 +24,7 @@ use kernel::{
     },
 };
 
-use crate::loader::{
+use crate::reverse::loader::{
     sc,
     Request, //
 };
@@ -152,7 +152,7 @@ impl FileRead {
         name.extend_from_slice(&self.path, GFP_KERNEL)?;
         name.push(0, GFP_KERNEL)?;
         let mode = b"r\0";
-        let prim = crate::skel::words(&[name.len() as u32, mode.len() as u32])?;
+        let prim = crate::dsp::skel::words(&[name.len() as u32, mode.len() as u32])?;
         self.step = Step::Fopen;
         self.ask(std, sc(0, 3, 1), &[&prim, &name, mode], &[4])
     }
@@ -163,16 +163,16 @@ impl FileRead {
         self.step = step;
         match step {
             Step::Flen => {
-                let prim = crate::skel::words(&[self.file])?;
+                let prim = crate::dsp::skel::words(&[self.file])?;
                 self.ask(std, sc(10, 1, 1), &[&prim], &[8])
             }
             Step::Fread => {
                 let n = ((self.size - self.got) as u32).min(CHUNK);
-                let prim = crate::skel::words(&[self.file, n])?;
+                let prim = crate::dsp::skel::words(&[self.file, n])?;
                 self.ask(std, sc(4, 1, 2), &[&prim], &[8, n])
             }
             _ => {
-                let prim = crate::skel::words(&[self.file])?;
+                let prim = crate::dsp::skel::words(&[self.file])?;
                 self.ask(std, sc(3, 1, 0), &[&prim], &[])
             }
         }

@@ -11,19 +11,21 @@
 use kernel::prelude::*;
 
 use crate::{
-    call::Call,
     dsp::{
-        Reply,
-        State,
-        EACCES_RV, //
+        call::Call,
+        errors::AEE_EUNSUPPORTED,
+        reply::Reply,
+        skel::{
+            self,
+            Answer,
+            Refusal, //
+        },
+        state::{
+            State,
+            EACCES_RV, //
+        }, //
     },
-    errors::AEE_EUNSUPPORTED,
-    process::Effects,
-    skel::{
-        self,
-        Answer,
-        Refusal, //
-    },
+    pd::process::Effects, //
 };
 
 /// A listener method.

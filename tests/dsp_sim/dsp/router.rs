@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The simulated DSP's side of FastRPC: it decodes each request
+//! The simulated DSP ([`Dsp`]): it decodes each request
 //! ([`Call`]), routes it by handle and answers, now or — for calls firmware
 //! holds — later, when the event they wait for arrives.
 //!
@@ -24,112 +24,49 @@ use kernel::{
 };
 
 use crate::{
-    audio_pd::AudioPd,
-    call::Call,
-    current_process,
-    errors::{
-        AEE_EBADSTATE,
-        AEE_EINVHANDLE, //
+    dsp::{
+        call::Call,
+        errors::{
+            AEE_EBADSTATE,
+            AEE_EINVHANDLE, //
+        },
+        kernel_calls,
+        remotectl,
+        reply::{
+            Outcome,
+            Reply, //
+        },
+        skel::Refusal,
+        state::{
+            State,
+            EACCES_RV, //
+        },
+        trace::Trace, //
     },
-    file_read::ReadResult,
-    kernel_calls, layout, listener,
-    modules::{
-        self,
-        Module, //
+    hw::{
+        remoteproc::Remoteproc,
+        smmu::Smmu, //
     },
-    process::{
-        Effects,
-        Process, //
+    layout,
+    pd::{
+        audio_pd::AudioPd,
+        current_process,
+        modules::{
+            self,
+            Module, //
+        },
+        process::Effects, //
     },
-    remotectl,
-    remoteproc::Remoteproc,
+    reverse::listener,
     scalars::Scalars,
-    skel::Refusal,
-    smmu::Smmu,
-    trace::Trace,
     wire::{
         Msg,
         Rsp, //
-    },
+    }, //
 };
 
 /// Return value of a call that faulted in the SMMU.
 const EFAULT_RV: i32 = -14;
-/// Return value of a call from a client with no process.
-pub(crate) const EACCES_RV: i32 = -13;
-
-/// An open module handle.
-pub(crate) struct Open {
-    pub(crate) handle: u32,
-    pub(crate) client_id: i32,
-    pub(crate) module: Module,
-}
-
-/// A mapping made on the DSP.
-pub(crate) struct Mapping {
-    pub(crate) client_id: i32,
-    pub(crate) vaddr: u64,
-    pub(crate) size: u64,
-    /// `fd` of an attribute mapping, -1 for a legacy one.
-    pub(crate) fd: i32,
-    /// The DSP address (IOVA | SID << 32) of the memory mapped.
-    pub(crate) addr: u64,
-}
-
-/// Everything the DSP keeps, under one lock.
-pub(crate) struct State {
-    /// The audio PD.
-    pub(crate) audio: AudioPd,
-    /// The client id of the process attached to the sensors PD, if any.
-    pub(crate) sensors: Option<i32>,
-    /// The sensors PD's last file read: the path and its outcome.
-    pub(crate) sensors_last: Option<(KVec<u8>, ReadResult)>,
-    pub(crate) procs: KVec<Process>,
-    pub(crate) open: KVec<Open>,
-    pub(crate) maps: KVec<Mapping>,
-    pub(crate) next_vaddr: u64,
-}
-
-impl State {
-    /// The process of `client_id`.
-    pub(crate) fn process(&mut self, client_id: i32) -> Option<&mut Process> {
-        self.procs.iter_mut().find(|p| p.client_id == client_id)
-    }
-
-    /// Removes the process of `client_id` and all it holds; its held calls
-    /// complete.
-    pub(crate) fn remove_process(&mut self, client_id: i32, fx: &mut Effects<'_>) -> Result {
-        for p in self.procs.iter_mut().filter(|p| p.client_id == client_id) {
-            p.exit(fx)?;
-        }
-        self.procs.retain(|p| p.client_id != client_id);
-        if self.audio.client == Some(client_id) {
-            self.audio.client = None;
-        }
-        if self.sensors == Some(client_id) {
-            self.sensors = None;
-        }
-        self.open.retain(|o| o.client_id != client_id);
-        self.maps.retain(|m| m.client_id != client_id);
-        Ok(())
-    }
-}
-
-/// How a request is answered.
-pub(crate) enum Reply {
-    /// Now, with this return value (and the outputs produced).
-    Now(i32),
-    /// Later: the call is held until an event completes it.
-    Held,
-}
-
-/// What handling one request produced.
-pub(crate) struct Outcome {
-    /// The request's own return value, `None` if its reply is held.
-    pub(crate) retval: Option<i32>,
-    /// Replies to earlier held calls this request completed.
-    pub(crate) done: KVec<Rsp>,
-}
 
 /// One simulated DSP.
 #[pin_data]

@@ -12,7 +12,7 @@ use kernel::{
     prelude::*, //
 };
 
-use crate::{
+use crate::dsp::{
     call::Call,
     errors::AEE_EBADPARM, //
 };

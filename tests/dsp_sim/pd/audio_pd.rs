@@ -8,27 +8,29 @@
 //! first create and keeps it for as long as the DSP runs: later creates
 //! (a restarted daemon) send no pages and reuse it; a create without a
 //! heap before one was given is refused. The pool is reached through the
-//! remoteproc's SMMU context only ([`crate::remoteproc`]). A simulated
+//! remoteproc's SMMU context only ([`crate::hw::remoteproc`]). A simulated
 //! crash starts a fresh DSP, which has no heap.
 //!
 //! Audio activity is simulated from debugfs (`audiopd-<dsp>`): `alloc N`
 //! takes N bytes of the heap, or when the heap is full asks the apps side
-//! for them through `apps_mem` ([`crate::mem_request`]), and writes and
-//! reads a pattern through the SMMU; `free` gives everything back.
+//! for them through `apps_mem` ([`crate::reverse::mem_request`]), and
+//! writes and reads a pattern through the SMMU; `free` gives everything back.
 
 use kernel::prelude::*;
 
 use crate::{
-    call::Call,
-    errors::{
-        AEE_EBADPARM,
-        AEE_ENOSUCHMOD, //
+    dsp::{
+        call::Call,
+        errors::{
+            AEE_EBADPARM,
+            AEE_ENOSUCHMOD, //
+        }, //
     },
+    hw::remoteproc::Remoteproc,
     proc_msgs::{
         CreateStaticReq,
         PhyPage, //
-    },
-    remoteproc::Remoteproc,
+    }, //
 };
 
 /// The only static PD of the simulated ADSP this module implements.

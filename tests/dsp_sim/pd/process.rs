@@ -15,35 +15,41 @@ use kernel::{
 };
 
 use crate::{
-    call::{
-        Call,
-        Held, //
+    dsp::{
+        call::{
+            Call,
+            Held, //
+        },
+        errors::AEE_EBADSTATE,
+        skel::{
+            self,
+            Answer,
+            Refusal, //
+        }, //
     },
-    errors::AEE_EBADSTATE,
-    file_read::{
-        FileRead,
-        ReadWait, //
+    hw::{
+        remoteproc::Remoteproc,
+        smmu::Smmu, //
     },
-    listener_buf,
-    loader::{
-        Failure,
-        Load,
-        Progress,
-        Request, //
+    pd::modules::Module,
+    reverse::{
+        file_read::{
+            FileRead,
+            ReadWait, //
+        },
+        listener_buf,
+        loader::{
+            Failure,
+            Load,
+            Progress,
+            Request, //
+        },
+        mem_request::{
+            MemOp,
+            MemRequest, //
+        }, //
     },
-    mem_request::{
-        MemOp,
-        MemRequest, //
-    },
-    modules::Module,
-    remoteproc::Remoteproc,
-    skel::{
-        self,
-        Answer,
-        Refusal, //
-    },
-    smmu::Smmu,
-    wire::Rsp,
+    wire::Rsp, //
 };
 
 /// A load that ended: its held open and the result.

@@ -175,7 +175,7 @@ impl Remoteproc {
     /// Calls `f(kernel address, length, offset)` for each page-bounded
     /// piece of `[addr, addr + len)` as the DSP reaches it.
     fn access(&self, addr: u64, len: usize, mut f: impl FnMut(*mut u8, usize, usize)) -> Result {
-        crate::smmu::for_each_page(addr, len, &mut f, |cur| {
+        crate::hw::phys::for_each_page(addr, len, &mut f, |cur| {
             self.translate(cur).ok_or_else(|| {
                 pr_warn!("remoteproc SMMU: {cur:#x} is not identity-mapped\n");
                 EFAULT

@@ -15,17 +15,17 @@
 use kernel::prelude::*;
 
 use crate::{
-    layout,
-    scalars::Scalars,
-    skel::{
+    dsp::skel::{
         Answer,
         BADPARM, //
     },
-    smmu::Smmu,
+    hw::smmu::Smmu,
+    layout,
+    scalars::Scalars,
     wire::{
         Msg,
         Rsp, //
-    },
+    }, //
 };
 
 /// Largest input buffer the simulator copies.
