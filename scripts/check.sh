@@ -4,7 +4,8 @@
 # The README's test command (`make check`), also what .ci/run calls.
 # Sets everything up (idempotent, cached), then runs:
 #   host   cargo tests of the userspace crate and of the driver's pure code
-#   lint   rustfmt, generated userspace UAPI up to date, a warning-free
+#   lint   rustfmt, layering (scripts/check-layers.py), generated
+#          userspace UAPI up to date, a warning-free
 #          module build, and CLIPPY=1
 #   dt-schema  qda's binding (dt-doc-validate) and the test, broken and
 #          board trees (dt-validate) against the kernel's schemas
@@ -124,6 +125,22 @@ if rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" \
     pass "rustfmt clean"
 else
     fail "rustfmt: run 'make fmt' (diff in $OUT/rustfmt.log)"; head -40 "$OUT/rustfmt.log"
+fi
+
+step "lint: layering (scripts/check-layers.py, Documentation/accel/qda/layers.rst)"
+if python3 "$QDA_ROOT/scripts/check-layers.py" "$QDA_ROOT" > "$OUT/layers.log" 2>&1; then
+    # The check must see a violation: an engine file naming the accel UAPI.
+    t=$(mktemp -d)
+    cp -r "$QDA_ROOT/src" "$t/src"
+    printf 'use crate::accel::uapi::drm_qda_invoke;\n' >> "$t/src/fastrpc/channel.rs"
+    if python3 "$QDA_ROOT/scripts/check-layers.py" "$t" > "$OUT/layers-selftest.log" 2>&1; then
+        fail "check-layers.py accepted an engine file that imports the accel UAPI"
+    else
+        pass "one direction of dependencies, no UAPI below the frontends, unsafe only in src/ffi, functions <= 60 lines ($(wc -l < "$OUT/layers-selftest.log") violations found in the planted copy)"
+    fi
+    rm -rf "$t"
+else
+    fail "layering (see $OUT/layers.log)"; head -40 "$OUT/layers.log"
 fi
 
 # (The driver's files are linted by the CLIPPY=1 module build below, with

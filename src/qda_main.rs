@@ -6,10 +6,15 @@
 //! (`fastrpcglink-apps-dsp`, DT compatible `qcom,fastrpc`). Userspace
 //! identifies the DSP behind a node with `DRM_IOCTL_QDA_QUERY`.
 //!
-//! Layout: [`driver`] binds the rpmsg channel and owns the accel
-//! registration, [`file`] has one function per ioctl, [`domain`] parses the
-//! DSP label, and [`ffi`] is the only place that touches C APIs the 7.3
-//! `kernel` crate does not wrap (rpmsg, DRM accel).
+//! Layout, from top to bottom (each folder uses only those below it; see
+//! `Documentation/accel/qda/layers.rst`, checked by
+//! `scripts/check-layers.py`): [`driver`] is the composition root (the
+//! rpmsg probe builds the DSP service and registers its frontends and
+//! [`debugfs`]); [`accel`] and [`legacy`] are the two UAPI frontends;
+//! [`dsp`] is the service both call; [`fastrpc`] the engine, with the pure
+//! protocol in [`fastrpc::proto`]; then [`buffer`], [`memory`],
+//! [`platform`], [`ratelimit`] and [`ffi`], the only place that touches C
+//! APIs the 7.3 `kernel` crate does not wrap.
 //!
 //! Unsafe code lives in [`ffi`] only: every other module is safe Rust
 //! (`grep -rn unsafe src --include=*.rs | grep -v '^src/ffi/'` finds no
