@@ -5,8 +5,8 @@
 use std::io;
 
 use crate::bench::time;
+use fastrpc_ko::Legacy;
 use qda::{
-    legacy::Legacy,
     rpc::{open_module_with, scalars, Arg},
     Device,
 };

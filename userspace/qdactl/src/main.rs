@@ -12,12 +12,15 @@
 //! qdactl bench [ITERATIONS]         buffer, PRIME and FastRPC rates
 //! qdactl compare                 qda against drivers/misc/fastrpc.c
 //!                                (needs fastrpc.ko on one channel)
+//!                                (bench and compare: feature `bench`)
 //! qdactl daemon audiopd|sensors [NAME]
 //!                                create/attach the static PD on NAME
 //!                                (default adsp) and serve it
 //! ```
 
+#[cfg(feature = "bench")]
 mod bench;
+#[cfg(feature = "bench")]
 mod compare;
 mod daemon;
 
@@ -152,6 +155,17 @@ fn invoke(name: &str, uri: &str, method: &str, input: Option<&str>) -> std::io::
     d.close_module(h)
 }
 
+/// What `qdactl` takes (bench and compare only with feature `bench`).
+const USAGE: &str = if cfg!(feature = "bench") {
+    "usage: qdactl [list | info NAME | alloc NAME SIZE [coherent|cma|carveout] | \
+     calc NAME sum|max N... | invoke NAME URI METHOD [TEXT] | bench [N] | \
+     daemon audiopd|sensors [NAME]]"
+} else {
+    "usage: qdactl [list | info NAME | alloc NAME SIZE [coherent|cma|carveout] | \
+     calc NAME sum|max N... | invoke NAME URI METHOD [TEXT] | \
+     daemon audiopd|sensors [NAME]]"
+};
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -165,22 +179,21 @@ fn main() -> ExitCode {
             }
         }
         ["calc", name, op, nums @ ..] => calc(name, op, nums),
+        #[cfg(feature = "bench")]
         ["compare"] => compare::run(200),
         ["daemon", pd] => daemon::run(pd, "adsp"),
         ["daemon", pd, name] => daemon::run(pd, name),
         ["invoke", name, uri, method] => invoke(name, uri, method, None),
         ["invoke", name, uri, method, text] => invoke(name, uri, method, Some(text)),
+        #[cfg(feature = "bench")]
         ["bench"] => bench::run(200).and_then(|()| bench::run_rpc(200)),
+        #[cfg(feature = "bench")]
         ["bench", n] => match n.parse() {
             Ok(n) if n > 0 => bench::run(n).and_then(|()| bench::run_rpc(n)),
             _ => Err(std::io::Error::other("bad ITERATIONS")),
         },
         _ => {
-            eprintln!(
-                "usage: qdactl [list | info NAME | alloc NAME SIZE [coherent|cma|carveout] | \
-                 calc NAME sum|max N... | invoke NAME URI METHOD [TEXT] | bench [N] | \
-                 daemon audiopd|sensors [NAME]]"
-            );
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };

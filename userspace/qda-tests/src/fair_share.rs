@@ -12,7 +12,8 @@ use std::{
     process::{Child, ChildStdout, Command, Stdio},
 };
 
-use qda::{legacy::FASTRPC_MODE_UNSIGNED_MODULE, Device};
+use fastrpc_ko::FASTRPC_MODE_UNSIGNED_MODULE;
+use qda::Device;
 
 use crate::{
     faults,

@@ -29,7 +29,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use qda::{legacy::Legacy, rpc::scalars, Device};
+use fastrpc_ko::Legacy;
+use qda::{rpc::scalars, Device};
 
 use crate::{
     differential::{load, unload_sim, Driver, UpstreamFile, SIM},

@@ -7,7 +7,7 @@
 //! request-number asserts below pin them.
 //!
 //! ```no_run
-//! let up = qda::legacy::Legacy::open("cdsp")?;
+//! let up = fastrpc_ko::Legacy::open("cdsp")?;
 //! up.attach()?;
 //! let null = qda::rpc::open_module_with(|h, sc, a| up.invoke(h, sc, a), "null")?;
 //! up.invoke(null, qda::rpc::scalars(2, 0, 0), &mut [])?;
@@ -21,7 +21,7 @@ use std::{
     os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd},
 };
 
-use crate::{
+use qda::{
     ioctl::{ioctl, ioctl_indirect, ioctl_no_arg},
     rpc::Arg,
     uapi,
@@ -215,7 +215,7 @@ pub const FASTRPC_MAP_FD: u32 = 2;
 // to the DSP, not accessed), and every bit pattern is a valid value of it.
 mod req {
     use super::*;
-    use crate::ioctl::{IndirectIoctl, Ioctl, IoctlNoArg};
+    use qda::ioctl::{IndirectIoctl, Ioctl, IoctlNoArg};
 
     // SAFETY: see above.
     pub const ALLOC_DMA_BUFF: Ioctl<AllocDmaBuf> =
@@ -386,7 +386,7 @@ impl Legacy {
     /// Calls method `sc` of remote `handle` (`FASTRPC_IOCTL_INVOKE`); the
     /// remote return value comes back as it is.
     pub fn invoke(&self, handle: u32, sc: u32, args: &mut [Arg<'_>]) -> io::Result<i32> {
-        crate::rpc::kernel_view(sc, args, |args| {
+        qda::rpc::kernel_view(sc, args, |args| {
             let mut inv = Invoke {
                 handle,
                 sc,

@@ -16,11 +16,11 @@ use std::{
     process::Command,
 };
 
+use fastrpc_ko::{
+    Legacy, SetOption, ADSP_MMAP_ADD_PAGES, FASTRPC_IOCTL_FREE_DMA_BUFF, FASTRPC_MAP_FD,
+    FASTRPC_MODE_UNSIGNED_MODULE, FASTRPC_POLL_MODE,
+};
 use qda::{
-    legacy::{
-        Legacy, SetOption, ADSP_MMAP_ADD_PAGES, FASTRPC_IOCTL_FREE_DMA_BUFF, FASTRPC_MAP_FD,
-        FASTRPC_MODE_UNSIGNED_MODULE, FASTRPC_POLL_MODE,
-    },
     rpc::{open_module_with, scalars, Arg},
     Device, Mapping,
 };

@@ -6,12 +6,14 @@
 //! }
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! The fastrpc.ko client the guest tests and `qdactl compare` use is the
+//! `fastrpc-ko` crate of this workspace.
 
 pub mod bo;
 pub mod daemon;
 pub mod heap;
 pub mod ioctl;
-pub mod legacy;
 pub mod listener;
 pub mod rpc;
 pub mod static_pd;

@@ -8,8 +8,8 @@
 
 use std::io;
 
+use fastrpc_ko::{Legacy, FASTRPC_MODE_UNSIGNED_MODULE};
 use qda::{
-    legacy::{Legacy, FASTRPC_MODE_UNSIGNED_MODULE},
     rpc::{open_module_with, scalars, Arg},
     Device,
 };

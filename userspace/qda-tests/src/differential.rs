@@ -19,8 +19,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use fastrpc_ko::{Legacy, ADSP_MMAP_ADD_PAGES, FASTRPC_MAP_FD};
 use qda::{
-    legacy::{Legacy, ADSP_MMAP_ADD_PAGES, FASTRPC_MAP_FD},
     rpc::{build_scalars, scalars, Arg, RemoteMapping},
     rpc::{MAP_ATTR, MAP_LEGACY},
     Bo, Device, Mapping,

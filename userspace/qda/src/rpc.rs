@@ -285,7 +285,7 @@ enum Kind {
 /// buffer, which the kernel copies: fd or handle 0 or -1). `attr` is 0
 /// during the call, as the UAPI wants.
 ///
-/// [`Device::invoke`] and [`crate::legacy::Legacy::invoke`] issue their
+/// [`Device::invoke`] and `fastrpc_ko::Legacy::invoke` issue their
 /// ioctl inside it; so must any other INVOKE of an `Arg` array.
 pub fn kernel_view<R>(
     sc: u32,

@@ -1,10 +1,10 @@
 //! Boundary values on every request of a legacy node
 //! (`/dev/fastrpc-*`, the UAPI of `drivers/misc/fastrpc.c`: see
-//! `qda::legacy`) and on mmap of it and of the dma-bufs it hands out.
+//! `fastrpc_ko`) and on mmap of it and of the dma-bufs it hands out.
 
 use std::os::fd::AsRawFd;
 
-use qda::legacy::*;
+use fastrpc_ko::*;
 
 use super::{
     dict::{self, PAGE},

@@ -21,10 +21,8 @@ use std::{
     time::Duration,
 };
 
-use qda::{
-    legacy::{Legacy, FASTRPC_MODE_UNSIGNED_MODULE},
-    uapi, Device,
-};
+use fastrpc_ko::{Legacy, FASTRPC_MODE_UNSIGNED_MODULE};
+use qda::{uapi, Device};
 
 use super::{accel, dict::Rng, env::Env, legacy};
 use crate::{
