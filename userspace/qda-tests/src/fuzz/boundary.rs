@@ -25,11 +25,11 @@ use fastrpc_ko::{Legacy, FASTRPC_MODE_UNSIGNED_MODULE};
 use qda::{uapi, Device};
 
 use super::{accel, dict::Rng, env::Env, legacy};
-use crate::{
-    faults::eventually,
+use crate::fixtures::{
+    debugfs::calls,
     ktap::{check, Outcome},
-    rpc::calls,
     sessions,
+    wait::eventually,
 };
 
 /// The nodes fuzzed, each as root and as an unprivileged user.
