@@ -4,7 +4,8 @@
 # board-initramfs.sh ROOT TOOLS GUEST [DKMS_ROOT]
 # Prints the gen_init_cpio list of the board boot's initramfs (without the
 # FastRPC library's part, which scripts/guest-library.sh appends):
-#   - /init and /bin/qdactl from GUEST (qda-init: qda_mode=board);
+#   - /init and /bin/qdactl from GUEST, the guest target directory of
+#     scripts/build-guest.sh (guest/qda-init: qda_mode=board; release/qdactl);
 #   - ROOT/lib/modules/<release>: the board kernel's modules and qda as
 #     `make modules_install` installed them, indexed by the host's depmod;
 #   - DKMS_ROOT's tree (if given) at /dkms: qda as dkms built it, loaded
@@ -30,8 +31,8 @@ dir /sbin 0755 0 0
 dir /lib 0755 0 0
 dir /lib/modules 0755 0 0
 dir /etc 0755 0 0
-file /init $GUEST/qda-init 0755 0 0
-file /bin/qdactl $GUEST/qdactl 0755 0 0
+file /init $GUEST/guest/qda-init 0755 0 0
+file /bin/qdactl $GUEST/release/qdactl 0755 0 0
 LIST
 
 tree() { # host-dir guest-dir

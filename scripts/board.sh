@@ -104,7 +104,7 @@ TOOLS=$(bash "$QDA_ROOT/scripts/fetch-debs.sh" guest-tools udev:arm64 kmod:arm64
         libacl1:arm64 libblkid1:arm64 libcap2:arm64 libselinux1:arm64 libpcre2-8-0:arm64 \
         libzstd1:arm64 liblzma5:arm64 libssl3:arm64) || abort "could not fetch udev and kmod"
 bash "$QDA_ROOT/scripts/build-guest.sh" || abort "guest userspace build failed"
-GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu/release"
+GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu"
 bash "$QDA_ROOT/scripts/board-initramfs.sh" "$ROOT" "$TOOLS" "$GUEST" "${DKMS_ROOT:-}" > "$B/initramfs.list" ||
     abort "could not list the initramfs"
 bash "$QDA_ROOT/scripts/guest-library.sh" "$OUT" >> "$B/initramfs.list" || abort "FastRPC library for the guest"

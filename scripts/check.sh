@@ -3,7 +3,7 @@
 #
 # The README's test command (`make check`), also what .ci/run calls.
 # Sets everything up (idempotent, cached), then runs:
-#   host   cargo tests of the userspace crate and of the driver's pure code
+#   host   cargo tests of the userspace workspace and of the driver's pure code
 #   lint   rustfmt, layering (scripts/check-layers.py), generated
 #          userspace UAPI up to date, a warning-free
 #          module build, and CLIPPY=1
@@ -145,16 +145,16 @@ fi
 
 # (The driver's files are linted by the CLIPPY=1 module build below, with
 # the kernel's clippy configuration; the host-test crate reuses them.)
-step "lint: cargo clippy (userspace crate)"
-if (cd "$QDA_ROOT/userspace" && cargo clippy --locked --all-targets -- -D warnings) > "$OUT/clippy-userspace.log" 2>&1; then
-    pass "userspace crate is clippy-clean"
+step "lint: cargo clippy (userspace workspace)"
+if (cd "$QDA_ROOT/userspace" && cargo clippy --locked --workspace --all-targets --all-features -- -D warnings) > "$OUT/clippy-userspace.log" 2>&1; then
+    pass "userspace workspace is clippy-clean"
 else
     fail "cargo clippy (see $OUT/clippy-userspace.log)"; grep -E -A8 '^(warning|error)' "$OUT/clippy-userspace.log" | head -40
 fi
 
 step "lint: userspace UAPI bindings match the header"
 if bash "$QDA_ROOT/scripts/gen-uapi.sh" --check > "$OUT/gen-uapi.log" 2>&1; then
-    pass "userspace/src/uapi/sys.rs is generated from include/uapi/drm/qda_accel.h"
+    pass "userspace/qda/src/uapi/sys.rs is generated from include/uapi/drm/qda_accel.h"
 else
     fail "userspace UAPI bindings are stale: run scripts/gen-uapi.sh"; tail -20 "$OUT/gen-uapi.log"
 fi

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # gen-uapi.sh [--check]
-# Generates userspace/src/uapi/sys.rs, the userspace library's view of
+# Generates userspace/qda/src/uapi/sys.rs, the userspace library's view of
 # include/uapi/drm/qda_accel.h, with bindgen (the kernel side binds the same
 # header at build time). The file is committed so that the library builds
 # without bindgen or kernel headers; `make check` runs this with --check and
@@ -10,7 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-DEST="$QDA_ROOT/userspace/src/uapi/sys.rs"
+DEST="$QDA_ROOT/userspace/qda/src/uapi/sys.rs"
 KBUILD=$(kernel_build_dir)
 [ -n "$KBUILD" ] || die "kernel build failed"
 KSRC=$(readlink -f "$KBUILD/source")
@@ -37,9 +37,9 @@ cp "$tmp" "$tmp.rs"
 
 if [ "${1:-}" = --check ]; then
     if ! diff -u "$DEST" "$tmp.rs"; then
-        die "userspace/src/uapi/sys.rs is stale: run scripts/gen-uapi.sh"
+        die "userspace/qda/src/uapi/sys.rs is stale: run scripts/gen-uapi.sh"
     fi
-    info "userspace/src/uapi/sys.rs matches include/uapi/drm/qda_accel.h"
+    info "userspace/qda/src/uapi/sys.rs matches include/uapi/drm/qda_accel.h"
 else
     mkdir -p "$(dirname "$DEST")"
     cp "$tmp.rs" "$DEST"

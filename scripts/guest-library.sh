@@ -15,7 +15,7 @@
 #     (build-fastrpc.sh legacy: /dev/fastrpc-<dsp>[-secure]), its install
 #     tree under /opt/fastrpc-legacy (same sonames as the accel build's:
 #     its programs run with LD_LIBRARY_PATH=/opt/fastrpc-legacy/usr/lib:...,
-#     see userspace/src/bin/qda-init/legacy_library.rs).
+#     see userspace/qda-tests/src/suites/legacy_library/cases.rs).
 # Prints nothing when no library source is available; the guest then
 # reports the library cases as skipped. Progress goes to stderr.
 set -euo pipefail

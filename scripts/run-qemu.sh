@@ -32,7 +32,8 @@ fi
 
 KBUILD=$(kernel_build_dir)
 [ -n "$KBUILD" ] || die "kernel build failed"
-GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu/release"
+# scripts/build-guest.sh: /init from the guest profile, qdactl from release.
+GUEST="$QDA_ROOT/userspace/target/aarch64-unknown-linux-gnu"
 qda_machine $MEM
 MACHINE=("${QDA_MACHINE[@]}")
 
@@ -61,8 +62,8 @@ dir /tmp 1777 0 0
 dir /bin 0755 0 0
 dir /lib 0755 0 0
 dir /lib/modules 0755 0 0
-file /init $GUEST/qda-init 0755 0 0
-file /bin/qdactl $GUEST/qdactl 0755 0 0
+file /init $GUEST/guest/qda-init 0755 0 0
+file /bin/qdactl $GUEST/release/qdactl 0755 0 0
 file /lib/modules/qda.ko $QDA_ROOT/qda.ko 0644 0 0
 file /lib/modules/qda_dsp_sim.ko $QDA_ROOT/qda_dsp_sim.ko 0644 0 0
 LIST
