@@ -40,11 +40,13 @@ impl ChanState {
         node: *mut bindings::device_node,
         knob: Arc<Knob>,
     ) -> Result<Arc<Self>> {
-        let smmu = Smmu::new(node)?;
+        // SAFETY: `node` is valid (this function's contract).
+        let smmu = unsafe { Smmu::new(node) }?;
         let trace = knob.trace.clone();
         Arc::pin_init(
             pin_init!(ChanState {
-                dsp <- Dsp::new(smmu, Remoteproc::new(node), trace),
+                // SAFETY: `node` is valid (this function's contract).
+                dsp <- Dsp::new(smmu, unsafe { Remoteproc::new(node) }, trace),
                 port <- ReplyPort::new(),
                 knob,
             }),

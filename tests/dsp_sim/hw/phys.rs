@@ -79,6 +79,7 @@ fn in_reserved_memory(phys: u64) -> bool {
             found |= phys >= base && phys - base < size;
         }
     }
-    crate::hw::remoteproc::put(rm.cast());
+    // SAFETY: `rm` is NULL or the reference the lookup above gave us.
+    unsafe { crate::hw::remoteproc::put(rm.cast()) };
     found
 }

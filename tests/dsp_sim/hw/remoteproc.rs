@@ -36,13 +36,22 @@ unsafe impl Send for Remoteproc {}
 unsafe impl Sync for Remoteproc {}
 
 /// Whether node `np` has property `name`.
-pub(crate) fn has(np: *mut bindings::device_node, name: &CStr) -> bool {
+///
+/// # Safety
+///
+/// `np` must be a valid device-tree node.
+pub(crate) unsafe fn has(np: *mut bindings::device_node, name: &CStr) -> bool {
     // SAFETY: valid node and property name.
     !unsafe { bindings::of_find_property(np, name.as_char_ptr(), ptr::null_mut()) }.is_null()
 }
 
 /// Drops a node reference (NULL allowed).
-pub(crate) fn put(np: *mut bindings::device_node) {
+///
+/// # Safety
+///
+/// `np` must be NULL or a node whose reference the caller owns (and gives
+/// up here).
+pub(crate) unsafe fn put(np: *mut bindings::device_node) {
     if !np.is_null() {
         // SAFETY: drops a reference the caller owns.
         unsafe { bindings::fwnode_handle_put(&raw mut (*np).fwnode) };
@@ -50,7 +59,11 @@ pub(crate) fn put(np: *mut bindings::device_node) {
 }
 
 /// The remote-heap entry of FastRPC node `np`: `(base, size)`.
-fn heap_region(np: *mut bindings::device_node) -> Option<(u64, u64)> {
+///
+/// # Safety
+///
+/// `np` must be a valid device-tree node.
+unsafe fn heap_region(np: *mut bindings::device_node) -> Option<(u64, u64)> {
     // SAFETY: valid node and property names.
     let idx = unsafe {
         bindings::of_property_match_string(
@@ -59,7 +72,8 @@ fn heap_region(np: *mut bindings::device_node) -> Option<(u64, u64)> {
             c"remote-heap".as_char_ptr(),
         )
     };
-    let named = has(np, c"memory-region-names");
+    // SAFETY: `np` is valid (this function's contract).
+    let named = unsafe { has(np, c"memory-region-names") };
     let idx = match (named, idx) {
         (false, _) => 0,
         (true, i) if i >= 0 => i,
@@ -87,15 +101,21 @@ fn heap_region(np: *mut bindings::device_node) -> Option<(u64, u64)> {
     }
     // SAFETY: `rn` is valid; table entries live forever.
     let rmem = unsafe { crate::sys::of_reserved_mem_lookup(rn) };
-    put(rn);
+    // SAFETY: `rn` came referenced from `of_find_node_by_phandle`.
+    unsafe { put(rn) };
     // SAFETY: non-NULL table entries are valid.
     (!rmem.is_null()).then(|| unsafe { ((*rmem).base, (*rmem).size) })
 }
 
 impl Remoteproc {
     /// The remoteproc of FastRPC node `np`.
-    pub(crate) fn new(np: *mut bindings::device_node) -> Self {
-        let heap = heap_region(np);
+    ///
+    /// # Safety
+    ///
+    /// `np` must be a valid device-tree node.
+    pub(crate) unsafe fn new(np: *mut bindings::device_node) -> Self {
+        // SAFETY: `np` is valid (this function's contract).
+        let heap = unsafe { heap_region(np) };
         // SAFETY: valid node; each call returns a referenced node or NULL
         // (`of_get_parent(NULL)` is NULL).
         let (edge, rproc) = unsafe {
@@ -103,7 +123,8 @@ impl Remoteproc {
             (edge, bindings::of_get_parent(edge))
         };
         let mut dev = ptr::null_mut();
-        if !rproc.is_null() && has(rproc, c"iommus") {
+        // SAFETY: `rproc` is checked non-NULL and referenced.
+        if !rproc.is_null() && unsafe { has(rproc, c"iommus") } {
             // SAFETY: valid node; a referenced platform device or NULL.
             let pdev = unsafe { crate::sys::of_find_device_by_node(rproc) };
             if !pdev.is_null() {
@@ -111,8 +132,11 @@ impl Remoteproc {
                 dev = unsafe { &raw mut (*pdev).dev };
             }
         }
-        put(rproc);
-        put(edge);
+        // SAFETY: both are NULL or references `of_get_parent` gave us.
+        unsafe {
+            put(rproc);
+            put(edge);
+        }
         Self { dev, heap }
     }
 

@@ -47,7 +47,11 @@ pub(crate) struct Smmu {
 
 /// Where this SoC's DSP firmware expects the SID in an address: bit 56 on
 /// `qcom,kaanapali-fastrpc` SoCs (Kaanapali, Glymur), bit 32 elsewhere.
-fn sid_shift_of(np: *mut bindings::device_node) -> u32 {
+///
+/// # Safety
+///
+/// `np` must be a valid device-tree node.
+unsafe fn sid_shift_of(np: *mut bindings::device_node) -> u32 {
     // SAFETY: `np` is a valid node; the string is NUL-terminated.
     if unsafe { bindings::of_device_is_compatible(np, c"qcom,kaanapali-fastrpc".as_char_ptr()) } > 0
     {
@@ -64,7 +68,11 @@ unsafe impl Sync for Smmu {}
 
 impl Smmu {
     /// The context banks under FastRPC node `np`.
-    pub(crate) fn new(np: *mut bindings::device_node) -> Result<Self> {
+    ///
+    /// # Safety
+    ///
+    /// `np` must be a valid device-tree node.
+    pub(crate) unsafe fn new(np: *mut bindings::device_node) -> Result<Self> {
         let mut cbs = KVec::new();
         let mut child: *mut bindings::device_node = ptr::null_mut();
         loop {
@@ -90,13 +98,15 @@ impl Smmu {
             if ok {
                 // SAFETY: keep a reference for `cbs`, dropped in `drop`.
                 unsafe { bindings::fwnode_handle_get(&raw mut (*child).fwnode) };
-                let smmu = crate::hw::remoteproc::has(child, c"iommus");
+                // SAFETY: `child` is a valid node (we hold a reference).
+                let smmu = unsafe { crate::hw::remoteproc::has(child, c"iommus") };
                 cbs.push((sid, child, smmu), GFP_KERNEL)?;
             }
         }
         Ok(Self {
             cbs,
-            sid_shift: sid_shift_of(np),
+            // SAFETY: `np` is valid (this function's contract).
+            sid_shift: unsafe { sid_shift_of(np) },
         })
     }
 
